@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule, type LatfleetConfig } from '../lib/config/index.js';
+import { AgentService } from './agent.service.js';
+import { ControlClient } from './control.client.js';
+import { ModelCache } from './model-cache.js';
+import { OrtNodeRunner } from './ort-node.runner.js';
+import { Outbox } from './outbox.js';
+import { RUNNER } from './runner.js';
+
+export class AgentModule {
+  static forRoot(config: LatfleetConfig) {
+    return {
+      module: AgentModule,
+      imports: [ConfigModule.forRoot(config)],
+      providers: [AgentService, ControlClient, ModelCache, Outbox, OrtNodeRunner, { provide: RUNNER, useExisting: OrtNodeRunner }],
+    };
+  }
+}
+Module({})(AgentModule);

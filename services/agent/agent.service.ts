@@ -1,0 +1,226 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
+import { AgentState, JobPhase, type ConnectRequest, type DeviceFacts, type JobAssignment, type UploadResultsRequest } from '../lib/proto/index.js';
+import { AGENT_VERSION } from './agent-version.js';
+import { ControlClient } from './control.client.js';
+import { cpuModel } from './device-facts.js';
+import { ModelCache } from './model-cache.js';
+import { Outbox } from './outbox.js';
+import { RUNNER, type Runner, type RunnerResult, type RunPhase } from './runner.js';
+
+const PHASES: Record<RunPhase, JobPhase> = {
+  warmup: JobPhase.JOB_PHASE_WARMUP,
+  timed: JobPhase.JOB_PHASE_TIMED,
+  profiled: JobPhase.JOB_PHASE_PROFILED,
+};
+const LATENCIES_PER_CHUNK = 10_000;
+const LAYERS_PER_CHUNK = 5_000;
+const STATUS_EVERY_MS = 250;
+
+interface Credential {
+  agentId: string;
+  credential: string;
+}
+
+/** Registers, keeps one session open, runs one job at a time, and never drops a measured result. */
+@Injectable()
+export class AgentService implements OnApplicationShutdown {
+  private readonly logger = new Logger(AgentService.name);
+  private readonly name: string;
+  private readonly credentialFile: string;
+  private stopping = false;
+  private current: { assignment: JobAssignment; abort: AbortController } | null = null;
+  private send: ((msg: ConnectRequest) => void) | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: LatfleetConfig,
+    @Inject(RUNNER) private readonly runner: Runner,
+    private readonly control: ControlClient,
+    private readonly models: ModelCache,
+    private readonly outbox: Outbox,
+  ) {
+    this.name = config.agentName ?? `${os.hostname()}-cpu`;
+    this.credentialFile = join(config.dataDir, 'agent', `${this.name}.credential.json`);
+  }
+
+  facts(): DeviceFacts {
+    return {
+      name: this.name,
+      deviceClass: 'cpu',
+      cpuModel: cpuModel(),
+      cores: os.cpus().length,
+      os: `${os.type()} ${os.release()}`,
+      hostname: os.hostname(),
+      runner: this.runner.name,
+      runtimeVersion: this.runner.runtimeVersion,
+      agentVersion: AGENT_VERSION,
+      tags: {},
+    };
+  }
+
+  /** Runs until shutdown: (re)registers when needed, reconnects with backoff. */
+  async run(): Promise<void> {
+    let backoff = 500;
+    while (!this.stopping) {
+      try {
+        await this.ensureCredential();
+        await this.flushOutbox();
+        await this.session();
+        backoff = 500;
+      } catch (err) {
+        const e = err as ServiceError;
+        if (e.code === GrpcStatus.UNAUTHENTICATED && existsSync(this.credentialFile)) {
+          this.logger.warn('credential rejected: registering again');
+          writeFileSync(this.credentialFile, '');
+        } else if (!this.stopping) {
+          this.logger.warn(`control plane unreachable (${e.details ?? e.message}); retrying in ${backoff} ms`);
+        }
+      }
+      if (this.stopping) break;
+      await new Promise<void>((r) => {
+        this.wake = r;
+        setTimeout(r, backoff);
+      });
+      backoff = Math.min(backoff * 2, 10_000);
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.stopping = true;
+    this.current?.abort.abort();
+    this.wake?.();
+  }
+
+  private async ensureCredential(): Promise<void> {
+    const saved = existsSync(this.credentialFile) ? readFileSync(this.credentialFile, 'utf8') : '';
+    if (saved) {
+      this.control.useCredential((JSON.parse(saved) as Credential).credential);
+      return;
+    }
+    if (!this.config.enrollmentToken) throw new Error('LATFLEET_ENROLLMENT_TOKEN is not set and this agent has no credential yet');
+    const res = await this.control.register(this.config.enrollmentToken, this.facts());
+    mkdirSync(join(this.config.dataDir, 'agent'), { recursive: true });
+    writeFileSync(this.credentialFile, JSON.stringify({ agentId: res.agentId, credential: res.credential } satisfies Credential), { mode: 0o600 });
+    this.control.useCredential(res.credential);
+    this.logger.log(`registered as ${this.name} (${res.agentId})`);
+  }
+
+  /** One Connect stream: resolves when it ends; rejects on a transport error. */
+  private session(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const call = this.control.connect();
+      const beat = () => {
+        const busy = this.current !== null;
+        this.send?.({
+          heartbeat: { state: busy ? AgentState.AGENT_STATE_BUSY : AgentState.AGENT_STATE_IDLE, jobId: this.current?.assignment.jobId ?? '' },
+        });
+      };
+      this.send = (msg) => {
+        if (!call.writableEnded) call.write(msg);
+      };
+      const timer = setInterval(beat, this.config.heartbeatMs);
+      const done = (err?: Error) => {
+        clearInterval(timer);
+        this.send = null;
+        call.end();
+        err ? reject(err) : resolve();
+      };
+      call.on('data', (msg: { assignment?: JobAssignment; cancellation?: { jobId: string } }) => {
+        if (msg.assignment) void this.onAssignment(msg.assignment);
+        if (msg.cancellation && this.current?.assignment.jobId === msg.cancellation.jobId) this.current.abort.abort();
+      });
+      call.on('error', (err) => done(err));
+      call.on('end', () => done());
+      beat();
+    });
+  }
+
+  private status(a: JobAssignment, phase: JobPhase, progress = 0, message = ''): void {
+    this.send?.({ status: { jobId: a.jobId, attempt: a.attempt, phase, progress, message } });
+  }
+
+  private async onAssignment(a: JobAssignment): Promise<void> {
+    if (this.current) {
+      this.status(a, JobPhase.JOB_PHASE_FAILED, 0, `agent busy with job ${this.current.assignment.jobId}`);
+      return;
+    }
+    const abort = new AbortController();
+    this.current = { assignment: a, abort };
+    this.logger.log(`job ${a.jobId}: ${a.variantLabel} (attempt ${a.attempt})`);
+    try {
+      this.status(a, JobPhase.JOB_PHASE_FETCHING);
+      const model = await this.models.get(a.modelSha256);
+      let last = 0;
+      const result = await this.runner.run(
+        { modelPath: model.path, inputName: a.inputName, inputShape: a.inputShape, protocol: a.protocol! },
+        (phase, done, total) => {
+          const now = Date.now();
+          if (now - last < STATUS_EVERY_MS && done !== total) return;
+          last = now;
+          this.status(a, PHASES[phase], done / total);
+        },
+        abort.signal,
+      );
+      const entry = this.outbox.put(toUpload(a, result));
+      this.status(a, JobPhase.JOB_PHASE_UPLOADING, 0);
+      await this.uploadEntry(entry.key, entry.parts);
+    } catch (err) {
+      const message = (err as Error).message ?? String(err);
+      this.logger.error(`job ${a.jobId} failed: ${message}`);
+      this.status(a, JobPhase.JOB_PHASE_FAILED, 0, message);
+    } finally {
+      this.current = null;
+    }
+  }
+
+  private async uploadEntry(key: string, parts: UploadResultsRequest[]): Promise<void> {
+    try {
+      const ack = await this.control.upload(parts);
+      this.outbox.remove(key);
+      this.logger.log(`results of ${key} stored as run ${ack.runId}${ack.duplicate ? ' (already stored)' : ''}`);
+    } catch (err) {
+      const e = err as ServiceError;
+      if (e.code === GrpcStatus.INVALID_ARGUMENT || e.code === GrpcStatus.PERMISSION_DENIED) {
+        // The control plane will never accept these: keep them aside for inspection, do not retry forever.
+        this.logger.error(`results of ${key} rejected (${e.details}); moved out of the outbox`);
+        this.outbox.remove(key);
+        return;
+      }
+      this.logger.warn(`upload of ${key} failed (${e.details ?? e.message}); kept in the outbox`);
+      throw err;
+    }
+  }
+
+  private async flushOutbox(): Promise<void> {
+    for (const entry of this.outbox.pending()) await this.uploadEntry(entry.key, entry.parts);
+  }
+}
+
+function toUpload(a: JobAssignment, r: RunnerResult): UploadResultsRequest[] {
+  let sequence = 0;
+  const part = (p: Partial<UploadResultsRequest>): UploadResultsRequest => ({ jobId: a.jobId, attempt: a.attempt, sequence: sequence++, ...p });
+  const parts = [
+    part({
+      summary: {
+        startedAtUnixMs: r.startedAt.getTime(),
+        finishedAtUnixMs: r.finishedAt.getTime(),
+        protocol: a.protocol,
+        environment: r.environment,
+        modelSha256: a.modelSha256,
+        profiledMedianNs: r.profiledMedianNs,
+      },
+    }),
+  ];
+  for (let i = 0; i < r.latenciesNs.length; i += LATENCIES_PER_CHUNK) {
+    parts.push(part({ latencies: { latenciesNs: r.latenciesNs.slice(i, i + LATENCIES_PER_CHUNK) } }));
+  }
+  for (let i = 0; i < r.layers.length; i += LAYERS_PER_CHUNK) {
+    parts.push(part({ layers: { timings: r.layers.slice(i, i + LAYERS_PER_CHUNK).map((l) => ({ ...l, layer: '' })) } }));
+  }
+  return parts;
+}

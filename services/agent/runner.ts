@@ -1,0 +1,29 @@
+import type { NodeTiming } from '../lib/measure/index.js';
+import type { Protocol, RunEnvironment } from '../lib/proto/index.js';
+
+export type RunPhase = 'warmup' | 'timed' | 'profiled';
+
+export interface RunnerJob {
+  modelPath: string;
+  inputName: string;
+  inputShape: number[];
+  protocol: Protocol;
+}
+
+export interface RunnerResult {
+  startedAt: Date;
+  finishedAt: Date;
+  latenciesNs: number[];
+  profiledMedianNs: number;
+  layers: NodeTiming[];
+  environment: RunEnvironment;
+}
+
+/** Executes one job's measurement protocol on a device. One implementation per way of reaching hardware. */
+export interface Runner {
+  readonly name: string;
+  readonly runtimeVersion: string;
+  run(job: RunnerJob, onProgress: (phase: RunPhase, done: number, total: number) => void, signal: AbortSignal): Promise<RunnerResult>;
+}
+
+export const RUNNER = Symbol('Runner');

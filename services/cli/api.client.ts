@@ -1,0 +1,64 @@
+import type { Comparison } from '../query/comparison.service.js';
+import type { DeviceRow } from '../query/device.repository.js';
+import type { ErrorBody } from '../query/http-exception.filter.js';
+import type { RunLayers } from '../query/run.service.js';
+import type { StudyDetail, StudySummary } from '../query/study.repository.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The query service's HTTP API, as the CLI uses it. */
+export class ApiClient {
+  constructor(readonly baseUrl: string) {}
+
+  private async request<T>(path: string, init?: RequestInit): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.baseUrl), init);
+    } catch (err) {
+      throw new ApiError(0, `cannot reach the query service at ${this.baseUrl} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message})`);
+    }
+    const text = await res.text();
+    const body = text ? JSON.parse(text) : undefined;
+    if (!res.ok) {
+      const e = (body as ErrorBody | undefined)?.error;
+      throw new ApiError(res.status, e?.message ?? `HTTP ${res.status}`, e?.field);
+    }
+    return body as T;
+  }
+
+  ready(): Promise<{ status: string }> {
+    return this.request('/readyz');
+  }
+
+  devices(): Promise<{ items: DeviceRow[] }> {
+    return this.request('/api/v1/devices');
+  }
+
+  createStudy(spec: unknown): Promise<StudyDetail> {
+    return this.request('/api/v1/studies', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+  }
+
+  studies(limit = 50, offset = 0): Promise<{ items: StudySummary[] }> {
+    return this.request(`/api/v1/studies?limit=${limit}&offset=${offset}`);
+  }
+
+  study(id: string): Promise<StudyDetail> {
+    return this.request(`/api/v1/studies/${encodeURIComponent(id)}`);
+  }
+
+  comparison(id: string): Promise<Comparison> {
+    return this.request(`/api/v1/studies/${encodeURIComponent(id)}/comparison`);
+  }
+
+  runLayers(id: string): Promise<RunLayers> {
+    return this.request(`/api/v1/runs/${encodeURIComponent(id)}/layers`);
+  }
+}

@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LatfleetConfig } from '../lib/config/index.js';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../lib/store/index.js';
+import { ApiClient } from './api.client.js';
+
+export type ProcessName = 'control' | 'query' | 'agent';
+
+interface Child {
+  name: ProcessName;
+  proc: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+/**
+ * The whole fleet on one machine: Postgres (embedded unless DATABASE_URL is set), then control,
+ * query and one CPU agent as child processes, each logging to <data dir>/logs/<name>.log.
+ */
+export class LocalFleet {
+  private pg?: EmbeddedPostgresHandle;
+  private children: Child[] = [];
+  private stopping?: Promise<void>;
+  readonly api: ApiClient;
+  readonly logDir: string;
+  onUnexpectedExit?: (name: ProcessName, code: number | null) => void;
+
+  constructor(private readonly config: LatfleetConfig) {
+    this.api = new ApiClient(`http://${config.httpHost}:${config.httpPort}`);
+    this.logDir = join(config.dataDir, 'logs');
+  }
+
+  async start(log: (line: string) => void): Promise<void> {
+    mkdirSync(this.logDir, { recursive: true });
+    let databaseUrl = this.config.databaseUrl;
+    if (!databaseUrl) {
+      log(`postgres: embedded, data in ${join(this.config.dataDir, 'pg')} (port ${this.config.pgPort})`);
+      const pgLog = createWriteStream(join(this.logDir, 'postgres.log'), { flags: 'a' });
+      this.pg = await startEmbeddedPostgres({ dataDir: this.config.dataDir, port: this.config.pgPort, onLog: (l) => pgLog.write(l + '\n') });
+      databaseUrl = this.pg.url;
+    } else {
+      log('postgres: DATABASE_URL');
+    }
+    const token = this.config.enrollmentToken ?? this.localEnrollmentToken();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      LATFLEET_DATA_DIR: this.config.dataDir,
+      LATFLEET_GRPC_HOST: this.config.grpcHost,
+      LATFLEET_GRPC_PORT: String(this.config.grpcPort),
+      LATFLEET_HTTP_HOST: this.config.httpHost,
+      LATFLEET_HTTP_PORT: String(this.config.httpPort),
+      LATFLEET_ENROLLMENT_TOKEN: token,
+      LATFLEET_HEARTBEAT_MS: String(this.config.heartbeatMs),
+    };
+    // Control first: it runs the migrations the query service relies on.
+    this.spawn('control', env);
+    await this.waitFor('control', () => tcpProbe(this.config.grpcHost, this.config.grpcPort), 60_000);
+    this.spawn('query', env);
+    await this.waitFor('query', () => this.api.ready(), 60_000);
+    log(`control: gRPC ${this.config.grpcHost}:${this.config.grpcPort}; query: ${this.api.baseUrl}`);
+    const core = this.config.agentCore >= 0 ? this.config.agentCore : os.cpus().length - 1;
+    this.spawn('agent', { ...env, LATFLEET_AGENT_CORE: String(core), LATFLEET_AGENT_NAME: this.config.agentName ?? `${os.hostname()}-cpu` });
+    await this.waitFor('agent', async () => {
+      const { items } = await this.api.devices();
+      if (!items.some((d) => d.state === 'online')) throw new Error('no agent online yet');
+    }, 60_000);
+    log(`agent: ${this.config.agentName ?? `${os.hostname()}-cpu`} online, pinned to core ${core}; logs in ${this.logDir}`);
+  }
+
+  /** The enrollment token of this data directory: made once, kept 0600 beside the data. */
+  private localEnrollmentToken(): string {
+    const file = join(this.config.dataDir, 'enrollment-token');
+    if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
+    return readFileSync(file, 'utf8').trim();
+  }
+
+  private spawn(name: ProcessName, env: NodeJS.ProcessEnv): void {
+    const script = fileURLToPath(new URL(`../${name}/main.js`, import.meta.url));
+    const out = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
+    const proc = spawn(process.execPath, ['--enable-source-maps', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout!.pipe(out);
+    proc.stderr!.pipe(out);
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    void exited.then((code) => {
+      if (!this.stopping) this.onUnexpectedExit?.(name, code);
+    });
+    this.children.push({ name, proc, exited });
+  }
+
+  private async waitFor(name: ProcessName, probe: () => Promise<unknown>, timeoutMs: number): Promise<void> {
+    const child = this.children.find((c) => c.name === name)!;
+    const deadline = Date.now() + timeoutMs;
+    let lastError = '';
+    while (Date.now() < deadline) {
+      if (child.proc.exitCode !== null) {
+        throw new Error(`${name} exited with code ${child.proc.exitCode}; see ${join(this.logDir, `${name}.log`)}`);
+      }
+      try {
+        await probe();
+        return;
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`${name} not ready after ${timeoutMs / 1000} s (${lastError}); see ${join(this.logDir, `${name}.log`)}`);
+  }
+
+  /** Agent first (it may be mid-job), then query and control, then Postgres. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const name of ['agent', 'query', 'control'] as const) {
+        for (const c of this.children.filter((x) => x.name === name)) {
+          if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGTERM');
+          const killed = setTimeout(() => c.proc.kill('SIGKILL'), 10_000);
+          await c.exited;
+          clearTimeout(killed);
+        }
+      }
+      await this.pg?.stop();
+    })();
+    return this.stopping;
+  }
+}
+
+function tcpProbe(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port }, () => {
+      socket.end();
+      resolve();
+    });
+    socket.on('error', reject);
+  });
+}

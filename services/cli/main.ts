@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig } from '../lib/config/index.js';
+import { ApiClient, ApiError } from './api.client.js';
+import { LocalFleet } from './fleet.js';
+import { renderComparison, renderLayers, type Format } from './render.js';
+import { readStudyInput } from './study-input.js';
+import { waitForStudy } from './study-progress.js';
+import { registerModelCommands } from './models.command.js';
+
+const formatOption = () => new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table');
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+function api(opts: { url?: string }): ApiClient {
+  const config = loadConfig();
+  return new ApiClient(opts.url ?? `http://${config.httpHost}:${config.httpPort}`);
+}
+
+const program = new Command('latfleet')
+  .description(
+    'Measure how fast CNN variants really run, layer by layer, on phones, NPU boards and CPUs.\n' +
+      'Configuration comes from the environment (LATFLEET_*, DATABASE_URL): see the README.',
+  )
+  .version('0.1.0')
+  .showHelpAfterError();
+
+program
+  .command('up')
+  .description('start the local fleet (Postgres, control, query, one CPU agent), run a study, keep serving until Ctrl-C')
+  .option('-s, --study <name-or-file>', 'study to run once the fleet is up (built-in name or JSON/YAML file)', 'demo')
+  .option('--no-study', 'start the fleet without running a study')
+  .option('--exit-when-done', 'shut down after the study instead of serving until Ctrl-C')
+  .addOption(formatOption())
+  .action(async (opts: { study: string | false; exitWhenDone?: boolean; format: Format }) => {
+    const config = loadConfig();
+    const spec = opts.study ? readStudyInput(opts.study) : undefined;
+    const fleet = new LocalFleet(config);
+    let exitCode = 0;
+    const shutdown = async (code: number) => {
+      exitCode = code;
+      say('\nlatfleet: stopping agent, query, control and Postgres…');
+      await fleet.stop();
+      say('latfleet: stopped');
+      process.exit(exitCode);
+    };
+    process.once('SIGINT', () => void shutdown(0));
+    process.once('SIGTERM', () => void shutdown(0));
+    fleet.onUnexpectedExit = (name, code) => {
+      say(`latfleet: ${name} exited unexpectedly (code ${code}); see ${fleet.logDir}/${name}.log`);
+      void shutdown(1);
+    };
+    try {
+      await fleet.start(say);
+      if (spec) {
+        const started = Date.now();
+        const study = await fleet.api.createStudy(spec);
+        say(`study ${study.name} (${study.id}): ${study.variants.length} variants, baseline ${study.baselineLabel}`);
+        const done = await waitForStudy(fleet.api, study.id);
+        say(`study ${done.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        process.stdout.write(renderComparison(await fleet.api.comparison(study.id), opts.format));
+        say(`comparison: ${fleet.api.baseUrl}/api/v1/studies/${study.id}/comparison`);
+        if (done.status !== 'completed') exitCode = 1;
+      }
+      if (opts.exitWhenDone) return void (await shutdown(exitCode));
+      say(`serving on ${fleet.api.baseUrl} (metrics at /metrics); Ctrl-C stops everything`);
+    } catch (err) {
+      say(`latfleet up: ${(err as Error).message}`);
+      await shutdown(1);
+    }
+  });
+
+const study = program.command('study').description('create, list and inspect studies');
+study
+  .command('run <spec>')
+  .description('submit a study (built-in name or JSON/YAML file), wait for it and print the comparison')
+  .option('--url <url>', 'query service URL')
+  .option('--no-wait', 'return once the study is queued')
+  .addOption(formatOption())
+  .action(async (arg: string, opts: { url?: string; wait: boolean; format: Format }) => {
+    const client = api(opts);
+    const created = await client.createStudy(readStudyInput(arg));
+    say(`study ${created.name} (${created.id}) queued: ${created.variants.length} variants`);
+    if (!opts.wait) return void process.stdout.write(`${created.id}\n`);
+    const done = await waitForStudy(client, created.id);
+    process.stdout.write(renderComparison(await client.comparison(created.id), opts.format));
+    if (done.status !== 'completed') process.exitCode = 1;
+  });
+study
+  .command('list')
+  .description('recent studies')
+  .option('--url <url>', 'query service URL')
+  .option('--json', 'JSON output')
+  .action(async (opts: { url?: string; json?: boolean }) => {
+    const { items } = await api(opts).studies();
+    if (opts.json) return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
+    for (const s of items) process.stdout.write(`${s.id}  ${s.status.padEnd(9)} ${s.name}  (${s.jobs.completed}/${Object.values(s.jobs).reduce((a, b) => a + b, 0)} jobs)\n`);
+  });
+study
+  .command('show <id>')
+  .description('a study with its variants and jobs (JSON)')
+  .option('--url <url>', 'query service URL')
+  .action(async (id: string, opts: { url?: string }) => {
+    process.stdout.write(JSON.stringify(await api(opts).study(id), null, 2) + '\n');
+  });
+
+program
+  .command('compare <study-id>')
+  .description('latency per variant and device with the delta vs the baseline')
+  .option('--url <url>', 'query service URL')
+  .addOption(formatOption())
+  .action(async (id: string, opts: { url?: string; format: Format }) => {
+    process.stdout.write(renderComparison(await api(opts).comparison(id), opts.format));
+  });
+
+program
+  .command('layers <run-id>')
+  .description('per-layer median time and share of one run')
+  .option('--url <url>', 'query service URL')
+  .addOption(formatOption())
+  .action(async (id: string, opts: { url?: string; format: Format }) => {
+    process.stdout.write(renderLayers(await api(opts).runLayers(id), opts.format));
+  });
+
+program
+  .command('devices')
+  .description('registered devices and whether their agent is online')
+  .option('--url <url>', 'query service URL')
+  .option('--json', 'JSON output')
+  .action(async (opts: { url?: string; json?: boolean }) => {
+    const { items } = await api(opts).devices();
+    if (opts.json) return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
+    for (const d of items) process.stdout.write(`${d.state.padEnd(8)} ${d.name}  ${d.deviceClass}  ${d.cpuModel}  ${d.runner} ${d.runtimeVersion}\n`);
+  });
+
+registerModelCommands(program);
+
+for (const name of ['control', 'query', 'agent'] as const) {
+  program
+    .command(name)
+    .description(`run the ${name} process alone (configured from the environment)`)
+    .action(async () => {
+      await import(`../${name}/main.js`).then((m: Record<string, (c: ReturnType<typeof loadConfig>) => Promise<unknown>>) =>
+        m[`start${name[0]!.toUpperCase()}${name.slice(1)}`]!(loadConfig()),
+      );
+    });
+}
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof ApiError) say(`error: ${err.message}${err.status ? ` (HTTP ${err.status})` : ''}`);
+  else if (err instanceof ConfigError) say(err.message);
+  else say(`error: ${(err as Error).message}`);
+  process.exit(1);
+});

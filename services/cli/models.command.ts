@@ -1,0 +1,66 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import { COMPACT } from './render.js';
+import { buildVariant, describeVariant, listBuiltinStudies, listModels, parseVariantSpec } from '../lib/models/index.js';
+
+const millions = (n: number) => (n / 1e6).toFixed(1);
+
+/** A canonical name (`mobilenetv3-large-1.0@160`) or an inline JSON variant spec. */
+function specArg(arg: string): unknown {
+  return arg.trim().startsWith('{') ? JSON.parse(arg) : arg;
+}
+
+export function registerModelCommands(program: Command): void {
+  const models = program.command('models').description('the variant builder: list, describe and build ONNX variants');
+
+  models
+    .command('list')
+    .description('published models, their families and the built-in studies')
+    .option('--json', 'JSON output')
+    .action((opts: { json?: boolean }) => {
+      const list = listModels();
+      const studies = listBuiltinStudies();
+      if (opts.json) return void process.stdout.write(JSON.stringify({ models: list, studies }, null, 2) + '\n');
+      const table = new Table({ head: ['model', 'family', 'res', 'MAdds M', 'params M', 'top-1'], style: { head: [], border: [] }, chars: COMPACT });
+      for (const m of list) {
+        const d = describeVariant(m.name);
+        table.push([m.name, m.family, String(m.resolution), millions(d.madds), millions(d.params), m.published?.top1?.toFixed(1) ?? '']);
+      }
+      process.stdout.write(`${table.toString()}\n\nbuilt-in studies:\n`);
+      for (const s of studies) process.stdout.write(`  ${s.name.padEnd(24)} ${s.description}\n`);
+    });
+
+  models
+    .command('describe <name-or-spec>')
+    .description('layers, MAdds and parameters of a variant (no weights built)')
+    .option('--json', 'JSON output (name, family, madds, params, resolution, layers, ...)')
+    .action((arg: string, opts: { json?: boolean }) => {
+      const d = describeVariant(parseVariantSpec(specArg(arg)));
+      if (opts.json) return void process.stdout.write(JSON.stringify(d, null, 2) + '\n');
+      const table = new Table({
+        head: ['layer', 'role', 'op', 'k', 's', 'output', 'MAdds M', 'params K'],
+        style: { head: [], border: [] },
+        chars: COMPACT,
+      });
+      for (const l of d.layers) {
+        table.push([l.name, l.role, l.op, String(l.kernel), String(l.stride), l.outputShape.slice(1).join('×'), (l.madds / 1e6).toFixed(2), (l.params / 1e3).toFixed(1)]);
+      }
+      process.stdout.write(`${d.name} (${d.family}) @${d.resolution}: ${millions(d.madds)}M MAdds, ${millions(d.params)}M params\n${table.toString()}\n`);
+    });
+
+  models
+    .command('build <name-or-spec>')
+    .description('write the ONNX model and its layer metadata (JSON) to a directory')
+    .requiredOption('-o, --out <dir>', 'output directory')
+    .action((arg: string, opts: { out: string }) => {
+      const v = buildVariant(parseVariantSpec(specArg(arg)));
+      mkdirSync(opts.out, { recursive: true });
+      const onnxPath = join(opts.out, `${v.name}.onnx`);
+      writeFileSync(onnxPath, v.onnx);
+      const { onnx: _bytes, ...meta } = v;
+      writeFileSync(join(opts.out, `${v.name}.json`), JSON.stringify(meta, null, 2) + '\n');
+      process.stdout.write(`${onnxPath}  sha256 ${v.sha256}  ${(v.onnx.byteLength / 1e6).toFixed(1)} MB\n`);
+    });
+}

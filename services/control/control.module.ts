@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule, type LatfleetConfig } from '../lib/config/index.js';
+import { StoreModule } from '../lib/store/index.js';
+import { AgentController } from './agent.controller.js';
+import { DeviceRepository } from './device.repository.js';
+import { DeviceService } from './device.service.js';
+import { JobRepository } from './job.repository.js';
+import { JobService } from './job.service.js';
+import { ModelRepository } from './model.repository.js';
+import { ResultRepository } from './result.repository.js';
+import { ResultService } from './result.service.js';
+import { SessionRegistry } from './session.registry.js';
+
+export class ControlModule {
+  static forRoot(config: LatfleetConfig) {
+    return {
+      module: ControlModule,
+      imports: [ConfigModule.forRoot(config), StoreModule],
+      controllers: [AgentController],
+      providers: [DeviceRepository, DeviceService, JobRepository, JobService, ModelRepository, ResultRepository, ResultService, SessionRegistry],
+    };
+  }
+}
+Module({})(ControlModule);

@@ -1,0 +1,115 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import pg from 'pg';
+import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
+import { JobPhase, type JobStatus } from '../lib/proto/index.js';
+import { JobRepository } from './job.repository.js';
+import { SessionRegistry, type AgentSession } from './session.registry.js';
+
+/** Channel the query service notifies when it queues jobs. */
+export const JOBS_CHANNEL = 'latfleet_jobs';
+const SWEEP_MS = 2_000;
+
+/**
+ * Hands queued jobs to idle agents: on a NOTIFY from whoever queued them, when an agent reports
+ * idle, and on a slow sweep that also re-queues expired leases.
+ */
+@Injectable()
+export class JobService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(JobService.name);
+  private listener?: pg.Client;
+  private timer?: NodeJS.Timeout;
+  private dispatching = Promise.resolve();
+
+  constructor(
+    @Inject(CONFIG) private readonly config: LatfleetConfig,
+    private readonly jobs: JobRepository,
+    private readonly sessions: SessionRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.listener = new pg.Client({ connectionString: this.config.databaseUrl });
+    this.listener.on('notification', () => this.dispatch());
+    this.listener.on('error', (err) => this.logger.warn(`job listener: ${err.message}`));
+    await this.listener.connect();
+    await this.listener.query(`LISTEN ${JOBS_CHANNEL}`);
+    this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.listener?.end().catch(() => undefined);
+    await this.dispatching;
+  }
+
+  /** Serialised: one pass at a time, so one agent never gets two jobs from overlapping passes. */
+  dispatch(): Promise<void> {
+    this.dispatching = this.dispatching.then(() => this.assignIdle()).catch((err) => {
+      this.logger.error(`dispatch failed: ${(err as Error).message}`);
+    });
+    return this.dispatching;
+  }
+
+  private async assignIdle(): Promise<void> {
+    for (const session of this.sessions.idle()) {
+      const job = await this.jobs.leaseNext(session.deviceId, this.config.leaseSeconds);
+      if (!job) return;
+      session.jobId = job.jobId;
+      session.assignedAt = Date.now();
+      this.logger.log(`job ${job.jobId} (${job.variantLabel}, attempt ${job.attempt}) -> ${session.deviceName}`);
+      session.out.next({
+        assignment: {
+          jobId: job.jobId,
+          attempt: job.attempt,
+          variantLabel: job.variantLabel,
+          modelSha256: job.modelSha256,
+          modelSizeBytes: job.modelSizeBytes,
+          inputName: job.inputName,
+          inputShape: job.inputShape,
+          protocol: {
+            warmupRuns: job.protocol.warmupRuns,
+            timedRuns: job.protocol.timedRuns,
+            profiledRuns: job.protocol.profiledRuns,
+            graphOptimizationLevel: job.protocol.graphOptimizationLevel,
+            intraOpThreads: 1,
+            interOpThreads: 1,
+          },
+        },
+      });
+    }
+  }
+
+  async status(session: AgentSession, s: JobStatus): Promise<void> {
+    if (s.phase === JobPhase.JOB_PHASE_FAILED) {
+      this.logger.warn(`job ${s.jobId} attempt ${s.attempt} failed on ${session.deviceName}: ${s.message}`);
+      await this.jobs.failAttempt(s.jobId, session.deviceId, s.attempt, s.message || 'failed on the agent');
+      this.release(session, s.jobId);
+      return;
+    }
+    const phase = JobPhase[s.phase]?.replace('JOB_PHASE_', '').toLowerCase() ?? 'unknown';
+    await this.jobs.updateProgress(s.jobId, session.deviceId, s.attempt, phase, Math.min(1, Math.max(0, s.progress || 0)));
+  }
+
+  /** The agent is free again (its job was stored or failed): give it the next one. */
+  release(session: AgentSession, jobId: string): void {
+    if (session.jobId === jobId) session.jobId = null;
+    void this.dispatch();
+  }
+
+  /** An agent that says it is idle is idle, whatever this process thought. */
+  idle(session: AgentSession): void {
+    // A heartbeat sent before the agent saw its newest assignment must not free it again.
+    if (session.jobId && Date.now() - session.assignedAt < 2 * this.config.heartbeatMs) return;
+    session.jobId = null;
+    void this.dispatch();
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      const n = await this.jobs.requeueExpired();
+      if (n) this.logger.warn(`${n} expired lease(s) re-queued`);
+      await this.dispatch();
+    } catch (err) {
+      this.logger.warn(`sweep: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { from as copyFrom } from 'pg-copy-streams';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { LatencyStats } from '../lib/measure/index.js';
+import type { JobProtocol } from '../lib/store/index.js';
+import type { ActiveLease } from './job.repository.js';
+import { JobRepository } from './job.repository.js';
+
+export interface RunRecord {
+  lease: ActiveLease;
+  modelSha256: string;
+  startedAt: Date;
+  finishedAt: Date;
+  protocol: JobProtocol;
+  environment: Record<string, unknown>;
+  stats: LatencyStats;
+  profiledMedianNs: number;
+  latenciesNs: number[];
+  layers: Array<{ iteration: number; nodeName: string; opType: string; layer: string; durationNs: number; provider: string }>;
+}
+
+export interface StoredRun {
+  runId: string;
+  latencyRows: number;
+  layerRows: number;
+  duplicate: boolean;
+}
+
+/** COPY text format: backslash, tab and newline escaped. */
+const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+
+@Injectable()
+export class ResultRepository {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly jobs: JobRepository,
+  ) {}
+
+  /** Finds a run already stored for this job attempt (a re-sent upload). */
+  async findRun(jobId: string, attempt: number): Promise<StoredRun | null> {
+    const rows: Array<{ id: string; latency_rows: number; layer_rows: number }> = await this.ds.query(
+      `SELECT id, latency_rows, layer_rows FROM runs WHERE job_id = $1 AND attempt = $2`,
+      [jobId, attempt],
+    );
+    const r = rows[0];
+    return r ? { runId: r.id, latencyRows: r.latency_rows, layerRows: r.layer_rows, duplicate: true } : null;
+  }
+
+  /**
+   * One transaction per run: the run row, its raw latencies and layer timings (COPY), the job
+   * completed and the study's status. Returns null when the lease is no longer this attempt's.
+   */
+  async store(jobId: string, deviceId: string, attempt: number, build: (lease: ActiveLease) => RunRecord): Promise<StoredRun | null> {
+    const qr = this.ds.createQueryRunner();
+    await qr.connect();
+    await qr.startTransaction();
+    try {
+      const m: EntityManager = qr.manager;
+      const lease = await this.jobs.findLease(jobId, deviceId, attempt, m);
+      if (!lease) {
+        await qr.rollbackTransaction();
+        return null;
+      }
+      const run = build(lease);
+      const [row]: Array<{ id: string }> = await m.query(
+        `INSERT INTO runs (job_id, attempt, study_id, variant_id, device_id, model_sha256, started_at, finished_at,
+                           protocol, environment, timed_runs, median_ns, p90_ns, min_ns, mean_ns, profiled_median_ns,
+                           latency_rows, layer_rows)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING id`,
+        [
+          jobId, attempt, lease.studyId, lease.variantId, deviceId, run.modelSha256, run.startedAt, run.finishedAt,
+          JSON.stringify(run.protocol), JSON.stringify(run.environment), run.stats.count,
+          Math.round(run.stats.median), Math.round(run.stats.p90), Math.round(run.stats.min), run.stats.mean,
+          Math.round(run.profiledMedianNs), run.latenciesNs.length, run.layers.length,
+        ],
+      );
+      const runId = row!.id;
+      const client = (qr as unknown as { databaseConnection: PoolClient }).databaseConnection;
+      await copyRows(client, 'run_latencies (run_id, iteration, latency_ns)', run.latenciesNs.map((ns, i) => `${runId}\t${i}\t${Math.round(ns)}\n`));
+      await copyRows(
+        client,
+        'layer_timings (run_id, iteration, node_name, op_type, layer, duration_ns, provider)',
+        run.layers.map((l) => `${runId}\t${l.iteration}\t${esc(l.nodeName)}\t${esc(l.opType)}\t${esc(l.layer)}\t${Math.round(l.durationNs)}\t${esc(l.provider)}\n`),
+      );
+      await this.jobs.complete(jobId, m);
+      await this.jobs.refreshStudyStatus(lease.studyId, m);
+      await qr.commitTransaction();
+      return { runId, latencyRows: run.latenciesNs.length, layerRows: run.layers.length, duplicate: false };
+    } catch (err) {
+      if (qr.isTransactionActive) await qr.rollbackTransaction();
+      throw err;
+    } finally {
+      await qr.release();
+    }
+  }
+}
+
+async function copyRows(client: PoolClient, target: string, lines: string[]): Promise<void> {
+  if (lines.length === 0) return;
+  const BATCH = 4096;
+  async function* chunks() {
+    for (let i = 0; i < lines.length; i += BATCH) yield lines.slice(i, i + BATCH).join('');
+  }
+  await pipeline(Readable.from(chunks()), client.query(copyFrom(`COPY ${target} FROM STDIN`)));
+}

@@ -1,0 +1,89 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
+import { LayerAttributor, summarize } from '../lib/measure/index.js';
+import type { JobProtocol } from '../lib/store/index.js';
+import type { Protocol, UploadResultsRequest, UploadResultsResponse } from '../lib/proto/index.js';
+import { JobRepository } from './job.repository.js';
+import { ModelRepository } from './model.repository.js';
+import { ResultRepository, type RunRecord } from './result.repository.js';
+
+/** An hour: no single inference we measure takes longer; larger values are corrupt. */
+const MAX_NS = 3_600e9;
+const LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+
+@Injectable()
+export class ResultService {
+  private readonly logger = new Logger(ResultService.name);
+
+  constructor(
+    private readonly results: ResultRepository,
+    private readonly jobs: JobRepository,
+    private readonly models: ModelRepository,
+  ) {}
+
+  /** Validates a whole upload, then stores it in one transaction. Re-sent uploads are acknowledged, not stored twice. */
+  async ingest(deviceId: string, parts: UploadResultsRequest[]): Promise<UploadResultsResponse> {
+    const first = parts[0];
+    if (!first) throw LatfleetError.validation('upload', 'empty: expected a summary, latencies and layers');
+    const { jobId, attempt } = first;
+    if (!jobId) throw LatfleetError.validation('job_id', 'required');
+    for (const p of parts) {
+      if (p.jobId !== jobId || p.attempt !== attempt) {
+        throw LatfleetError.validation('job_id', 'every chunk of one upload must name the same job and attempt');
+      }
+    }
+    const already = await this.results.findRun(jobId, attempt);
+    if (already) return { runId: already.runId, latencyRows: already.latencyRows, layerRows: already.layerRows, duplicate: true };
+
+    const chunks = dedupeBySequence(parts);
+    const summary = chunks[0]?.summary;
+    if (!summary) throw LatfleetError.validation('summary', 'the first chunk (sequence 0) must carry the run summary');
+    const latencies = chunks.flatMap((c) => c.latencies?.latenciesNs ?? []);
+    const layers = chunks.flatMap((c) => c.layers?.timings ?? []);
+    if (latencies.length === 0) throw LatfleetError.validation('latencies', 'at least one timed run is required');
+    latencies.forEach((ns, i) => {
+      if (!Number.isFinite(ns) || ns <= 0 || ns > MAX_NS) throw LatfleetError.validation(`latencies[${i}]`, `${ns} ns is not a plausible latency`);
+    });
+    layers.forEach((l, i) => {
+      if (!Number.isFinite(l.durationNs) || l.durationNs < 0 || l.durationNs > MAX_NS) {
+        throw LatfleetError.validation(`layers[${i}].duration_ns`, `${l.durationNs} ns is not a plausible duration`);
+      }
+      if (!l.nodeName) throw LatfleetError.validation(`layers[${i}].node_name`, 'required');
+    });
+    const protocol = toProtocol(summary.protocol);
+    const modelSha256 = summary.modelSha256;
+    const attributor = new LayerAttributor(await this.models.layerNames(modelSha256));
+
+    const stored = await this.results.store(jobId, deviceId, attempt, (lease): RunRecord => ({
+      lease,
+      modelSha256,
+      startedAt: new Date(summary.startedAtUnixMs),
+      finishedAt: new Date(summary.finishedAtUnixMs),
+      protocol,
+      environment: { ...(summary.environment ?? {}) },
+      stats: summarize(latencies),
+      profiledMedianNs: summary.profiledMedianNs,
+      latenciesNs: latencies,
+      layers: layers.map((l) => ({ ...l, layer: l.layer || attributor.layerOf(l.nodeName) })),
+    }));
+    if (!stored) {
+      throw new LatfleetError(ErrorCode.PermissionDenied, `job ${jobId} attempt ${attempt} is not leased to this agent`);
+    }
+    this.logger.log(`run ${stored.runId}: ${stored.latencyRows} latencies, ${stored.layerRows} layer timings (job ${jobId})`);
+    return { runId: stored.runId, latencyRows: stored.latencyRows, layerRows: stored.layerRows, duplicate: false };
+  }
+}
+
+/** A chunk re-sent within one stream (same sequence) counts once. */
+function dedupeBySequence(parts: UploadResultsRequest[]): UploadResultsRequest[] {
+  const bySeq = new Map<number, UploadResultsRequest>();
+  for (const p of parts) if (!bySeq.has(p.sequence)) bySeq.set(p.sequence, p);
+  return [...bySeq.entries()].sort(([a], [b]) => a - b).map(([, p]) => p);
+}
+
+function toProtocol(p: Protocol | undefined): JobProtocol {
+  if (!p) throw LatfleetError.validation('summary.protocol', 'required');
+  const level = p.graphOptimizationLevel as JobProtocol['graphOptimizationLevel'];
+  if (!LEVELS.includes(level)) throw LatfleetError.validation('summary.protocol.graph_optimization_level', `expected one of ${LEVELS.join(', ')}`);
+  return { warmupRuns: p.warmupRuns, timedRuns: p.timedRuns, profiledRuns: p.profiledRuns, graphOptimizationLevel: level };
+}

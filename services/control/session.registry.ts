@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import type { Subject } from 'rxjs';
+import type { ConnectResponse } from '../lib/proto/index.js';
+
+export interface AgentSession {
+  deviceId: string;
+  deviceName: string;
+  out: Subject<ConnectResponse>;
+  /** Job this agent is working on, as far as this process knows; null when idle. */
+  jobId: string | null;
+  assignedAt: number;
+}
+
+/** The agents connected to this control process. */
+@Injectable()
+export class SessionRegistry {
+  private readonly sessions = new Map<string, AgentSession>();
+
+  add(session: AgentSession): void {
+    this.sessions.get(session.deviceId)?.out.complete();
+    this.sessions.set(session.deviceId, session);
+  }
+
+  remove(session: AgentSession): boolean {
+    if (this.sessions.get(session.deviceId) !== session) return false;
+    this.sessions.delete(session.deviceId);
+    return true;
+  }
+
+  idle(): AgentSession[] {
+    return [...this.sessions.values()].filter((s) => s.jobId === null);
+  }
+
+  get(deviceId: string): AgentSession | undefined {
+    return this.sessions.get(deviceId);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  closeAll(): void {
+    for (const s of this.sessions.values()) s.out.complete();
+    this.sessions.clear();
+  }
+}

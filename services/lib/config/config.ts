@@ -1,0 +1,80 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+
+const schema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  LATFLEET_DATA_DIR: z.string().min(1).default('.latfleet'),
+  LATFLEET_PG_PORT: port(54329),
+  LATFLEET_GRPC_HOST: z.string().min(1).default('127.0.0.1'),
+  LATFLEET_GRPC_PORT: port(50051),
+  LATFLEET_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  LATFLEET_HTTP_PORT: port(3000),
+  LATFLEET_CONTROL_ADDRESS: z.string().min(1).optional(),
+  LATFLEET_ENROLLMENT_TOKEN: z.string().min(16).optional(),
+  LATFLEET_AGENT_NAME: z.string().min(1).optional(),
+  LATFLEET_AGENT_CORE: z.coerce.number().int().min(-1).default(-1),
+  LATFLEET_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  LATFLEET_LEASE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
+  LATFLEET_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+});
+
+export type LatfleetConfig = {
+  databaseUrl?: string;
+  dataDir: string;
+  pgPort: number;
+  grpcHost: string;
+  grpcPort: number;
+  httpHost: string;
+  httpPort: number;
+  /** host:port the agent dials. */
+  controlAddress: string;
+  enrollmentToken?: string;
+  agentName?: string;
+  /** CPU core the agent pins its measuring process to; -1 leaves it to the OS. */
+  agentCore: number;
+  heartbeatMs: number;
+  leaseSeconds: number;
+  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+};
+
+export class ConfigError extends Error {}
+
+/** The one place that reads the environment. Fails fast with `NAME=value: reason`. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatfleetConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0]);
+      return `${name}=${JSON.stringify(env[name] ?? '')}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: resolve(e.LATFLEET_DATA_DIR),
+    pgPort: e.LATFLEET_PG_PORT,
+    grpcHost: e.LATFLEET_GRPC_HOST,
+    grpcPort: e.LATFLEET_GRPC_PORT,
+    httpHost: e.LATFLEET_HTTP_HOST,
+    httpPort: e.LATFLEET_HTTP_PORT,
+    controlAddress: e.LATFLEET_CONTROL_ADDRESS ?? `${e.LATFLEET_GRPC_HOST}:${e.LATFLEET_GRPC_PORT}`,
+    enrollmentToken: e.LATFLEET_ENROLLMENT_TOKEN,
+    agentName: e.LATFLEET_AGENT_NAME,
+    agentCore: e.LATFLEET_AGENT_CORE,
+    heartbeatMs: e.LATFLEET_HEARTBEAT_MS,
+    leaseSeconds: e.LATFLEET_LEASE_SECONDS,
+    logLevel: e.LATFLEET_LOG_LEVEL,
+  };
+}
+
+/** Injection token for the process's validated config. */
+export const CONFIG = Symbol('LatfleetConfig');
+
+/** Nest logger levels up to and including the configured one. */
+export function logLevels(level: LatfleetConfig['logLevel']) {
+  const all = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+  return all.slice(0, all.indexOf(level) + 1) as Array<(typeof all)[number]>;
+}

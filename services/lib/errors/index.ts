@@ -1,0 +1,4 @@
+export * from './grpc-status.js';
+export * from './http-status.js';
+export * from './latfleet.error.js';
+export * from './zod-error.js';

@@ -1,0 +1,128 @@
+import { makeDivisible } from '../channels.js';
+import type { BlockTemplate, FamilyDefinition, ModelEntry } from '../family.js';
+import type { Activation } from '../network-plan.js';
+import { convStep, IMAGENET_CLASSES, scaleRepeats, stemStep } from './steps.js';
+
+/** kernel, expansion size, out, SE, NL, stride: the paper's table, row by row. */
+type Row = [number, number, number, 0 | 1, Activation, number];
+
+interface MobileNetV3Line {
+  rows: Row[];
+  head: number;
+  fc: number;
+}
+
+const LINES: Record<'large' | 'small', MobileNetV3Line> = {
+  large: {
+    rows: [
+      [3, 16, 16, 0, 'relu', 1],
+      [3, 64, 24, 0, 'relu', 2],
+      [3, 72, 24, 0, 'relu', 1],
+      [5, 72, 40, 1, 'relu', 2],
+      [5, 120, 40, 1, 'relu', 1],
+      [5, 120, 40, 1, 'relu', 1],
+      [3, 240, 80, 0, 'hswish', 2],
+      [3, 200, 80, 0, 'hswish', 1],
+      [3, 184, 80, 0, 'hswish', 1],
+      [3, 184, 80, 0, 'hswish', 1],
+      [3, 480, 112, 1, 'hswish', 1],
+      [3, 672, 112, 1, 'hswish', 1],
+      [5, 672, 160, 1, 'hswish', 2],
+      [5, 960, 160, 1, 'hswish', 1],
+      [5, 960, 160, 1, 'hswish', 1],
+    ],
+    head: 960,
+    fc: 1280,
+  },
+  small: {
+    rows: [
+      [3, 16, 16, 1, 'relu', 2],
+      [3, 72, 24, 0, 'relu', 2],
+      [3, 88, 24, 0, 'relu', 1],
+      [5, 96, 40, 1, 'hswish', 2],
+      [5, 240, 40, 1, 'hswish', 1],
+      [5, 240, 40, 1, 'hswish', 1],
+      [5, 120, 48, 1, 'hswish', 1],
+      [5, 144, 48, 1, 'hswish', 1],
+      [5, 288, 96, 1, 'hswish', 2],
+      [5, 576, 96, 1, 'hswish', 1],
+      [5, 576, 96, 1, 'hswish', 1],
+    ],
+    head: 576,
+    fc: 1024,
+  },
+};
+
+const TABLE_STEM = 16;
+
+interface MobileNetV3Entry extends ModelEntry {
+  size: 'large' | 'small';
+}
+
+const entry = (size: 'large' | 'small', width: number, madds: number, params: number, top1: number): MobileNetV3Entry => ({
+  name: `mobilenetv3-${size}-${width.toFixed(2).replace(/0$/, '')}`,
+  family: 'mobilenetv3',
+  line: `mobilenetv3-${size}`,
+  ...(width === 1 ? { aliases: [`mobilenetv3-${size}`] } : {}),
+  size,
+  resolution: 224,
+  width,
+  depth: 1,
+  published: { madds, params, top1 },
+});
+
+export const mobilenetV3: FamilyDefinition<MobileNetV3Entry> = {
+  family: 'mobilenetv3',
+  description: 'MobileNetV3 (Howard et al., ICCV 2019): h-swish, SE with hard-sigmoid gate, efficient last stage',
+  models: [
+    entry('large', 1.0, 219e6, 5.4e6, 75.2),
+    entry('large', 0.75, 155e6, 4.0e6, 73.3),
+    entry('small', 1.0, 56e6, 2.5e6, 67.4),
+    entry('small', 0.75, 44e6, 2.0e6, 65.4),
+  ],
+  knobs: ['lastStage'],
+  defaults: () => ({ stem: TABLE_STEM, seWidth: 'expansion', seGate: 'hardsigmoid', seActivation: 'relu', lastStage: 'efficient' }),
+  template(model, spec) {
+    const line = LINES[model.size];
+    const scale = (c: number): number => makeDivisible(c * spec.width);
+    const blocks: BlockTemplate[] = [];
+    let inChannels = spec.stem;
+    let tableIn = TABLE_STEM;
+    for (const [kernel, exp, out, se, activation, stride] of line.rows) {
+      for (let r = 0; r < scaleRepeats(1, spec.depth); r++) {
+        const outChannels = scale(out);
+        blocks.push({
+          in: inChannels,
+          out: outChannels,
+          expanded: makeDivisible((inChannels * exp) / tableIn),
+          kernels: [kernel],
+          stride: r === 0 ? stride : 1,
+          seRatio: se ? 0.25 : null,
+          activation,
+        });
+        inChannels = outChannels;
+        tableIn = out;
+      }
+    }
+    const headChannels = scale(line.head);
+    const head =
+      spec.lastStage === 'original'
+        ? [
+            convStep('head', 'head', headChannels, 1, 1, 'hswish'),
+            convStep('head.dw', 'head', headChannels, 3, 1, 'hswish', true),
+            convStep('head.project', 'head', makeDivisible(headChannels / 3), 1, 1, null),
+            convStep('head.expand', 'head', line.fc, 1, 1, 'hswish'),
+            { kind: 'pool' as const, name: 'head.pool' },
+          ]
+        : [
+            convStep('head', 'head', headChannels, 1, 1, 'hswish'),
+            { kind: 'pool' as const, name: 'head.pool' },
+            convStep('head.fc1', 'head', line.fc, 1, 1, 'hswish'),
+          ];
+    return {
+      stem: [stemStep(spec.stem, 'hswish')],
+      blocks,
+      head: [...head, { kind: 'classifier', name: 'classifier', classes: IMAGENET_CLASSES }],
+    };
+  },
+};

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { builtinStudy, listBuiltinStudies } from './builtin-studies.js';
+import { ModelSpecError } from './model-spec.error.js';
+import { parseStudySpec } from './study-spec.js';
+
+function studyError(input: unknown): ModelSpecError {
+  try {
+    parseStudySpec(input);
+  } catch (error) {
+    if (error instanceof ModelSpecError) return error;
+    throw error;
+  }
+  throw new Error('expected the study to be rejected');
+}
+
+describe(parseStudySpec.name, () => {
+  it('expands one axis into labelled variants with the named baseline', () => {
+    const sut = parseStudySpec({ name: 'acts', base: 'mobilenetv3-large-1.0', axes: { activation: ['relu', 'paper'] }, baseline: 'paper' });
+
+    expect(sut.baseline).toBe('paper');
+    expect(sut.variants.map((v) => [v.label, v.name])).toEqual([
+      ['relu', 'mobilenetv3-large-1.0+act=relu'],
+      ['paper', 'mobilenetv3-large-1.0'],
+    ]);
+  });
+
+  it('takes the cartesian product of several axes and keeps identical networks once', () => {
+    const sut = parseStudySpec({
+      name: 'grid',
+      base: { model: 'mobilenetv3-small-1.0', resolution: 160 },
+      axes: { activation: ['relu', 'hswish'], hswishImpl: ['fused', 'decomposed'] },
+      baseline: { activation: 'hswish', hswishImpl: 'fused' },
+    });
+
+    expect(sut.variants.map((v) => v.label)).toEqual([
+      'activation=relu,hswishImpl=fused',
+      'activation=hswish,hswishImpl=fused',
+      'activation=hswish,hswishImpl=decomposed',
+    ]);
+    expect(sut.baseline).toBe('activation=hswish,hswishImpl=fused');
+    expect(sut.variants.every((v) => v.spec.resolution === 160)).toBe(true);
+  });
+
+  it('reads YAML text with an explicit variant list and a protocol', () => {
+    const sut = parseStudySpec(
+      [
+        'name: stems',
+        'base: mobilenetv3-large-1.0',
+        'variants:',
+        '  - label: stem16',
+        '  - label: stem32',
+        '    stem: 32',
+        '  - mobilenetv3-small-1.0',
+        'baseline: stem16',
+        'protocol: { warmupRuns: 5, timedRuns: 50 }',
+        'devices: { class: cpu }',
+      ].join('\n'),
+    );
+
+    expect(sut.variants.map((v) => v.name)).toEqual(['mobilenetv3-large-1.0', 'mobilenetv3-large-1.0+stem=32', 'mobilenetv3-small-1.0']);
+    expect(sut.protocol).toMatchObject({ warmupRuns: 5, timedRuns: 50 });
+    expect(sut.devices).toEqual({ class: 'cpu' });
+  });
+
+  it('applies the base knobs to listed variant names, the name overriding them', () => {
+    const sut = parseStudySpec({ name: 's', base: { model: 'mobilenetv3-large-1.0', resolution: 160, seed: 3 }, variants: ['mixnet-s', 'mixnet-m@192'] });
+
+    expect(sut.variants.map((v) => v.name)).toEqual(['mixnet-s@160+seed=3', 'mixnet-m@192+seed=3']);
+  });
+
+  it.each([
+    [{ name: 's', base: 'mobilenetv3-large-1.0', axes: { activation: ['relu', 'paper', 'tanh'] } }, 'axes.activation[2]', /expected one of/],
+    [{ name: 's', axes: { quantization: ['none', 'int3'], model: ['bad', 'mixnet-s'] } }, 'axes.quantization[1]', /expected one of/],
+    [{ name: 's', axes: { quantization: ['none'], model: ['mixnet-s', 'bad'] } }, 'axes.model[1]', /unknown model 'bad'/],
+    [{ name: 's', base: 'mobilenetv3-large-1.0', axes: { colour: ['red'] } }, 'axes.colour', /unknown variant field/],
+    [{ name: 's', base: 'mobilenetv3-large-1.0', axes: { activation: [] } }, 'axes.activation', /at least one/],
+    [{ name: 's', base: 'nope', axes: { activation: ['relu'] } }, 'base.model', /unknown model/],
+    [{ name: 's', base: 'mobilenetv3-large-1.0', variants: [{ label: 'a' }, { label: 'b', resolution: 7 }] }, 'variants[1].resolution', /integer/],
+    [{ name: 's', base: 'mobilenetv3-large-1.0', variants: [{ label: 'a' }, { label: 'a', stem: 32 }] }, 'variants[1].label', /duplicate/],
+    [{ name: 's', base: 'mobilenetv3-large-1.0', axes: { activation: ['relu', 'paper'] }, baseline: 'hswish' }, 'baseline', /matches no variant/],
+    [{ name: 's', base: 'mobilenetv3-large-1.0', axes: { activation: ['relu'], stem: [16, 32] }, baseline: { activation: 'relu' } }, 'baseline', /matches 2/],
+    [{ name: 's', base: 'mobilenetv3-large-1.0', protocol: { timedRuns: 0 } }, 'protocol.timedRuns', /./],
+    [{ name: 's', base: 'mobilenetv3-large-1.0', colour: 1 }, 'colour', /unknown field/],
+    [{ name: 'bad name!', base: 'mobilenetv3-large-1.0' }, 'name', /letters/],
+    [{ name: 's' }, 'variants', /expected axes/],
+  ])('rejects %j naming %s', (input, field, message) => {
+    const sut = studyError(input);
+
+    expect(sut.field).toBe(field);
+    expect(sut.message).toMatch(message);
+  });
+
+  it('rejects text that is neither JSON nor YAML', () => {
+    expect(() => parseStudySpec('name: [unclosed')).toThrow(ModelSpecError);
+  });
+});
+
+describe(builtinStudy.name, () => {
+  it.each(listBuiltinStudies().map((s) => s.name))('%s parses with exactly one baseline', (name) => {
+    const sut = parseStudySpec(builtinStudy(name));
+
+    expect(sut.name).toBe(name);
+    expect(sut.variants.filter((v) => v.label === sut.baseline)).toHaveLength(1);
+    expect(new Set(sut.variants.map((v) => v.name)).size).toBe(sut.variants.length);
+  });
+
+  it('demo compares relu, paper and hswish against paper', () => {
+    const sut = parseStudySpec(builtinStudy('demo'));
+
+    expect(sut.variants.map((v) => v.label)).toEqual(['relu', 'paper', 'hswish']);
+    expect(sut.baseline).toBe('paper');
+  });
+
+  it('rejects an unknown name', () => {
+    expect(() => builtinStudy('nope')).toThrow(/unknown built-in study 'nope'/);
+  });
+});

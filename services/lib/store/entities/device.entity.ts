@@ -1,0 +1,22 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type DeviceState = 'online' | 'offline';
+
+@Entity('devices')
+export class DeviceEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Index({ unique: true }) @Column('text') name!: string;
+  @Column('text', { name: 'device_class' }) deviceClass!: string;
+  @Column('text', { name: 'cpu_model' }) cpuModel!: string;
+  @Column('int') cores!: number;
+  @Column('text') os!: string;
+  @Column('text') hostname!: string;
+  @Column('text') runner!: string;
+  @Column('text', { name: 'runtime_version' }) runtimeVersion!: string;
+  @Column('text', { name: 'agent_version' }) agentVersion!: string;
+  @Column('jsonb', { default: {} }) tags!: Record<string, string>;
+  @Column('text', { name: 'credential_hash' }) credentialHash!: string;
+  @Column('text', { default: 'offline' }) state!: DeviceState;
+  @Column('timestamptz', { name: 'last_seen_at', nullable: true }) lastSeenAt!: Date | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}

@@ -1,0 +1,28 @@
+import { DeviceEntity } from './device.entity.js';
+import { JobEntity } from './job.entity.js';
+import { LayerTimingEntity } from './layer-timing.entity.js';
+import { ModelEntity } from './model.entity.js';
+import { RunLatencyEntity } from './run-latency.entity.js';
+import { RunEntity } from './run.entity.js';
+import { StudyEntity } from './study.entity.js';
+import { VariantEntity } from './variant.entity.js';
+
+export * from './device.entity.js';
+export * from './job.entity.js';
+export * from './layer-timing.entity.js';
+export * from './model.entity.js';
+export * from './run-latency.entity.js';
+export * from './run.entity.js';
+export * from './study.entity.js';
+export * from './variant.entity.js';
+
+export const ENTITIES = [
+  DeviceEntity,
+  ModelEntity,
+  StudyEntity,
+  VariantEntity,
+  JobEntity,
+  RunEntity,
+  RunLatencyEntity,
+  LayerTimingEntity,
+];

@@ -1,0 +1,5 @@
+export * from './data-source.js';
+export * from './embedded-postgres.js';
+export * from './entities/index.js';
+export * from './store.module.js';
+export * from './returning.js';

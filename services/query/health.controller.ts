@@ -1,0 +1,34 @@
+import { Controller, Get, Header, HttpCode } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
+import { MetricsService } from './metrics.service.js';
+
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly metricsService: MetricsService,
+  ) {}
+
+  @Get('healthz')
+  health(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('readyz')
+  async ready(): Promise<{ status: 'ok' }> {
+    try {
+      await this.ds.query('SELECT 1');
+    } catch {
+      throw new LatfleetError(ErrorCode.Unavailable, 'database unreachable');
+    }
+    return { status: 'ok' };
+  }
+
+  @Get('metrics')
+  @HttpCode(200)
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  metrics(): Promise<string> {
+    return this.metricsService.metrics();
+  }
+}

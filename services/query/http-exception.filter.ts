@@ -1,0 +1,34 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import { ErrorCode, HTTP_STATUS, LatfleetError } from '../lib/errors/index.js';
+import { ModelSpecError } from '../lib/models/index.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+/** The one error shape of the HTTP API: `{ "error": { "code", "message", "field"? } }`. */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const [status, body] = this.map(exception);
+    res.status(status).json(body);
+  }
+
+  private map(e: unknown): [number, ErrorBody] {
+    if (e instanceof LatfleetError) return [HTTP_STATUS[e.code], { error: { code: e.code, message: e.message, field: e.field } }];
+    if (e instanceof ModelSpecError) {
+      return [400, { error: { code: ErrorCode.ValidationFailed, message: e.message, field: e.field || undefined } }];
+    }
+    if (e instanceof HttpException) {
+      const status = e.getStatus();
+      const code = status === 404 ? ErrorCode.NotFound : status < 500 ? ErrorCode.ValidationFailed : ErrorCode.Internal;
+      return [status, { error: { code, message: e.message } }];
+    }
+    this.logger.error(e instanceof Error ? e.stack : String(e));
+    return [500, { error: { code: ErrorCode.Internal, message: 'internal error' } }];
+  }
+}

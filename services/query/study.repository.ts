@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { BuiltVariant } from '../lib/models/index.js';
+import type { JobProtocol, StudyStatus } from '../lib/store/index.js';
+
+export interface NewStudy {
+  name: string;
+  spec: unknown;
+  baselineLabel: string;
+  protocol: JobProtocol;
+  variants: Array<{ label: string; model: BuiltVariant }>;
+}
+
+export interface StudySummary {
+  id: string;
+  name: string;
+  status: StudyStatus;
+  baselineLabel: string;
+  createdAt: string;
+  finishedAt: string | null;
+  jobs: Record<'queued' | 'leased' | 'completed' | 'failed', number>;
+  /** 0..1 over all jobs, counting the running ones by their reported progress. */
+  progress: number;
+}
+
+export interface StudyDetail extends StudySummary {
+  spec: unknown;
+  variants: Array<{
+    id: string;
+    label: string;
+    isBaseline: boolean;
+    model: { sha256: string; name: string; family: string; resolution: number; madds: number; params: number };
+  }>;
+  jobList: Array<{ id: string; variantLabel: string; state: string; attempt: number; phase: string | null; progress: number; deviceId: string | null; error: string | null }>;
+}
+
+const SUMMARY_SELECT = `
+  SELECT s.id, s.name, s.status, s.baseline_label AS "baselineLabel", s.created_at AS "createdAt", s.finished_at AS "finishedAt",
+         json_build_object(
+           'queued', count(j.id) FILTER (WHERE j.state = 'queued'),
+           'leased', count(j.id) FILTER (WHERE j.state = 'leased'),
+           'completed', count(j.id) FILTER (WHERE j.state = 'completed'),
+           'failed', count(j.id) FILTER (WHERE j.state = 'failed')) AS jobs,
+         coalesce(avg(CASE WHEN j.state IN ('completed', 'failed') THEN 1 WHEN j.state = 'leased' THEN j.progress * 0.95 ELSE 0 END), 0) AS progress
+    FROM studies s LEFT JOIN jobs j ON j.study_id = s.id`;
+
+@Injectable()
+export class StudyRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Models, study, variants and jobs in one transaction, then a NOTIFY that wakes the control plane. */
+  async create(study: NewStudy): Promise<string> {
+    return this.ds.transaction(async (m) => {
+      for (const { model } of study.variants) {
+        await m.query(
+          `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (sha256) DO NOTHING`,
+          [
+            model.sha256, model.name, model.family, JSON.stringify(model.spec), model.resolution, model.inputName,
+            model.inputShape, model.onnx.byteLength, model.madds, model.params, JSON.stringify(model.layers), Buffer.from(model.onnx),
+          ],
+        );
+      }
+      const [s]: Array<{ id: string }> = await m.query(
+        `INSERT INTO studies (name, spec, baseline_label) VALUES ($1, $2, $3) RETURNING id`,
+        [study.name, JSON.stringify(study.spec), study.baselineLabel],
+      );
+      for (const [position, v] of study.variants.entries()) {
+        const [variant]: Array<{ id: string }> = await m.query(
+          `INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1,$2,$3,$4,$5) RETURNING id`,
+          [s!.id, v.label, v.model.sha256, v.label === study.baselineLabel, position],
+        );
+        // clock_timestamp(): jobs of one study are leased in the order of its variants.
+        await m.query(`INSERT INTO jobs (study_id, variant_id, protocol, created_at) VALUES ($1, $2, $3, clock_timestamp())`, [s!.id, variant!.id, JSON.stringify(study.protocol)]);
+      }
+      await m.query(`SELECT pg_notify('latfleet_jobs', $1)`, [s!.id]);
+      return s!.id;
+    });
+  }
+
+  async list(limit: number, offset: number): Promise<StudySummary[]> {
+    const rows = await this.ds.query(`${SUMMARY_SELECT} GROUP BY s.id ORDER BY s.created_at DESC, s.id LIMIT $1 OFFSET $2`, [limit, offset]);
+    return rows.map(toSummary);
+  }
+
+  async find(id: string): Promise<StudyDetail | null> {
+    const [row] = await this.ds.query(`${SUMMARY_SELECT} WHERE s.id = $1 GROUP BY s.id`, [id]);
+    if (!row) return null;
+    const [{ spec }] = await this.ds.query(`SELECT spec FROM studies WHERE id = $1`, [id]);
+    const variants = await this.ds.query(
+      `SELECT v.id, v.label, v.is_baseline AS "isBaseline",
+              json_build_object('sha256', m.sha256, 'name', m.name, 'family', m.family, 'resolution', m.resolution,
+                                'madds', m.madds, 'params', m.params) AS model
+         FROM variants v JOIN models m ON m.sha256 = v.model_sha256 WHERE v.study_id = $1 ORDER BY v.position`,
+      [id],
+    );
+    const jobList = await this.ds.query(
+      `SELECT j.id, v.label AS "variantLabel", j.state, j.attempt, j.phase, j.progress, j.device_id AS "deviceId", j.error
+         FROM jobs j JOIN variants v ON v.id = j.variant_id WHERE j.study_id = $1 ORDER BY v.position, j.created_at`,
+      [id],
+    );
+    return {
+      ...toSummary(row),
+      spec,
+      variants: variants.map((v: StudyDetail['variants'][number]) => ({ ...v, model: { ...v.model, madds: Number(v.model.madds), params: Number(v.model.params) } })),
+      jobList,
+    };
+  }
+}
+
+function toSummary(row: StudySummary): StudySummary {
+  return { ...row, progress: Number(row.progress) };
+}

@@ -1,0 +1,33 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { LatfleetError } from '../lib/errors/index.js';
+import { DEFAULT_PROTOCOL } from '../lib/measure/index.js';
+import { buildVariant, parseStudySpec } from '../lib/models/index.js';
+import { StudyRepository, type StudyDetail, type StudySummary } from './study.repository.js';
+
+@Injectable()
+export class StudyService {
+  private readonly logger = new Logger(StudyService.name);
+
+  constructor(private readonly studies: StudyRepository) {}
+
+  /** Validates the spec, builds every variant, stores it all and queues one job per variant. */
+  async create(body: unknown): Promise<StudyDetail> {
+    const spec = parseStudySpec(body);
+    const protocol = spec.protocol ?? DEFAULT_PROTOCOL;
+    const started = Date.now();
+    const variants = spec.variants.map((v) => ({ label: v.label, model: buildVariant(v.spec) }));
+    this.logger.log(`study ${spec.name}: built ${variants.length} variants in ${Date.now() - started} ms`);
+    const id = await this.studies.create({ name: spec.name, spec: { ...spec, protocol }, baselineLabel: spec.baseline, protocol, variants });
+    return (await this.studies.find(id))!;
+  }
+
+  list(limit: number, offset: number): Promise<StudySummary[]> {
+    return this.studies.list(limit, offset);
+  }
+
+  async get(id: string): Promise<StudyDetail> {
+    const study = await this.studies.find(id);
+    if (!study) throw LatfleetError.notFound('study', id);
+    return study;
+  }
+}
