@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-const root = resolve(import.meta.dirname, '../services/lib/proto/gen');
+const root = resolve(process.argv[2] ?? resolve(import.meta.dirname, '../services/lib/proto/gen'));
 
 function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

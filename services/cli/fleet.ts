@@ -26,6 +26,8 @@ export class LocalFleet {
   private children: Child[] = [];
   private stopping?: Promise<void>;
   readonly api: ApiClient;
+  /** Where the fleet's data lives, once started (embedded or DATABASE_URL). */
+  databaseUrl?: string;
   readonly logDir: string;
   onUnexpectedExit?: (name: ProcessName, code: number | null) => void;
 
@@ -45,6 +47,7 @@ export class LocalFleet {
     } else {
       log('postgres: DATABASE_URL');
     }
+    this.databaseUrl = databaseUrl;
     const token = this.config.enrollmentToken ?? this.localEnrollmentToken();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -73,14 +76,14 @@ export class LocalFleet {
   }
 
   /** The enrollment token of this data directory: made once, kept 0600 beside the data. */
-  private localEnrollmentToken(): string {
+  localEnrollmentToken(): string {
     const file = join(this.config.dataDir, 'enrollment-token');
     if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
     return readFileSync(file, 'utf8').trim();
   }
 
   private spawn(name: ProcessName, env: NodeJS.ProcessEnv): void {
-    const script = fileURLToPath(new URL(`../${name}/main.js`, import.meta.url));
+    const script = entryPoint(name);
     const out = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
     const proc = spawn(process.execPath, ['--enable-source-maps', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout!.pipe(out);
@@ -136,4 +139,13 @@ function tcpProbe(host: string, port: number): Promise<void> {
     });
     socket.on('error', reject);
   });
+}
+
+/** dist/<name>/main.js beside this module; from the TypeScript sources (tests), the built copy. */
+function entryPoint(name: ProcessName): string {
+  const sibling = fileURLToPath(new URL(`../${name}/main.js`, import.meta.url));
+  if (existsSync(sibling)) return sibling;
+  const built = fileURLToPath(new URL(`../../dist/${name}/main.js`, import.meta.url));
+  if (existsSync(built)) return built;
+  throw new Error(`${sibling} not found: run \`npm run build\` first`);
 }

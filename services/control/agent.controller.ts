@@ -1,7 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { Controller, Logger, UseFilters } from '@nestjs/common';
 import { Observable, ReplaySubject, Subject, from, lastValueFrom, toArray } from 'rxjs';
-import { ErrorCode, LatfleetError, toGrpcStatus } from '../lib/errors/index.js';
+import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import {
   AgentServiceControllerMethods,
   AgentState,
@@ -51,7 +51,7 @@ export class AgentController implements AgentServiceController {
     // Subscribe before the first await: Nest drops messages that arrive before the handler subscribes.
     const buffered = new ReplaySubject<ConnectRequest>();
     requests.subscribe(buffered);
-    void this.openSession(buffered, bearer(metadata), out).catch((err) => out.error(toGrpcStatus(err)));
+    void this.openSession(buffered, bearer(metadata), out).catch((err) => out.error(err));
     return out.asObservable();
   }
 
@@ -115,7 +115,7 @@ export class AgentController implements AgentServiceController {
           sub.next({ offset, data: data.subarray(offset, offset + CHUNK_BYTES), totalSizeBytes: data.length });
         }
         sub.complete();
-      })().catch((err) => sub.error(toGrpcStatus(err)));
+      })().catch((err) => sub.error(err));
     });
   }
 }

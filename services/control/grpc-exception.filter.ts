@@ -3,7 +3,10 @@ import { RpcException } from '@nestjs/microservices';
 import { type Observable, throwError } from 'rxjs';
 import { LatfleetError, toGrpcStatus } from '../lib/errors/index.js';
 
-/** Maps domain errors to gRPC status; anything unexpected is logged and becomes INTERNAL. */
+/**
+ * Maps domain errors (thrown by handlers or emitted by their streams) to gRPC status; anything
+ * unexpected is logged and becomes INTERNAL, never UNKNOWN.
+ */
 @Catch()
 export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
   private readonly logger = new Logger(GrpcExceptionFilter.name);

@@ -24,6 +24,13 @@ describe(parseStudySpec.name, () => {
     ]);
   });
 
+  it('reads a resolution and knobs from a base given as a variant name', () => {
+    const sut = parseStudySpec({ name: 'small96', base: 'mobilenetv3-small-0.75@96+act=relu', axes: { seed: [1, 2] } });
+
+    expect(sut.variants.map((v) => v.spec.resolution)).toEqual([96, 96]);
+    expect(sut.variants.map((v) => v.spec.activation)).toEqual(['relu', 'relu']);
+  });
+
   it('takes the cartesian product of several axes and keeps identical networks once', () => {
     const sut = parseStudySpec({
       name: 'grid',

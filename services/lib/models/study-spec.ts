@@ -78,7 +78,8 @@ function withinField<T>(field: string, axisKey: string | null, fn: () => T): T {
 
 function baseObject(base: StudyInput['base']): Record<string, unknown> {
   if (base === undefined) return {};
-  return typeof base === 'string' ? { model: base } : { ...base };
+  // A base given as a name may carry a resolution and knobs: `mobilenetv3-small-0.75@96+act=relu`.
+  return typeof base === 'string' ? withinField('base', null, () => specObjectFromName(base)) : { ...base };
 }
 
 interface Candidate {

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
+import type { UploadResultsRequest } from '../lib/proto/index.js';
+import type { JobRepository } from './job.repository.js';
+import type { ModelRepository } from './model.repository.js';
+import type { ResultRepository, RunRecord, StoredRun } from './result.repository.js';
+import { ResultService } from './result.service.js';
+
+const LEASE = { id: 'job-1', studyId: 's', variantId: 'v', attempt: 1, deviceId: 'd' };
+
+function upload(over: { latencies?: number[]; layers?: UploadResultsRequest['layers']; level?: string } = {}): UploadResultsRequest[] {
+  const base = { jobId: 'job-1', attempt: 1 };
+  return [
+    {
+      ...base,
+      sequence: 0,
+      summary: {
+        startedAtUnixMs: 1_700_000_000_000,
+        finishedAtUnixMs: 1_700_000_001_000,
+        protocol: { warmupRuns: 1, timedRuns: 3, profiledRuns: 1, graphOptimizationLevel: over.level ?? 'all', intraOpThreads: 1, interOpThreads: 1 },
+        environment: undefined,
+        modelSha256: 'a'.repeat(64),
+        profiledMedianNs: 4_000_000,
+      },
+    },
+    { ...base, sequence: 1, latencies: { latenciesNs: over.latencies ?? [3_000_000, 1_000_000, 2_000_000] } },
+    {
+      ...base,
+      sequence: 2,
+      layers: over.layers ?? {
+        timings: [
+          { iteration: 0, nodeName: 'stem.conv_nchwc', opType: 'Conv', layer: '', durationNs: 500_000, provider: 'CPU' },
+          { iteration: 0, nodeName: 'ReorderOutput', opType: 'ReorderOutput', layer: '', durationNs: 10_000, provider: 'CPU' },
+        ],
+      },
+    },
+  ];
+}
+
+function setup(opts: { stored?: StoredRun; leased?: boolean } = {}) {
+  const records: RunRecord[] = [];
+  const results = {
+    findRun: async () => opts.stored ?? null,
+    store: async (_job: string, _device: string, _attempt: number, build: (lease: typeof LEASE) => RunRecord) => {
+      if (opts.leased === false) return null;
+      records.push(build(LEASE));
+      return { runId: 'run-1', latencyRows: 3, layerRows: 2, duplicate: false };
+    },
+  } as unknown as ResultRepository;
+  const models = { layerNames: async () => ['stem', 'blocks.0.dw'] } as unknown as ModelRepository;
+  const sut = new ResultService(results, {} as JobRepository, models);
+  return { sut, records };
+}
+
+describe(ResultService.name, () => {
+  it('stores the summary statistics of the timed runs and attributes nodes to layers', async () => {
+    const { sut, records } = setup();
+    await expect(sut.ingest('d', upload())).resolves.toMatchObject({ runId: 'run-1', duplicate: false });
+    expect(records[0]!.stats).toMatchObject({ count: 3, median: 2_000_000, min: 1_000_000 });
+    expect(records[0]!.layers.map((l) => l.layer)).toEqual(['stem', '']);
+  });
+
+  it('acknowledges a re-sent upload without storing it again', async () => {
+    const { sut, records } = setup({ stored: { runId: 'run-0', latencyRows: 3, layerRows: 2, duplicate: true } });
+    await expect(sut.ingest('d', upload())).resolves.toMatchObject({ runId: 'run-0', duplicate: true });
+    expect(records).toHaveLength(0);
+  });
+
+  it('counts a chunk re-sent within one stream once', async () => {
+    const { sut, records } = setup();
+    const parts = upload();
+    await sut.ingest('d', [...parts, parts[1]!]);
+    expect(records[0]!.latenciesNs).toHaveLength(3);
+  });
+
+  it.each([
+    ['a negative latency', { latencies: [1_000_000, -5] }, 'latencies[1]'],
+    ['a NaN latency', { latencies: [Number.NaN] }, 'latencies[0]'],
+    ['an absurd latency', { latencies: [1e16] }, 'latencies[0]'],
+    ['no timed runs', { latencies: [] }, 'latencies'],
+    ['a negative layer time', { layers: { timings: [{ iteration: 0, nodeName: 'x', opType: 'Conv', layer: '', durationNs: -1, provider: '' }] } }, 'layers[0].duration_ns'],
+    ['an unknown optimization level', { level: 'max' }, 'summary.protocol.graph_optimization_level'],
+  ])('rejects %s, naming the field, and stores nothing', async (_what, over, field) => {
+    const { sut, records } = setup();
+    await expect(sut.ingest('d', upload(over))).rejects.toMatchObject({ code: ErrorCode.ValidationFailed, field });
+    expect(records).toHaveLength(0);
+  });
+
+  it('rejects an upload whose first chunk is not the summary', async () => {
+    const { sut } = setup();
+    const [, latencies] = upload();
+    await expect(sut.ingest('d', [{ ...latencies!, sequence: 0 }])).rejects.toMatchObject({ field: 'summary' });
+  });
+
+  it('refuses results for a job not leased to this agent', async () => {
+    const { sut } = setup({ leased: false });
+    await expect(sut.ingest('d', upload())).rejects.toEqual(expect.any(LatfleetError));
+    await expect(sut.ingest('d', upload())).rejects.toMatchObject({ code: ErrorCode.PermissionDenied });
+  });
+});

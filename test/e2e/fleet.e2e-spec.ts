@@ -1,0 +1,189 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiError } from '../../services/cli/api.client.js';
+import { LocalFleet } from '../../services/cli/fleet.js';
+import { waitForStudy } from '../../services/cli/study-progress.js';
+import { loadConfig } from '../../services/lib/config/index.js';
+import { AGENT_SERVICE_PROTO, protoLoaderOptions, protoRoot } from '../../services/lib/proto/index.js';
+
+const PROTOCOL = { warmupRuns: 2, timedRuns: 25, profiledRuns: 3 };
+const TINY_STUDY = {
+  name: 'e2e-tiny',
+  base: 'mobilenetv3-small-0.75@96',
+  axes: { activation: ['relu', 'paper'] },
+  baseline: 'paper',
+  protocol: PROTOCOL,
+};
+
+function fleetConfig(dataDir: string) {
+  const base = 20_000 + Math.floor(Math.random() * 20_000);
+  return loadConfig({
+    LATFLEET_DATA_DIR: dataDir,
+    LATFLEET_HTTP_PORT: String(base),
+    LATFLEET_GRPC_PORT: String(base + 1),
+    LATFLEET_PG_PORT: String(base + 2),
+    LATFLEET_HEARTBEAT_MS: '1000',
+    LATFLEET_LOG_LEVEL: 'warn',
+  });
+}
+
+function grpcStub(address: string) {
+  const def = protoLoader.loadSync(join(protoRoot(), AGENT_SERVICE_PROTO), protoLoaderOptions());
+  const pkg = grpc.loadPackageDefinition(def) as unknown as { latfleet: { v1: { AgentService: grpc.ServiceClientConstructor } } };
+  return new pkg.latfleet.v1.AgentService(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Function>;
+}
+
+const unary = (stub: Record<string, Function>, method: string, req: unknown, md = new grpc.Metadata()) =>
+  new Promise<unknown>((resolve, reject) => stub[method]!(req, md, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res))));
+
+describe('the local fleet, end to end', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'latfleet-e2e-'));
+  const config = fleetConfig(dataDir);
+  let fleet: LocalFleet;
+  let db: pg.Client;
+  let studyId: string;
+
+  beforeAll(async () => {
+    fleet = new LocalFleet(config);
+    await fleet.start(() => undefined);
+    db = new pg.Client({ connectionString: fleet.databaseUrl });
+    await db.connect();
+    const study = await fleet.api.createStudy(TINY_STUDY);
+    studyId = study.id;
+    const done = await waitForStudy(fleet.api, studyId, { quiet: true, intervalMs: 200, timeoutMs: 120_000 });
+    expect(done.status).toBe('completed');
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await fleet?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('stores every timed iteration and the profiled node timings of each variant', async () => {
+    const { rows } = await db.query(
+      `SELECT r.id, v.label, r.latency_rows, r.layer_rows,
+              (SELECT count(*)::int FROM run_latencies l WHERE l.run_id = r.id) AS latencies,
+              (SELECT count(DISTINCT iteration)::int FROM layer_timings t WHERE t.run_id = r.id) AS iterations
+         FROM runs r JOIN variants v ON v.id = r.variant_id WHERE r.study_id = $1 ORDER BY v.position`,
+      [studyId],
+    );
+    expect(rows.map((r) => r.label)).toEqual(['relu', 'paper']);
+    for (const r of rows) {
+      expect(r.latencies).toBe(PROTOCOL.timedRuns);
+      expect(r.latency_rows).toBe(PROTOCOL.timedRuns);
+      expect(r.iterations).toBe(PROTOCOL.profiledRuns);
+      expect(r.layer_rows).toBeGreaterThan(PROTOCOL.profiledRuns * 20);
+    }
+  });
+
+  it('serves a comparison whose medians, p90s and deltas are those of the stored latencies', async () => {
+    const comparison = await fleet.api.comparison(studyId);
+    const { rows: truth } = await db.query(
+      `SELECT v.label, percentile_cont(0.5) WITHIN GROUP (ORDER BY l.latency_ns) AS median,
+              percentile_cont(0.9) WITHIN GROUP (ORDER BY l.latency_ns) AS p90, array_agg(DISTINCT r.id) AS runs
+         FROM runs r JOIN run_latencies l ON l.run_id = r.id JOIN variants v ON v.id = r.variant_id
+        WHERE r.study_id = $1 GROUP BY v.label`,
+      [studyId],
+    );
+    const byLabel = new Map(truth.map((t) => [t.label, t]));
+    expect(comparison.rows).toHaveLength(2);
+    const base = Number(byLabel.get('paper').median);
+    for (const row of comparison.rows) {
+      const t = byLabel.get(row.variant);
+      expect(row.medianMs).toBeCloseTo(Number(t.median) / 1e6, 3);
+      expect(row.p90Ms).toBeCloseTo(Number(t.p90) / 1e6, 3);
+      expect(row.runIds).toEqual(t.runs);
+      expect(row.deltaMs).toBeCloseTo((Number(t.median) - base) / 1e6, 3);
+      expect(row.samples).toBe(PROTOCOL.timedRuns);
+    }
+    expect(comparison.rows.find((r) => r.variant === 'paper')).toMatchObject({ baseline: true, deltaMs: 0, deltaPct: 0 });
+  });
+
+  it('serves per-layer medians that are those of the stored node timings, attributed to builder layers', async () => {
+    const { rows: runs } = await db.query(`SELECT id FROM runs WHERE study_id = $1 LIMIT 1`, [studyId]);
+    const runId = runs[0].id as string;
+    const layers = await fleet.api.runLayers(runId);
+    const { rows: truth } = await db.query(
+      `SELECT layer, percentile_cont(0.5) WITHIN GROUP (ORDER BY ns) AS median
+         FROM (SELECT layer, iteration, sum(duration_ns) AS ns FROM layer_timings WHERE run_id = $1 GROUP BY layer, iteration) x
+        GROUP BY layer`,
+      [runId],
+    );
+    expect(layers.layers).toHaveLength(truth.length);
+    for (const t of truth) {
+      const row = layers.layers.find((l) => l.layer === (t.layer || '(unattributed)'));
+      expect(row?.medianMs).toBeCloseTo(Number(t.median) / 1e6, 4);
+    }
+    expect(layers.layers.reduce((a, l) => a + l.share, 0)).toBeCloseTo(1, 2);
+    expect(layers.layers.some((l) => l.layer === 'stem' && l.op === 'conv')).toBe(true);
+    const attributed = layers.layers.filter((l) => l.layer !== '(unattributed)').reduce((a, l) => a + l.share, 0);
+    expect(attributed).toBeGreaterThan(0.8);
+  });
+
+  it('lists the agent as an online CPU device and exports fleet metrics', async () => {
+    const { items } = await fleet.api.devices();
+    expect(items).toEqual([expect.objectContaining({ deviceClass: 'cpu', state: 'online', runner: 'ort-node' })]);
+    const metrics = await (await fetch(`${fleet.api.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^latfleet_agents_connected\{device_class="cpu"\} 1$/m);
+    expect(metrics).toMatch(/^latfleet_jobs\{state="completed"\} 2$/m);
+    expect(metrics).toMatch(new RegExp(`^latfleet_result_rows_ingested_total\\{kind="latency"\\} ${2 * PROTOCOL.timedRuns}$`, 'm'));
+    expect(metrics).toMatch(/^latfleet_query_process_resident_memory_bytes \d+/m);
+  });
+
+  it('rejects bad study specs naming the field, and changes nothing already stored', async () => {
+    const before = await db.query(`SELECT (SELECT count(*) FROM studies) AS s, (SELECT count(*) FROM jobs) AS j, (SELECT count(*) FROM run_latencies) AS l`);
+    await expect(fleet.api.createStudy({ ...TINY_STUDY, colour: 'blue' })).rejects.toMatchObject({ status: 400, field: 'colour' });
+    await expect(fleet.api.createStudy({ ...TINY_STUDY, protocol: { timedRuns: 'many' } })).rejects.toMatchObject({
+      status: 400,
+      field: 'protocol.timedRuns',
+    });
+    await expect(fleet.api.createStudy({ ...TINY_STUDY, axes: { activation: ['relu', 'purple'] } })).rejects.toBeInstanceOf(ApiError);
+    await expect(fleet.api.study('1b4e28ba-2fa1-11d2-883f-0016d3cca427')).rejects.toMatchObject({ status: 404 });
+    await expect(fleet.api.comparison('not-a-uuid')).rejects.toMatchObject({ status: 404 });
+    const after = await db.query(`SELECT (SELECT count(*) FROM studies) AS s, (SELECT count(*) FROM jobs) AS j, (SELECT count(*) FROM run_latencies) AS l`);
+    expect(after.rows).toEqual(before.rows);
+  });
+
+  it('answers gRPC calls with missing fields INVALID_ARGUMENT and unknown credentials UNAUTHENTICATED', async () => {
+    const stub = grpcStub(`${config.grpcHost}:${config.grpcPort}`);
+    try {
+      const token = fleet.localEnrollmentToken();
+      await expect(unary(stub, 'register', { enrollmentToken: token })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+      await expect(unary(stub, 'register', { enrollmentToken: token, facts: { name: 'x', deviceClass: 'toaster', runner: 'r' } })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringContaining('device_class'),
+      });
+      await expect(unary(stub, 'register', { enrollmentToken: 'wrong-token-wrong-token', facts: { name: 'x', deviceClass: 'cpu', runner: 'r' } })).rejects.toMatchObject({
+        code: grpc.status.UNAUTHENTICATED,
+      });
+      const md = new grpc.Metadata();
+      md.set('authorization', 'Bearer 00000000-0000-0000-0000-000000000000.nope');
+      const chunks = stub['fetchModel']!({ sha256: 'a'.repeat(64) }, md) as grpc.ClientReadableStream<unknown>;
+      await expect(new Promise((resolve, reject) => chunks.on('error', reject).on('end', resolve).on('data', () => undefined))).rejects.toMatchObject({
+        code: grpc.status.UNAUTHENTICATED,
+      });
+    } finally {
+      stub.close();
+    }
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM devices`);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('reuses its data when started again on the same data directory', async () => {
+    await db.end();
+    await fleet.stop();
+    fleet = new LocalFleet(config);
+    await fleet.start(() => undefined);
+    db = new pg.Client({ connectionString: fleet.databaseUrl });
+    await db.connect();
+    const { items } = await fleet.api.studies();
+    expect(items.map((s) => s.id)).toContain(studyId);
+    expect((await fleet.api.comparison(studyId)).rows).toHaveLength(2);
+  });
+});
