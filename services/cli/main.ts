@@ -9,6 +9,12 @@ import { readStudyInput } from './study-input.js';
 import { waitForStudy } from './study-progress.js';
 import { registerModelCommands } from './models.command.js';
 
+// `latfleet … | head` closes our stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const formatOption = () => new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table');
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
