@@ -78,7 +78,8 @@ export class AgentService implements OnApplicationShutdown {
           this.logger.warn('credential rejected: registering again');
           writeFileSync(this.credentialFile, '');
         } else if (!this.stopping) {
-          this.logger.warn(`control plane unreachable (${e.details ?? e.message}); retrying in ${backoff} ms`);
+          this.logger.warn(`control plane ${this.control.address} unreachable (${e.details ?? e.message}); retrying in ${backoff} ms`);
+          this.control.failover();
         }
       }
       if (this.stopping) break;
@@ -168,7 +169,8 @@ export class AgentService implements OnApplicationShutdown {
       );
       const entry = this.outbox.put(toUpload(a, result));
       this.status(a, JobPhase.JOB_PHASE_UPLOADING, 0);
-      await this.uploadEntry(entry.key, entry.parts);
+      // From here on the measurements are safe on disk: a failed upload is retried after reconnecting.
+      await this.uploadEntry(entry.key, entry.parts).catch(() => undefined);
     } catch (err) {
       const message = (err as Error).message ?? String(err);
       this.logger.error(`job ${a.jobId} failed: ${message}`);

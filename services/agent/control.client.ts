@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -24,16 +25,43 @@ interface AgentServiceStub extends grpc.Client {
   fetchModel(req: unknown, md: grpc.Metadata): grpc.ClientReadableStream<FetchModelResponse>;
 }
 
-/** The agent's side of the gRPC protocol: the one place that talks to the control plane. */
+type StubConstructor = new (addr: string, creds: grpc.ChannelCredentials) => AgentServiceStub;
+
+/**
+ * The agent's side of the gRPC protocol: the one place that talks to the control plane.
+ * LATFLEET_CONTROL_ADDRESS may list several replicas (`host:port,host:port`): on failure the agent
+ * moves to the next.
+ */
 @Injectable()
 export class ControlClient implements OnModuleDestroy {
-  private readonly stub: AgentServiceStub;
+  private readonly Stub: StubConstructor;
+  private readonly addresses: string[];
+  private readonly channelCredentials: grpc.ChannelCredentials;
+  private index = 0;
+  private stub: AgentServiceStub;
   private credential = '';
 
   constructor(@Inject(CONFIG) config: LatfleetConfig) {
     const def = protoLoader.loadSync(join(protoRoot(), AGENT_SERVICE_PROTO), protoLoaderOptions());
-    const pkg = grpc.loadPackageDefinition(def) as unknown as { latfleet: { v1: { AgentService: new (addr: string, creds: grpc.ChannelCredentials) => AgentServiceStub } } };
-    this.stub = new pkg.latfleet.v1.AgentService(config.controlAddress, grpc.credentials.createInsecure());
+    this.Stub = (grpc.loadPackageDefinition(def) as unknown as { latfleet: { v1: { AgentService: StubConstructor } } }).latfleet.v1.AgentService;
+    this.addresses = config.controlAddress.split(',').map((a) => a.trim()).filter(Boolean);
+    const tls = config.controlTls;
+    this.channelCredentials = tls
+      ? grpc.credentials.createSsl(readFileSync(tls.ca), tls.key ? readFileSync(tls.key) : null, tls.cert ? readFileSync(tls.cert) : null)
+      : grpc.credentials.createInsecure();
+    this.stub = new this.Stub(this.addresses[0]!, this.channelCredentials);
+  }
+
+  get address(): string {
+    return this.addresses[this.index]!;
+  }
+
+  /** Moves to the next control replica (no-op with one address). */
+  failover(): void {
+    if (this.addresses.length < 2) return;
+    this.stub.close();
+    this.index = (this.index + 1) % this.addresses.length;
+    this.stub = new this.Stub(this.address, this.channelCredentials);
   }
 
   onModuleDestroy(): void {

@@ -16,12 +16,17 @@ export class ApiError extends Error {
 
 /** The query service's HTTP API, as the CLI uses it. */
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly apiKey?: string,
+  ) {}
 
-  private async request<T>(path: string, init?: RequestInit): Promise<T> {
+  private async request<T>(path: string, init: RequestInit = {}): Promise<T> {
     let res: Response;
+    const headers = new Headers(init.headers);
+    if (this.apiKey) headers.set('authorization', `Bearer ${this.apiKey}`);
     try {
-      res = await fetch(new URL(path, this.baseUrl), init);
+      res = await fetch(new URL(path, this.baseUrl), { ...init, headers });
     } catch (err) {
       throw new ApiError(0, `cannot reach the query service at ${this.baseUrl} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message})`);
     }
@@ -56,6 +61,26 @@ export class ApiClient {
 
   comparison(id: string): Promise<Comparison> {
     return this.request(`/api/v1/studies/${encodeURIComponent(id)}/comparison`);
+  }
+
+  cancelStudy(id: string): Promise<{ id: string; status: string; abortedJobs: number }> {
+    return this.request(`/api/v1/studies/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
+  }
+
+  createEnrollmentToken(name: string, ttlHours: number | null): Promise<{ id: string; token: string; expiresAt: string | null }> {
+    return this.request('/api/v1/enrollment-tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, ttlHours }),
+    });
+  }
+
+  enrollmentTokens(): Promise<{ items: Array<{ id: string; name: string; createdAt: string; expiresAt: string | null; revokedAt: string | null }> }> {
+    return this.request('/api/v1/enrollment-tokens');
+  }
+
+  revokeEnrollmentToken(id: string): Promise<{ id: string; revokedAt: string }> {
+    return this.request(`/api/v1/enrollment-tokens/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
   runLayers(id: string): Promise<RunLayers> {

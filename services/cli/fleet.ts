@@ -32,7 +32,7 @@ export class LocalFleet {
   onUnexpectedExit?: (name: ProcessName, code: number | null) => void;
 
   constructor(private readonly config: LatfleetConfig) {
-    this.api = new ApiClient(`http://${config.httpHost}:${config.httpPort}`);
+    this.api = new ApiClient(`http://${config.httpHost}:${config.httpPort}`, config.apiKey ?? localSecret(config.dataDir, 'api-key'));
     this.logDir = join(config.dataDir, 'logs');
   }
 
@@ -58,6 +58,7 @@ export class LocalFleet {
       LATFLEET_HTTP_HOST: this.config.httpHost,
       LATFLEET_HTTP_PORT: String(this.config.httpPort),
       LATFLEET_ENROLLMENT_TOKEN: token,
+      LATFLEET_API_KEYS: [...this.config.apiKeys, localSecret(this.config.dataDir, 'api-key')].join(','),
       LATFLEET_HEARTBEAT_MS: String(this.config.heartbeatMs),
     };
     // Control first: it runs the migrations the query service relies on.
@@ -77,9 +78,7 @@ export class LocalFleet {
 
   /** The enrollment token of this data directory: made once, kept 0600 beside the data. */
   localEnrollmentToken(): string {
-    const file = join(this.config.dataDir, 'enrollment-token');
-    if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
-    return readFileSync(file, 'utf8').trim();
+    return localSecret(this.config.dataDir, 'enrollment-token');
   }
 
   private spawn(name: ProcessName, env: NodeJS.ProcessEnv): void {
@@ -139,6 +138,16 @@ function tcpProbe(host: string, port: number): Promise<void> {
     });
     socket.on('error', reject);
   });
+}
+
+/** A secret of this data directory (API key, enrollment token): made once, kept 0600 beside the data. */
+export function localSecret(dataDir: string, name: 'api-key' | 'enrollment-token'): string {
+  const file = join(dataDir, name);
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 /** dist/<name>/main.js beside this module; from the TypeScript sources (tests), the built copy. */

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../lib/config/index.js';
 import { ApiClient, ApiError } from './api.client.js';
@@ -18,9 +20,12 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 const formatOption = () => new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table');
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
+/** The query service's API; the key comes from LATFLEET_API_KEY, else the local fleet's data dir. */
 function api(opts: { url?: string }): ApiClient {
   const config = loadConfig();
-  return new ApiClient(opts.url ?? `http://${config.httpHost}:${config.httpPort}`);
+  const localKey = join(config.dataDir, 'api-key');
+  const key = config.apiKey ?? (existsSync(localKey) ? readFileSync(localKey, 'utf8').trim() : undefined);
+  return new ApiClient(opts.url ?? `http://${config.httpHost}:${config.httpPort}`, key);
 }
 
 const program = new Command('latfleet')
@@ -93,6 +98,14 @@ study
     if (done.status !== 'completed') process.exitCode = 1;
   });
 study
+  .command('cancel <id>')
+  .description('cancel a study: queued jobs never run, running ones are aborted; stored results stay')
+  .option('--url <url>', 'query service URL')
+  .action(async (id: string, opts: { url?: string }) => {
+    const res = await api(opts).cancelStudy(id);
+    process.stdout.write(`study ${res.id} cancelled (${res.abortedJobs} running job(s) aborted)\n`);
+  });
+study
   .command('list')
   .description('recent studies')
   .option('--url <url>', 'query service URL')
@@ -137,6 +150,39 @@ program
     const { items } = await api(opts).devices();
     if (opts.json) return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
     for (const d of items) process.stdout.write(`${d.state.padEnd(8)} ${d.name}  ${d.deviceClass}  ${d.cpuModel}  ${d.runner} ${d.runtimeVersion}\n`);
+  });
+
+const enroll = program.command('enroll').description('enrollment tokens that let new agents register');
+enroll
+  .command('create')
+  .description('create a token (shown once) for agents to pass as LATFLEET_ENROLLMENT_TOKEN')
+  .option('--name <name>', 'what the token is for', 'agents')
+  .option('--ttl-hours <hours>', 'expiry in hours; 0 = never', '24')
+  .option('--url <url>', 'query service URL')
+  .action(async (opts: { name: string; ttlHours: string; url?: string }) => {
+    const ttl = Number(opts.ttlHours);
+    if (!Number.isFinite(ttl) || ttl < 0) throw new Error(`--ttl-hours ${opts.ttlHours}: expected a number of hours ≥ 0`);
+    const t = await api(opts).createEnrollmentToken(opts.name, ttl === 0 ? null : ttl);
+    say(`token ${t.id} (${opts.name}), expires ${t.expiresAt ?? 'never'}; it is shown only now:`);
+    process.stdout.write(`${t.token}\n`);
+  });
+enroll
+  .command('list')
+  .description('tokens (never their secrets)')
+  .option('--url <url>', 'query service URL')
+  .action(async (opts: { url?: string }) => {
+    for (const t of (await api(opts).enrollmentTokens()).items) {
+      const state = t.revokedAt ? 'revoked' : t.expiresAt && new Date(t.expiresAt) < new Date() ? 'expired' : 'active';
+      process.stdout.write(`${t.id}  ${state.padEnd(8)} ${t.name}  expires ${t.expiresAt ?? 'never'}\n`);
+    }
+  });
+enroll
+  .command('revoke <id>')
+  .description('revoke a token; agents already registered keep their credentials')
+  .option('--url <url>', 'query service URL')
+  .action(async (id: string, opts: { url?: string }) => {
+    await api(opts).revokeEnrollmentToken(id);
+    process.stdout.write(`token ${id} revoked\n`);
   });
 
 registerModelCommands(program);

@@ -57,7 +57,7 @@ export class AgentController implements AgentServiceController {
 
   private async openSession(requests: Observable<ConnectRequest>, authorization: string | undefined, out: Subject<ConnectResponse>) {
     const device = await this.devices.authenticate(authorization);
-    const session: AgentSession = { deviceId: device.id, deviceName: device.name, out, jobId: null, assignedAt: 0 };
+    const session: AgentSession = { deviceId: device.id, deviceName: device.name, device, out, jobId: null, assignedAt: 0 };
     this.sessions.add(session);
     await this.devices.online(device.id);
     this.logger.log(`agent ${device.name} connected (${this.sessions.size} connected)`);
@@ -78,6 +78,8 @@ export class AgentController implements AgentServiceController {
     if (msg.heartbeat) {
       await this.devices.heartbeat(session.deviceId);
       if (msg.heartbeat.state === AgentState.AGENT_STATE_IDLE) this.jobService.idle(session);
+      // An agent that reconnects mid-job (e.g. to another replica) is busy, whatever this process knew.
+      else if (msg.heartbeat.jobId) session.jobId = msg.heartbeat.jobId;
     } else if (msg.status) {
       await this.jobService.status(session, msg.status);
     }

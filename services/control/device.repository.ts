@@ -26,4 +26,21 @@ export class DeviceRepository {
   async touch(id: string): Promise<void> {
     await this.repo.update({ id }, { lastSeenAt: new Date() });
   }
+
+  /** Devices whose heartbeats stopped are offline, whichever replica they were connected to. */
+  async markStaleOffline(staleSeconds: number): Promise<void> {
+    await this.ds.query(
+      `UPDATE devices SET state = 'offline' WHERE state = 'online' AND last_seen_at < now() - make_interval(secs => $1)`,
+      [staleSeconds],
+    );
+  }
+
+  /** An enrollment token that is neither revoked nor expired, by the hash of its secret. */
+  async validEnrollmentToken(tokenHash: string): Promise<boolean> {
+    const rows = await this.ds.query(
+      `SELECT 1 FROM enrollment_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+      [tokenHash],
+    );
+    return rows.length > 0;
+  }
 }

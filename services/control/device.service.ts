@@ -17,13 +17,7 @@ export class DeviceService {
   ) {}
 
   async register(token: string, facts: DeviceFacts | undefined): Promise<RegisterResponse> {
-    const expected = this.config.enrollmentToken;
-    if (!expected) {
-      throw new LatfleetError(ErrorCode.Unavailable, 'enrollment is closed: start control with LATFLEET_ENROLLMENT_TOKEN set');
-    }
-    if (!token || !timingSafeEqual(sha256(token), sha256(expected))) {
-      throw new LatfleetError(ErrorCode.Unauthenticated, 'enrollment_token: not valid');
-    }
+    if (!(await this.validToken(token))) throw new LatfleetError(ErrorCode.Unauthenticated, 'enrollment_token: not valid, revoked or expired');
     const f = validateFacts(facts);
     const secret = randomBytes(32).toString('base64url');
     const device = await this.devices.upsertByName({
@@ -40,6 +34,14 @@ export class DeviceService {
       credentialHash: sha256(secret).toString('hex'),
     });
     return { agentId: device.id, credential: `${device.id}.${secret}`, heartbeatIntervalMs: this.config.heartbeatMs };
+  }
+
+  /** The bootstrap token of the configuration, or one an admin created (`latfleet enroll create`). */
+  private async validToken(token: string): Promise<boolean> {
+    if (!token) return false;
+    const bootstrap = this.config.enrollmentToken;
+    if (bootstrap && timingSafeEqual(sha256(token), sha256(bootstrap))) return true;
+    return this.devices.validEnrollmentToken(sha256(token).toString('hex'));
   }
 
   /** Resolves the `authorization: Bearer <agent id>.<secret>` metadata to its device. */

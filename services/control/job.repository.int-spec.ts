@@ -1,35 +1,51 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase } from '../../test/support/test-database.js';
-import { createDataSource } from '../lib/store/index.js';
+import { cancelStudy, createDataSource, type DeviceEntity } from '../lib/store/index.js';
 import { JobRepository } from './job.repository.js';
 
 const PROTOCOL = { warmupRuns: 1, timedRuns: 2, profiledRuns: 1, graphOptimizationLevel: 'all' };
+type Device = Pick<DeviceEntity, 'id' | 'deviceClass' | 'cpuModel' | 'tags'>;
 
-async function seedStudy(ds: DataSource, jobs: number, maxAttempts = 3): Promise<{ studyId: string; deviceIds: string[] }> {
+interface StudyOpts {
+  jobs?: number;
+  maxAttempts?: number;
+  priority?: number;
+  selector?: Record<string, unknown>;
+  target?: string;
+}
+
+async function seedStudy(ds: DataSource, o: StudyOpts = {}): Promise<string> {
   await ds.query(
     `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
      VALUES (repeat('a', 64), 'm', 'f', '{}', 224, 'input', '{1,3,224,224}', 1, 1, 1, '[]', '\\x00') ON CONFLICT DO NOTHING`,
   );
-  const [study] = await ds.query(`INSERT INTO studies (name, spec, baseline_label) VALUES ('s', '{}', 'v0') RETURNING id`);
-  for (let i = 0; i < jobs; i++) {
+  const [study] = await ds.query(`INSERT INTO studies (name, spec, baseline_label, priority) VALUES ('s', '{}', 'v0', $1) RETURNING id`, [o.priority ?? 0]);
+  for (let i = 0; i < (o.jobs ?? 1); i++) {
     const [v] = await ds.query(
       `INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, $2, repeat('a', 64), $3, $4) RETURNING id`,
       [study.id, `v${i}`, i === 0, i],
     );
-    await ds.query(`INSERT INTO jobs (study_id, variant_id, protocol, max_attempts) VALUES ($1, $2, $3, $4)`, [study.id, v.id, PROTOCOL, maxAttempts]);
-  }
-  const deviceIds: string[] = [];
-  for (let i = 0; i < 4; i++) {
-    const [d] = await ds.query(
-      `INSERT INTO devices (name, device_class, cpu_model, cores, os, hostname, runner, runtime_version, agent_version, credential_hash)
-       VALUES ($1, 'cpu', 'x', 1, 'linux', 'h', 'ort-node', '1', '1', 'h') RETURNING id`,
-      [`d${i}-${Math.random()}`],
+    await ds.query(
+      `INSERT INTO jobs (study_id, variant_id, protocol, max_attempts, priority, selector, target_device_id, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp())`,
+      [study.id, v.id, PROTOCOL, o.maxAttempts ?? 3, o.priority ?? 0, o.selector ?? {}, o.target ?? null],
     );
-    deviceIds.push(d.id);
   }
-  return { studyId: study.id, deviceIds };
+  return study.id;
 }
+
+async function seedDevice(ds: DataSource, over: Partial<{ deviceClass: string; cpuModel: string; tags: Record<string, string> }> = {}): Promise<Device> {
+  const d = { deviceClass: 'cpu', cpuModel: 'x', tags: {}, ...over };
+  const [row] = await ds.query(
+    `INSERT INTO devices (name, device_class, cpu_model, cores, os, hostname, runner, runtime_version, agent_version, credential_hash, tags, last_seen_at)
+     VALUES ($1, $2, $3, 1, 'linux', 'h', 'ort-node', '1', '1', 'h', $4, now()) RETURNING id`,
+    [`d-${Math.random()}`, d.deviceClass, d.cpuModel, d.tags],
+  );
+  return { id: row.id, ...d };
+}
+
+const studyStatus = async (ds: DataSource, id: string) => (await ds.query(`SELECT status FROM studies WHERE id = $1`, [id]))[0].status;
 
 describe(JobRepository.name, () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -38,13 +54,13 @@ describe(JobRepository.name, () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    ds = createDataSource(db.url, { poolSize: 8 });
+    ds = createDataSource(db.url, { poolSize: 10 });
     await ds.initialize();
     sut = new JobRepository(ds);
   });
 
   beforeEach(async () => {
-    await ds.query('TRUNCATE jobs, variants, studies, devices');
+    await ds.query('TRUNCATE jobs, job_attempts, variants, studies, devices');
   });
 
   afterAll(async () => {
@@ -53,50 +69,124 @@ describe(JobRepository.name, () => {
   });
 
   it('never leases one job twice, however many devices ask at once', async () => {
-    const { deviceIds } = await seedStudy(ds, 3);
-    const leases = await Promise.all([...deviceIds, ...deviceIds].map((d) => sut.leaseNext(d, 60)));
+    await seedStudy(ds, { jobs: 3 });
+    const devices = await Promise.all([1, 2, 3, 4].map(() => seedDevice(ds)));
+    const leases = await Promise.all([...devices, ...devices].map((d) => sut.leaseNext(d, 60)));
     const jobIds = leases.filter((l) => l !== null).map((l) => l!.jobId);
     expect(jobIds).toHaveLength(3);
     expect(new Set(jobIds).size).toBe(3);
   });
 
-  it('marks the study running on the first lease and completed when its last job is stored', async () => {
-    const { studyId, deviceIds } = await seedStudy(ds, 1);
-    const lease = await sut.leaseNext(deviceIds[0]!, 60);
-    expect((await ds.query(`SELECT status FROM studies WHERE id = $1`, [studyId]))[0].status).toBe('running');
-    await ds.transaction(async (m) => {
-      await sut.complete(lease!.jobId, m);
-      await sut.refreshStudyStatus(studyId, m);
-    });
-    expect((await ds.query(`SELECT status FROM studies WHERE id = $1`, [studyId]))[0].status).toBe('completed');
+  it('gives a device one job at a time', async () => {
+    await seedStudy(ds, { jobs: 2 });
+    const device = await seedDevice(ds);
+    const [a, b] = await Promise.all([sut.leaseNext(device, 60), sut.leaseNext(device, 60)]);
+    expect([a, b].filter(Boolean)).toHaveLength(1);
+    expect(await sut.leaseNext(device, 60)).toBeNull();
   });
 
-  it('re-queues a failed attempt, and fails the job for good after max_attempts', async () => {
-    const { studyId, deviceIds } = await seedStudy(ds, 1, 2);
-    const first = await sut.leaseNext(deviceIds[0]!, 60);
-    await sut.failAttempt(first!.jobId, deviceIds[0]!, first!.attempt, 'boom');
-    const second = await sut.leaseNext(deviceIds[1]!, 60);
+  it('leases a job only to devices its selector or target matches', async () => {
+    const phone = await seedDevice(ds, { deviceClass: 'android', cpuModel: 'Tensor G2', tags: { lab: 'b', big: '1' } });
+    const otherPhone = await seedDevice(ds, { deviceClass: 'android', cpuModel: 'Tensor G2', tags: { lab: 'a' } });
+    const cpu = await seedDevice(ds);
+    await seedStudy(ds, { selector: { class: 'android', tags: { lab: 'b' } } });
+    expect(await sut.leaseNext(cpu, 60)).toBeNull();
+    expect(await sut.leaseNext(otherPhone, 60)).toBeNull();
+    expect(await sut.leaseNext(phone, 60)).not.toBeNull();
+    await seedStudy(ds, { target: cpu.id });
+    expect(await sut.leaseNext(otherPhone, 60)).toBeNull();
+    expect(await sut.leaseNext(cpu, 60)).not.toBeNull();
+  });
+
+  it('runs higher priorities first and shares equal priorities between studies', async () => {
+    const low = await seedStudy(ds, { jobs: 3 });
+    const busy = await seedStudy(ds, { jobs: 3 });
+    const urgent = await seedStudy(ds, { jobs: 1, priority: 5 });
+    const devices = await Promise.all([1, 2, 3].map(() => seedDevice(ds)));
+    const order = [];
+    for (const d of devices) order.push((await sut.leaseNext(d, 60))!.studyId);
+    expect(order[0]).toBe(urgent);
+    expect(new Set(order.slice(1))).toEqual(new Set([low, busy]));
+  });
+
+  it('marks the study running on the first lease and completed when its last job is stored', async () => {
+    const studyId = await seedStudy(ds);
+    const lease = await sut.leaseNext(await seedDevice(ds), 60);
+    expect(await studyStatus(ds, studyId)).toBe('running');
+    await ds.transaction(async (m) => {
+      await sut.complete(lease!.jobId, lease!.attempt, m);
+      await sut.refreshStudyStatus(studyId, m);
+    });
+    expect(await studyStatus(ds, studyId)).toBe('completed');
+  });
+
+  it('re-queues a failed attempt, records each attempt and its error, and fails the job after max_attempts', async () => {
+    const studyId = await seedStudy(ds, { maxAttempts: 2 });
+    const [d1, d2] = [await seedDevice(ds), await seedDevice(ds)];
+    const first = await sut.leaseNext(d1, 60);
+    await sut.failAttempt(first!.jobId, d1.id, first!.attempt, 'boom');
+    const second = await sut.leaseNext(d2, 60);
     expect(second).toMatchObject({ jobId: first!.jobId, attempt: 2 });
-    await sut.failAttempt(second!.jobId, deviceIds[1]!, second!.attempt, 'boom again');
-    const [job] = await ds.query(`SELECT state, error FROM jobs WHERE id = $1`, [first!.jobId]);
-    expect(job).toEqual({ state: 'failed', error: 'boom again' });
-    expect((await ds.query(`SELECT status FROM studies WHERE id = $1`, [studyId]))[0].status).toBe('failed');
+    await sut.failAttempt(second!.jobId, d2.id, second!.attempt, 'boom again');
+    expect((await ds.query(`SELECT state, error FROM jobs WHERE id = $1`, [first!.jobId]))[0]).toEqual({ state: 'failed', error: 'boom again' });
+    const attempts = await ds.query(`SELECT attempt, device_id, outcome, error FROM job_attempts WHERE job_id = $1 ORDER BY attempt`, [first!.jobId]);
+    expect(attempts).toEqual([
+      { attempt: 1, device_id: d1.id, outcome: 'failed', error: 'boom' },
+      { attempt: 2, device_id: d2.id, outcome: 'failed', error: 'boom again' },
+    ]);
+    expect(await studyStatus(ds, studyId)).toBe('failed');
   });
 
   it('ignores a failure reported for an attempt that is no longer the current lease', async () => {
-    const { deviceIds } = await seedStudy(ds, 1);
-    const lease = await sut.leaseNext(deviceIds[0]!, 60);
-    await sut.failAttempt(lease!.jobId, deviceIds[1]!, lease!.attempt, 'not my job');
-    const [job] = await ds.query(`SELECT state FROM jobs WHERE id = $1`, [lease!.jobId]);
-    expect(job.state).toBe('leased');
+    await seedStudy(ds);
+    const [d1, d2] = [await seedDevice(ds), await seedDevice(ds)];
+    const lease = await sut.leaseNext(d1, 60);
+    await sut.failAttempt(lease!.jobId, d2.id, lease!.attempt, 'not my job');
+    expect((await ds.query(`SELECT state FROM jobs WHERE id = $1`, [lease!.jobId]))[0].state).toBe('leased');
   });
 
-  it('re-queues expired leases', async () => {
-    const { deviceIds } = await seedStudy(ds, 1);
-    const lease = await sut.leaseNext(deviceIds[0]!, 60);
-    await ds.query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second'`);
+  it('re-queues expired leases and the jobs of agents whose heartbeats stopped', async () => {
+    await seedStudy(ds, { jobs: 2 });
+    const [d1, d2, d3] = [await seedDevice(ds), await seedDevice(ds), await seedDevice(ds)];
+    const a = await sut.leaseNext(d1, 60);
+    const b = await sut.leaseNext(d2, 60);
+    await ds.query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [a!.jobId]);
+    await ds.query(`UPDATE devices SET last_seen_at = now() - interval '1 minute' WHERE id = $1`, [d2.id]);
     expect(await sut.requeueExpired()).toBe(1);
-    const again = await sut.leaseNext(deviceIds[1]!, 60);
-    expect(again).toMatchObject({ jobId: lease!.jobId, attempt: 2 });
+    expect(await sut.requeueLost(30)).toBe(1);
+    const outcomes = await ds.query(`SELECT outcome FROM job_attempts ORDER BY outcome`);
+    expect(outcomes.map((o: { outcome: string }) => o.outcome)).toEqual(['expired', 'lost']);
+    expect(await sut.leaseNext(d3, 60)).toMatchObject({ jobId: a!.jobId, attempt: 2 });
+    expect(b).not.toBeNull();
+  });
+
+  it('lets a device deliver an attempt it was given even after the lease moved on, until the job is done', async () => {
+    await seedStudy(ds);
+    const [d1, d2] = [await seedDevice(ds), await seedDevice(ds)];
+    const lease = await sut.leaseNext(d1, 60);
+    await ds.query(`UPDATE devices SET last_seen_at = now() - interval '1 minute' WHERE id = $1`, [d1.id]);
+    await sut.requeueLost(30);
+    await sut.leaseNext(d2, 60);
+    expect(await sut.findGrantedAttempt(lease!.jobId, d1.id, 1)).toMatchObject({ attempt: 1, jobState: 'leased' });
+    expect(await sut.findGrantedAttempt(lease!.jobId, d2.id, 1)).toBeNull();
+    await ds.transaction((m) => sut.complete(lease!.jobId, 1, m));
+    const attempts = await ds.query(`SELECT attempt, outcome FROM job_attempts ORDER BY attempt`);
+    expect(attempts).toEqual([
+      { attempt: 1, outcome: 'completed' },
+      { attempt: 2, outcome: 'superseded' },
+    ]);
+  });
+
+  it('cancels a study: queued jobs never run, leased ones are reported for their agents', async () => {
+    const studyId = await seedStudy(ds, { jobs: 2 });
+    const device = await seedDevice(ds);
+    const lease = await sut.leaseNext(device, 60);
+    const cancelled = await cancelStudy(ds, studyId);
+    expect(cancelled).toEqual([{ jobId: lease!.jobId, deviceId: device.id }]);
+    expect(await studyStatus(ds, studyId)).toBe('cancelled');
+    expect(await sut.leaseNext(await seedDevice(ds), 60)).toBeNull();
+    await sut.failAttempt(lease!.jobId, device.id, lease!.attempt, 'aborted');
+    expect((await ds.query(`SELECT state FROM jobs WHERE id = $1`, [lease!.jobId]))[0].state).toBe('cancelled');
+    expect(await cancelStudy(ds, '00000000-0000-0000-0000-000000000000')).toBeNull();
   });
 });

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import pg from 'pg';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { JobPhase, type JobStatus } from '../lib/proto/index.js';
+import { CANCEL_CHANNEL, type CancelledLease } from '../lib/store/index.js';
+import { DeviceRepository } from './device.repository.js';
 import { JobRepository } from './job.repository.js';
 import { SessionRegistry, type AgentSession } from './session.registry.js';
 
@@ -23,15 +25,17 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     @Inject(CONFIG) private readonly config: LatfleetConfig,
     private readonly jobs: JobRepository,
+    private readonly devices: DeviceRepository,
     private readonly sessions: SessionRegistry,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.listener = new pg.Client({ connectionString: this.config.databaseUrl });
-    this.listener.on('notification', () => this.dispatch());
+    this.listener.on('notification', (n) => (n.channel === CANCEL_CHANNEL ? this.cancelled(n.payload ?? '[]') : void this.dispatch()));
     this.listener.on('error', (err) => this.logger.warn(`job listener: ${err.message}`));
     await this.listener.connect();
     await this.listener.query(`LISTEN ${JOBS_CHANNEL}`);
+    await this.listener.query(`LISTEN ${CANCEL_CHANNEL}`);
     this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
   }
 
@@ -41,18 +45,27 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
     await this.dispatching;
   }
 
-  /** Serialised: one pass at a time, so one agent never gets two jobs from overlapping passes. */
-  dispatch(): Promise<void> {
-    this.dispatching = this.dispatching.then(() => this.assignIdle()).catch((err) => {
+  /**
+   * Offers queued jobs to idle agents (all of them, or one that just reported idle). Serialised:
+   * one pass at a time, so one agent never gets two jobs from overlapping passes.
+   */
+  dispatch(only?: AgentSession): Promise<void> {
+    this.dispatching = this.dispatching.then(() => this.assignIdle(only)).catch((err) => {
       this.logger.error(`dispatch failed: ${(err as Error).message}`);
     });
     return this.dispatching;
   }
 
-  private async assignIdle(): Promise<void> {
-    for (const session of this.sessions.idle()) {
-      const job = await this.jobs.leaseNext(session.deviceId, this.config.leaseSeconds);
-      if (!job) return;
+  private async assignIdle(only?: AgentSession): Promise<void> {
+    const candidates = only ? [only].filter((s) => s.jobId === null && this.sessions.get(s.deviceId) === s) : this.sessions.idle();
+    if (candidates.length === 0 || !(await this.jobs.hasQueued())) return;
+    for (const session of candidates) {
+      const job = await this.jobs.leaseNext(session.device, this.config.leaseSeconds);
+      // None for this device (selectors, targets); stop once the queue is empty for everyone.
+      if (!job) {
+        if (!(await this.jobs.hasQueued())) return;
+        continue;
+      }
       session.jobId = job.jobId;
       session.assignedAt = Date.now();
       this.logger.log(`job ${job.jobId} (${job.variantLabel}, attempt ${job.attempt}) -> ${session.deviceName}`);
@@ -92,7 +105,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   /** The agent is free again (its job was stored or failed): give it the next one. */
   release(session: AgentSession, jobId: string): void {
     if (session.jobId === jobId) session.jobId = null;
-    void this.dispatch();
+    void this.dispatch(session);
   }
 
   /** An agent that says it is idle is idle, whatever this process thought. */
@@ -100,13 +113,28 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
     // A heartbeat sent before the agent saw its newest assignment must not free it again.
     if (session.jobId && Date.now() - session.assignedAt < 2 * this.config.heartbeatMs) return;
     session.jobId = null;
-    void this.dispatch();
+    void this.dispatch(session);
+  }
+
+  /** Tells the agents connected here that their jobs were cancelled. */
+  private cancelled(payload: string): void {
+    for (const { jobId, deviceId } of JSON.parse(payload) as CancelledLease[]) {
+      const session = this.sessions.get(deviceId);
+      if (!session) continue;
+      this.logger.log(`job ${jobId} cancelled: telling ${session.deviceName}`);
+      session.out.next({ cancellation: { jobId, reason: 'study cancelled' } });
+      this.release(session, jobId);
+    }
   }
 
   private async sweep(): Promise<void> {
     try {
+      const staleSeconds = (3 * this.config.heartbeatMs) / 1000;
       const n = await this.jobs.requeueExpired();
       if (n) this.logger.warn(`${n} expired lease(s) re-queued`);
+      const lost = await this.jobs.requeueLost(staleSeconds);
+      if (lost) this.logger.warn(`${lost} job(s) of agents without heartbeats re-queued`);
+      await this.devices.markStaleOffline(staleSeconds);
       await this.dispatch();
     } catch (err) {
       this.logger.warn(`sweep: ${(err as Error).message}`);

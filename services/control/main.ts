@@ -2,11 +2,34 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
-import { loadConfig, logLevels, type LatfleetConfig } from '../lib/config/index.js';
+import { readFileSync } from 'node:fs';
+import { ServerCredentials } from '@grpc/grpc-js';
+import { ConfigError, loadConfig, logLevels, type LatfleetConfig } from '../lib/config/index.js';
 import { AGENT_SERVICE_PROTO, LATFLEET_V1_PACKAGE_NAME, protoLoaderOptions, protoRoot } from '../lib/proto/index.js';
 import { ControlModule } from './control.module.js';
 
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
+
+/** TLS when configured; plaintext only on loopback unless explicitly allowed. */
+export function serverCredentials(config: LatfleetConfig): ServerCredentials {
+  if (config.grpcTls) {
+    const { cert, key, clientCa } = config.grpcTls;
+    return ServerCredentials.createSsl(
+      clientCa ? readFileSync(clientCa) : null,
+      [{ cert_chain: readFileSync(cert), private_key: readFileSync(key) }],
+      Boolean(clientCa),
+    );
+  }
+  if (!isLoopback(config.grpcHost) && !config.grpcInsecure) {
+    throw new ConfigError(
+      `LATFLEET_GRPC_HOST=${config.grpcHost}: plaintext gRPC is only served on loopback; set LATFLEET_GRPC_TLS_CERT and LATFLEET_GRPC_TLS_KEY (or LATFLEET_GRPC_INSECURE=true)`,
+    );
+  }
+  return ServerCredentials.createInsecure();
+}
+
 export async function startControl(config: LatfleetConfig) {
+  const credentials = serverCredentials(config);
   const app = await NestFactory.createMicroservice<GrpcOptions>(ControlModule.forRoot(config), {
     transport: Transport.GRPC,
     logger: logLevels(config.logLevel),
@@ -15,6 +38,7 @@ export async function startControl(config: LatfleetConfig) {
       protoPath: join(protoRoot(), AGENT_SERVICE_PROTO),
       url: `${config.grpcHost}:${config.grpcPort}`,
       loader: protoLoaderOptions(),
+      credentials,
     },
   });
   app.enableShutdownHooks();

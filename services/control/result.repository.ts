@@ -6,11 +6,10 @@ import type { PoolClient } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { LatencyStats } from '../lib/measure/index.js';
 import type { JobProtocol } from '../lib/store/index.js';
-import type { ActiveLease } from './job.repository.js';
-import { JobRepository } from './job.repository.js';
+import { JobRepository, type GrantedAttempt } from './job.repository.js';
 
 export interface RunRecord {
-  lease: ActiveLease;
+  lease: GrantedAttempt;
   modelSha256: string;
   startedAt: Date;
   finishedAt: Date;
@@ -51,18 +50,24 @@ export class ResultRepository {
 
   /**
    * One transaction per run: the run row, its raw latencies and layer timings (COPY), the job
-   * completed and the study's status. Returns null when the lease is no longer this attempt's.
+   * completed and the study's status. `not-granted`: this device never had this attempt;
+   * `finished`: the job was completed by another attempt or cancelled meanwhile (nothing stored).
    */
-  async store(jobId: string, deviceId: string, attempt: number, build: (lease: ActiveLease) => RunRecord): Promise<StoredRun | null> {
+  async store(
+    jobId: string,
+    deviceId: string,
+    attempt: number,
+    build: (lease: GrantedAttempt) => RunRecord,
+  ): Promise<StoredRun | 'not-granted' | 'finished'> {
     const qr = this.ds.createQueryRunner();
     await qr.connect();
     await qr.startTransaction();
     try {
       const m: EntityManager = qr.manager;
-      const lease = await this.jobs.findLease(jobId, deviceId, attempt, m);
-      if (!lease) {
+      const lease = await this.jobs.findGrantedAttempt(jobId, deviceId, attempt, m);
+      if (!lease || lease.jobState === 'completed' || lease.jobState === 'cancelled') {
         await qr.rollbackTransaction();
-        return null;
+        return lease ? 'finished' : 'not-granted';
       }
       const run = build(lease);
       const [row]: Array<{ id: string }> = await m.query(
@@ -85,7 +90,7 @@ export class ResultRepository {
         'layer_timings (run_id, iteration, node_name, op_type, layer, duration_ns, provider)',
         run.layers.map((l) => `${runId}\t${l.iteration}\t${esc(l.nodeName)}\t${esc(l.opType)}\t${esc(l.layer)}\t${Math.round(l.durationNs)}\t${esc(l.provider)}\n`),
       );
-      await this.jobs.complete(jobId, m);
+      await this.jobs.complete(jobId, attempt, m);
       await this.jobs.refreshStudyStatus(lease.studyId, m);
       await qr.commitTransaction();
       return { runId, latencyRows: run.latenciesNs.length, layerRows: run.layers.length, duplicate: false };

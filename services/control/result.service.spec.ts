@@ -6,7 +6,7 @@ import type { ModelRepository } from './model.repository.js';
 import type { ResultRepository, RunRecord, StoredRun } from './result.repository.js';
 import { ResultService } from './result.service.js';
 
-const LEASE = { id: 'job-1', studyId: 's', variantId: 'v', attempt: 1, deviceId: 'd' };
+const LEASE = { jobId: 'job-1', studyId: 's', variantId: 'v', attempt: 1, deviceId: 'd', jobState: 'leased' };
 
 function upload(over: { latencies?: number[]; layers?: UploadResultsRequest['layers']; level?: string } = {}): UploadResultsRequest[] {
   const base = { jobId: 'job-1', attempt: 1 };
@@ -37,12 +37,12 @@ function upload(over: { latencies?: number[]; layers?: UploadResultsRequest['lay
   ];
 }
 
-function setup(opts: { stored?: StoredRun; leased?: boolean } = {}) {
+function setup(opts: { stored?: StoredRun; outcome?: 'not-granted' | 'finished' } = {}) {
   const records: RunRecord[] = [];
   const results = {
     findRun: async () => opts.stored ?? null,
     store: async (_job: string, _device: string, _attempt: number, build: (lease: typeof LEASE) => RunRecord) => {
-      if (opts.leased === false) return null;
+      if (opts.outcome) return opts.outcome;
       records.push(build(LEASE));
       return { runId: 'run-1', latencyRows: 3, layerRows: 2, duplicate: false };
     },
@@ -92,8 +92,14 @@ describe(ResultService.name, () => {
     await expect(sut.ingest('d', [{ ...latencies!, sequence: 0 }])).rejects.toMatchObject({ field: 'summary' });
   });
 
-  it('refuses results for a job not leased to this agent', async () => {
-    const { sut } = setup({ leased: false });
+  it('acknowledges, without storing, results that arrive after the job was finished', async () => {
+    const { sut, records } = setup({ outcome: 'finished' });
+    await expect(sut.ingest('d', upload())).resolves.toMatchObject({ duplicate: true, latencyRows: 0 });
+    expect(records).toHaveLength(0);
+  });
+
+  it('refuses results for a job never leased to this agent', async () => {
+    const { sut } = setup({ outcome: 'not-granted' });
     await expect(sut.ingest('d', upload())).rejects.toEqual(expect.any(LatfleetError));
     await expect(sut.ingest('d', upload())).rejects.toMatchObject({ code: ErrorCode.PermissionDenied });
   });

@@ -66,8 +66,12 @@ export class ResultService {
       latenciesNs: latencies,
       layers: layers.map((l) => ({ ...l, layer: l.layer || attributor.layerOf(l.nodeName) })),
     }));
-    if (!stored) {
-      throw new LatfleetError(ErrorCode.PermissionDenied, `job ${jobId} attempt ${attempt} is not leased to this agent`);
+    if (stored === 'not-granted') {
+      throw new LatfleetError(ErrorCode.PermissionDenied, `job ${jobId} attempt ${attempt} was never leased to this agent`);
+    }
+    if (stored === 'finished') {
+      this.logger.warn(`job ${jobId} attempt ${attempt}: results arrived after the job was finished; not stored`);
+      return { runId: '', latencyRows: 0, layerRows: 0, duplicate: true };
     }
     this.logger.log(`run ${stored.runId}: ${stored.latencyRows} latencies, ${stored.layerRows} layer timings (job ${jobId})`);
     return { runId: stored.runId, latencyRows: stored.latencyRows, layerRows: stored.layerRows, duplicate: false };

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { Subject } from 'rxjs';
 import type { ConnectResponse } from '../lib/proto/index.js';
+import type { DeviceEntity } from '../lib/store/index.js';
 
 export interface AgentSession {
   deviceId: string;
   deviceName: string;
+  /** What job selectors match against. */
+  device: Pick<DeviceEntity, 'id' | 'deviceClass' | 'cpuModel' | 'tags'>;
   out: Subject<ConnectResponse>;
   /** Job this agent is working on, as far as this process knows; null when idle. */
   jobId: string | null;

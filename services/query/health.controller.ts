@@ -1,9 +1,11 @@
 import { Controller, Get, Header, HttpCode } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
+import { Public } from './api-key.guard.js';
 import { MetricsService } from './metrics.service.js';
 
 @Controller()
+@Public()
 export class HealthController {
   constructor(
     private readonly ds: DataSource,

@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ApiKeyGuard } from './api-key.guard.js';
+import { EnrollmentTokenController } from './enrollment-token.controller.js';
+import { EnrollmentTokenRepository } from './enrollment-token.repository.js';
+import { StudyCancelController } from './study-cancel.controller.js';
 import { ConfigModule, type LatfleetConfig } from '../lib/config/index.js';
 import { StoreModule } from '../lib/store/index.js';
 import { ComparisonRepository } from './comparison.repository.js';
@@ -21,9 +25,11 @@ export class QueryModule {
     return {
       module: QueryModule,
       imports: [ConfigModule.forRoot(config), StoreModule],
-      controllers: [HealthController, DeviceController, StudyController, RunController],
+      controllers: [HealthController, DeviceController, StudyController, StudyCancelController, RunController, EnrollmentTokenController],
       providers: [
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        EnrollmentTokenRepository,
         ComparisonRepository,
         ComparisonService,
         DeviceRepository,

@@ -1,13 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { BuiltVariant } from '../lib/models/index.js';
-import type { JobProtocol, StudyStatus } from '../lib/store/index.js';
+import type { DeviceSelector, JobProtocol, StudyStatus } from '../lib/store/index.js';
 
 export interface NewStudy {
   name: string;
   spec: unknown;
   baselineLabel: string;
   protocol: JobProtocol;
+  priority: number;
+  /** Jobs of any matching device: one per variant; or per variant and each of `targets`. */
+  selector: DeviceSelector;
+  targets: string[] | null;
   variants: Array<{ label: string; model: BuiltVariant }>;
 }
 
@@ -62,8 +66,8 @@ export class StudyRepository {
         );
       }
       const [s]: Array<{ id: string }> = await m.query(
-        `INSERT INTO studies (name, spec, baseline_label) VALUES ($1, $2, $3) RETURNING id`,
-        [study.name, JSON.stringify(study.spec), study.baselineLabel],
+        `INSERT INTO studies (name, spec, baseline_label, priority) VALUES ($1, $2, $3, $4) RETURNING id`,
+        [study.name, JSON.stringify(study.spec), study.baselineLabel, study.priority],
       );
       for (const [position, v] of study.variants.entries()) {
         const [variant]: Array<{ id: string }> = await m.query(
@@ -71,11 +75,30 @@ export class StudyRepository {
           [s!.id, v.label, v.model.sha256, v.label === study.baselineLabel, position],
         );
         // clock_timestamp(): jobs of one study are leased in the order of its variants.
-        await m.query(`INSERT INTO jobs (study_id, variant_id, protocol, created_at) VALUES ($1, $2, $3, clock_timestamp())`, [s!.id, variant!.id, JSON.stringify(study.protocol)]);
+        for (const target of study.targets ?? [null]) {
+          await m.query(
+            `INSERT INTO jobs (study_id, variant_id, protocol, priority, selector, target_device_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp())`,
+            [s!.id, variant!.id, JSON.stringify(study.protocol), study.priority, JSON.stringify(study.selector), target],
+          );
+        }
       }
       await m.query(`SELECT pg_notify('latfleet_jobs', $1)`, [s!.id]);
       return s!.id;
     });
+  }
+
+  /** Devices a selection names or matches now (for studies that run on each of them). */
+  async matchingDevices(selector: DeviceSelector, ids: string[] | undefined): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.ds.query(
+      `SELECT id FROM devices
+        WHERE ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
+          AND ($2::text IS NULL OR device_class = $2) AND ($3::text IS NULL OR cpu_model = $3)
+          AND tags @> $4::jsonb
+        ORDER BY name`,
+      [ids ?? null, selector.class ?? null, selector.cpuModel ?? null, JSON.stringify(selector.tags ?? {})],
+    );
+    return rows.map((r) => r.id);
   }
 
   async list(limit: number, offset: number): Promise<StudySummary[]> {

@@ -14,10 +14,26 @@ export class StudyService {
   async create(body: unknown): Promise<StudyDetail> {
     const spec = parseStudySpec(body);
     const protocol = spec.protocol ?? DEFAULT_PROTOCOL;
+    const { ids, each, ...selector } = spec.devices ?? {};
+    let targets: string[] | null = null;
+    if (ids || each) {
+      targets = await this.studies.matchingDevices(selector, ids);
+      if (targets.length === 0) throw LatfleetError.validation('devices', 'no registered device matches this selection');
+      if (ids && targets.length < ids.length) throw LatfleetError.validation('devices.ids', 'names a device that is not registered or does not match');
+    }
     const started = Date.now();
     const variants = spec.variants.map((v) => ({ label: v.label, model: buildVariant(v.spec) }));
     this.logger.log(`study ${spec.name}: built ${variants.length} variants in ${Date.now() - started} ms`);
-    const id = await this.studies.create({ name: spec.name, spec: { ...spec, protocol }, baselineLabel: spec.baseline, protocol, variants });
+    const id = await this.studies.create({
+      name: spec.name,
+      spec: { ...spec, protocol },
+      baselineLabel: spec.baseline,
+      protocol,
+      priority: spec.priority,
+      selector,
+      targets,
+      variants,
+    });
     return (await this.studies.find(id))!;
   }
 

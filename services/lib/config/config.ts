@@ -17,6 +17,17 @@ const schema = z.object({
   LATFLEET_AGENT_CORE: z.coerce.number().int().min(-1).default(-1),
   LATFLEET_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   LATFLEET_LEASE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
+  LATFLEET_API_KEYS: z.string().optional(),
+  LATFLEET_API_KEY: z.string().min(1).optional(),
+  LATFLEET_API_READ: z.enum(['open', 'key']).default('open'),
+  LATFLEET_GRPC_TLS_CERT: z.string().min(1).optional(),
+  LATFLEET_GRPC_TLS_KEY: z.string().min(1).optional(),
+  LATFLEET_GRPC_TLS_CLIENT_CA: z.string().min(1).optional(),
+  LATFLEET_CONTROL_CA: z.string().min(1).optional(),
+  LATFLEET_AGENT_TLS_CERT: z.string().min(1).optional(),
+  LATFLEET_AGENT_TLS_KEY: z.string().min(1).optional(),
+  LATFLEET_GRPC_INSECURE: z.enum(['true', 'false']).default('false'),
+  LATFLEET_AGENT_CACHE_MB: z.coerce.number().int().min(1).default(2048),
   LATFLEET_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 
@@ -37,6 +48,18 @@ export type LatfleetConfig = {
   heartbeatMs: number;
   leaseSeconds: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** Keys that may call the HTTP API's write endpoints (and read ones when `apiRead` is `key`). */
+  apiKeys: string[];
+  /** The key the CLI sends. */
+  apiKey?: string;
+  apiRead: 'open' | 'key';
+  /** gRPC TLS: server certificate and key (PEM paths); with a client CA, agents must present certificates. */
+  grpcTls?: { cert: string; key: string; clientCa?: string };
+  /** Agent side: CA to verify the control plane's certificate, and an optional client certificate. */
+  controlTls?: { ca: string; cert?: string; key?: string };
+  /** Allow plaintext gRPC on a non-loopback address (not recommended). */
+  grpcInsecure: boolean;
+  agentCacheBytes: number;
 };
 
 export class ConfigError extends Error {}
@@ -52,6 +75,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatfleetConfig
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (Boolean(e.LATFLEET_GRPC_TLS_CERT) !== Boolean(e.LATFLEET_GRPC_TLS_KEY)) {
+    throw new ConfigError('invalid configuration:\n  LATFLEET_GRPC_TLS_CERT and LATFLEET_GRPC_TLS_KEY: set both or neither');
+  }
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir: resolve(e.LATFLEET_DATA_DIR),
@@ -67,6 +93,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatfleetConfig
     heartbeatMs: e.LATFLEET_HEARTBEAT_MS,
     leaseSeconds: e.LATFLEET_LEASE_SECONDS,
     logLevel: e.LATFLEET_LOG_LEVEL,
+    apiKeys: (e.LATFLEET_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+    apiKey: e.LATFLEET_API_KEY,
+    apiRead: e.LATFLEET_API_READ,
+    grpcTls: e.LATFLEET_GRPC_TLS_CERT && e.LATFLEET_GRPC_TLS_KEY
+      ? { cert: e.LATFLEET_GRPC_TLS_CERT, key: e.LATFLEET_GRPC_TLS_KEY, clientCa: e.LATFLEET_GRPC_TLS_CLIENT_CA }
+      : undefined,
+    controlTls: e.LATFLEET_CONTROL_CA
+      ? { ca: e.LATFLEET_CONTROL_CA, cert: e.LATFLEET_AGENT_TLS_CERT, key: e.LATFLEET_AGENT_TLS_KEY }
+      : undefined,
+    grpcInsecure: e.LATFLEET_GRPC_INSECURE === 'true',
+    agentCacheBytes: e.LATFLEET_AGENT_CACHE_MB * 1024 * 1024,
   };
 }
 

@@ -31,6 +31,17 @@ describe(parseStudySpec.name, () => {
     expect(sut.variants.map((v) => v.spec.activation)).toEqual(['relu', 'relu']);
   });
 
+  it('takes a device selection and a priority, and names a bad device field', () => {
+    const sut = parseStudySpec({ name: 'phones', base: 'mobilenetv3-small-1.0', devices: { class: 'android', tags: { lab: 'b' }, each: true }, priority: 3 });
+
+    expect(sut).toMatchObject({ devices: { class: 'android', tags: { lab: 'b' }, each: true }, priority: 3 });
+    expect(parseStudySpec({ name: 'any', base: 'mobilenetv3-small-1.0' }).priority).toBe(0);
+    expect(studyError({ name: 'x', base: 'mobilenetv3-small-1.0', devices: { class: 'toaster' } }).field).toBe('devices.class');
+    expect(studyError({ name: 'x', base: 'mobilenetv3-small-1.0', devices: { ids: ['nope'] } }).field).toBe('devices.ids[0]');
+    expect(studyError({ name: 'x', base: 'mobilenetv3-small-1.0', devices: { soc: 'x' } }).field).toBe('devices.soc');
+    expect(studyError({ name: 'x', base: 'mobilenetv3-small-1.0', priority: 1.5 }).field).toBe('priority');
+  });
+
   it('takes the cartesian product of several axes and keeps identical networks once', () => {
     const sut = parseStudySpec({
       name: 'grid',

@@ -22,8 +22,31 @@ export interface StudySpec {
   baseline: string;
   variants: StudyVariant[];
   protocol?: MeasurementProtocol;
-  devices?: Record<string, unknown>;
+  devices?: DeviceSelection;
+  /** Higher runs first; equal priorities share the fleet. */
+  priority: number;
 }
+
+/**
+ * Which devices run the study. Without `each`, every variant runs once, on any device that
+ * matches; with `each` (or `ids`), every variant runs on each matching device known when the
+ * study is created.
+ */
+export interface DeviceSelection {
+  class?: 'cpu' | 'android' | 'npu';
+  cpuModel?: string;
+  tags?: Record<string, string>;
+  ids?: string[];
+  each?: boolean;
+}
+
+const devicesSchema = z.strictObject({
+  class: z.enum(['cpu', 'android', 'npu'], { error: 'expected cpu, android or npu' }).optional(),
+  cpuModel: z.string({ error: 'expected a string' }).min(1).optional(),
+  tags: z.record(z.string(), z.string({ error: 'expected a string' }), { error: 'expected an object of strings' }).optional(),
+  ids: z.array(z.uuid({ error: 'expected a device id (uuid)' }), { error: 'expected a list of device ids' }).min(1).optional(),
+  each: z.boolean({ error: 'expected true or false' }).optional(),
+});
 
 type Scalar = string | number | boolean;
 const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' });
@@ -47,7 +70,8 @@ const studySchema = z.strictObject({
     .optional(),
   baseline: z.union([z.string(), z.record(z.string(), scalar)], { error: 'expected a variant label or axis values' }).optional(),
   protocol: z.unknown().optional(),
-  devices: z.record(z.string(), z.unknown(), { error: 'expected an object' }).optional(),
+  devices: devicesSchema.optional(),
+  priority: z.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).min(-100).max(100).optional(),
 });
 
 type StudyInput = z.infer<typeof studySchema>;
@@ -207,5 +231,6 @@ export function parseStudySpec(raw: unknown): StudySpec {
     variants,
     ...(protocol ? { protocol } : {}),
     ...(input.devices ? { devices: input.devices } : {}),
+    priority: input.priority ?? 0,
   };
 }

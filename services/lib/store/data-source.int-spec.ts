@@ -25,7 +25,7 @@ describe('migrations', () => {
 
   it('run again without effect, and revert and re-apply cleanly', async () => {
     await migrate(sut);
-    await sut.undoLastMigration();
+    for (let i = 0; i < sut.migrations.length; i++) await sut.undoLastMigration();
     const tables = await sut.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`);
     expect(tables[0].n).toBe(0);
     await migrate(sut);

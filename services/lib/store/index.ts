@@ -3,3 +3,4 @@ export * from './embedded-postgres.js';
 export * from './entities/index.js';
 export * from './store.module.js';
 export * from './returning.js';
+export * from './study-cancellation.js';

@@ -1,4 +1,6 @@
 import { DeviceEntity } from './device.entity.js';
+import { EnrollmentTokenEntity } from './enrollment-token.entity.js';
+import { JobAttemptEntity } from './job-attempt.entity.js';
 import { JobEntity } from './job.entity.js';
 import { LayerTimingEntity } from './layer-timing.entity.js';
 import { ModelEntity } from './model.entity.js';
@@ -8,6 +10,8 @@ import { StudyEntity } from './study.entity.js';
 import { VariantEntity } from './variant.entity.js';
 
 export * from './device.entity.js';
+export * from './enrollment-token.entity.js';
+export * from './job-attempt.entity.js';
 export * from './job.entity.js';
 export * from './layer-timing.entity.js';
 export * from './model.entity.js';
@@ -25,4 +29,6 @@ export const ENTITIES = [
   RunEntity,
   RunLatencyEntity,
   LayerTimingEntity,
+  EnrollmentTokenEntity,
+  JobAttemptEntity,
 ];

@@ -1,7 +1,14 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-export type JobState = 'queued' | 'leased' | 'completed' | 'failed';
-export const JOB_STATES: readonly JobState[] = ['queued', 'leased', 'completed', 'failed'];
+export type JobState = 'queued' | 'leased' | 'completed' | 'failed' | 'cancelled';
+export const JOB_STATES: readonly JobState[] = ['queued', 'leased', 'completed', 'failed', 'cancelled'];
+
+/** Which devices may run a job; every given field must match. */
+export interface DeviceSelector {
+  class?: string;
+  cpuModel?: string;
+  tags?: Record<string, string>;
+}
 
 export interface JobProtocol {
   warmupRuns: number;
@@ -21,6 +28,9 @@ export class JobEntity {
   @Column('int', { default: 0 }) attempt!: number;
   @Column('int', { name: 'max_attempts', default: 3 }) maxAttempts!: number;
   @Column('uuid', { name: 'device_id', nullable: true }) deviceId!: string | null;
+  /** Only this device may run the job (a study that runs every variant on each selected device). */
+  @Column('uuid', { name: 'target_device_id', nullable: true }) targetDeviceId!: string | null;
+  @Column('jsonb', { default: {} }) selector!: DeviceSelector;
   @Column('timestamptz', { name: 'lease_expires_at', nullable: true }) leaseExpiresAt!: Date | null;
   @Column('jsonb') protocol!: JobProtocol;
   @Column('text', { nullable: true }) phase!: string | null;

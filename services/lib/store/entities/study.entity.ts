@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export type StudyStatus = 'queued' | 'running' | 'completed' | 'failed';
+export type StudyStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 @Entity('studies')
 export class StudyEntity {
@@ -9,6 +9,8 @@ export class StudyEntity {
   /** The spec exactly as accepted (after validation), so a study can be re-run. */
   @Column('jsonb') spec!: unknown;
   @Column('text', { name: 'baseline_label' }) baselineLabel!: string;
+  /** Higher runs first; equal priorities share the fleet between studies. */
+  @Column('int', { default: 0 }) priority!: number;
   @Index() @Column('text', { default: 'queued' }) status!: StudyStatus;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt!: Date | null;
