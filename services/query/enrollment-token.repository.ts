@@ -19,7 +19,7 @@ export class EnrollmentTokenRepository {
   async create(name: string, tokenHash: string, ttlHours: number | null): Promise<EnrollmentTokenRow> {
     const [row] = await this.ds.query(
       `INSERT INTO enrollment_tokens (name, token_hash, expires_at)
-       VALUES ($1, $2, CASE WHEN $3::float8 IS NULL THEN NULL ELSE now() + make_interval(hours => $3::float8) END) RETURNING ${COLUMNS}`,
+       VALUES ($1, $2, CASE WHEN $3::float8 IS NULL THEN NULL ELSE now() + $3::float8 * interval '1 hour' END) RETURNING ${COLUMNS}`,
       [name, tokenHash, ttlHours],
     );
     return row;
