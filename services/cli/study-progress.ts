@@ -11,19 +11,19 @@ export async function waitForStudy(api: ApiClient, id: string, opts: { intervalM
   const tty = process.stderr.isTTY && !opts.quiet;
   const bar = tty
     ? new cliProgress.SingleBar(
-        { format: ' {bar} {percentage}% | {done}/{total} jobs | {current}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
+        { format: ' {bar} {percentage}% | {done}/{jobs} jobs | {current}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
         cliProgress.Presets.shades_classic,
       )
     : null;
   let study = await api.study(id);
   const total = study.jobList.length;
-  bar?.start(100, 0, { done: 0, total, current: 'queued' });
+  bar?.start(100, 0, { done: 0, jobs: total, current: 'queued' });
   let lastLine = '';
   for (;;) {
     const done = study.jobs.completed + study.jobs.failed;
     const running = study.jobList.find((j) => j.state === 'leased');
     const current = running ? `${running.variantLabel}: ${running.phase ?? 'leased'} ${Math.round(running.progress * 100)}%` : study.status;
-    if (bar) bar.update(Math.round(study.progress * 100), { done, total, current });
+    if (bar) bar.update(Math.round(study.progress * 100), { done, jobs: total, current });
     else if (!opts.quiet) {
       const line = `${done}/${total} jobs done${running ? ` — ${running.variantLabel}: ${running.phase ?? 'leased'}` : ''}`;
       if (line !== lastLine) process.stderr.write(`  ${line}\n`);
