@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule, type LatfleetConfig } from '../lib/config/index.js';
+import { CONFIG, ConfigModule, type LatfleetConfig } from '../lib/config/index.js';
 import { AgentService } from './agent.service.js';
 import { ControlClient } from './control.client.js';
 import { ModelCache } from './model-cache.js';
-import { OrtNodeRunner } from './ort-node.runner.js';
 import { Outbox } from './outbox.js';
+import { createRunner } from './runner.factory.js';
 import { RUNNER } from './runner.js';
 
 export class AgentModule {
@@ -12,7 +12,7 @@ export class AgentModule {
     return {
       module: AgentModule,
       imports: [ConfigModule.forRoot(config)],
-      providers: [AgentService, ControlClient, ModelCache, Outbox, OrtNodeRunner, { provide: RUNNER, useExisting: OrtNodeRunner }],
+      providers: [AgentService, ControlClient, ModelCache, Outbox, { provide: RUNNER, inject: [CONFIG], useFactory: createRunner }],
     };
   }
 }

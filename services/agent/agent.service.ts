@@ -44,7 +44,7 @@ export class AgentService implements OnApplicationShutdown {
     private readonly models: ModelCache,
     private readonly outbox: Outbox,
   ) {
-    this.name = config.agentName ?? `${os.hostname()}-cpu`;
+    this.name = config.agentName ?? `${os.hostname()}-${runner.name === 'ort-node' ? 'cpu' : runner.name}`;
     this.credentialFile = join(config.dataDir, 'agent', `${this.name}.credential.json`);
   }
 
@@ -104,7 +104,8 @@ export class AgentService implements OnApplicationShutdown {
       return;
     }
     if (!this.config.enrollmentToken) throw new Error('LATFLEET_ENROLLMENT_TOKEN is not set and this agent has no credential yet');
-    const res = await this.control.register(this.config.enrollmentToken, this.facts());
+    const facts = (await this.runner.deviceFacts?.(this.name)) ?? this.facts();
+    const res = await this.control.register(this.config.enrollmentToken, facts);
     mkdirSync(join(this.config.dataDir, 'agent'), { recursive: true });
     writeFileSync(this.credentialFile, JSON.stringify({ agentId: res.agentId, credential: res.credential } satisfies Credential), { mode: 0o600 });
     this.control.useCredential(res.credential);

@@ -1,5 +1,5 @@
 import type { NodeTiming } from '../lib/measure/index.js';
-import type { Protocol, RunEnvironment } from '../lib/proto/index.js';
+import type { DeviceFacts, Protocol, RunEnvironment } from '../lib/proto/index.js';
 
 export type RunPhase = 'warmup' | 'timed' | 'profiled';
 
@@ -23,6 +23,8 @@ export interface RunnerResult {
 export interface Runner {
   readonly name: string;
   readonly runtimeVersion: string;
+  /** What to register the device as, when the runner knows better than the host (a phone over adb). */
+  deviceFacts?(name: string): DeviceFacts | Promise<DeviceFacts>;
   run(job: RunnerJob, onProgress: (phase: RunPhase, done: number, total: number) => void, signal: AbortSignal): Promise<RunnerResult>;
 }
 

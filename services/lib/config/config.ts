@@ -27,6 +27,17 @@ const schema = z.object({
   LATFLEET_AGENT_TLS_CERT: z.string().min(1).optional(),
   LATFLEET_AGENT_TLS_KEY: z.string().min(1).optional(),
   LATFLEET_GRPC_INSECURE: z.enum(['true', 'false']).default('false'),
+  LATFLEET_AGENT_RUNNER: z.enum(['ort-node', 'android-adb', 'command']).default('ort-node'),
+  LATFLEET_ADB_SERIAL: z.string().min(1).optional(),
+  LATFLEET_ADB_CPU_MASK: z.string().regex(/^(0x)?[0-9a-fA-F]+$/, 'expected a hexadecimal CPU mask such as f0').optional(),
+  LATFLEET_ADB_PATH: z.string().min(1).optional(),
+  LATFLEET_ADB_REMOTE_DIR: z.string().min(1).optional(),
+  LATFLEET_ADB_LIBS: z.string().optional(),
+  LATFLEET_ORT_PERF_TEST: z.string().min(1).optional(),
+  LATFLEET_ORT_PERF_TEST_VERSION: z.string().min(1).optional(),
+  LATFLEET_TFLITE_BENCHMARK: z.string().min(1).optional(),
+  LATFLEET_TFLITE_VERSION: z.string().min(1).optional(),
+  LATFLEET_COMMAND_RUNNER_CONFIG: z.string().min(1).optional(),
   LATFLEET_AGENT_CACHE_MB: z.coerce.number().int().min(1).default(2048),
   LATFLEET_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
@@ -60,6 +71,21 @@ export type LatfleetConfig = {
   /** Allow plaintext gRPC on a non-loopback address (not recommended). */
   grpcInsecure: boolean;
   agentCacheBytes: number;
+  /** How the agent reaches its device: in-process ONNX Runtime, a phone over adb, or a vendor tool. */
+  agentRunner: 'ort-node' | 'android-adb' | 'command';
+  adb?: {
+    serial: string;
+    cpuMask: string;
+    adbPath?: string;
+    remoteDir?: string;
+    hostLibraries: string[];
+    ortPerfTestPath?: string;
+    ortVersion?: string;
+    tfliteBenchmarkPath?: string;
+    tfliteVersion?: string;
+  };
+  /** JSON file with the command runner's options (argv templates do not fit in variables). */
+  commandRunnerConfig?: string;
 };
 
 export class ConfigError extends Error {}
@@ -75,6 +101,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatfleetConfig
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (e.LATFLEET_AGENT_RUNNER === 'android-adb' && !(e.LATFLEET_ADB_SERIAL && e.LATFLEET_ADB_CPU_MASK)) {
+    throw new ConfigError('invalid configuration:\n  LATFLEET_AGENT_RUNNER=android-adb: set LATFLEET_ADB_SERIAL and LATFLEET_ADB_CPU_MASK');
+  }
+  if (e.LATFLEET_AGENT_RUNNER === 'command' && !e.LATFLEET_COMMAND_RUNNER_CONFIG) {
+    throw new ConfigError('invalid configuration:\n  LATFLEET_AGENT_RUNNER=command: set LATFLEET_COMMAND_RUNNER_CONFIG to the runner\'s JSON options file');
+  }
   if (Boolean(e.LATFLEET_GRPC_TLS_CERT) !== Boolean(e.LATFLEET_GRPC_TLS_KEY)) {
     throw new ConfigError('invalid configuration:\n  LATFLEET_GRPC_TLS_CERT and LATFLEET_GRPC_TLS_KEY: set both or neither');
   }
@@ -104,6 +136,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatfleetConfig
       : undefined,
     grpcInsecure: e.LATFLEET_GRPC_INSECURE === 'true',
     agentCacheBytes: e.LATFLEET_AGENT_CACHE_MB * 1024 * 1024,
+    agentRunner: e.LATFLEET_AGENT_RUNNER,
+    adb: e.LATFLEET_ADB_SERIAL && e.LATFLEET_ADB_CPU_MASK
+      ? {
+          serial: e.LATFLEET_ADB_SERIAL,
+          cpuMask: e.LATFLEET_ADB_CPU_MASK.replace(/^0x/, ''),
+          adbPath: e.LATFLEET_ADB_PATH,
+          remoteDir: e.LATFLEET_ADB_REMOTE_DIR,
+          hostLibraries: (e.LATFLEET_ADB_LIBS ?? '').split(',').map((l) => l.trim()).filter(Boolean),
+          ortPerfTestPath: e.LATFLEET_ORT_PERF_TEST,
+          ortVersion: e.LATFLEET_ORT_PERF_TEST_VERSION,
+          tfliteBenchmarkPath: e.LATFLEET_TFLITE_BENCHMARK,
+          tfliteVersion: e.LATFLEET_TFLITE_VERSION,
+        }
+      : undefined,
+    commandRunnerConfig: e.LATFLEET_COMMAND_RUNNER_CONFIG,
   };
 }
 
