@@ -1,97 +1,288 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os from 'node:os';
 import { join } from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import ort from 'onnxruntime-node';
+import pkg from 'onnx-proto';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
-import { median, parseOrtProfile } from '../lib/measure/index.js';
+import {
+  assessRun,
+  attributeTimings,
+  breakdownBy,
+  buildLineage,
+  byLayer,
+  fixedRuns,
+  LayerAttributor,
+  layerSumRatio,
+  median,
+  parseOrtProfile,
+  resolveProtocol,
+  summarize,
+  systemClock,
+  timedRuns,
+  warmUp,
+  type AttributionSummary,
+  type LoopClock,
+  type MeasurementAttempt,
+  type MeasurementProtocol,
+  type MeasurementReport,
+  type NodeTiming,
+  type TimedOutcome,
+  type WarmupOutcome,
+} from '../lib/measure/index.js';
+import { describeVariant } from '../lib/models/index.js';
+import type { RunEnvironment } from '../lib/proto/index.js';
 import { AGENT_VERSION } from './agent-version.js';
 import { readEnvironment } from './device-facts.js';
 import type { Runner, RunnerJob, RunnerResult, RunPhase } from './runner.js';
 
-const LEVELS: Record<string, 'disabled' | 'basic' | 'extended' | 'all'> = {
-  disabled: 'disabled',
-  basic: 'basic',
-  extended: 'extended',
-  all: 'all',
+const { onnx } = pkg;
+
+/** The side effects the runner needs besides ONNX Runtime itself; tests replace them. */
+export interface OrtRunnerHooks {
+  readEnvironment(core: number, versions: { runtime: string; agent: string }): RunEnvironment;
+  /** CPU time this process has used, in ns (all threads) */
+  cpuTimeNs(): number;
+  cores(): number;
+  clock: LoopClock;
+}
+
+export const ORT_RUNNER_HOOKS = Symbol('OrtRunnerHooks');
+
+const systemHooks: OrtRunnerHooks = {
+  readEnvironment,
+  cpuTimeNs: () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) * 1000;
+  },
+  // the load average is system-wide: all online CPUs, not just those this process may use
+  cores: () => os.cpus().length,
+  clock: systemClock,
 };
+
+/** A job, optionally with the builder's layer names (else they are read from the model's `latfleet.variant` metadata). */
+export type OrtRunnerJob = RunnerJob & { layerNames?: string[] };
+
+export type OrtRunnerResult = RunnerResult & { flagged: boolean; report: MeasurementReport<RunEnvironment> };
+
+/** Profiled sessions run this many unrecorded runs first (at most), so the profile holds no first-run effects. */
+const PROFILED_WARMUP_RUNS = 5;
+
+interface ProfiledOutcome {
+  latenciesNs: number[];
+  /** the runtime's own `model_run` durations */
+  runDurationsNs: number[];
+  layers: NodeTiming[];
+  warmupRuns: number;
+  attribution: Pick<AttributionSummary, 'source' | 'error'>;
+}
 
 /** ONNX Runtime in this process, on the CPU, single-threaded and sequential. */
 @Injectable()
 export class OrtNodeRunner implements Runner {
   readonly name = 'ort-node';
   readonly runtimeVersion = `onnxruntime-node ${ort.env.versions.node ?? 'unknown'}`;
+  private readonly hooks: OrtRunnerHooks;
 
-  constructor(@Inject(CONFIG) private readonly config: LatfleetConfig) {}
+  constructor(@Inject(CONFIG) private readonly config: LatfleetConfig, @Optional() @Inject(ORT_RUNNER_HOOKS) hooks?: Partial<OrtRunnerHooks>) {
+    this.hooks = { ...systemHooks, ...hooks };
+  }
 
-  async run(job: RunnerJob, onProgress: (phase: RunPhase, done: number, total: number) => void, signal: AbortSignal): Promise<RunnerResult> {
+  async run(job: OrtRunnerJob, onProgress: (phase: RunPhase, done: number, total: number) => void, signal: AbortSignal): Promise<OrtRunnerResult> {
     const startedAt = new Date();
-    const { protocol } = job;
-    const level = LEVELS[protocol.graphOptimizationLevel] ?? 'all';
-    const options: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: level,
-    };
+    const protocol = resolveProtocol(job.protocol);
     const size = job.inputShape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(size);
     for (let i = 0; i < size; i++) data[i] = ((i * 7919) % 255) / 255 - 0.5;
     const feeds = { [job.inputName]: new ort.Tensor('float32', data, job.inputShape) };
-    const environment = readEnvironment(this.config.agentCore, { runtime: this.runtimeVersion, agent: AGENT_VERSION });
+    const layerNames = job.layerNames ?? layerNamesOfModel(job.modelPath);
 
-    const timed = await ort.InferenceSession.create(job.modelPath, options);
-    const latenciesNs: number[] = [];
-    try {
-      for (let i = 0; i < protocol.warmupRuns; i++) {
-        signal.throwIfAborted();
-        await timed.run(feeds);
-        onProgress('warmup', i + 1, protocol.warmupRuns);
-      }
-      for (let i = 0; i < protocol.timedRuns; i++) {
-        signal.throwIfAborted();
-        const t0 = process.hrtime.bigint();
-        await timed.run(feeds);
-        latenciesNs.push(Number(process.hrtime.bigint() - t0));
-        onProgress('timed', i + 1, protocol.timedRuns);
-      }
-    } finally {
-      await timed.release();
+    const attempts: Array<MeasurementAttempt<RunEnvironment> & { latenciesNs: number[]; profiled: ProfiledOutcome }> = [];
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.attempt(attempt, job, protocol, feeds, layerNames, onProgress, signal);
+      attempts.push(outcome);
+      if (outcome.quality.flags.length === 0 || attempt >= protocol.maxRetries) break;
+      await this.hooks.clock.sleep(protocol.retryCooldownMs, signal);
     }
 
-    const profileDir = mkdtempSync(join(tmpdir(), 'latfleet-profile-'));
+    const kept = cleanest(attempts);
+    const timed = summarize(kept.latenciesNs);
+    const profiled = kept.profiled.latenciesNs.length ? summarize(kept.profiled.latenciesNs) : null;
+    const breakdown = breakdownBy(kept.profiled.layers, byLayer);
+    const ratio = (e2e: number | undefined) => (e2e && breakdown.iterations ? layerSumRatio(breakdown, e2e) : null);
+    const report: MeasurementReport<RunEnvironment> = {
+      protocol,
+      attempts: attempts.map(({ latenciesNs: _l, profiled: _p, ...a }) => a),
+      flagged: kept.quality.flags.length > 0,
+      quality: kept.quality,
+      timed,
+      profiled,
+      profilingOverhead: profiled ? profiled.median / timed.median - 1 : null,
+      profiledWarmupRuns: kept.profiled.warmupRuns,
+      attribution: {
+        ...kept.profiled.attribution,
+        unattributedShare: breakdown.unattributedShare,
+        layerSumToProfiledMedian: ratio(profiled?.median),
+        layerSumToProfileRunMedian: ratio(kept.profiled.runDurationsNs.length ? median(kept.profiled.runDurationsNs) : undefined),
+        layerSumToTimedMedian: ratio(timed.median),
+      },
+    };
+    return {
+      startedAt,
+      finishedAt: new Date(),
+      latenciesNs: kept.latenciesNs,
+      profiledMedianNs: profiled ? Math.round(profiled.median) : 0,
+      layers: kept.profiled.layers,
+      environment: kept.environmentBefore,
+      flagged: report.flagged,
+      report,
+    };
+  }
+
+  private sessionOptions(protocol: MeasurementProtocol): ort.InferenceSession.SessionOptions {
+    return {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: protocol.graphOptimizationLevel,
+    };
+  }
+
+  private async attempt(
+    attempt: number,
+    job: RunnerJob,
+    protocol: MeasurementProtocol,
+    feeds: Record<string, ort.Tensor>,
+    layerNames: string[],
+    onProgress: (phase: RunPhase, done: number, total: number) => void,
+    signal: AbortSignal,
+  ) {
+    const { clock } = this.hooks;
+    const versions = { runtime: this.runtimeVersion, agent: AGENT_VERSION };
+    const startedAt = new Date();
+    const environmentBefore = this.hooks.readEnvironment(this.config.agentCore, versions);
+
+    const session = await ort.InferenceSession.create(job.modelPath, this.sessionOptions(protocol));
+    let warmup: WarmupOutcome;
+    let timed: TimedOutcome;
+    let cpuShare: number | null = null;
     try {
-      const profiled = await ort.InferenceSession.create(job.modelPath, {
-        ...options,
+      const runOnce = () => session.run(feeds);
+      warmup = await warmUp(runOnce, protocol, { clock, signal, onProgress: (d, t) => onProgress('warmup', d, t) });
+      const cpu0 = this.hooks.cpuTimeNs();
+      timed = await timedRuns(runOnce, protocol, { clock, signal, onProgress: (d, t) => onProgress('timed', d, t) });
+      const cpuNs = this.hooks.cpuTimeNs() - cpu0;
+      if (timed.timedSeconds > 0) cpuShare = cpuNs / (timed.timedSeconds * 1e9);
+    } finally {
+      await session.release();
+    }
+
+    const profiled = await this.profile(job, protocol, feeds, layerNames, onProgress, signal);
+    const environmentAfter = this.hooks.readEnvironment(this.config.agentCore, versions);
+    const quality = assessRun(environmentBefore, environmentAfter, { cores: this.hooks.cores(), cpuShare }, protocol);
+    return {
+      attempt,
+      startedAt,
+      finishedAt: new Date(),
+      environmentBefore,
+      environmentAfter,
+      quality,
+      warmup,
+      timed: {
+        runs: timed.latenciesNs.length,
+        stopReason: timed.stopReason,
+        seconds: timed.timedSeconds,
+        ciRelativeHalfWidth: timed.ciRelativeHalfWidth,
+        medianNs: median(timed.latenciesNs),
+      },
+      latenciesNs: timed.latenciesNs,
+      profiled,
+    };
+  }
+
+  /**
+   * A separate session with profiling on, which also writes the graph it actually runs: the
+   * lineage from that graph attributes every kernel (renamed, fused, inserted or unnamed) to a layer.
+   */
+  private async profile(
+    job: RunnerJob,
+    protocol: MeasurementProtocol,
+    feeds: Record<string, ort.Tensor>,
+    layerNames: string[],
+    onProgress: (phase: RunPhase, done: number, total: number) => void,
+    signal: AbortSignal,
+  ): Promise<ProfiledOutcome> {
+    if (protocol.profiledRuns === 0) return { latenciesNs: [], runDurationsNs: [], layers: [], warmupRuns: 0, attribution: { source: 'lineage' } };
+    const dir = mkdtempSync(join(os.tmpdir(), 'latfleet-profile-'));
+    const optimizedPath = join(dir, 'optimized.onnx');
+    try {
+      const session = await ort.InferenceSession.create(job.modelPath, {
+        ...this.sessionOptions(protocol),
         enableProfiling: true,
-        profileFilePrefix: join(profileDir, 'profile'),
+        profileFilePrefix: join(dir, 'profile'),
+        optimizedModelFilePath: optimizedPath,
+        // the NCHWc dump warning is expected; weights go to a side file so the graph decodes fast
+        logSeverityLevel: 3,
+        extra: { session: { optimized_model_external_initializers_file_name: 'optimized.weights', optimized_model_external_initializers_min_size_in_bytes: '1024' } },
       });
-      const profiledNs: number[] = [];
+      const warmupRuns = Math.min(protocol.warmupRuns, PROFILED_WARMUP_RUNS);
+      let latenciesNs: number[];
       try {
-        for (let i = 0; i < protocol.profiledRuns; i++) {
+        const runOnce = () => session.run(feeds);
+        for (let i = 0; i < warmupRuns; i++) {
           signal.throwIfAborted();
-          const t0 = process.hrtime.bigint();
-          await profiled.run(feeds);
-          profiledNs.push(Number(process.hrtime.bigint() - t0));
-          onProgress('profiled', i + 1, protocol.profiledRuns);
+          await runOnce();
         }
+        latenciesNs = await fixedRuns(runOnce, protocol.profiledRuns, protocol.cooldownMs, {
+          clock: this.hooks.clock,
+          signal,
+          onProgress: (d, t) => onProgress('profiled', d, t),
+        });
         // The profile file stays empty until profiling ends.
-        profiled.endProfiling();
+        session.endProfiling();
       } finally {
-        await profiled.release();
+        await session.release();
       }
-      const file = readdirSync(profileDir).find((f) => f.endsWith('.json'));
-      const parsed = file ? parseOrtProfile(readFileSync(join(profileDir, file), 'utf8')) : { nodes: [], runDurationsNs: [] };
-      return {
-        startedAt,
-        finishedAt: new Date(),
-        latenciesNs,
-        profiledMedianNs: profiledNs.length ? Math.round(median(profiledNs)) : 0,
-        layers: parsed.nodes,
-        environment,
-      };
+      const file = readdirSync(dir).find((f) => f.endsWith('.json'));
+      const parsed = file ? parseOrtProfile(readFileSync(join(dir, file), 'utf8'), { skipRuns: warmupRuns }) : { nodes: [], runDurationsNs: [] };
+      let layers: NodeTiming[];
+      let attribution: ProfiledOutcome['attribution'];
+      try {
+        layers = attributeTimings(parsed.nodes, buildLineage(readFileSync(optimizedPath), layerNames));
+        attribution = { source: 'lineage' };
+      } catch (err) {
+        const names = new LayerAttributor(layerNames);
+        layers = parsed.nodes.map((t) => ({ ...t, layer: names.layerOf(t.nodeName) }));
+        attribution = { source: 'names', error: (err as Error).message };
+      }
+      return { latenciesNs, runDurationsNs: parsed.runDurationsNs, layers, warmupRuns, attribution };
     } finally {
-      rmSync(profileDir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     }
+  }
+}
+
+/**
+ * The attempt to keep: a clean one (the last attempt, when it is); when every attempt was flagged,
+ * the one with the fewest flags, then the largest CPU share (the least preempted), then the latest.
+ */
+export function cleanest<A extends Pick<MeasurementAttempt, 'quality'>>(attempts: readonly A[]): A {
+  let best = attempts[0]!;
+  for (const a of attempts.slice(1)) {
+    const fewer = a.quality.flags.length - best.quality.flags.length;
+    const share = (a.quality.cpuShare ?? 0) - (best.quality.cpuShare ?? 0);
+    if (fewer < 0 || (fewer === 0 && share >= 0)) best = a;
+  }
+  return best;
+}
+
+/** The builder's layer names for a latfleet-built model (its `latfleet.variant` metadata); [] for anything else. */
+export function layerNamesOfModel(modelPath: string): string[] {
+  try {
+    const model = onnx.ModelProto.decode(readFileSync(modelPath));
+    const variant = model.metadataProps.find((p) => p.key === 'latfleet.variant')?.value;
+    return variant ? describeVariant(variant).layers.map((l) => l.name) : [];
+  } catch {
+    return [];
   }
 }

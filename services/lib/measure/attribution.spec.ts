@@ -18,7 +18,13 @@ describe(LayerAttributor.name, () => {
     expect(sut.layerOf('blocks.1.expand.conv_nchwc')).toBe('blocks.1.expand');
   });
 
+  it('sees through several runtime suffixes', () => {
+    expect(sut.layerOf('blocks.1.expand.act_nchwc_token_12')).toBe('blocks.1.expand');
+    expect(sut.layerOf('stem_token_3_token_4')).toBe('stem');
+  });
+
   it('leaves nodes the runtime inserted unattributed', () => {
     expect(sut.layerOf('ReorderOutput_42')).toBe('');
+    expect(sut.layerOf('_token_332')).toBe('');
   });
 });

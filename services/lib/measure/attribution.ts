@@ -1,5 +1,11 @@
-/** Suffixes ONNX Runtime's graph transforms append to a node's name (NCHWc layout, fusions). */
-const TRANSFORM_SUFFIXES = [/_nchwc$/, /_token_\d+$/];
+/** Suffixes ONNX Runtime's graph transforms append to a node's name (NCHWc layout, fusions), possibly several. */
+const TRANSFORM_SUFFIX = /(?:_nchwc|_token_\d+)$/;
+
+export function stripTransformSuffixes(name: string): string {
+  let stripped = name;
+  while (TRANSFORM_SUFFIX.test(stripped)) stripped = stripped.replace(TRANSFORM_SUFFIX, '');
+  return stripped;
+}
 
 /**
  * Maps runtime node names back to the builder's logical layers by longest name prefix: the builder
@@ -12,13 +18,13 @@ export class LayerAttributor {
   private readonly cache = new Map<string, string>();
 
   constructor(layerNames: Iterable<string>) {
-    this.layers = [...new Set(layerNames)].sort((a, b) => b.length - a.length);
+    this.layers = [...new Set(layerNames)].filter((l) => l !== '').sort((a, b) => b.length - a.length);
   }
 
   layerOf(nodeName: string): string {
     const hit = this.cache.get(nodeName);
     if (hit !== undefined) return hit;
-    const name = TRANSFORM_SUFFIXES.reduce((n, re) => n.replace(re, ''), nodeName);
+    const name = stripTransformSuffixes(nodeName);
     const layer = this.layers.find((l) => name === l || name.startsWith(`${l}.`) || name.startsWith(`${l}_`)) ?? '';
     this.cache.set(nodeName, layer);
     return layer;

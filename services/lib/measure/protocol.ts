@@ -1,17 +1,87 @@
 import { z } from 'zod';
 
 export const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+export type OptimizationLevel = (typeof OPTIMIZATION_LEVELS)[number];
 
-/** How a job is measured; every study spec may override the defaults. */
+/** Cap on timed runs when the spec sets none and a duration or confidence rule asks for more than `timedRuns`. */
+export const DEFAULT_TIMED_MAX_RUNS = 10_000;
+
+const count = (max: number) => z.number().int().min(0).max(max);
+const fraction = z.number().min(0).max(1);
+
+/**
+ * How a job is measured; every study spec may override the defaults. The defaults of the fields
+ * added after the first four keep the original behaviour: exactly `timedRuns` timed runs (the
+ * duration and confidence rules only extend the phase when a spec turns them on).
+ */
 export const protocolSchema = z
   .object({
-    warmupRuns: z.number().int().min(0).max(10_000).default(10),
+    warmupRuns: count(10_000).default(10),
+    /** Warm-up lasts at least this long (and at least `warmupRuns` runs): caches, allocator and DVFS settle. */
+    warmupMinSeconds: z.number().min(0).max(600).default(0.5),
+    /** Minimum number of timed runs. */
     timedRuns: z.number().int().min(1).max(100_000).default(100),
-    profiledRuns: z.number().int().min(0).max(10_000).default(20),
+    /** Timed runs continue until they have lasted this long as well (sum of the timed runs' latencies). */
+    timedMinSeconds: z.number().min(0).max(3_600).default(0),
+    /** Hard cap on timed runs; default max(timedRuns, DEFAULT_TIMED_MAX_RUNS). */
+    timedMaxRuns: z.number().int().min(1).max(1_000_000).optional(),
+    /** Idle pause between two runs (not timed); 0 runs them back to back. */
+    cooldownMs: z.number().min(0).max(60_000).default(0),
+    /**
+     * Once the minimum count and duration are reached, stop as soon as the bootstrap 95% CI of the
+     * median lies within ±targetCiFraction × median; until then continue up to the cap. 0: off.
+     */
+    targetCiFraction: fraction.default(0),
+    profiledRuns: count(10_000).default(20),
     graphOptimizationLevel: z.enum(OPTIMIZATION_LEVELS).default('all'),
+    /** Throttled when the core's frequency ends more than this fraction below where it started. */
+    maxFrequencyDrop: fraction.default(0.1),
+    /** Throttled when the hottest thermal zone rises more than this during the measurement. */
+    maxTemperatureRiseC: z.number().min(0).max(200).default(10),
+    /** Busy when the 1-minute load average of other work, per online core, is above this. */
+    maxLoadPerCore: z.number().min(0).max(1_000).default(0.5),
+    /** Busy when the process got less than this share of CPU time during the timed runs (preempted). */
+    minCpuShare: fraction.default(0.9),
+    /** A throttled or busy measurement is repeated (after `retryCooldownMs`) at most this many times. */
+    maxRetries: count(10).default(2),
+    retryCooldownMs: z.number().min(0).max(600_000).default(5_000),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.timedMaxRuns !== undefined && p.timedMaxRuns < p.timedRuns) {
+      ctx.addIssue({ code: 'custom', path: ['timedMaxRuns'], message: `must be at least timedRuns (${p.timedRuns})` });
+    }
+  });
 
 export type MeasurementProtocol = z.infer<typeof protocolSchema>;
+export type MeasurementProtocolInput = z.input<typeof protocolSchema>;
 
 export const DEFAULT_PROTOCOL: MeasurementProtocol = protocolSchema.parse({});
+
+export const PROTOCOL_FIELDS = Object.keys(protocolSchema.shape) as Array<keyof MeasurementProtocol>;
+
+export function timedMaxRuns(p: Pick<MeasurementProtocol, 'timedRuns' | 'timedMaxRuns'>): number {
+  return p.timedMaxRuns ?? Math.max(p.timedRuns, DEFAULT_TIMED_MAX_RUNS);
+}
+
+/**
+ * The protocol a job carries over the wire (proto `Protocol`, stored JSON) made whole: fields this
+ * schema does not know (thread counts) are ignored, absent ones take their defaults, and so do an
+ * empty optimization level and a zero timedMaxRuns (what proto3 carries when the sender did not
+ * set them). Invalid values throw, naming the field.
+ */
+export function resolveProtocol(wire: object | undefined): MeasurementProtocol {
+  const picked: Record<string, unknown> = {};
+  for (const field of PROTOCOL_FIELDS) {
+    const value = (wire as Record<string, unknown> | undefined)?.[field];
+    // proto3 sends 0 / '' for a field an older sender does not know: absent where that value is not valid
+    if (value === undefined || value === null || (field === 'graphOptimizationLevel' && value === '') || (field === 'timedMaxRuns' && value === 0)) continue;
+    picked[field] = value;
+  }
+  const parsed = protocolSchema.safeParse(picked);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new RangeError(`protocol.${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LatfleetConfig } from '../lib/config/index.js';
+import { breakdownBy, byLayer, systemClock, type LoopClock, type MeasurementProtocolInput, type QualityFlag } from '../lib/measure/index.js';
+import { buildVariant } from '../lib/models/index.js';
+import type { Protocol, RunEnvironment } from '../lib/proto/index.js';
+import { cleanest, layerNamesOfModel, OrtNodeRunner, type OrtRunnerHooks } from './ort-node.runner.js';
+import type { RunPhase } from './runner.js';
+
+const VARIANT = 'mobilenetv3-small-1.0@96';
+const built = buildVariant(VARIANT);
+const dir = mkdtempSync(join(tmpdir(), 'latfleet-runner-'));
+const modelPath = join(dir, 'model.onnx');
+writeFileSync(modelPath, built.onnx);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const environment = (e: Partial<RunEnvironment> = {}): RunEnvironment => ({
+  cpuModel: 'test cpu',
+  pinnedCore: -1,
+  governor: 'performance',
+  curFreqKhz: 2_000_000,
+  maxFreqKhz: 3_000_000,
+  temperatureC: 50,
+  loadAverage1m: 0.2,
+  os: 'test',
+  runtimeVersion: 'r',
+  agentVersion: 'a',
+  ...e,
+});
+
+/** Environment readings in order (the last one repeats); sleeps recorded instead of waited. */
+function hooks(readings: RunEnvironment[] = [environment()]) {
+  const sleeps: number[] = [];
+  let i = 0;
+  const clock: LoopClock = { nowNs: systemClock.nowNs, sleep: async (ms) => void sleeps.push(ms) };
+  const h: Partial<OrtRunnerHooks> = {
+    readEnvironment: () => readings[Math.min(i++, readings.length - 1)]!,
+    cores: () => 2,
+    clock,
+  };
+  return { h, sleeps };
+}
+
+/** A job's protocol as the wire carries it, plus the newer fields a later proto will carry. */
+const job = (p: MeasurementProtocolInput, layerNames?: string[]) => ({
+  modelPath,
+  inputName: built.inputName,
+  inputShape: built.inputShape,
+  protocol: { intraOpThreads: 1, interOpThreads: 1, graphOptimizationLevel: 'all', ...p } as Protocol,
+  ...(layerNames ? { layerNames } : {}),
+});
+
+const FAST = { warmupRuns: 2, warmupMinSeconds: 0, timedRuns: 20, profiledRuns: 3, retryCooldownMs: 1234 } satisfies MeasurementProtocolInput;
+const config = { agentCore: -1 } as LatfleetConfig;
+const never = new AbortController().signal;
+
+describe(OrtNodeRunner.name, () => {
+  it('measures timed and profiled runs and attributes every kernel to a layer', async () => {
+    const { h } = hooks();
+    const phases = new Set<RunPhase>();
+    const sut = new OrtNodeRunner(config, h);
+
+    const result = await sut.run(job(FAST), (phase) => phases.add(phase), never);
+
+    expect(result.latenciesNs).toHaveLength(20);
+    expect(result.latenciesNs.every((ns) => ns > 0)).toBe(true);
+    expect(result.profiledMedianNs).toBeGreaterThan(0);
+    expect([...phases]).toEqual(['warmup', 'timed', 'profiled']);
+    expect(new Set(result.layers.map((l) => l.iteration))).toEqual(new Set([0, 1, 2]));
+    expect(breakdownBy(result.layers, byLayer).unattributedShare).toBeLessThan(0.01);
+    expect(result.environment.cpuModel).toBe('test cpu');
+    expect(result.report).toMatchObject({
+      flagged: false,
+      profiledWarmupRuns: 2,
+      timed: { count: 20 },
+      profiled: { count: 3 },
+      attribution: { source: 'lineage' },
+      protocol: { timedRuns: 20, graphOptimizationLevel: 'all' },
+    });
+    expect(result.report.attempts).toHaveLength(1);
+    expect(result.report.attempts[0]).toMatchObject({ warmup: { runs: 2 }, timed: { runs: 20, stopReason: 'minimum' } });
+    // kernels run inside the profiled runs: their sum cannot exceed the runs (the rest is the profiler's own time)
+    expect(result.report.attribution.layerSumToProfiledMedian).toBeGreaterThan(0.2);
+    expect(result.report.attribution.layerSumToProfiledMedian).toBeLessThan(1);
+  });
+
+  it('repeats a throttled measurement after the retry cooldown and keeps the clean one', async () => {
+    // attempt 1: before 50 °C, after 70 °C; attempt 2: 50 → 52 °C
+    const { h, sleeps } = hooks([environment(), environment({ temperatureC: 70 }), environment(), environment({ temperatureC: 52 })]);
+    const sut = new OrtNodeRunner(config, h);
+
+    const result = await sut.run(job({ ...FAST, timedRuns: 5, profiledRuns: 1 }), () => undefined, never);
+
+    expect(result.report.attempts.map((a) => a.quality.flags)).toEqual([['temperature-rise'], []]);
+    expect(result.report.flagged).toBe(false);
+    expect(sleeps).toContain(1234);
+  });
+
+  it('flags, rather than drops, a measurement still busy after the last retry', async () => {
+    const { h } = hooks([environment({ loadAverage1m: 5 })]);
+    const sut = new OrtNodeRunner(config, h);
+
+    const result = await sut.run(job({ ...FAST, timedRuns: 5, profiledRuns: 0, maxRetries: 1 }), () => undefined, never);
+
+    expect(result.report.attempts).toHaveLength(2);
+    expect(result.report).toMatchObject({ flagged: true, quality: { busy: true, flags: ['busy-load'] } });
+    expect(result.flagged).toBe(true);
+    expect(result.latenciesNs).toHaveLength(5);
+    expect(result.layers).toEqual([]);
+  });
+
+  it('stops when the job is cancelled', async () => {
+    const abort = new AbortController();
+    const sut = new OrtNodeRunner(config, hooks().h);
+
+    await expect(
+      sut.run(job(FAST), (phase, done) => phase === 'timed' && done === 3 && abort.abort(new Error('cancelled')), abort.signal),
+    ).rejects.toThrow('cancelled');
+  });
+
+  it('refuses an invalid protocol, naming the field', async () => {
+    await expect(new OrtNodeRunner(config, hooks().h).run(job({ ...FAST, timedRuns: 0 }), () => undefined, never)).rejects.toThrow(/protocol\.timedRuns/);
+  });
+});
+
+describe(cleanest.name, () => {
+  const attempt = (attempt: number, flags: QualityFlag[], cpuShare: number | null) => ({
+    attempt,
+    quality: { throttled: false, busy: flags.length > 0, flags, reasons: [], cpuShare, otherLoadPerCore: 0 },
+  });
+
+  it('keeps a clean attempt', () => {
+    expect(cleanest([attempt(0, ['busy-load'], 0.99), attempt(1, [], 0.99)]).attempt).toBe(1);
+  });
+
+  it('keeps the least disturbed of flagged attempts', () => {
+    expect(cleanest([attempt(0, ['busy-load', 'busy-cpu'], 0.6), attempt(1, ['busy-load'], 0.97), attempt(2, ['busy-load'], 0.95)]).attempt).toBe(1);
+    expect(cleanest([attempt(0, ['busy-load'], 0.9), attempt(1, ['busy-load'], 0.9)]).attempt).toBe(1);
+  });
+});
+
+describe(layerNamesOfModel.name, () => {
+  it('reads the variant from the model’s metadata', () => {
+    expect(layerNamesOfModel(modelPath)).toEqual(built.layers.map((l) => l.name));
+  });
+
+  it('gives no names for a file that is not a latfleet model', () => {
+    const other = join(dir, 'other.onnx');
+    writeFileSync(other, 'not onnx');
+    expect(layerNamesOfModel(other)).toEqual([]);
+  });
+});

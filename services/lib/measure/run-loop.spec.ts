@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PROTOCOL, resolveProtocol, type MeasurementProtocol } from './protocol.js';
+import { fixedRuns, timedRuns, warmUp, type LoopClock } from './run-loop.js';
+import { SeededRandom } from './seeded-random.js';
+
+/** A clock that only moves when a fake run or a sleep moves it. */
+class FakeClock implements LoopClock {
+  ns = 0n;
+  readonly sleeps: number[] = [];
+  nowNs(): bigint {
+    return this.ns;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.ns += BigInt(Math.round(ms * 1e6));
+  }
+  /** a run that takes `nextNs()` nanoseconds */
+  runner(nextNs: () => number): () => Promise<void> {
+    return async () => {
+      this.ns += BigInt(Math.round(nextNs()));
+    };
+  }
+}
+
+const protocol = (p: Partial<MeasurementProtocol>): MeasurementProtocol => resolveProtocol({ ...DEFAULT_PROTOCOL, ...p });
+const ctx = (clock: FakeClock, progress: Array<[number, number]> = []) => ({
+  clock,
+  signal: new AbortController().signal,
+  onProgress: (d: number, t: number) => progress.push([d, t]),
+});
+
+describe(warmUp.name, () => {
+  it('runs the count when the count takes longer than the minimum time', async () => {
+    const clock = new FakeClock();
+    const sut = await warmUp(clock.runner(() => 100e6), protocol({ warmupRuns: 10, warmupMinSeconds: 0.5 }), ctx(clock));
+
+    expect(sut).toEqual({ runs: 10, seconds: 1 });
+  });
+
+  it('keeps going until the minimum time has passed', async () => {
+    const clock = new FakeClock();
+    const sut = await warmUp(clock.runner(() => 1e6), protocol({ warmupRuns: 10, warmupMinSeconds: 0.5 }), ctx(clock));
+
+    expect(sut.runs).toBe(500);
+  });
+
+  it('does nothing when asked for nothing', async () => {
+    const clock = new FakeClock();
+    expect(await warmUp(clock.runner(() => 1), protocol({ warmupRuns: 0, warmupMinSeconds: 0 }), ctx(clock))).toEqual({ runs: 0, seconds: 0 });
+  });
+});
+
+describe(timedRuns.name, () => {
+  it('runs exactly timedRuns with the defaults (the original behaviour)', async () => {
+    const clock = new FakeClock();
+    const progress: Array<[number, number]> = [];
+    const sut = await timedRuns(clock.runner(() => 2e6), protocol({ timedRuns: 25 }), ctx(clock, progress));
+
+    expect(sut).toMatchObject({ stopReason: 'minimum', timedSeconds: 0.05, ciRelativeHalfWidth: null });
+    expect(sut.latenciesNs).toEqual(Array(25).fill(2e6));
+    expect(progress.at(-1)).toEqual([25, 25]);
+  });
+
+  it('extends to the minimum duration, counting only timed time, with the cooldown between runs untimed', async () => {
+    const clock = new FakeClock();
+    const sut = await timedRuns(clock.runner(() => 10e6), protocol({ timedRuns: 5, timedMinSeconds: 0.2, cooldownMs: 3 }), ctx(clock));
+
+    expect(sut.latenciesNs).toHaveLength(20);
+    expect(sut.latenciesNs.every((ns) => ns === 10e6)).toBe(true);
+    expect(clock.sleeps).toEqual(Array(19).fill(3));
+  });
+
+  it('stops at the cap even when the minimum duration is not reached', async () => {
+    const clock = new FakeClock();
+    const sut = await timedRuns(clock.runner(() => 1e6), protocol({ timedRuns: 5, timedMinSeconds: 10, timedMaxRuns: 50 }), ctx(clock));
+
+    expect(sut).toMatchObject({ stopReason: 'max-runs' });
+    expect(sut.latenciesNs).toHaveLength(50);
+  });
+
+  it('stops early once the median’s confidence interval is narrow enough', async () => {
+    const clock = new FakeClock();
+    const rng = new SeededRandom(9);
+    const sut = await timedRuns(clock.runner(() => 1e6 * (1 + 0.02 * rng.normal())), protocol({ timedRuns: 20, targetCiFraction: 0.005, timedMaxRuns: 100_000 }), ctx(clock));
+
+    expect(sut.stopReason).toBe('ci');
+    expect(sut.ciRelativeHalfWidth).toBeLessThanOrEqual(0.005);
+    // ±2% noise needs a few hundred runs for ±0.5%: well past the minimum, well before the cap
+    expect(sut.latenciesNs.length).toBeGreaterThan(100);
+    expect(sut.latenciesNs.length).toBeLessThan(5_000);
+  });
+
+  it('reports the cap when the interval never narrows enough', async () => {
+    const clock = new FakeClock();
+    const rng = new SeededRandom(2);
+    const sut = await timedRuns(clock.runner(() => 1e6 * (1 + 0.5 * rng.uniform())), protocol({ timedRuns: 10, targetCiFraction: 0.0001, timedMaxRuns: 200 }), ctx(clock));
+
+    expect(sut).toMatchObject({ stopReason: 'max-runs' });
+    expect(sut.latenciesNs).toHaveLength(200);
+    expect(sut.ciRelativeHalfWidth).toBeGreaterThan(0.0001);
+  });
+
+  it('stops when aborted', async () => {
+    const clock = new FakeClock();
+    const abort = new AbortController();
+    let runs = 0;
+    const run = async () => {
+      if (++runs === 3) abort.abort(new Error('cancelled'));
+    };
+
+    await expect(timedRuns(run, protocol({ timedRuns: 10 }), { clock, signal: abort.signal })).rejects.toThrow('cancelled');
+    expect(runs).toBe(3);
+  });
+});
+
+describe(fixedRuns.name, () => {
+  it('times each run and pauses between them', async () => {
+    const clock = new FakeClock();
+    const sut = await fixedRuns(clock.runner(() => 5), 3, 1, ctx(clock));
+
+    expect(sut).toEqual([5, 5, 5]);
+    expect(clock.sleeps).toEqual([1, 1]);
+  });
+});

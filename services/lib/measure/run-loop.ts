@@ -1,0 +1,127 @@
+import { timedMaxRuns, type MeasurementProtocol } from './protocol.js';
+import { bootstrapMedianCi, median, relativeCiHalfWidth } from './stats.js';
+
+/** Time as the measurement loop sees it; tests substitute a fake. */
+export interface LoopClock {
+  /** monotonic nanoseconds */
+  nowNs(): bigint;
+  /** idle wait that ends early (rejecting) when the signal aborts */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const systemClock: LoopClock = {
+  nowNs: () => process.hrtime.bigint(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      signal.throwIfAborted();
+      if (ms <= 0) return resolve();
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+export interface LoopContext {
+  clock: LoopClock;
+  signal: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export type RunOnce = () => Promise<unknown>;
+
+export interface WarmupOutcome {
+  runs: number;
+  seconds: number;
+}
+
+/** Runs until both `warmupRuns` runs and `warmupMinSeconds` have passed. No pauses: warm-up is meant to heat. */
+export async function warmUp(runOnce: RunOnce, p: Pick<MeasurementProtocol, 'warmupRuns' | 'warmupMinSeconds'>, ctx: LoopContext): Promise<WarmupOutcome> {
+  const start = ctx.clock.nowNs();
+  const minNs = BigInt(Math.round(p.warmupMinSeconds * 1e9));
+  let runs = 0;
+  while (runs < p.warmupRuns || ctx.clock.nowNs() - start < minNs) {
+    ctx.signal.throwIfAborted();
+    await runOnce();
+    runs++;
+    ctx.onProgress?.(runs, Math.max(p.warmupRuns, runs));
+  }
+  return { runs, seconds: Number(ctx.clock.nowNs() - start) / 1e9 };
+}
+
+/**
+ * - `minimum`: the minimum count and duration were reached (no confidence rule);
+ * - `ci`: after the minimums, the median's confidence interval became narrow enough;
+ * - `max-runs`: the cap was reached first.
+ */
+export type StopReason = 'minimum' | 'ci' | 'max-runs';
+
+export interface TimedOutcome {
+  latenciesNs: number[];
+  stopReason: StopReason;
+  /** sum of the timed runs' latencies */
+  timedSeconds: number;
+  /** relative half-width of the median's 95% CI at the last check (null when never checked) */
+  ciRelativeHalfWidth: number | null;
+}
+
+type TimedProtocol = Pick<MeasurementProtocol, 'timedRuns' | 'timedMinSeconds' | 'timedMaxRuns' | 'cooldownMs' | 'targetCiFraction'>;
+
+/** Resamples for the stopping rule: enough for a stable 95% interval, cheap at any sample size. */
+const STOP_RULE_RESAMPLES = 1000;
+
+/**
+ * Timed runs (the caller's session has profiling off), each timed alone; the optional cooldown
+ * between runs is not timed. Stops per the protocol: minimum count and duration, then the
+ * confidence rule if on, always at the cap.
+ */
+export async function timedRuns(runOnce: RunOnce, p: TimedProtocol, ctx: LoopContext): Promise<TimedOutcome> {
+  const cap = timedMaxRuns(p);
+  const minNs = p.timedMinSeconds * 1e9;
+  const latenciesNs: number[] = [];
+  let totalNs = 0;
+  let ciRelativeHalfWidth: number | null = null;
+  let nextCheck = 0;
+  for (;;) {
+    ctx.signal.throwIfAborted();
+    if (latenciesNs.length > 0 && p.cooldownMs > 0) await ctx.clock.sleep(p.cooldownMs, ctx.signal);
+    const t0 = ctx.clock.nowNs();
+    await runOnce();
+    const ns = Number(ctx.clock.nowNs() - t0);
+    latenciesNs.push(ns);
+    totalNs += ns;
+    const n = latenciesNs.length;
+    ctx.onProgress?.(n, Math.max(p.timedRuns, n));
+    const atCap = n >= cap;
+    const done = (stopReason: StopReason): TimedOutcome => ({ latenciesNs, stopReason, timedSeconds: totalNs / 1e9, ciRelativeHalfWidth });
+    if (n >= p.timedRuns && totalNs >= minNs) {
+      if (p.targetCiFraction <= 0) return done('minimum');
+      if (n >= nextCheck || atCap) {
+        // checks at geometrically spaced counts: a few dozen up to any cap
+        nextCheck = n + Math.max(1, Math.floor(n / 20));
+        ciRelativeHalfWidth = relativeCiHalfWidth(median(latenciesNs), bootstrapMedianCi(latenciesNs, { resamples: STOP_RULE_RESAMPLES }));
+        if (ciRelativeHalfWidth <= p.targetCiFraction) return done('ci');
+      }
+    }
+    if (atCap) return done('max-runs');
+  }
+}
+
+/** Profiled runs: the same loop without stopping rules; latencies are wall times including the profiler's overhead. */
+export async function fixedRuns(runOnce: RunOnce, runs: number, cooldownMs: number, ctx: LoopContext): Promise<number[]> {
+  const latenciesNs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    ctx.signal.throwIfAborted();
+    if (i > 0 && cooldownMs > 0) await ctx.clock.sleep(cooldownMs, ctx.signal);
+    const t0 = ctx.clock.nowNs();
+    await runOnce();
+    latenciesNs.push(Number(ctx.clock.nowNs() - t0));
+    ctx.onProgress?.(i + 1, runs);
+  }
+  return latenciesNs;
+}
