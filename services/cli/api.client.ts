@@ -1,3 +1,4 @@
+import type { AblationTable } from '../query/ablation-table.service.js';
 import type { Comparison } from '../query/comparison.service.js';
 import type { DeviceRow } from '../query/device.repository.js';
 import type { ErrorBody } from '../query/http-exception.filter.js';
@@ -22,6 +23,11 @@ export class ApiClient {
   ) {}
 
   private async request<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const text = await this.fetchText(path, init);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  private async fetchText(path: string, init: RequestInit = {}): Promise<string> {
     let res: Response;
     const headers = new Headers(init.headers);
     if (this.apiKey) headers.set('authorization', `Bearer ${this.apiKey}`);
@@ -31,12 +37,16 @@ export class ApiClient {
       throw new ApiError(0, `cannot reach the query service at ${this.baseUrl} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message})`);
     }
     const text = await res.text();
-    const body = text ? JSON.parse(text) : undefined;
     if (!res.ok) {
-      const e = (body as ErrorBody | undefined)?.error;
+      let e: ErrorBody['error'] | undefined;
+      try {
+        e = (JSON.parse(text) as ErrorBody).error;
+      } catch {
+        e = undefined;
+      }
       throw new ApiError(res.status, e?.message ?? `HTTP ${res.status}`, e?.field);
     }
-    return body as T;
+    return text;
   }
 
   ready(): Promise<{ status: string }> {
@@ -51,8 +61,9 @@ export class ApiClient {
     return this.request('/api/v1/studies', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
   }
 
-  studies(limit = 50, offset = 0): Promise<{ items: StudySummary[] }> {
-    return this.request(`/api/v1/studies?limit=${limit}&offset=${offset}`);
+  studies(limit = 50, offset = 0, filters: { name?: string } = {}): Promise<{ items: StudySummary[]; total: number }> {
+    const name = filters.name === undefined ? '' : `&name=${encodeURIComponent(filters.name)}`;
+    return this.request(`/api/v1/studies?limit=${limit}&offset=${offset}${name}`);
   }
 
   study(id: string): Promise<StudyDetail> {
@@ -83,7 +94,17 @@ export class ApiClient {
     return this.request(`/api/v1/enrollment-tokens/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
+  ablationTable(id: string, devices: readonly string[] = []): Promise<AblationTable> {
+    return this.request(`/api/v1/studies/${encodeURIComponent(id)}/table${deviceQuery(devices, '?')}`);
+  }
+
+  async ablationTableCsv(id: string, devices: readonly string[] = []): Promise<string> {
+    return this.fetchText(`/api/v1/studies/${encodeURIComponent(id)}/table?format=csv${deviceQuery(devices, '&')}`);
+  }
+
   runLayers(id: string): Promise<RunLayers> {
     return this.request(`/api/v1/runs/${encodeURIComponent(id)}/layers`);
   }
 }
+
+const deviceQuery = (devices: readonly string[], sep: '?' | '&') => (devices.length ? `${sep}device=${encodeURIComponent(devices.join(','))}` : '');

@@ -9,6 +9,7 @@ import { LocalFleet } from './fleet.js';
 import { renderComparison, renderLayers, type Format } from './render.js';
 import { readStudyInput } from './study-input.js';
 import { waitForStudy } from './study-progress.js';
+import { registerCompareCommand } from './compare.command.js';
 import { registerModelCommands } from './models.command.js';
 
 // `latfleet … | head` closes our stdout early: that is the reader's choice, not an error.
@@ -123,14 +124,7 @@ study
     process.stdout.write(JSON.stringify(await api(opts).study(id), null, 2) + '\n');
   });
 
-program
-  .command('compare <study-id>')
-  .description('latency per variant and device with the delta vs the baseline')
-  .option('--url <url>', 'query service URL')
-  .addOption(formatOption())
-  .action(async (id: string, opts: { url?: string; format: Format }) => {
-    process.stdout.write(renderComparison(await api(opts).comparison(id), opts.format));
-  });
+registerCompareCommand(program, api);
 
 program
   .command('layers <run-id>')

@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import type { AblationCell, AblationTable } from '../query/ablation-table.service.js';
 import type { Comparison } from '../query/comparison.service.js';
 import type { RunLayers } from '../query/run.service.js';
 
@@ -59,5 +60,36 @@ export function renderLayers(l: RunLayers, format: Format): string {
   return (
     `run ${l.runId}: ${l.variant} on ${l.device}; median ${l.medianMs.toFixed(2)} ms, profiled ${l.profiledMedianMs.toFixed(2)} ms ` +
     `(overhead ${signed(l.profilingOverheadPct, 1, '%')}), layer sum / profiled = ${fixed(l.layerSumRatio, 3)}\n${table.toString()}\n`
+  );
+}
+
+/** `+10.9% *`: * beyond the noise, ~ within it; the baseline has no delta. */
+function deltaCell(c: AblationCell): string {
+  if (c.deltaPct === null) return '';
+  const mark = c.verdict === null ? '' : c.verdict === 'within noise' ? ' ~' : ' *';
+  return `${signed(c.deltaPct, 1, '%')}${mark}`;
+}
+
+/** A study as a paper's ablation table: rows variants; per device the median [95% CI] and Δ; MAdds, params, top-1. */
+export function renderAblationTable(t: AblationTable): string {
+  const head = ['variant', 'MAdds M', 'params M', 'top-1 %', ...t.devices.flatMap((d) => [`${d.name} ms [95% CI]`, `${d.name} Δ`])];
+  const table = new Table({
+    head,
+    colAligns: ['left', 'right', 'right', 'right', ...t.devices.flatMap(() => ['right', 'right'] as const)],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+  });
+  for (const r of t.rows) {
+    table.push([
+      r.baseline ? `${r.variant} (baseline)` : r.variant,
+      millions(r.madds),
+      millions(r.params),
+      r.top1 === null ? '' : r.top1.toFixed(1),
+      ...r.latency.flatMap((c) => (c ? [`${c.medianMs.toFixed(2)} [${c.ciLowMs.toFixed(2)}, ${c.ciHighMs.toFixed(2)}]`, r.baseline ? '' : deltaCell(c)] : ['—', ''])),
+    ]);
+  }
+  return (
+    `${t.study} (${t.status}) — single-threaded latency, median [95% CI] per device; Δ vs ${t.baseline}\n${table.toString()}\n` +
+    `* beyond the noise, ~ within it (${t.noiseTest}); — not measured\n`
   );
 }

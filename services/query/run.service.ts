@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
-import { RunRepository } from './run.repository.js';
+import { DeviceRepository } from './device.repository.js';
+import type { Page } from './pagination.dto.js';
+import type { RunListQuery } from './run.dto.js';
+import { RunRepository, type RunSummary } from './run.repository.js';
 
 export interface LayerRow {
   /** Logical layer name; `(unattributed)` for runtime nodes that map to no layer. */
@@ -36,7 +39,16 @@ const ms = (ns: number) => Math.round(ns) / 1e6;
 
 @Injectable()
 export class RunService {
-  constructor(private readonly runs: RunRepository) {}
+  constructor(
+    private readonly runs: RunRepository,
+    private readonly devices: DeviceRepository,
+  ) {}
+
+  async list(q: RunListQuery): Promise<Page<RunSummary>> {
+    if (q.variant !== undefined && q.study === undefined) throw LatfleetError.validation('variant', 'needs study: labels are unique only within a study');
+    const [device] = q.device === undefined ? [] : await this.devices.resolve([q.device]);
+    return this.runs.list({ studyId: q.study, variantLabel: q.variant, deviceId: device?.id }, q.limit, q.offset);
+  }
 
   async layers(runId: string): Promise<RunLayers> {
     const run = await this.runs.find(runId);

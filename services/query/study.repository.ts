@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { BuiltVariant } from '../lib/models/index.js';
 import type { DeviceSelector, JobProtocol, StudyStatus } from '../lib/store/index.js';
+import type { Page } from './pagination.dto.js';
+import type { StudyListQuery } from './study.dto.js';
 
 export interface NewStudy {
   name: string;
@@ -15,6 +17,13 @@ export interface NewStudy {
   variants: Array<{ label: string; model: BuiltVariant }>;
 }
 
+export interface StudyHeader {
+  id: string;
+  name: string;
+  status: StudyStatus;
+  baselineLabel: string;
+}
+
 export interface StudySummary {
   id: string;
   name: string;
@@ -22,7 +31,7 @@ export interface StudySummary {
   baselineLabel: string;
   createdAt: string;
   finishedAt: string | null;
-  jobs: Record<'queued' | 'leased' | 'completed' | 'failed', number>;
+  jobs: Record<'queued' | 'leased' | 'completed' | 'failed' | 'cancelled', number>;
   /** 0..1 over all jobs, counting the running ones by their reported progress. */
   progress: number;
 }
@@ -44,8 +53,9 @@ const SUMMARY_SELECT = `
            'queued', count(j.id) FILTER (WHERE j.state = 'queued'),
            'leased', count(j.id) FILTER (WHERE j.state = 'leased'),
            'completed', count(j.id) FILTER (WHERE j.state = 'completed'),
-           'failed', count(j.id) FILTER (WHERE j.state = 'failed')) AS jobs,
-         coalesce(avg(CASE WHEN j.state IN ('completed', 'failed') THEN 1 WHEN j.state = 'leased' THEN j.progress * 0.95 ELSE 0 END), 0) AS progress
+           'failed', count(j.id) FILTER (WHERE j.state = 'failed'),
+           'cancelled', count(j.id) FILTER (WHERE j.state = 'cancelled')) AS jobs,
+         coalesce(avg(CASE WHEN j.state IN ('completed', 'failed', 'cancelled') THEN 1 WHEN j.state = 'leased' THEN j.progress * 0.95 ELSE 0 END), 0) AS progress
     FROM studies s LEFT JOIN jobs j ON j.study_id = s.id`;
 
 @Injectable()
@@ -101,9 +111,22 @@ export class StudyRepository {
     return rows.map((r) => r.id);
   }
 
-  async list(limit: number, offset: number): Promise<StudySummary[]> {
-    const rows = await this.ds.query(`${SUMMARY_SELECT} GROUP BY s.id ORDER BY s.created_at DESC, s.id LIMIT $1 OFFSET $2`, [limit, offset]);
-    return rows.map(toSummary);
+  async list(q: StudyListQuery): Promise<Page<StudySummary>> {
+    const where = `WHERE ($1::text IS NULL OR s.status = $1) AND ($2::text IS NULL OR s.name = $2)`;
+    const filters = [q.status ?? null, q.name ?? null];
+    const rows = await this.ds.query(`${SUMMARY_SELECT} ${where} GROUP BY s.id ORDER BY s.created_at DESC, s.id LIMIT $3 OFFSET $4`, [
+      ...filters,
+      q.limit,
+      q.offset,
+    ]);
+    const [{ n }] = await this.ds.query(`SELECT count(*)::int AS n FROM studies s ${where}`, filters);
+    return { items: rows.map(toSummary), limit: q.limit, offset: q.offset, total: n };
+  }
+
+  /** Name, status and baseline only: what an analysis needs to label its answer. */
+  async header(id: string): Promise<StudyHeader | null> {
+    const [row] = await this.ds.query(`SELECT id, name, status, baseline_label AS "baselineLabel" FROM studies WHERE id = $1`, [id]);
+    return row ?? null;
   }
 
   async find(id: string): Promise<StudyDetail | null> {

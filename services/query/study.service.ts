@@ -2,6 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
 import { DEFAULT_PROTOCOL } from '../lib/measure/index.js';
 import { buildVariant, parseStudySpec } from '../lib/models/index.js';
+import type { Page } from './pagination.dto.js';
+import type { StudyListQuery } from './study.dto.js';
 import { StudyRepository, type StudyDetail, type StudySummary } from './study.repository.js';
 
 @Injectable()
@@ -37,8 +39,8 @@ export class StudyService {
     return (await this.studies.find(id))!;
   }
 
-  list(limit: number, offset: number): Promise<StudySummary[]> {
-    return this.studies.list(limit, offset);
+  list(q: StudyListQuery): Promise<Page<StudySummary>> {
+    return this.studies.list(q);
   }
 
   async get(id: string): Promise<StudyDetail> {

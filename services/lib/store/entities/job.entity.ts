@@ -1,3 +1,4 @@
+import type { MeasurementProtocolInput } from '../../measure/protocol.js';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 export type JobState = 'queued' | 'leased' | 'completed' | 'failed' | 'cancelled';
@@ -10,12 +11,8 @@ export interface DeviceSelector {
   tags?: Record<string, string>;
 }
 
-export interface JobProtocol {
-  warmupRuns: number;
-  timedRuns: number;
-  profiledRuns: number;
-  graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
-}
+/** How a job is measured: the study's protocol as stored (fields it omits take their defaults). */
+export type JobProtocol = MeasurementProtocolInput;
 
 @Entity('jobs')
 @Index(['state', 'priority', 'createdAt'])

@@ -23,6 +23,20 @@ export class RunEntity {
   @Column('bigint', { name: 'min_ns' }) minNs!: string;
   @Column('double precision', { name: 'mean_ns' }) meanNs!: number;
   @Column('bigint', { name: 'profiled_median_ns' }) profiledMedianNs!: string;
+  @Column('bigint', { name: 'max_ns', nullable: true }) maxNs!: string | null;
+  @Column('bigint', { name: 'p99_ns', nullable: true }) p99Ns!: string | null;
+  @Column('double precision', { name: 'std_ns', nullable: true }) stdNs!: number | null;
+  /** Median absolute deviation from the median (unscaled). */
+  @Column('double precision', { name: 'mad_ns', nullable: true }) madNs!: number | null;
+  /** Bootstrap 95% confidence interval of the median. */
+  @Column('bigint', { name: 'median_ci_low_ns', nullable: true }) medianCiLowNs!: string | null;
+  @Column('bigint', { name: 'median_ci_high_ns', nullable: true }) medianCiHighNs!: string | null;
+  /** Profiled median over timed median, minus one: what profiling itself costs. */
+  @Column('double precision', { name: 'profiling_overhead', nullable: true }) profilingOverhead!: number | null;
+  /** Throttling or a busy core persisted through the agent's retries. */
+  @Column('boolean', { default: false }) flagged!: boolean;
+  /** The agent's measurement report: attempts, environment before/after, quality, attribution. */
+  @Column('jsonb', { default: {} }) report!: Record<string, unknown>;
   @Column('int', { name: 'latency_rows' }) latencyRows!: number;
   @Column('int', { name: 'layer_rows' }) layerRows!: number;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;

@@ -1,0 +1,34 @@
+import { Option, type Command } from 'commander';
+import { ApiError, type ApiClient } from './api.client.js';
+import { renderAblationTable } from './render.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A study id, or a name: the newest study of that name. */
+export async function resolveStudy(client: ApiClient, ref: string): Promise<string> {
+  if (UUID.test(ref)) return ref;
+  const { items } = await client.studies(1, 0, { name: ref });
+  if (!items[0]) throw new ApiError(404, `no study named ${JSON.stringify(ref)} (give a study id or an existing name: latfleet study list)`);
+  return items[0].id;
+}
+
+/** `latfleet compare <study> [--device …] [--format table|csv|json]`: the study as a paper's ablation table. */
+export function registerCompareCommand(program: Command, api: (opts: { url?: string }) => ApiClient): void {
+  program
+    .command('compare <study>')
+    .description(
+      "the study as a paper's ablation table: per device the median latency with its 95% CI and the Δ vs the baseline " +
+        '(marked * when beyond the noise), with MAdds, params and top-1; <study> is an id or a name (the newest of that name)',
+    )
+    .option('--url <url>', 'query service URL')
+    .option('-d, --device <name...>', 'only these devices (names or ids; repeat or comma-separate)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .action(async (ref: string, opts: { url?: string; device?: string[]; format: 'table' | 'json' | 'csv' }) => {
+      const client = api(opts);
+      const id = await resolveStudy(client, ref);
+      const devices = (opts.device ?? []).flatMap((d) => d.split(',')).filter(Boolean);
+      if (opts.format === 'csv') return void process.stdout.write(await client.ablationTableCsv(id, devices));
+      const table = await client.ablationTable(id, devices);
+      process.stdout.write(opts.format === 'json' ? `${JSON.stringify(table, null, 2)}\n` : renderAblationTable(table));
+    });
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../lib/config/index.js';
+import type { LatestMedian, MetricsRepository } from './metrics.repository.js';
+import { MetricsService } from './metrics.service.js';
+
+function fakeDb() {
+  const state = {
+    latencyRows: 100,
+    latest: [{ studyId: 's1', study: 'demo', variant: 'relu', device: 'vm', medianNs: 3_340_000 }] as LatestMedian[],
+  };
+  const db = {
+    agents: async () => [{ deviceClass: 'cpu', state: 'busy' as const, n: 2 }],
+    jobs: async () => new Map([['leased', 2]]),
+    queueAges: async () => ({ oldestLeaseSeconds: 12.5, oldestQueuedSeconds: 0 }),
+    ingested: async () => ({ latencyRows: state.latencyRows, layerRows: 0, bytes: 10, rejected: new Map<string, number>() }),
+    storageBytes: async () => new Map([['runs', 8192]]),
+    latestMedians: async () => state.latest,
+  };
+  return { state, db: db as unknown as MetricsRepository };
+}
+
+describe(MetricsService.name, () => {
+  it('reports the database’s totals and never lets a counter go down', async () => {
+    const { state, db } = fakeDb();
+    const sut = new MetricsService(db, loadConfig({}));
+
+    expect(await sut.metrics()).toMatch(/^latfleet_result_rows_ingested_total\{kind="latency"\} 100$/m);
+    state.latencyRows = 150;
+    expect(await sut.metrics()).toMatch(/^latfleet_result_rows_ingested_total\{kind="latency"\} 150$/m);
+    state.latencyRows = 120;
+    expect(await sut.metrics()).toMatch(/^latfleet_result_rows_ingested_total\{kind="latency"\} 150$/m);
+  });
+
+  it('drops the latency series of a study that is no longer active', async () => {
+    const { state, db } = fakeDb();
+    const sut = new MetricsService(db, loadConfig({}));
+
+    expect(await sut.metrics()).toMatch(/^latfleet_study_latency_median_seconds\{study_id="s1",study="demo",variant="relu",device="vm"\} 0\.00334$/m);
+    state.latest = [];
+    expect(await sut.metrics()).not.toMatch(/^latfleet_study_latency_median_seconds\{/m);
+  });
+
+  it('counts agents by class and state, every state present, and the connected ones', async () => {
+    const text = await new MetricsService(fakeDb().db, loadConfig({})).metrics();
+    expect(text).toMatch(/^latfleet_agents\{device_class="cpu",state="busy"\} 2$/m);
+    expect(text).toMatch(/^latfleet_agents\{device_class="cpu",state="offline"\} 0$/m);
+    expect(text).toMatch(/^latfleet_agents_connected\{device_class="cpu"\} 2$/m);
+    expect(text).toMatch(/^latfleet_jobs_oldest_lease_age_seconds 12\.5$/m);
+  });
+
+  it('observes request durations by route template', async () => {
+    const sut = new MetricsService(fakeDb().db, loadConfig({}));
+    sut.observeRequest('GET', '/api/v1/studies/:id', 200, 0.02);
+    expect(await sut.metrics()).toMatch(/^latfleet_http_request_duration_seconds_bucket\{le="0\.025",method="GET",route="\/api\/v1\/studies\/:id",status_code="200"\} 1$/m);
+  });
+});

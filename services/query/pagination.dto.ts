@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/** `?device=a,b` or `?device=a&device=b`: a list of names or ids, without duplicates. */
+export const listParam = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => [...new Set((Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))]);
+
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const uuidParam = z
+  .string()
+  .regex(UUID_PATTERN, 'expected a UUID')
+  .transform((s) => s.toLowerCase());
+
+export const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+
+export const pagination = (defaultLimit = 50) => ({
+  limit: z.coerce.number().int().min(1).max(500).default(defaultLimit).describe('page size (1..500)'),
+  offset: z.coerce.number().int().min(0).max(1e9).default(0).describe('items to skip'),
+});
+
+export interface Page<T> {
+  items: T[];
+  limit: number;
+  offset: number;
+  /** items matching the filters, over all pages */
+  total: number;
+}

@@ -1,0 +1,354 @@
+import type { INestApplication } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DataSource } from 'typeorm';
+import { freePort } from '../../test/support/free-port.js';
+import {
+  insertDevice,
+  insertModel,
+  insertRun,
+  insertStudy,
+  latencies,
+  layerTimings,
+  type SeededModel,
+} from '../../test/support/study-results.factory.js';
+import { createTestDatabase } from '../../test/support/test-database.js';
+import { loadConfig } from '../lib/config/index.js';
+import { createDataSource } from '../lib/store/index.js';
+import { PUBLISHED_TOP1 } from '../lib/store/migrations/1795600000000-accuracies-and-uploads.js';
+import type { AblationTable } from './ablation-table.service.js';
+import type { Comparison } from './comparison.service.js';
+import type { DeviceHistory } from './device-history.service.js';
+import type { LayerDeltas } from './layer-delta.service.js';
+import { startQuery } from './main.js';
+import type { Pareto, Reward } from './model-selection.service.js';
+import type { ModelAcrossDevices } from './model.service.js';
+
+const MS = 1e6;
+const API_KEY = 'query-spec-key-0123456789';
+
+describe('query HTTP API', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let ds: DataSource;
+  let app: INestApplication;
+  let base: string;
+  const ids = { study: '', variants: {} as Record<string, string>, vmA: '', vmB: '', phone: '' };
+  const models = {} as Record<'paper' | 'relu' | 'hswish' | 'v2', SeededModel>;
+
+  const get = async (path: string) => {
+    const res = await fetch(`${base}${path}`);
+    const text = await res.text();
+    return { status: res.status, type: res.headers.get('content-type') ?? '', text, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined };
+  };
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ds = createDataSource(db.url, { poolSize: 4 });
+    await ds.initialize();
+    const vmA = await insertDevice(ds, { name: 'vm-a' });
+    const vmB = await insertDevice(ds, { name: 'vm-b' });
+    const phone = await insertDevice(ds, { name: 'phone-x', deviceClass: 'phone', online: false });
+    Object.assign(ids, { vmA: vmA.id, vmB: vmB.id, phone: phone.id });
+    models.paper = await insertModel(ds, 'mobilenetv3-small-0.75');
+    models.relu = await insertModel(ds, 'mobilenetv3-small-0.75+act=relu');
+    models.hswish = await insertModel(ds, 'mobilenetv3-small-0.75+act=hswish');
+    models.v2 = await insertModel(ds, 'mobilenetv2-0.35');
+    const study = await insertStudy(ds, {
+      name: 'activations',
+      baseline: 'paper',
+      variants: [
+        { label: 'relu', model: models.relu },
+        { label: 'paper', model: models.paper },
+        { label: 'hswish', model: models.hswish },
+      ],
+    });
+    ids.study = study.id;
+    ids.variants = study.variantIds;
+    // vm-a: relu 10% faster; hswish the very same latencies as the paper's; hswish spends +5 µs in every h-swish layer.
+    const timing = (m: SeededModel, extraHswish: number) => [
+      ...layerTimings(m.layers, 5, (l) => 10_000 + (l.activation === 'hswish' ? extraHswish : 0)),
+      ...Array.from({ length: 5 }, (_, iteration) => ({ iteration, nodeName: 'ReorderOutput_1', opType: 'ReorderOutput', layer: '', durationNs: 3_000 })),
+    ];
+    const run = (label: 'relu' | 'paper' | 'hswish', deviceId: string, center: number, extra = 0) =>
+      insertRun(ds, { studyId: study.id, variantId: study.variantIds[label]!, deviceId, model: models[label], latenciesNs: latencies(center), timings: timing(models[label], extra) });
+    await run('paper', vmA.id, 4 * MS);
+    await run('relu', vmA.id, 3.6 * MS);
+    await run('hswish', vmA.id, 4 * MS, 5_000);
+    await run('paper', vmB.id, 8 * MS);
+    await run('relu', vmB.id, 7.2 * MS);
+    await run('hswish', vmB.id, 8.8 * MS);
+    // Device history on vm-a: mobilenetv2-0.35 gets 10% slower with runtime 1.31.0; the paper model stays put.
+    const other = await insertStudy(ds, { name: 'history', baseline: 'v2', variants: [{ label: 'v2', model: models.v2 }], status: 'running' });
+    const at = (minutes: number) => new Date(Date.now() - (60 - minutes) * 60_000);
+    for (const [minute, runtime, center] of [[0, '1.29.0', 5], [10, '1.29.0', 5.01], [20, '1.31.0', 5.5]] as const) {
+      await insertRun(ds, {
+        studyId: other.id, variantId: other.variantIds['v2']!, deviceId: vmA.id, model: models.v2, latenciesNs: latencies(center * MS),
+        environment: { runtimeVersion: runtime, agentVersion: '0.1.0' }, createdAt: at(minute),
+      });
+    }
+    const port = await freePort();
+    app = await startQuery(loadConfig({ DATABASE_URL: db.url, LATFLEET_HTTP_PORT: String(port), LATFLEET_LOG_LEVEL: 'error', LATFLEET_HEARTBEAT_MS: '60000', LATFLEET_API_KEYS: API_KEY }));
+    base = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  describe('GET /api/v1/studies/{id}/comparison', () => {
+    it('gives medians and p90s equal to Postgres’ percentile_cont over the stored latencies, with a CI around each median', async () => {
+      const { status, body } = await get(`/api/v1/studies/${ids.study}/comparison`);
+      const c = body as Comparison;
+      const truth: Array<{ label: string; device: string; median: number; p90: number }> = await ds.query(
+        `SELECT v.label, d.name AS device, percentile_cont(0.5) WITHIN GROUP (ORDER BY l.latency_ns) AS median,
+                percentile_cont(0.9) WITHIN GROUP (ORDER BY l.latency_ns) AS p90
+           FROM runs r JOIN run_latencies l ON l.run_id = r.id JOIN variants v ON v.id = r.variant_id JOIN devices d ON d.id = r.device_id
+          WHERE r.study_id = $1 GROUP BY v.label, d.name`,
+        [ids.study],
+      );
+
+      expect(status).toBe(200);
+      expect(c.rows).toHaveLength(6);
+      for (const t of truth) {
+        const row = c.rows.find((r) => r.variant === t.label && r.device === t.device)!;
+        expect(row.medianMs).toBeCloseTo(t.median / MS, 3);
+        expect(row.p90Ms).toBeCloseTo(t.p90 / MS, 3);
+        expect(row.ciLowMs).toBeLessThanOrEqual(row.medianMs);
+        expect(row.ciHighMs).toBeGreaterThanOrEqual(row.medianMs);
+        expect(row.ciHighMs - row.ciLowMs).toBeLessThan(row.medianMs * 0.05);
+      }
+      expect(c.rows.map((r) => `${r.device}/${r.variant}`)).toEqual(['vm-a/relu', 'vm-a/paper', 'vm-a/hswish', 'vm-b/relu', 'vm-b/paper', 'vm-b/hswish']);
+    });
+
+    it('says whether each difference to the baseline exceeds the noise, per device', async () => {
+      const { body } = await get(`/api/v1/studies/${ids.study}/comparison`);
+      const row = (device: string, variant: string) => (body as Comparison).rows.find((r) => r.device === device && r.variant === variant)!;
+
+      expect(row('vm-a', 'paper')).toMatchObject({ baseline: true, deltaMs: 0, deltaPct: 0, verdict: null, significant: null });
+      expect(row('vm-a', 'relu')).toMatchObject({ verdict: 'faster', significant: true, deltaPct: -10 });
+      expect(row('vm-a', 'relu').deltaCiHighMs).toBeLessThan(0);
+      expect(row('vm-a', 'hswish')).toMatchObject({ verdict: 'within noise', significant: false, deltaMs: 0 });
+      expect(row('vm-a', 'hswish').deltaCiLowMs).toBeLessThanOrEqual(0);
+      expect(row('vm-a', 'hswish').deltaCiHighMs).toBeGreaterThanOrEqual(0);
+      expect(row('vm-b', 'hswish')).toMatchObject({ verdict: 'slower', significant: true, deltaPct: 10 });
+      expect(row('vm-b', 'hswish').pValue).toBeLessThan(0.05);
+    });
+
+    it('puts MAdds, params and the registry’s top-1 beside the latency', async () => {
+      const { body } = await get(`/api/v1/studies/${ids.study}/comparison?device=vm-a`);
+      const paper = (body as Comparison).rows.find((r) => r.variant === 'paper')!;
+
+      expect(paper).toMatchObject({ madds: models.paper.madds, params: models.paper.params, top1: 65.4, model: 'mobilenetv3-small-0.75' });
+      expect(paper.top1Source).toMatch(/MobileNetV3.*architectures\.md/);
+      expect((body as Comparison).rows.every((r) => r.device === 'vm-a')).toBe(true);
+    });
+
+    it('rejects an unknown device or parameter naming the field, and an unknown study with 404', async () => {
+      expect(await get(`/api/v1/studies/${ids.study}/comparison?device=nope`)).toMatchObject({ status: 400, body: { error: { field: 'device' } } });
+      expect(await get(`/api/v1/studies/${ids.study}/comparison?colour=blue`)).toMatchObject({ status: 400, body: { error: { field: 'colour' } } });
+      expect(await get(`/api/v1/studies/1b4e28ba-2fa1-11d2-883f-0016d3cca427/comparison`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    });
+  });
+
+  describe('GET /api/v1/studies/{id}/table', () => {
+    it('is shaped like a paper’s ablation table: one row per variant, latency per device', async () => {
+      const { body } = await get(`/api/v1/studies/${ids.study}/table`);
+      const t = body as AblationTable;
+
+      expect(t.devices.map((d) => d.name)).toEqual(['vm-a', 'vm-b']);
+      expect(t.rows.map((r) => r.variant)).toEqual(['relu', 'paper', 'hswish']);
+      expect(t.rows[0]!.latency.map((c) => c?.deltaPct)).toEqual([-10, -10]);
+      expect(t.rows[1]).toMatchObject({ baseline: true, top1: 65.4, madds: models.paper.madds });
+    });
+
+    it('comes as CSV with one column per device and figure', async () => {
+      const { status, type, text } = await get(`/api/v1/studies/${ids.study}/table?format=csv&device=vm-b`);
+      const [header, ...lines] = text.trimEnd().split('\r\n');
+
+      expect(status).toBe(200);
+      expect(type).toMatch(/^text\/csv/);
+      expect(header).toBe('variant,baseline,model,madds,params,top1,median_ms[vm-b],ci_low_ms[vm-b],ci_high_ms[vm-b],delta_ms[vm-b],delta_pct[vm-b],verdict[vm-b],samples[vm-b]');
+      expect(lines).toHaveLength(3);
+      expect(lines[2]).toMatch(/^hswish,false,mobilenetv3-small-0\.75\+act=hswish,\d+,\d+,,8\.\d+,.*,10,slower,60$/);
+    });
+  });
+
+  describe('GET /api/v1/studies/{id}/layer-deltas', () => {
+    it('attributes the extra time to the blocks, ops and layers that have h-swish', async () => {
+      const { status, body } = await get(`/api/v1/studies/${ids.study}/layer-deltas?variant=hswish&device=vm-a`);
+      const d = body as LayerDeltas;
+      const hswish = models.hswish.layers.filter((l) => l.activation === 'hswish');
+      const count = (pred: (l: (typeof hswish)[number]) => boolean) => hswish.filter(pred).length;
+
+      expect(status).toBe(200);
+      expect(d).toMatchObject({ device: { name: 'vm-a' }, baseline: { label: 'paper', profiledIterations: 5 }, variant: { label: 'hswish', profiledIterations: 5 } });
+      for (const g of d.groups.block) {
+        const n = g.key === '(unattributed)' ? 0 : count((l) => l.block === g.key);
+        expect(g.deltaMs).toBeCloseTo((n * 5_000) / MS, 6);
+        expect(g.verdict).toBe(n ? 'slower' : 'within noise');
+      }
+      expect(d.groups.block.map((g) => g.key)).toEqual([...new Set(models.paper.layers.map((l) => l.block)), '(unattributed)']);
+      for (const g of d.groups.op) if (g.key !== '(unattributed)') expect(g.deltaMs).toBeCloseTo((count((l) => l.op === g.key) * 5_000) / MS, 6);
+      const unchanged = models.hswish.layers.find((l) => l.activation !== 'hswish')!.name;
+      expect(d.groups.layer.find((g) => g.key === unchanged)).toMatchObject({ baselineMs: 0.01, variantMs: 0.01, deltaMs: 0, verdict: 'within noise' });
+      expect(d.groups.layer.find((g) => g.key === 'stem')).toMatchObject({ baselineMs: 0.01, variantMs: 0.015, deltaMs: 0.005, deltaPct: 50 });
+      expect(d.groups.runtimeOp.find((g) => g.key === 'ReorderOutput')).toMatchObject({ deltaMs: 0 });
+      expect(d.profiledKernel.deltaMs).toBeCloseTo((hswish.length * 5_000) / MS, 6);
+      expect(d.endToEnd).toMatchObject({ deltaMs: 0, deltaPct: 0 });
+    });
+
+    it('needs a device when the variants ran on several, and names the missing variant', async () => {
+      expect(await get(`/api/v1/studies/${ids.study}/layer-deltas?variant=hswish`)).toMatchObject({ status: 400, body: { error: { field: 'device' } } });
+      expect(await get(`/api/v1/studies/${ids.study}/layer-deltas?variant=gelu&device=vm-a`)).toMatchObject({ status: 400, body: { error: { field: 'variant' } } });
+      expect(await get(`/api/v1/studies/${ids.study}/layer-deltas?device=vm-a`)).toMatchObject({ status: 400, body: { error: { field: 'variant' } } });
+      expect(await get(`/api/v1/studies/${ids.study}/layer-deltas?variant=hswish&device=phone-x`)).toMatchObject({ status: 400, body: { error: { field: 'device' } } });
+    });
+  });
+
+  describe('accuracy registry, reward and Pareto front', () => {
+    it('is preloaded with the published top-1 and their source', async () => {
+      const { body } = await get('/api/v1/accuracies?model=efficientnet-b0');
+      expect(body).toMatchObject({ total: 1, items: [{ model: 'efficientnet-b0', top1: 76.3, variantId: null }] });
+      expect(body.items[0].source).toMatch(/EfficientNet.*architectures\.md/);
+      expect((await get('/api/v1/accuracies?limit=500')).body.total).toBe(PUBLISHED_TOP1.length);
+    });
+
+    it('takes accuracies only with an API key', async () => {
+      const res = await fetch(`${base}/api/v1/accuracies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mnasnet', top1: 1, source: 'x' }) });
+      expect(res.status).toBe(401);
+      expect((await get('/api/v1/accuracies?model=mnasnet-a1')).body.total).toBe(1);
+    });
+
+    it('takes accuracies for a variant or a model, and validates them naming the field', async () => {
+      const byVariant = await post('/api/v1/accuracies', { variantId: ids.variants['relu'], top1: 64.0, source: 'our training run 17' });
+      const byModel = await post('/api/v1/accuracies', { model: 'mobilenetv3-small-0.75+act=hswish', top1: 65.6, source: 'our training run 18' });
+
+      expect(byVariant).toMatchObject({ status: 201, body: { variantId: ids.variants['relu'], model: null, top1: 64 } });
+      expect(byModel).toMatchObject({ status: 201, body: { model: 'mobilenetv3-small-0.75+act=hswish', dataset: 'imagenet-1k' } });
+      expect(await post('/api/v1/accuracies', { top1: 70, source: 'x' })).toMatchObject({ status: 400, body: { error: { field: 'model' } } });
+      expect(await post('/api/v1/accuracies', { model: 'mnasnet', variantId: ids.variants['relu'], top1: 70, source: 'x' })).toMatchObject({ status: 400 });
+      expect(await post('/api/v1/accuracies', { model: 'mnasnet', top1: 170, source: 'x' })).toMatchObject({ status: 400, body: { error: { field: 'top1' } } });
+      expect(await post('/api/v1/accuracies', { model: 'resnet-50', top1: 76, source: 'x' })).toMatchObject({ status: 400, body: { error: { field: 'model' } } });
+      expect(await post('/api/v1/accuracies', { variantId: '1b4e28ba-2fa1-11d2-883f-0016d3cca427', top1: 70, source: 'x' })).toMatchObject({ status: 404 });
+      const alias = await post('/api/v1/accuracies', { model: 'mnasnet', top1: 75.3, source: 'x' });
+      expect(alias.body.model).toBe('mnasnet-a1');
+    });
+
+    it('ranks by the MnasNet reward per device, soft or hard', async () => {
+      const soft = (await get(`/api/v1/studies/${ids.study}/reward?target=3.8&device=vm-a`)).body as Reward;
+      const hard = (await get(`/api/v1/studies/${ids.study}/reward?target=3.8&constraint=hard&device=vm-a`)).body as Reward;
+      const expected = (top1: number, lat: number, a: number, b: number) => (top1 / 100) * (lat / 3.8) ** (lat <= 3.8 ? a : b);
+
+      expect(soft).toMatchObject({ alpha: -0.07, beta: -0.07, targetMs: 3.8 });
+      const rows = soft.devices[0]!.rows;
+      expect(rows.map((r) => [r.rank, r.variant])).toEqual([[1, 'hswish'], [2, 'paper'], [3, 'relu']]);
+      for (const r of rows) expect(r.reward).toBeCloseTo(expected(r.top1!, r.medianMs, -0.07, -0.07), 12);
+      const hardRows = hard.devices[0]!.rows;
+      expect(hardRows.map((r) => r.variant)).toEqual(['relu', 'hswish', 'paper']);
+      expect(hardRows[0]).toMatchObject({ withinTarget: true, reward: 0.64 });
+      expect(await get(`/api/v1/studies/${ids.study}/reward`)).toMatchObject({ status: 400, body: { error: { field: 'target' } } });
+      expect(await get(`/api/v1/studies/${ids.study}/reward?target=-1`)).toMatchObject({ status: 400, body: { error: { field: 'target' } } });
+    });
+
+    it('gives the latency–accuracy and latency–MAdds fronts per device', async () => {
+      const p = (await get(`/api/v1/studies/${ids.study}/pareto`)).body as Pareto;
+      const vmA = p.devices.find((d) => d.device.name === 'vm-a')!;
+
+      expect(vmA.accuracyFront).toEqual(['relu', 'hswish']);
+      expect(vmA.maddsFront).toEqual(['relu']);
+      // Activation variants have identical MAdds: MAdds cannot rank their latency at all.
+      expect(vmA.maddsLatencyCorrelation).toBeNull();
+      expect(p.devices.find((d) => d.device.name === 'vm-b')!.accuracyFront).toEqual(['relu', 'paper', 'hswish']);
+    });
+  });
+
+  describe('across devices and versions', () => {
+    it('shows one model side by side on every device that ran it', async () => {
+      const { body } = await get('/api/v1/models/mobilenetv3-small-0.75/devices');
+      const m = body as ModelAcrossDevices;
+      expect(m.devices.map((d) => [d.device.name, d.relativeToFastest, d.samples])).toEqual([['vm-a', 1, 60], ['vm-b', 2, 60]]);
+      expect((await get(`/api/v1/models/${models.paper.sha256}/devices`)).body.devices).toHaveLength(2);
+      expect(await get('/api/v1/models/resnet-50/devices')).toMatchObject({ status: 404 });
+    });
+
+    it('flags a version whose median is slower than the noise of its history', async () => {
+      const { body } = await get(`/api/v1/devices/${ids.vmA}/history`);
+      const h = body as DeviceHistory;
+      const v2 = h.models.find((m) => m.model === 'mobilenetv2-0.35')!;
+
+      expect(h.models[0]!.model).toBe('mobilenetv2-0.35');
+      expect(v2.regression).toBe(true);
+      expect(v2.segments.map((s) => [s.runtimeVersion, s.runs, s.regression])).toEqual([['1.29.0', 2, false], ['1.31.0', 1, true]]);
+      expect(v2.segments[1]!.vsHistory).toMatchObject({ verdict: 'slower' });
+      expect(h.models.find((m) => m.model === 'mobilenetv3-small-0.75')).toMatchObject({ regression: false, segments: [{ vsHistory: null }] });
+      expect(await get(`/api/v1/devices/1b4e28ba-2fa1-11d2-883f-0016d3cca427/history`)).toMatchObject({ status: 404 });
+    });
+  });
+
+  describe('lists', () => {
+    it('page and filter studies, devices, runs and models, with a total', async () => {
+      expect((await get('/api/v1/studies?limit=1')).body).toMatchObject({ limit: 1, offset: 0, total: 2, items: [{}] });
+      expect((await get('/api/v1/studies?status=running')).body).toMatchObject({ total: 1, items: [{ name: 'history' }] });
+      expect((await get('/api/v1/devices?class=phone')).body).toMatchObject({ total: 1, items: [{ name: 'phone-x', state: 'offline' }] });
+      expect((await get('/api/v1/devices?state=online')).body.total).toBe(2);
+      expect((await get(`/api/v1/runs?study=${ids.study}&variant=relu`)).body).toMatchObject({ total: 2 });
+      expect((await get('/api/v1/runs?device=vm-b&limit=2')).body).toMatchObject({ total: 3, items: [{ device: 'vm-b' }, { device: 'vm-b' }] });
+      expect((await get('/api/v1/models?measured=true')).body.total).toBe(4);
+      expect(await get('/api/v1/studies?limit=0')).toMatchObject({ status: 400, body: { error: { field: 'limit' } } });
+      expect(await get('/api/v1/runs?variant=relu')).toMatchObject({ status: 400, body: { error: { field: 'variant' } } });
+    });
+  });
+
+  describe('docs and metrics', () => {
+    it('serves an OpenAPI document and a page describing it', async () => {
+      const doc = await get('/api/docs/openapi.json');
+      const page = await get('/api/docs');
+
+      expect(doc.body).toMatchObject({ openapi: '3.1.0' });
+      expect(Object.keys(doc.body.paths)).toContain('/api/v1/studies/{id}/layer-deltas');
+      expect(page.type).toMatch(/^text\/html/);
+      expect(page.text).toContain('/api/v1/studies/{id}/reward');
+    });
+
+    it('exports the fleet, queue, ingest, HTTP and latency metrics', async () => {
+      const [job] = await ds.query(`SELECT id FROM jobs LIMIT 1`);
+      await ds.query(`UPDATE jobs SET state = 'leased', attempt = 2, device_id = $2 WHERE id = $1`, [job.id, ids.vmB]);
+      await ds.query(`INSERT INTO job_attempts (job_id, attempt, device_id, leased_at) VALUES ($1, 2, $2, now() - interval '120 seconds')`, [job.id, ids.vmB]);
+      await ds.query(
+        `INSERT INTO result_uploads (outcome, bytes, error_code) VALUES ('stored', 1000, NULL), ('stored', 2500, NULL), ('rejected', 300, 'VALIDATION_FAILED')`,
+      );
+      const m = (await get('/metrics')).text;
+
+      expect(m).toMatch(/^latfleet_agents\{device_class="cpu",state="busy"\} 1$/m);
+      expect(m).toMatch(/^latfleet_agents\{device_class="cpu",state="idle"\} 1$/m);
+      expect(m).toMatch(/^latfleet_agents\{device_class="phone",state="offline"\} 1$/m);
+      expect(m).toMatch(/^latfleet_agents_connected\{device_class="cpu"\} 2$/m);
+      expect(m).toMatch(/^latfleet_jobs\{state="leased"\} 1$/m);
+      const leaseAge = Number(/^latfleet_jobs_oldest_lease_age_seconds (\S+)$/m.exec(m)?.[1]);
+      expect(leaseAge).toBeGreaterThanOrEqual(120);
+      expect(leaseAge).toBeLessThan(180);
+      expect(m).toMatch(/^latfleet_result_rows_ingested_total\{kind="latency"\} 540$/m);
+      expect(m).toMatch(/^latfleet_result_bytes_ingested_total 3500$/m);
+      expect(m).toMatch(/^latfleet_result_uploads_rejected_total\{code="VALIDATION_FAILED"\} 1$/m);
+      expect(m).toMatch(/^latfleet_result_uploads_rejected_total\{code="PERMISSION_DENIED"\} 0$/m);
+      expect(m).toMatch(/^latfleet_result_storage_bytes\{table="layer_timings"\} [1-9]\d*$/m);
+      // Only the running study is active: one variant on one device.
+      expect(m).toMatch(/^latfleet_study_latency_median_seconds\{study_id="[^"]+",study="history",variant="v2",device="vm-a"\} 0\.0055/m);
+      expect(m).not.toMatch(/^latfleet_study_latency_median_seconds\{[^}]*study="activations"/m);
+      expect(m).toMatch(/^latfleet_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/studies\/:id\/comparison",status_code="200"\} [1-9]/m);
+      expect(m).toMatch(/^latfleet_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/studies\/:id\/comparison",status_code="400"\} [1-9]/m);
+    });
+
+    it('counts requests no route matches under one label, whatever their path', async () => {
+      await get('/no/such/path/1');
+      await get('/no/such/path/2');
+      const m = (await get('/metrics')).text;
+      expect(m).toMatch(/^latfleet_http_request_duration_seconds_count\{method="GET",route="\(unmatched\)",status_code="404"\} 2$/m);
+    });
+  });
+});

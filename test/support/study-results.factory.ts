@@ -1,0 +1,138 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { describeVariant, type LayerInfo } from '../../services/lib/models/index.js';
+
+/**
+ * Small factories for stored results (devices, models, studies, runs with their raw latencies and
+ * per-node timings) written with plain SQL, the way control and query store them: for specs of the
+ * query side that need results without running a fleet.
+ */
+
+export interface SeededModel {
+  sha256: string;
+  name: string;
+  madds: number;
+  params: number;
+  layers: LayerInfo[];
+}
+
+export async function insertDevice(
+  ds: DataSource,
+  o: { name?: string; deviceClass?: string; online?: boolean; runtimeVersion?: string; agentVersion?: string } = {},
+): Promise<{ id: string; name: string }> {
+  const name = o.name ?? `dev-${randomUUID().slice(0, 8)}`;
+  const [d] = await ds.query(
+    `INSERT INTO devices (name, device_class, cpu_model, cores, os, hostname, runner, runtime_version, agent_version, credential_hash, state, last_seen_at)
+     VALUES ($1, $2, 'test cpu', 2, 'linux', 'host', 'ort-node', $3, $4, 'x', $5, $6) RETURNING id`,
+    [name, o.deviceClass ?? 'cpu', o.runtimeVersion ?? '1.30.0', o.agentVersion ?? '0.1.0', o.online === false ? 'offline' : 'online', o.online === false ? null : new Date()],
+  );
+  return { id: d.id, name };
+}
+
+/** A model row with the builder's real layer metadata (no weights: the bytes are a placeholder). */
+export async function insertModel(ds: DataSource, variant: string, salt = ''): Promise<SeededModel> {
+  const d = describeVariant(variant);
+  const sha256 = createHash('sha256').update(d.name + salt).digest('hex');
+  await ds.query(
+    `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
+     VALUES ($1,$2,$3,$4,$5,'input',$6,1,$7,$8,$9,'\\x00') ON CONFLICT (sha256) DO NOTHING`,
+    [sha256, d.name, d.family, JSON.stringify(d.spec), d.resolution, d.inputShape, d.madds, d.params, JSON.stringify(d.layers)],
+  );
+  return { sha256, name: d.name, madds: d.madds, params: d.params, layers: d.layers };
+}
+
+export async function insertStudy(
+  ds: DataSource,
+  o: { name?: string; baseline: string; variants: Array<{ label: string; model: SeededModel }>; status?: string },
+): Promise<{ id: string; variantIds: Record<string, string> }> {
+  const [s] = await ds.query(`INSERT INTO studies (name, spec, baseline_label, status) VALUES ($1, '{}', $2, $3) RETURNING id`, [
+    o.name ?? `study-${randomUUID().slice(0, 8)}`,
+    o.baseline,
+    o.status ?? 'completed',
+  ]);
+  const variantIds: Record<string, string> = {};
+  for (const [position, v] of o.variants.entries()) {
+    const [row] = await ds.query(
+      `INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [s.id, v.label, v.model.sha256, v.label === o.baseline, position],
+    );
+    variantIds[v.label] = row.id;
+  }
+  return { id: s.id, variantIds };
+}
+
+export interface NodeTimingRow {
+  iteration: number;
+  nodeName: string;
+  opType: string;
+  layer: string;
+  durationNs: number;
+}
+
+export async function insertRun(
+  ds: DataSource,
+  o: {
+    studyId: string;
+    variantId: string;
+    deviceId: string;
+    model: SeededModel;
+    latenciesNs: number[];
+    timings?: NodeTimingRow[];
+    environment?: Record<string, unknown>;
+    createdAt?: Date;
+    graphOptimizationLevel?: string;
+  },
+): Promise<string> {
+  const sorted = [...o.latenciesNs].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const [job] = await ds.query(
+    `INSERT INTO jobs (study_id, variant_id, protocol, state, attempt, device_id) VALUES ($1, $2, '{}', 'completed', 1, $3) RETURNING id`,
+    [o.studyId, o.variantId, o.deviceId],
+  );
+  const protocol = { warmupRuns: 1, timedRuns: o.latenciesNs.length, profiledRuns: 1, graphOptimizationLevel: o.graphOptimizationLevel ?? 'all' };
+  const at = o.createdAt ?? new Date();
+  const [run] = await ds.query(
+    `INSERT INTO runs (job_id, attempt, study_id, variant_id, device_id, model_sha256, started_at, finished_at, protocol, environment,
+                       timed_runs, median_ns, p90_ns, min_ns, mean_ns, profiled_median_ns, latency_rows, layer_rows, created_at)
+     VALUES ($1, 1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $10, $9, $14, $6) RETURNING id`,
+    [
+      job.id, o.studyId, o.variantId, o.deviceId, o.model.sha256, at, JSON.stringify(protocol),
+      JSON.stringify(o.environment ?? { runtimeVersion: '1.30.0', agentVersion: '0.1.0' }), o.latenciesNs.length, Math.round(median),
+      Math.round(sorted[Math.floor(sorted.length * 0.9)] ?? median), Math.round(sorted[0]!), sorted.reduce((a, b) => a + b, 0) / sorted.length,
+      o.timings?.length ?? 0,
+    ],
+  );
+  await ds.query(
+    `INSERT INTO run_latencies (run_id, iteration, latency_ns) SELECT $1, i - 1, v FROM unnest($2::bigint[]) WITH ORDINALITY AS t(v, i)`,
+    [run.id, o.latenciesNs.map(Math.round)],
+  );
+  if (o.timings?.length) {
+    await ds.query(
+      `INSERT INTO layer_timings (run_id, iteration, node_name, op_type, layer, duration_ns, provider)
+       SELECT $1, it, node, op, layer, ns, 'CPUExecutionProvider' FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS t(it, node, op, layer, ns)`,
+      [
+        run.id,
+        o.timings.map((t) => t.iteration),
+        o.timings.map((t) => t.nodeName),
+        o.timings.map((t) => t.opType),
+        o.timings.map((t) => t.layer),
+        o.timings.map((t) => Math.round(t.durationNs)),
+      ],
+    );
+  }
+  return run.id;
+}
+
+/** Latencies around a center with a deterministic spread (±spread, evenly), n values. */
+export function latencies(centerNs: number, n = 60, spread = 0.02): number[] {
+  return Array.from({ length: n }, (_, i) => Math.round(centerNs * (1 + spread * (((i * 37) % n) / (n - 1) - 0.5) * 2)));
+}
+
+const OP_TYPE: Record<string, string> = { conv: 'Conv', dwconv: 'Conv', se: 'Mul', add: 'Add', pool: 'GlobalAveragePool', fc: 'Gemm' };
+
+/** One node per builder layer in each iteration, taking `nsOf(layer)` nanoseconds. */
+export function layerTimings(layers: readonly LayerInfo[], iterations: number, nsOf: (l: LayerInfo, iteration: number) => number): NodeTimingRow[] {
+  return Array.from({ length: iterations }, (_, iteration) =>
+    layers.map((l) => ({ iteration, nodeName: `${l.name}.node`, opType: OP_TYPE[l.op] ?? 'Conv', layer: l.name, durationNs: nsOf(l, iteration) })),
+  ).flat();
+}
