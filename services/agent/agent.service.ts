@@ -216,6 +216,8 @@ function toUpload(a: JobAssignment, r: RunnerResult): UploadResultsRequest[] {
         environment: r.environment,
         modelSha256: a.modelSha256,
         profiledMedianNs: r.profiledMedianNs,
+        flagged: r.flagged ?? false,
+        reportJson: r.report ? JSON.stringify(r.report) : '',
       },
     }),
   ];
@@ -223,7 +225,7 @@ function toUpload(a: JobAssignment, r: RunnerResult): UploadResultsRequest[] {
     parts.push(part({ latencies: { latenciesNs: r.latenciesNs.slice(i, i + LATENCIES_PER_CHUNK) } }));
   }
   for (let i = 0; i < r.layers.length; i += LAYERS_PER_CHUNK) {
-    parts.push(part({ layers: { timings: r.layers.slice(i, i + LAYERS_PER_CHUNK).map((l) => ({ ...l, layer: '' })) } }));
+    parts.push(part({ layers: { timings: r.layers.slice(i, i + LAYERS_PER_CHUNK).map((l) => ({ ...l, layer: l.layer ?? '' })) } }));
   }
   return parts;
 }

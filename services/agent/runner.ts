@@ -17,6 +17,10 @@ export interface RunnerResult {
   profiledMedianNs: number;
   layers: NodeTiming[];
   environment: RunEnvironment;
+  /** Throttling or a busy core persisted through the runner's retries. */
+  flagged?: boolean;
+  /** How the measurement went (attempts, environment before/after, attribution); uploaded as JSON. */
+  report?: object;
 }
 
 /** Executes one job's measurement protocol on a device. One implementation per way of reaching hardware. */

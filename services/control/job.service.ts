@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
-import { JobPhase, type JobStatus } from '../lib/proto/index.js';
+import { JobPhase, toWireProtocol, type JobStatus } from '../lib/proto/index.js';
 import { CANCEL_CHANNEL, type CancelledLease } from '../lib/store/index.js';
 import { DeviceRepository } from './device.repository.js';
 import { JobRepository } from './job.repository.js';
@@ -78,14 +78,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
           modelSizeBytes: job.modelSizeBytes,
           inputName: job.inputName,
           inputShape: job.inputShape,
-          protocol: {
-            warmupRuns: job.protocol.warmupRuns,
-            timedRuns: job.protocol.timedRuns,
-            profiledRuns: job.protocol.profiledRuns,
-            graphOptimizationLevel: job.protocol.graphOptimizationLevel,
-            intraOpThreads: 1,
-            interOpThreads: 1,
-          },
+          protocol: toWireProtocol(job.protocol),
         },
       });
     }
@@ -122,8 +115,9 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
       const session = this.sessions.get(deviceId);
       if (!session) continue;
       this.logger.log(`job ${jobId} cancelled: telling ${session.deviceName}`);
+      // The agent stays busy until it reports the aborted job (or heartbeats idle): assigning it
+      // the next job before then would find it still winding down and burn that job's attempt.
       session.out.next({ cancellation: { jobId, reason: 'study cancelled' } });
-      this.release(session, jobId);
     }
   }
 

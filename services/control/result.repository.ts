@@ -17,8 +17,21 @@ export interface RunRecord {
   environment: Record<string, unknown>;
   stats: LatencyStats;
   profiledMedianNs: number;
+  flagged: boolean;
+  report: Record<string, unknown>;
   latenciesNs: number[];
   layers: Array<{ iteration: number; nodeName: string; opType: string; layer: string; durationNs: number; provider: string }>;
+}
+
+export interface UploadRecord {
+  deviceId: string;
+  jobId: string | null;
+  attempt: number | null;
+  runId?: string | null;
+  outcome: 'stored' | 'duplicate' | 'rejected';
+  errorCode?: string | null;
+  field?: string | null;
+  bytes: number;
 }
 
 export interface StoredRun {
@@ -37,6 +50,14 @@ export class ResultRepository {
     private readonly ds: DataSource,
     private readonly jobs: JobRepository,
   ) {}
+
+  /** One row per upload received: what the ingest metrics count. */
+  async recordUpload(u: UploadRecord, m: EntityManager = this.ds.manager): Promise<void> {
+    await m.query(
+      `INSERT INTO result_uploads (device_id, job_id, attempt, run_id, outcome, error_code, field, bytes) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+      [u.deviceId, u.jobId, u.attempt, u.runId ?? null, u.outcome, u.errorCode ?? null, u.field ?? null, u.bytes],
+    );
+  }
 
   /** Finds a run already stored for this job attempt (a re-sent upload). */
   async findRun(jobId: string, attempt: number): Promise<StoredRun | null> {
@@ -58,6 +79,7 @@ export class ResultRepository {
     deviceId: string,
     attempt: number,
     build: (lease: GrantedAttempt) => RunRecord,
+    bytes = 0,
   ): Promise<StoredRun | 'not-granted' | 'finished'> {
     const qr = this.ds.createQueryRunner();
     await qr.connect();
@@ -73,13 +95,17 @@ export class ResultRepository {
       const [row]: Array<{ id: string }> = await m.query(
         `INSERT INTO runs (job_id, attempt, study_id, variant_id, device_id, model_sha256, started_at, finished_at,
                            protocol, environment, timed_runs, median_ns, p90_ns, min_ns, mean_ns, profiled_median_ns,
-                           latency_rows, layer_rows)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING id`,
+                           latency_rows, layer_rows, max_ns, p99_ns, std_ns, mad_ns, median_ci_low_ns, median_ci_high_ns,
+                           profiling_overhead, flagged, report)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27) RETURNING id`,
         [
           jobId, attempt, lease.studyId, lease.variantId, deviceId, run.modelSha256, run.startedAt, run.finishedAt,
           JSON.stringify(run.protocol), JSON.stringify(run.environment), run.stats.count,
           Math.round(run.stats.median), Math.round(run.stats.p90), Math.round(run.stats.min), run.stats.mean,
           Math.round(run.profiledMedianNs), run.latenciesNs.length, run.layers.length,
+          Math.round(run.stats.max), Math.round(run.stats.p99), run.stats.std, run.stats.mad,
+          Math.round(run.stats.medianCi.low), Math.round(run.stats.medianCi.high),
+          run.profiledMedianNs > 0 ? run.profiledMedianNs / run.stats.median - 1 : null, run.flagged, JSON.stringify(run.report),
         ],
       );
       const runId = row!.id;
@@ -91,6 +117,7 @@ export class ResultRepository {
         run.layers.map((l) => `${runId}\t${l.iteration}\t${esc(l.nodeName)}\t${esc(l.opType)}\t${esc(l.layer)}\t${Math.round(l.durationNs)}\t${esc(l.provider)}\n`),
       );
       await this.jobs.complete(jobId, attempt, m);
+      await this.recordUpload({ deviceId, jobId, attempt, runId, outcome: 'stored', bytes }, m);
       await this.jobs.refreshStudyStatus(lease.studyId, m);
       await qr.commitTransaction();
       return { runId, latencyRows: run.latenciesNs.length, layerRows: run.layers.length, duplicate: false };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
-import type { UploadResultsRequest } from '../lib/proto/index.js';
+import { toWireProtocol, type UploadResultsRequest } from '../lib/proto/index.js';
 import type { JobRepository } from './job.repository.js';
 import type { ModelRepository } from './model.repository.js';
-import type { ResultRepository, RunRecord, StoredRun } from './result.repository.js';
+import type { ResultRepository, RunRecord, StoredRun, UploadRecord } from './result.repository.js';
 import { ResultService } from './result.service.js';
 
 const LEASE = { jobId: 'job-1', studyId: 's', variantId: 'v', attempt: 1, deviceId: 'd', jobState: 'leased' };
@@ -17,10 +17,12 @@ function upload(over: { latencies?: number[]; layers?: UploadResultsRequest['lay
       summary: {
         startedAtUnixMs: 1_700_000_000_000,
         finishedAtUnixMs: 1_700_000_001_000,
-        protocol: { warmupRuns: 1, timedRuns: 3, profiledRuns: 1, graphOptimizationLevel: over.level ?? 'all', intraOpThreads: 1, interOpThreads: 1 },
+        protocol: { ...toWireProtocol({ warmupRuns: 1, timedRuns: 3, profiledRuns: 1 }), graphOptimizationLevel: over.level ?? 'all' },
         environment: undefined,
         modelSha256: 'a'.repeat(64),
         profiledMedianNs: 4_000_000,
+        flagged: false,
+        reportJson: '',
       },
     },
     { ...base, sequence: 1, latencies: { latenciesNs: over.latencies ?? [3_000_000, 1_000_000, 2_000_000] } },
@@ -39,17 +41,20 @@ function upload(over: { latencies?: number[]; layers?: UploadResultsRequest['lay
 
 function setup(opts: { stored?: StoredRun; outcome?: 'not-granted' | 'finished' } = {}) {
   const records: RunRecord[] = [];
+  const uploads: UploadRecord[] = [];
   const results = {
+    recordUpload: async (u: UploadRecord) => void uploads.push(u),
     findRun: async () => opts.stored ?? null,
     store: async (_job: string, _device: string, _attempt: number, build: (lease: typeof LEASE) => RunRecord) => {
       if (opts.outcome) return opts.outcome;
       records.push(build(LEASE));
+      uploads.push({ deviceId: 'd', jobId: 'job-1', attempt: 1, outcome: 'stored', bytes: 0 });
       return { runId: 'run-1', latencyRows: 3, layerRows: 2, duplicate: false };
     },
   } as unknown as ResultRepository;
   const models = { layerNames: async () => ['stem', 'blocks.0.dw'] } as unknown as ModelRepository;
   const sut = new ResultService(results, {} as JobRepository, models);
-  return { sut, records };
+  return { sut, records, uploads };
 }
 
 describe(ResultService.name, () => {
@@ -60,10 +65,12 @@ describe(ResultService.name, () => {
     expect(records[0]!.layers.map((l) => l.layer)).toEqual(['stem', '']);
   });
 
-  it('acknowledges a re-sent upload without storing it again', async () => {
-    const { sut, records } = setup({ stored: { runId: 'run-0', latencyRows: 3, layerRows: 2, duplicate: true } });
+  it('acknowledges a re-sent upload without storing it again, and records it as a duplicate', async () => {
+    const { sut, records, uploads } = setup({ stored: { runId: 'run-0', latencyRows: 3, layerRows: 2, duplicate: true } });
     await expect(sut.ingest('d', upload())).resolves.toMatchObject({ runId: 'run-0', duplicate: true });
     expect(records).toHaveLength(0);
+    expect(uploads).toEqual([expect.objectContaining({ outcome: 'duplicate', runId: 'run-0', bytes: expect.any(Number) })]);
+    expect(uploads[0]!.bytes).toBeGreaterThan(50);
   });
 
   it('counts a chunk re-sent within one stream once', async () => {
@@ -79,11 +86,12 @@ describe(ResultService.name, () => {
     ['an absurd latency', { latencies: [1e16] }, 'latencies[0]'],
     ['no timed runs', { latencies: [] }, 'latencies'],
     ['a negative layer time', { layers: { timings: [{ iteration: 0, nodeName: 'x', opType: 'Conv', layer: '', durationNs: -1, provider: '' }] } }, 'layers[0].duration_ns'],
-    ['an unknown optimization level', { level: 'max' }, 'summary.protocol.graph_optimization_level'],
+    ['an unknown optimization level', { level: 'max' }, 'summary.protocol.graphOptimizationLevel'],
   ])('rejects %s, naming the field, and stores nothing', async (_what, over, field) => {
-    const { sut, records } = setup();
+    const { sut, records, uploads } = setup();
     await expect(sut.ingest('d', upload(over))).rejects.toMatchObject({ code: ErrorCode.ValidationFailed, field });
     expect(records).toHaveLength(0);
+    expect(uploads).toEqual([expect.objectContaining({ outcome: 'rejected', errorCode: ErrorCode.ValidationFailed, field })]);
   });
 
   it('rejects an upload whose first chunk is not the summary', async () => {

@@ -1,15 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
-import { LayerAttributor, summarize } from '../lib/measure/index.js';
+import { LayerAttributor, resolveProtocol, summarize } from '../lib/measure/index.js';
 import type { JobProtocol } from '../lib/store/index.js';
 import type { Protocol, UploadResultsRequest, UploadResultsResponse } from '../lib/proto/index.js';
 import { JobRepository } from './job.repository.js';
 import { ModelRepository } from './model.repository.js';
-import { ResultRepository, type RunRecord } from './result.repository.js';
+import { ResultRepository, type RunRecord, type UploadRecord } from './result.repository.js';
+import { uploadBytes } from './upload-size.js';
 
 /** An hour: no single inference we measure takes longer; larger values are corrupt. */
 const MAX_NS = 3_600e9;
-const LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 
 @Injectable()
 export class ResultService {
@@ -21,8 +21,25 @@ export class ResultService {
     private readonly models: ModelRepository,
   ) {}
 
-  /** Validates a whole upload, then stores it in one transaction. Re-sent uploads are acknowledged, not stored twice. */
+  /**
+   * Validates a whole upload, then stores it in one transaction. Re-sent uploads are acknowledged,
+   * not stored twice. Every upload, stored, repeated or rejected, is recorded for the ingest metrics.
+   */
   async ingest(deviceId: string, parts: UploadResultsRequest[]): Promise<UploadResultsResponse> {
+    const bytes = uploadBytes(parts);
+    const record = (outcome: UploadRecord['outcome'], extra: Partial<UploadRecord> = {}) =>
+      this.results.recordUpload({ deviceId, jobId: parts[0]?.jobId || null, attempt: parts[0]?.attempt ?? null, outcome, bytes, ...extra });
+    try {
+      const ack = await this.ingestValid(deviceId, parts, bytes);
+      if (ack.duplicate) await record('duplicate', { runId: ack.runId || null });
+      return ack;
+    } catch (err) {
+      if (err instanceof LatfleetError) await record('rejected', { errorCode: err.code, field: err.field ?? null }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async ingestValid(deviceId: string, parts: UploadResultsRequest[], bytes: number): Promise<UploadResultsResponse> {
     const first = parts[0];
     if (!first) throw LatfleetError.validation('upload', 'empty: expected a summary, latencies and layers');
     const { jobId, attempt } = first;
@@ -63,9 +80,11 @@ export class ResultService {
       environment: { ...(summary.environment ?? {}) },
       stats: summarize(latencies),
       profiledMedianNs: summary.profiledMedianNs,
+      flagged: summary.flagged,
+      report: parseReport(summary.reportJson),
       latenciesNs: latencies,
       layers: layers.map((l) => ({ ...l, layer: l.layer || attributor.layerOf(l.nodeName) })),
-    }));
+    }), bytes);
     if (stored === 'not-granted') {
       throw new LatfleetError(ErrorCode.PermissionDenied, `job ${jobId} attempt ${attempt} was never leased to this agent`);
     }
@@ -78,6 +97,19 @@ export class ResultService {
   }
 }
 
+/** The agent's measurement report; kept as sent (it is the agent's account), but it must be a JSON object. */
+function parseReport(json: string): Record<string, unknown> {
+  if (!json) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw LatfleetError.validation('summary.report_json', 'not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw LatfleetError.validation('summary.report_json', 'expected a JSON object');
+  return value as Record<string, unknown>;
+}
+
 /** A chunk re-sent within one stream (same sequence) counts once. */
 function dedupeBySequence(parts: UploadResultsRequest[]): UploadResultsRequest[] {
   const bySeq = new Map<number, UploadResultsRequest>();
@@ -87,7 +119,11 @@ function dedupeBySequence(parts: UploadResultsRequest[]): UploadResultsRequest[]
 
 function toProtocol(p: Protocol | undefined): JobProtocol {
   if (!p) throw LatfleetError.validation('summary.protocol', 'required');
-  const level = p.graphOptimizationLevel as JobProtocol['graphOptimizationLevel'];
-  if (!LEVELS.includes(level)) throw LatfleetError.validation('summary.protocol.graph_optimization_level', `expected one of ${LEVELS.join(', ')}`);
-  return { warmupRuns: p.warmupRuns, timedRuns: p.timedRuns, profiledRuns: p.profiledRuns, graphOptimizationLevel: level };
+  try {
+    return resolveProtocol(p);
+  } catch (err) {
+    const message = (err as Error).message;
+    const field = /^protocol\.([\w.]+):/.exec(message)?.[1];
+    throw LatfleetError.validation(field ? `summary.protocol.${field}` : 'summary.protocol', message.replace(/^[^:]+: /, ''));
+  }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Protocol } from '../../lib/proto/index.js';
+import { toWireProtocol, type Protocol } from '../../lib/proto/index.js';
 import type { RunnerJob, RunPhase } from '../runner.js';
 import { AndroidAdbRunner } from './android-adb.runner.js';
 import { createFakePhone, type FakePhone } from './fixtures/fake-phone.js';
@@ -10,12 +10,7 @@ import { RunnerErrorCode } from './runner.error.js';
 
 const REMOTE = '/data/local/tmp/latfleet';
 const protocol = (p: Partial<Protocol> = {}): Protocol => ({
-  warmupRuns: 3,
-  timedRuns: 5,
-  profiledRuns: 2,
-  graphOptimizationLevel: 'all',
-  intraOpThreads: 1,
-  interOpThreads: 1,
+  ...toWireProtocol({ warmupRuns: 3, timedRuns: 5, profiledRuns: 2, graphOptimizationLevel: 'all' }),
   ...p,
 });
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');

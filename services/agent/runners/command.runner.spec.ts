@@ -2,7 +2,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Protocol } from '../../lib/proto/index.js';
+import { toWireProtocol, type Protocol } from '../../lib/proto/index.js';
 import type { RunnerJob, RunPhase } from '../runner.js';
 import { CommandRunner, type CommandRunnerOptions } from './command.runner.js';
 import { RunnerErrorCode } from './runner.error.js';
@@ -23,7 +23,7 @@ describe(CommandRunner.name, () => {
     modelPath: model,
     inputName: 'input',
     inputShape: [1, 3, 224, 224],
-    protocol: { warmupRuns: 7, timedRuns: 4, profiledRuns: 2, graphOptimizationLevel: '', intraOpThreads: 1, interOpThreads: 1, ...p },
+    protocol: { ...toWireProtocol({ warmupRuns: 7, timedRuns: 4, profiledRuns: 2 }), graphOptimizationLevel: '', ...p },
   });
   const options = (extra: Partial<CommandRunnerOptions> = {}): CommandRunnerOptions => ({
     runtimeVersion: 'librknnrt 2.3.0 / rknn_benchmark',

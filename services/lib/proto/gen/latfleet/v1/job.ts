@@ -30,6 +30,22 @@ export interface Protocol {
   graphOptimizationLevel: string;
   intraOpThreads: number;
   interOpThreads: number;
+  /** Warm-up lasts at least this long as well as warmup_runs runs. */
+  warmupMinSeconds: number;
+  /** Timed runs continue until they have lasted this long, too, capped by timed_max_runs. */
+  timedMinSeconds: number;
+  timedMaxRuns: number;
+  /** Idle pause between runs. */
+  cooldownMs: number;
+  /** Early stop once the bootstrap 95% CI of the median is within this fraction of it; 0 = off. */
+  targetCiFraction: number;
+  /** Throttling and busy-core thresholds; a flagged measurement is retried after a cooldown. */
+  maxFrequencyDrop: number;
+  maxTemperatureRiseC: number;
+  maxLoadPerCore: number;
+  minCpuShare: number;
+  maxRetries: number;
+  retryCooldownMs: number;
 }
 
 export interface JobAssignment {

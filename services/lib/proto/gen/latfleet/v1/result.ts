@@ -21,6 +21,13 @@ export interface RunSummary {
   modelSha256: string;
   /** Median of the profiled runs' end-to-end times; with the timed median it gives the profiling overhead. */
   profiledMedianNs: number;
+  /** Throttling or a busy core was detected and persisted through the retries. */
+  flagged: boolean;
+  /**
+   * The measurement report as JSON: every attempt with its environment before and after, the
+   * quality verdict, why the timed phase stopped, and how completely layers were attributed.
+   */
+  reportJson: string;
 }
 
 /** End-to-end latencies of timed runs (profiling off), in order. */
