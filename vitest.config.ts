@@ -21,6 +21,7 @@ export default defineConfig({
         extends: true,
         test: { name: 'e2e', include: ['test/e2e/**/*.e2e-spec.ts'], testTimeout: 300_000, hookTimeout: 300_000, fileParallelism: false },
       },
+      'test/deploy/vitest.config.ts',
     ],
   },
 });
