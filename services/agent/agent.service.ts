@@ -36,6 +36,7 @@ export class AgentService implements OnApplicationShutdown {
   private current: { assignment: JobAssignment; abort: AbortController } | null = null;
   private send: ((msg: ConnectRequest) => void) | null = null;
   private wake: (() => void) | null = null;
+  private retrying: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(CONFIG) private readonly config: LatfleetConfig,
@@ -93,6 +94,7 @@ export class AgentService implements OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     this.stopping = true;
+    clearTimeout(this.retrying);
     this.current?.abort.abort();
     this.wake?.();
   }
@@ -170,8 +172,8 @@ export class AgentService implements OnApplicationShutdown {
       );
       const entry = this.outbox.put(toUpload(a, result));
       this.status(a, JobPhase.JOB_PHASE_UPLOADING, 0);
-      // From here on the measurements are safe on disk: a failed upload is retried after reconnecting.
-      await this.uploadEntry(entry.key, entry.parts).catch(() => undefined);
+      // From here on the measurements are safe on disk: a failed upload is retried in the background.
+      await this.uploadEntry(entry.key, entry.parts).catch(() => this.retryOutbox(2_000));
     } catch (err) {
       const message = (err as Error).message ?? String(err);
       this.logger.error(`job ${a.jobId} failed: ${message}`);
@@ -197,6 +199,15 @@ export class AgentService implements OnApplicationShutdown {
       this.logger.warn(`upload of ${key} failed (${e.details ?? e.message}); kept in the outbox`);
       throw err;
     }
+  }
+
+  /** Re-sends what the outbox holds, with backoff, until it is empty (or the agent stops). */
+  private retryOutbox(delayMs: number): void {
+    if (this.retrying || this.stopping) return;
+    this.retrying = setTimeout(() => {
+      this.retrying = undefined;
+      this.flushOutbox().catch(() => this.retryOutbox(Math.min(delayMs * 2, 30_000)));
+    }, delayMs);
   }
 
   private async flushOutbox(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { Controller, Logger, UseFilters } from '@nestjs/common';
-import { Observable, ReplaySubject, Subject, from, lastValueFrom, toArray } from 'rxjs';
+import { Observable, Subject, from, lastValueFrom, toArray } from 'rxjs';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import {
   AgentServiceControllerMethods,
@@ -17,6 +17,7 @@ import {
 } from '../lib/proto/index.js';
 import { DeviceService } from './device.service.js';
 import { GrpcExceptionFilter } from './grpc-exception.filter.js';
+import { holdUntilSubscribed } from './hold-until-subscribed.js';
 import { JobRepository } from './job.repository.js';
 import { JobService } from './job.service.js';
 import { ModelRepository } from './model.repository.js';
@@ -49,9 +50,7 @@ export class AgentController implements AgentServiceController {
   connect(requests: Observable<ConnectRequest>, metadata?: Metadata): Observable<ConnectResponse> {
     const out = new Subject<ConnectResponse>();
     // Subscribe before the first await: Nest drops messages that arrive before the handler subscribes.
-    const buffered = new ReplaySubject<ConnectRequest>();
-    requests.subscribe(buffered);
-    void this.openSession(buffered, bearer(metadata), out).catch((err) => out.error(err));
+    void this.openSession(holdUntilSubscribed(requests), bearer(metadata), out).catch((err) => out.error(err));
     return out.asObservable();
   }
 
@@ -77,6 +76,8 @@ export class AgentController implements AgentServiceController {
   private async onAgentMessage(session: AgentSession, msg: ConnectRequest): Promise<void> {
     if (msg.heartbeat) {
       await this.devices.heartbeat(session.deviceId);
+      // A working agent keeps its lease: only silence (or a lease far past any job) frees the job.
+      if (msg.heartbeat.jobId) await this.jobs.extendLease(msg.heartbeat.jobId, session.deviceId, this.jobService.leaseSeconds);
       if (msg.heartbeat.state === AgentState.AGENT_STATE_IDLE) this.jobService.idle(session);
       // An agent that reconnects mid-job (e.g. to another replica) is busy, whatever this process knew.
       else if (msg.heartbeat.jobId) session.jobId = msg.heartbeat.jobId;

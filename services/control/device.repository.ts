@@ -23,8 +23,9 @@ export class DeviceRepository {
     await this.repo.update({ id }, { state, lastSeenAt: new Date() });
   }
 
+  /** A heartbeat: the device is alive (and online again after a sweep marked it offline). */
   async touch(id: string): Promise<void> {
-    await this.repo.update({ id }, { lastSeenAt: new Date() });
+    await this.repo.update({ id }, { lastSeenAt: new Date(), state: 'online' });
   }
 
   /** Devices whose heartbeats stopped are offline, whichever replica they were connected to. */

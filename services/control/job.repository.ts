@@ -33,16 +33,16 @@ type LeasingDevice = Pick<DeviceEntity, 'id' | 'deviceClass' | 'cpuModel' | 'tag
  */
 const NEXT_JOB = `
   SELECT j.id FROM jobs j
+    LEFT JOIN (SELECT study_id, count(*) AS n FROM jobs WHERE state = 'leased' GROUP BY study_id) running
+      ON running.study_id = j.study_id
    WHERE j.state = 'queued'
      AND (j.target_device_id IS NULL OR j.target_device_id = $1)
      AND (j.selector->>'class' IS NULL OR j.selector->>'class' = $3)
      AND (j.selector->>'cpuModel' IS NULL OR j.selector->>'cpuModel' = $4)
      AND (j.selector->'tags' IS NULL OR $5::jsonb @> (j.selector->'tags'))
      AND NOT EXISTS (SELECT 1 FROM jobs busy WHERE busy.device_id = $1 AND busy.state = 'leased')
-   ORDER BY j.priority DESC,
-            (SELECT count(*) FROM jobs r WHERE r.study_id = j.study_id AND r.state = 'leased'),
-            j.created_at, j.id
-   LIMIT 1 FOR UPDATE SKIP LOCKED`;
+   ORDER BY j.priority DESC, coalesce(running.n, 0), j.created_at, j.id
+   LIMIT 1 FOR UPDATE OF j SKIP LOCKED`;
 
 @Injectable()
 export class JobRepository {
@@ -77,6 +77,13 @@ export class JobRepository {
            FROM variants v JOIN models m ON m.sha256 = v.model_sha256 WHERE v.id = $1`,
         [job['variant_id']],
       );
+      if (!v) {
+        // A job whose model is gone can never run; failing it keeps it from blocking the queue.
+        await m.query(`UPDATE jobs SET state = 'failed', device_id = NULL, lease_expires_at = NULL, error = 'model of the variant is missing' WHERE id = $1`, [job['id']]);
+        await m.query(`UPDATE job_attempts SET outcome = 'failed', error = 'model of the variant is missing', ended_at = now() WHERE job_id = $1 AND attempt = $2`, [job['id'], job['attempt']]);
+        await this.refreshStudyStatus(job['study_id'] as string, m);
+        return null;
+      }
       await m.query(`UPDATE studies SET status = 'running' WHERE id = $1 AND status = 'queued'`, [job['study_id']]);
       return {
         jobId: job['id'] as string,
@@ -105,6 +112,14 @@ export class JobRepository {
       [jobId, deviceId, attempt],
     );
     return rows[0] ?? null;
+  }
+
+  /** Keeps a working agent's lease alive (heartbeats while it runs the job). */
+  async extendLease(jobId: string, deviceId: string, leaseSeconds: number): Promise<void> {
+    await this.ds.query(
+      `UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3) WHERE id = $1 AND device_id = $2 AND state = 'leased'`,
+      [jobId, deviceId, leaseSeconds],
+    );
   }
 
   async modelLeasedToDevice(sha256: string, deviceId: string): Promise<boolean> {

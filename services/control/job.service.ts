@@ -21,6 +21,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   private listener?: pg.Client;
   private timer?: NodeJS.Timeout;
   private dispatching = Promise.resolve();
+  private stopping = false;
 
   constructor(
     @Inject(CONFIG) private readonly config: LatfleetConfig,
@@ -29,17 +30,43 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly sessions: SessionRegistry,
   ) {}
 
+  get leaseSeconds(): number {
+    return this.config.leaseSeconds;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
-    this.listener = new pg.Client({ connectionString: this.config.databaseUrl });
-    this.listener.on('notification', (n) => (n.channel === CANCEL_CHANNEL ? this.cancelled(n.payload ?? '[]') : void this.dispatch()));
-    this.listener.on('error', (err) => this.logger.warn(`job listener: ${err.message}`));
-    await this.listener.connect();
-    await this.listener.query(`LISTEN ${JOBS_CHANNEL}`);
-    await this.listener.query(`LISTEN ${CANCEL_CHANNEL}`);
+    await this.listen();
     this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
   }
 
+  /** LISTEN on its own connection; when Postgres drops it (a restart), listen again. */
+  private async listen(): Promise<void> {
+    if (this.stopping) return;
+    const client = new pg.Client({ connectionString: this.config.databaseUrl });
+    this.listener = client;
+    let lost = false;
+    const relisten = (why: string) => {
+      if (lost || this.stopping) return;
+      lost = true;
+      this.logger.warn(`job listener lost (${why}); listening again`);
+      client.end().catch(() => undefined);
+      setTimeout(() => void this.listen().catch(() => relisten('reconnect failed')), 1_000);
+    };
+    client.on('notification', (n) => (n.channel === CANCEL_CHANNEL ? this.cancelled(n.payload ?? '[]') : void this.dispatch()));
+    client.on('error', (err) => relisten(err.message));
+    client.on('end', () => relisten('connection ended'));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${JOBS_CHANNEL}`);
+      await client.query(`LISTEN ${CANCEL_CHANNEL}`);
+    } catch (err) {
+      relisten((err as Error).message);
+      if (!this.timer) throw err;
+    }
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     await this.listener?.end().catch(() => undefined);
     await this.dispatching;

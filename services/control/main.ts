@@ -39,6 +39,8 @@ export async function startControl(config: LatfleetConfig) {
       url: `${config.grpcHost}:${config.grpcPort}`,
       loader: protoLoaderOptions(),
       credentials,
+      // Agents ping every 10 s to notice dead connections; allow it, even between calls.
+      channelOptions: { 'grpc.keepalive_permit_without_calls': 1, 'grpc.http2.min_ping_interval_without_data_ms': 5_000 },
     },
   });
   app.enableShutdownHooks();
