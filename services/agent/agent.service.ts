@@ -150,7 +150,9 @@ export class AgentService implements OnApplicationShutdown {
 
   private async onAssignment(a: JobAssignment): Promise<void> {
     if (this.current) {
-      this.status(a, JobPhase.JOB_PHASE_FAILED, 0, `agent busy with job ${this.current.assignment.jobId}`);
+      // Tell control what this agent is actually doing, then hand the job back without burning an attempt.
+      this.send?.({ heartbeat: { state: AgentState.AGENT_STATE_BUSY, jobId: this.current.assignment.jobId } });
+      this.status(a, JobPhase.JOB_PHASE_REJECTED, 0, `agent busy with job ${this.current.assignment.jobId}`);
       return;
     }
     const abort = new AbortController();

@@ -137,6 +137,20 @@ describe(JobRepository.name, () => {
     expect(await studyStatus(ds, studyId)).toBe('failed');
   });
 
+  it('re-queues a job the agent handed back as busy without counting the attempt', async () => {
+    await seedStudy(ds, { maxAttempts: 1 });
+    const [d1, d2] = [await seedDevice(ds), await seedDevice(ds)];
+    const first = await sut.leaseNext(d1, 60);
+    await sut.rejectAttempt(first!.jobId, d1.id, first!.attempt, 'agent busy with job x');
+    const second = await sut.leaseNext(d2, 60);
+    expect(second).toMatchObject({ jobId: first!.jobId, attempt: 2 });
+    const attempts = await ds.query(`SELECT attempt, outcome FROM job_attempts WHERE job_id = $1 ORDER BY attempt`, [first!.jobId]);
+    expect(attempts).toEqual([
+      { attempt: 1, outcome: 'rejected' },
+      { attempt: 2, outcome: null },
+    ]);
+  });
+
   it('ignores a failure reported for an attempt that is no longer the current lease', async () => {
     await seedStudy(ds);
     const [d1, d2] = [await seedDevice(ds), await seedDevice(ds)];

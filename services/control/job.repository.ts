@@ -147,6 +147,21 @@ export class JobRepository {
     });
   }
 
+  /** An attempt the agent could not start: re-queued, and it does not count towards max_attempts. */
+  async rejectAttempt(jobId: string, deviceId: string, attempt: number, reason: string): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      const rows = await updateReturning<{ study_id: string }>(
+        m,
+        `UPDATE jobs SET state = 'queued', device_id = NULL, lease_expires_at = NULL, max_attempts = max_attempts + 1, updated_at = now()
+          WHERE id = $1 AND device_id = $2 AND attempt = $3 AND state = 'leased' RETURNING study_id`,
+        [jobId, deviceId, attempt],
+      );
+      if (!rows[0]) return;
+      await m.query(`UPDATE job_attempts SET outcome = 'rejected', error = $3, ended_at = now() WHERE job_id = $1 AND attempt = $2`, [jobId, attempt, reason.slice(0, 2000)]);
+      await this.refreshStudyStatus(rows[0].study_id, m);
+    });
+  }
+
   /** Marks the job done by this attempt (inside the ingest transaction). */
   async complete(jobId: string, attempt: number, m: EntityManager): Promise<void> {
     await m.query(

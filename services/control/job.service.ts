@@ -112,6 +112,14 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   async status(session: AgentSession, s: JobStatus): Promise<void> {
+    if (s.phase === JobPhase.JOB_PHASE_REJECTED) {
+      // The agent is busy with another job (it said which in a heartbeat): the job goes back to the
+      // queue without counting as an attempt, and the agent is not offered work until it is free.
+      this.logger.warn(`job ${s.jobId} handed back by ${session.deviceName}: ${s.message}`);
+      await this.jobs.rejectAttempt(s.jobId, session.deviceId, s.attempt, s.message || 'agent busy');
+      if (session.jobId === s.jobId) session.jobId = 'unknown';
+      return;
+    }
     if (s.phase === JobPhase.JOB_PHASE_FAILED) {
       this.logger.warn(`job ${s.jobId} attempt ${s.attempt} failed on ${session.deviceName}: ${s.message}`);
       await this.jobs.failAttempt(s.jobId, session.deviceId, s.attempt, s.message || 'failed on the agent');

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-export type AttemptOutcome = 'completed' | 'failed' | 'expired' | 'lost' | 'cancelled' | 'superseded';
+export type AttemptOutcome = 'completed' | 'failed' | 'expired' | 'lost' | 'cancelled' | 'superseded' | 'rejected';
 
 /** One lease of a job to a device: who ran which attempt, how it ended, and why it failed. */
 @Entity('job_attempts')

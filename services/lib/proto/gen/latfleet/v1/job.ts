@@ -18,6 +18,8 @@ export enum JobPhase {
   JOB_PHASE_PROFILED = 4,
   JOB_PHASE_UPLOADING = 5,
   JOB_PHASE_FAILED = 6,
+  /** JOB_PHASE_REJECTED - The agent could not start the job (it is busy with another): not an attempt that failed. */
+  JOB_PHASE_REJECTED = 7,
   UNRECOGNIZED = -1,
 }
 
