@@ -47,7 +47,39 @@ export async function harnessOverhead() {
     cleanup();
   }
   const ratios = rounds.map((r) => r.runnerMedianNs / r.bareMedianNs);
-  return { variant: VARIANT, rounds, medianRatio: median(ratios), ratios, pooled: meanStd(ratios), sameSession: await sameSession(built, feeds) };
+  const sameSessionResult = await sameSession(built, feeds);
+  return { variant: VARIANT, rounds, medianRatio: median(ratios), ratios, pooled: meanStd(ratios), sameSession: sameSessionResult, loopCost: await loopCost() };
+}
+
+const NOOP_RUNS = 200_000;
+
+/**
+ * What the harness itself costs per run, measured where machine noise cannot hide it: both loops
+ * around a run that does nothing (an already-resolved promise), wall time per iteration.
+ */
+async function loopCost() {
+  const noop = () => Promise.resolve();
+  const perIteration = async (loop) => {
+    const t0 = process.hrtime.bigint();
+    await loop();
+    return Number(process.hrtime.bigint() - t0) / NOOP_RUNS;
+  };
+  const bare = async () => {
+    const out = [];
+    for (let i = 0; i < NOOP_RUNS; i++) {
+      const t0 = process.hrtime.bigint();
+      await noop();
+      out.push(Number(process.hrtime.bigint() - t0));
+    }
+  };
+  const harness = () => timedRuns(noop, { ...DEFAULT_PROTOCOL, timedRuns: NOOP_RUNS }, { clock: systemClock, signal: never, onProgress: () => undefined });
+  const bareNs = [];
+  const harnessNs = [];
+  for (let i = 0; i < 5; i++) {
+    bareNs.push(await perIteration(bare));
+    harnessNs.push(await perIteration(harness));
+  }
+  return { bareNs: median(bareNs), harnessNs: median(harnessNs) };
 }
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 40);
@@ -100,7 +132,9 @@ export function harnessOverheadMarkdown(r) {
     ...r.rounds.map((x, i) => `| ${i + 1} | ${x.bareFirst ? 'bare' : 'runner'} | ${ms(x.bareMedianNs)} | ${ms(x.runnerMedianNs)} | ${(x.runnerMedianNs / x.bareMedianNs).toFixed(4)} | ${ms(x.bareLoopMeanNs)} | ${ms(x.runnerMeanNs)} | ${x.flags.join(', ') || '—'} |`),
     '',
     `Median of the per-round ratios: **${r.medianRatio.toFixed(4)}** (runner − bare: ${pct(r.medianRatio - 1)}; target within 1%). Spread of the ratios: CV ${pct(r.pooled.cv)}.`,
-    'Each round creates a new session on each side, so this ratio also carries the session-to-session difference.',
+    'Each round creates a new session on each side, so this ratio also carries the session-to-session difference and whatever else ran on the machine meanwhile; the two figures below isolate the harness.',
+    '',
+    `Loop cost with a run that does nothing (${NOOP_RUNS} iterations, median of 5 alternating repetitions): bare loop ${r.loopCost.bareNs.toFixed(0)} ns per iteration, runner's timed loop ${r.loopCost.harnessNs.toFixed(0)} ns: the harness adds **${(r.loopCost.harnessNs - r.loopCost.bareNs).toFixed(0)} ns per run**, ${pct((r.loopCost.harnessNs - r.loopCost.bareNs) / median(r.rounds.map((x) => x.bareMedianNs)), 4)} of the bare median above.`,
     '',
     `Same session, ${BLOCKS} pairs of blocks of ${BLOCK_RUNS} runs (order within each pair drawn at random): bare loop median ${ms(r.sameSession.bareMedianNs)} ms, runner's timed loop (\`timedRuns\` with a progress callback) median ${ms(r.sameSession.loopMedianNs)} ms over ${r.sameSession.runs} runs each: ratio **${r.sameSession.ratio.toFixed(4)}** (${pct(r.sameSession.ratio - 1)}).`,
   ];

@@ -41,6 +41,7 @@ export function layerSumMarkdown(rows) {
   return [
     'Default protocol (10 warm-up runs and ≥ 0.5 s, 100 timed runs, 20 profiled runs after 5 unrecorded ones) at each level; `all` is the default.',
     'Layer sum = sum over layers of the per-layer median (over profiled runs) of kernel time, unattributed bucket included.',
+    'Profiled median: wall time of the profiled runs around `session.run`; model_run median: the same runs as ONNX Runtime times them; timed median: the runs with profiling off.',
     '',
     '| variant | level | timed median (ms) | profiled median (ms) | layer sum (ms) | sum / profiled median | sum / model_run median | sum / timed median | unattributed | flags |',
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -48,6 +49,8 @@ export function layerSumMarkdown(rows) {
       (x) =>
         `| ${x.variant} | ${x.level} | ${ms(x.timedMedianNs)} | ${ms(x.profiledMedianNs)} | ${ms(x.layerSumNs)} | ${x.toProfiled.toFixed(3)} | ${x.toProfileRun.toFixed(3)} | ${x.toTimed.toFixed(3)} | ${(x.unattributed * 100).toFixed(2)}% | ${x.flags.join(', ') || '—'} |`,
     ),
+    '',
+    'What separates the three ratios (ONNX Runtime\'s profiler, onnxruntime/core/framework/session_scope.cc, KernelScopeImpl): with profiling on, every kernel also records a `fence_before` and a `fence_after` event and the executor stores three trace events per kernel; that time lies between kernels and belongs to none, so the layer sum stays below the profiled runs. The `kernel_time` span itself starts before the profiler formats the input shapes and ends after it formats the output shapes (durations are whole microseconds, truncated); so the kernels of a profiled run take longer than the same kernels unprofiled, most visibly where kernels are small (int8, many Quantize/Dequantize nodes). Per-layer shares therefore come from the profile and absolute per-layer estimates from share × timed median (`apportion` in services/lib/measure/aggregation.ts).',
   ].join('\n');
 }
 

@@ -1,6 +1,7 @@
-// Runs the three benchmarks and writes test/bench/RESULTS.md from what they measured.
+// Runs the three measurement benchmarks and writes their part of test/bench/RESULTS.md (between
+// the ort-runner markers; the rest of the file, e.g. other benchmarks' sections, is kept).
 //   npm run build && taskset -c 1 node test/bench/run-all.mjs
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { harnessOverhead, harnessOverheadMarkdown } from './harness-overhead.bench.mjs';
 import { layerSum, layerSumMarkdown } from './layer-sum.bench.mjs';
@@ -29,11 +30,14 @@ for (const [title, run, render] of [
   loads.push(
     `${title}: waited ${quiet.waitedSeconds} s for the 1-minute load average to fall below ${QUIET_LOAD}; ran ${((Date.now() - t0) / 1000).toFixed(0)} s; load average ${quiet.loadAverage1m.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after`,
   );
-  sections.push(`## ${title}\n\n${render(result)}\n`);
+  sections.push(`### ${title}\n\n${render(result)}\n`);
   console.log(sections.at(-1));
 }
 
-const text = `# Benchmark results
+const BEGIN = '<!-- ort-runner benchmarks: begin (written by test/bench/run-all.mjs) -->';
+const END = '<!-- ort-runner benchmarks: end -->';
+const part = `${BEGIN}
+## Measurement: harness overhead, repeatability, per-layer sums
 
 Measured by \`test/bench/run-all.mjs\` on ${started.toISOString()}; every figure below is what that run printed.
 
@@ -44,6 +48,15 @@ Process affinity: CPU ${m.affinity}. The machine was shared with other work (oth
 
 ${loads.map((l) => `- ${l}`).join('\n')}
 
-${sections.join('\n')}`;
-writeFileSync(new URL('./RESULTS.md', import.meta.url), text);
+${sections.join('\n')}${END}`;
+
+const file = new URL('./RESULTS.md', import.meta.url);
+const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+const at = previous.indexOf(BEGIN);
+const until = previous.indexOf(END);
+const text =
+  at >= 0 && until > at
+    ? previous.slice(0, at) + part + previous.slice(until + END.length)
+    : `${previous ? `${previous.trimEnd()}\n\n` : ''}${part}\n`;
+writeFileSync(file, text);
 console.log('wrote test/bench/RESULTS.md');
