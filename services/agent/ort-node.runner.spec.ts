@@ -30,7 +30,7 @@ const environment = (e: Partial<RunEnvironment> = {}): RunEnvironment => ({
   ...e,
 });
 
-/** Environment readings in order (the last one repeats); sleeps recorded instead of waited. */
+/** Environment readings in order (the last one repeats); sleeps recorded instead of waited; CPU time as if never preempted. */
 function hooks(readings: RunEnvironment[] = [environment()]) {
   const sleeps: number[] = [];
   let i = 0;
@@ -38,6 +38,8 @@ function hooks(readings: RunEnvironment[] = [environment()]) {
   const h: Partial<OrtRunnerHooks> = {
     readEnvironment: () => readings[Math.min(i++, readings.length - 1)]!,
     cores: () => 2,
+    cpuTimeNs: () => Number(systemClock.nowNs()),
+    systemCpuTimes: () => null,
     clock,
   };
   return { h, sleeps };
@@ -52,7 +54,8 @@ const job = (p: MeasurementProtocolInput, layerNames?: string[]) => ({
   ...(layerNames ? { layerNames } : {}),
 });
 
-const FAST = { warmupRuns: 2, warmupMinSeconds: 0, timedRuns: 20, profiledRuns: 3, retryCooldownMs: 1234 } satisfies MeasurementProtocolInput;
+// a few runs of a 0.3 ms model spread widely on a shared machine: the spread rule is tested in run-quality.spec.ts
+const FAST = { warmupRuns: 2, warmupMinSeconds: 0, timedRuns: 20, profiledRuns: 3, retryCooldownMs: 1234, maxRelativeMad: 1 } satisfies MeasurementProtocolInput;
 const config = { agentCore: -1 } as LatfleetConfig;
 const never = new AbortController().signal;
 
@@ -111,6 +114,18 @@ describe(OrtNodeRunner.name, () => {
     expect(result.layers).toEqual([]);
   });
 
+  it('flags other work that kept the machine busy while it measured', async () => {
+    // the machine: 2 CPUs; between the samples, every tick busy: 2 CPUs' worth, of which this process ≈ 1
+    let ticks = 0;
+    const { h } = hooks();
+    const sut = new OrtNodeRunner(config, { ...h, systemCpuTimes: () => ((ticks += 1_000_000), { busy: ticks, total: ticks, cpus: 2 }) });
+
+    const result = await sut.run(job({ ...FAST, timedRuns: 5, profiledRuns: 0, maxRetries: 0 }), () => undefined, never);
+
+    expect(result.report.quality.flags).toEqual(['busy-system']);
+    expect(result.report.quality.otherBusyCpus).toBeGreaterThan(0.5);
+  });
+
   it('stops when the job is cancelled', async () => {
     const abort = new AbortController();
     const sut = new OrtNodeRunner(config, hooks().h);
@@ -126,9 +141,9 @@ describe(OrtNodeRunner.name, () => {
 });
 
 describe(cleanest.name, () => {
-  const attempt = (attempt: number, flags: QualityFlag[], cpuShare: number | null) => ({
+  const attempt = (attempt: number, flags: QualityFlag[], cpuShare: number | null, relativeMad: number | null = null) => ({
     attempt,
-    quality: { throttled: false, busy: flags.length > 0, flags, reasons: [], cpuShare, otherLoadPerCore: 0 },
+    quality: { throttled: false, busy: flags.length > 0, flags, reasons: [], cpuShare, otherLoadPerCore: 0, otherBusyCpus: null, relativeMad },
   });
 
   it('keeps a clean attempt', () => {
@@ -138,6 +153,7 @@ describe(cleanest.name, () => {
   it('keeps the least disturbed of flagged attempts', () => {
     expect(cleanest([attempt(0, ['busy-load', 'busy-cpu'], 0.6), attempt(1, ['busy-load'], 0.97), attempt(2, ['busy-load'], 0.95)]).attempt).toBe(1);
     expect(cleanest([attempt(0, ['busy-load'], 0.9), attempt(1, ['busy-load'], 0.9)]).attempt).toBe(1);
+    expect(cleanest([attempt(0, ['unstable'], 1, 0.04), attempt(1, ['unstable'], 1, 0.09)]).attempt).toBe(0);
   });
 });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import ort from 'onnxruntime-node';
 import pkg from 'onnx-proto';
+import { medianAbsoluteDeviation } from 'simple-statistics';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import {
   assessRun,
@@ -15,7 +16,9 @@ import {
   LayerAttributor,
   layerSumRatio,
   median,
+  otherBusyCpus,
   parseOrtProfile,
+  parseProcStat,
   resolveProtocol,
   summarize,
   systemClock,
@@ -27,6 +30,7 @@ import {
   type MeasurementProtocol,
   type MeasurementReport,
   type NodeTiming,
+  type SystemCpuTimes,
   type TimedOutcome,
   type WarmupOutcome,
 } from '../lib/measure/index.js';
@@ -44,6 +48,8 @@ export interface OrtRunnerHooks {
   /** CPU time this process has used, in ns (all threads) */
   cpuTimeNs(): number;
   cores(): number;
+  /** the machine's cumulative CPU times; null where the OS does not tell */
+  systemCpuTimes(): SystemCpuTimes | null;
   clock: LoopClock;
 }
 
@@ -57,6 +63,13 @@ const systemHooks: OrtRunnerHooks = {
   },
   // the load average is system-wide: all online CPUs, not just those this process may use
   cores: () => os.cpus().length,
+  systemCpuTimes: () => {
+    try {
+      return parseProcStat(readFileSync('/proc/stat', 'utf8'));
+    } catch {
+      return null;
+    }
+  },
   clock: systemClock,
 };
 
@@ -166,20 +179,28 @@ export class OrtNodeRunner implements Runner {
     let warmup: WarmupOutcome;
     let timed: TimedOutcome;
     let cpuShare: number | null = null;
+    let others: number | null = null;
     try {
       const runOnce = () => session.run(feeds);
       warmup = await warmUp(runOnce, protocol, { clock, signal, onProgress: (d, t) => onProgress('warmup', d, t) });
+      const system0 = this.hooks.systemCpuTimes();
       const cpu0 = this.hooks.cpuTimeNs();
+      const wall0 = clock.nowNs();
       timed = await timedRuns(runOnce, protocol, { clock, signal, onProgress: (d, t) => onProgress('timed', d, t) });
       const cpuNs = this.hooks.cpuTimeNs() - cpu0;
+      const wallNs = Number(clock.nowNs() - wall0);
+      const system1 = this.hooks.systemCpuTimes();
       if (timed.timedSeconds > 0) cpuShare = cpuNs / (timed.timedSeconds * 1e9);
+      if (system0 && system1) others = otherBusyCpus(system0, system1, cpuNs, wallNs);
     } finally {
       await session.release();
     }
 
     const profiled = await this.profile(job, protocol, feeds, layerNames, onProgress, signal);
     const environmentAfter = this.hooks.readEnvironment(this.config.agentCore, versions);
-    const quality = assessRun(environmentBefore, environmentAfter, { cores: this.hooks.cores(), cpuShare }, protocol);
+    const timedMedian = median(timed.latenciesNs);
+    const relativeMad = timedMedian > 0 ? medianAbsoluteDeviation(timed.latenciesNs) / timedMedian : null;
+    const quality = assessRun(environmentBefore, environmentAfter, { cores: this.hooks.cores(), cpuShare, otherBusyCpus: others, relativeMad }, protocol);
     return {
       attempt,
       startedAt,
@@ -193,7 +214,7 @@ export class OrtNodeRunner implements Runner {
         stopReason: timed.stopReason,
         seconds: timed.timedSeconds,
         ciRelativeHalfWidth: timed.ciRelativeHalfWidth,
-        medianNs: median(timed.latenciesNs),
+        medianNs: timedMedian,
       },
       latenciesNs: timed.latenciesNs,
       profiled,
@@ -264,16 +285,18 @@ export class OrtNodeRunner implements Runner {
 
 /**
  * The attempt to keep: a clean one (the last attempt, when it is); when every attempt was flagged,
- * the one with the fewest flags, then the largest CPU share (the least preempted), then the latest.
+ * the one with the fewest flags, then the least spread (relative MAD), then the largest CPU share,
+ * then the latest.
  */
 export function cleanest<A extends Pick<MeasurementAttempt, 'quality'>>(attempts: readonly A[]): A {
-  let best = attempts[0]!;
-  for (const a of attempts.slice(1)) {
-    const fewer = a.quality.flags.length - best.quality.flags.length;
-    const share = (a.quality.cpuShare ?? 0) - (best.quality.cpuShare ?? 0);
-    if (fewer < 0 || (fewer === 0 && share >= 0)) best = a;
-  }
-  return best;
+  const better = (a: A, b: A): boolean => {
+    const flags = a.quality.flags.length - b.quality.flags.length;
+    if (flags !== 0) return flags < 0;
+    const spread = (a.quality.relativeMad ?? Infinity) - (b.quality.relativeMad ?? Infinity);
+    if (Number.isFinite(spread) && spread !== 0) return spread < 0;
+    return (a.quality.cpuShare ?? 0) >= (b.quality.cpuShare ?? 0);
+  };
+  return attempts.reduce((best, a) => (better(a, best) ? a : best));
 }
 
 /** The builder's layer names for a latfleet-built model (its `latfleet.variant` metadata); [] for anything else. */

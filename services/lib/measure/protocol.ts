@@ -42,6 +42,13 @@ export const protocolSchema = z
     maxLoadPerCore: z.number().min(0).max(1_000).default(0.5),
     /** Busy when the process got less than this share of CPU time during the timed runs (preempted). */
     minCpuShare: fraction.default(0.9),
+    /**
+     * Busy when other work kept more than this many CPUs' worth busy during the timed runs: it slows
+     * a measurement it does not preempt (shared caches and memory, SMT siblings, a hypervisor).
+     */
+    maxOtherBusyCpus: z.number().min(0).max(1_024).default(0.5),
+    /** Unstable when the timed runs' median absolute deviation exceeds this fraction of their median. */
+    maxRelativeMad: fraction.default(0.03),
     /** A throttled or busy measurement is repeated (after `retryCooldownMs`) at most this many times. */
     maxRetries: count(10).default(2),
     retryCooldownMs: z.number().min(0).max(600_000).default(5_000),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PROTOCOL } from './protocol.js';
-import { assessRun, type EnvironmentSample } from './run-quality.js';
+import { assessRun, otherBusyCpus, parseProcStat, type EnvironmentSample } from './run-quality.js';
 
 const env = (e: Partial<EnvironmentSample> = {}): EnvironmentSample => ({ curFreqKhz: 2_000_000, maxFreqKhz: 3_000_000, temperatureC: 50, loadAverage1m: 1, ...e });
 const ctx = { cores: 4, cpuShare: 0.999 };
@@ -41,5 +41,47 @@ describe(assessRun.name, () => {
   it('flags a preempted measurement by its CPU share', () => {
     expect(assessRun(env(), env(), { cores: 4, cpuShare: 0.8 }, DEFAULT_PROTOCOL)).toMatchObject({ busy: true, flags: ['busy-cpu'], cpuShare: 0.8 });
     expect(assessRun(env(), env(), { cores: 4, cpuShare: null }, DEFAULT_PROTOCOL).flags).toEqual([]);
+  });
+});
+
+describe('busy-system', () => {
+  it('flags other work that used more CPUs than allowed, though it preempted nothing', () => {
+    const sut = assessRun(env(), env(), { cores: 2, cpuShare: 1, otherBusyCpus: 0.9 }, DEFAULT_PROTOCOL);
+
+    expect(sut).toMatchObject({ busy: true, flags: ['busy-system'], otherBusyCpus: 0.9 });
+    expect(assessRun(env(), env(), { cores: 2, cpuShare: 1, otherBusyCpus: 0.2 }, DEFAULT_PROTOCOL).flags).toEqual([]);
+  });
+});
+
+describe(parseProcStat.name, () => {
+  it('sums busy and total ticks of the aggregate line and counts the CPUs', () => {
+    const sut = parseProcStat('cpu  100 5 50 1000 20 1 2 3 0 0\ncpu0 50 0 25 500 10 0 1 1 0 0\ncpu1 50 5 25 500 10 1 1 2 0 0\nintr 1\n');
+
+    expect(sut).toEqual({ busy: 161, total: 1181, cpus: 2 });
+  });
+
+  it('gives null for text without one', () => {
+    expect(parseProcStat('nothing here')).toBeNull();
+  });
+});
+
+describe(otherBusyCpus.name, () => {
+  it('takes this process out of the machine’s busy time', () => {
+    // 4 CPUs, 1 s: 2000 of 4000 ticks busy = 2 CPUs; this process used 1 s of CPU
+    const before = { busy: 0, total: 0, cpus: 4 };
+    const after = { busy: 200, total: 400, cpus: 4 };
+    expect(otherBusyCpus(before, after, 1e9, 1e9)).toBe(1);
+    expect(otherBusyCpus(before, { ...after, busy: 90 }, 1e9, 1e9)).toBe(0);
+    expect(otherBusyCpus(before, before, 1e9, 1e9)).toBeNull();
+  });
+});
+
+describe('unstable', () => {
+  it('flags timed runs that spread too widely', () => {
+    const sut = assessRun(env(), env(), { cores: 2, cpuShare: 1, relativeMad: 0.08 }, DEFAULT_PROTOCOL);
+
+    expect(sut).toMatchObject({ throttled: false, busy: false, flags: ['unstable'], relativeMad: 0.08 });
+    expect(sut.reasons[0]).toContain('8.0%');
+    expect(assessRun(env(), env(), { cores: 2, cpuShare: 1, relativeMad: 0.01 }, DEFAULT_PROTOCOL).flags).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ export interface EnvironmentSample {
   loadAverage1m: number;
 }
 
-export type QualityFlag = 'frequency-drop' | 'temperature-rise' | 'busy-load' | 'busy-cpu';
+export type QualityFlag = 'frequency-drop' | 'temperature-rise' | 'busy-load' | 'busy-cpu' | 'busy-system' | 'unstable';
 
 export interface RunQuality {
   /** the core slowed down or heated up during the measurement */
@@ -22,18 +22,27 @@ export interface RunQuality {
   cpuShare: number | null;
   /** estimated 1-minute load average of other work, per online core */
   otherLoadPerCore: number;
+  /** CPUs' worth of other work (including time the hypervisor stole) during the timed runs; null if not measured */
+  otherBusyCpus: number | null;
+  /** median absolute deviation / median of the timed runs; null if not measured */
+  relativeMad: number | null;
 }
 
 export interface QualityContext {
   /** online cores */
   cores: number;
   cpuShare: number | null;
+  /** see RunQuality.otherBusyCpus */
+  otherBusyCpus?: number | null;
+  /** see RunQuality.relativeMad */
+  relativeMad?: number | null;
 }
 
-type Thresholds = Pick<MeasurementProtocol, 'maxFrequencyDrop' | 'maxTemperatureRiseC' | 'maxLoadPerCore' | 'minCpuShare'>;
+type Thresholds = Pick<MeasurementProtocol, 'maxFrequencyDrop' | 'maxTemperatureRiseC' | 'maxLoadPerCore' | 'minCpuShare' | 'maxOtherBusyCpus' | 'maxRelativeMad'>;
 
 /**
- * Judges one measurement by the environment before and after it. The load average counts this
+ * Judges one measurement by the environment before and after it, the CPU time it got, the CPU
+ * time other work took meanwhile, and the spread of its timed runs. The load average counts this
  * measurement too (one runnable thread): one is taken off, as if it had run for the whole minute,
  * so that other work is never over-estimated; the CPU share catches a busy core directly.
  */
@@ -58,14 +67,57 @@ export function assessRun(before: EnvironmentSample, after: EnvironmentSample, c
     flags.push('busy-cpu');
     reasons.push(`the measurement got ${pct(ctx.cpuShare)} of the CPU during its timed runs (below ${pct(t.minCpuShare)})`);
   }
+  const otherBusyCpus = ctx.otherBusyCpus ?? null;
+  if (otherBusyCpus !== null && otherBusyCpus > t.maxOtherBusyCpus) {
+    // not preempted, yet slowed: shared caches, memory bandwidth, an SMT sibling or the hypervisor
+    flags.push('busy-system');
+    reasons.push(`other work kept ${otherBusyCpus.toFixed(2)} CPUs busy during the timed runs (above ${t.maxOtherBusyCpus})`);
+  }
+  const relativeMad = ctx.relativeMad ?? null;
+  if (relativeMad !== null && relativeMad > t.maxRelativeMad) {
+    // what no counter inside a guest shows (a neighbour on the host, a busy SMT sibling) still shows as spread
+    flags.push('unstable');
+    reasons.push(`timed runs spread by ${pct(relativeMad, 1)} of the median (median absolute deviation; above ${pct(t.maxRelativeMad, 1)})`);
+  }
   return {
     throttled: flags.includes('frequency-drop') || flags.includes('temperature-rise'),
-    busy: flags.includes('busy-load') || flags.includes('busy-cpu'),
+    busy: flags.includes('busy-load') || flags.includes('busy-cpu') || flags.includes('busy-system'),
     flags,
     reasons,
     cpuShare: ctx.cpuShare,
     otherLoadPerCore,
+    otherBusyCpus,
+    relativeMad,
   };
 }
 
-const pct = (f: number) => `${(f * 100).toFixed(0)}%`;
+/** Cumulative CPU time of the whole machine, from /proc/stat (clock ticks). */
+export interface SystemCpuTimes {
+  /** user, nice, system, irq, softirq and steal, summed over all CPUs */
+  busy: number;
+  /** busy plus idle and iowait */
+  total: number;
+  cpus: number;
+}
+
+/** Parses /proc/stat's aggregate `cpu` line; null when the text has none. */
+export function parseProcStat(text: string): SystemCpuTimes | null {
+  const line = /^cpu\s+(.*)$/m.exec(text)?.[1];
+  if (!line) return null;
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  const cpus = (text.match(/^cpu\d+\s/gm) ?? []).length;
+  return { busy, total: busy + idle + iowait, cpus: Math.max(1, cpus) };
+}
+
+/**
+ * CPUs' worth of work other than this process between two /proc/stat samples: the machine's busy
+ * share times its CPU count, less this process's own CPU time over the same wall time.
+ */
+export function otherBusyCpus(before: SystemCpuTimes, after: SystemCpuTimes, ownCpuNs: number, wallNs: number): number | null {
+  const total = after.total - before.total;
+  if (total <= 0 || wallNs <= 0) return null;
+  return Math.max(0, ((after.busy - before.busy) / total) * after.cpus - ownCpuNs / wallNs);
+}
+
+const pct = (f: number, digits = 0) => `${(f * 100).toFixed(digits)}%`;

@@ -26,5 +26,7 @@ export function toWireProtocol(p: Partial<MeasurementProtocol> = {}): Protocol {
     minCpuShare: full.minCpuShare,
     maxRetries: full.maxRetries,
     retryCooldownMs: full.retryCooldownMs,
+    maxOtherBusyCpus: full.maxOtherBusyCpus,
+    maxRelativeMad: full.maxRelativeMad,
   };
 }

@@ -48,6 +48,10 @@ export interface Protocol {
   minCpuShare: number;
   maxRetries: number;
   retryCooldownMs: number;
+  /** Busy when other work kept more than this many CPUs busy during the timed runs. */
+  maxOtherBusyCpus: number;
+  /** Unstable when the timed runs' MAD exceeds this fraction of their median. */
+  maxRelativeMad: number;
 }
 
 export interface JobAssignment {
