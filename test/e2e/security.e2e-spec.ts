@@ -11,6 +11,7 @@ import { LocalFleet } from '../../services/cli/fleet.js';
 import { waitForStudy } from '../../services/cli/study-progress.js';
 import { loadConfig } from '../../services/lib/config/index.js';
 import { AGENT_SERVICE_PROTO, protoLoaderOptions, protoRoot } from '../../services/lib/proto/index.js';
+import { pollUntil } from '../support/poll-until.js';
 
 const FACTS = { name: 'phone-1', deviceClass: 'android', runner: 'android-adb', cpuModel: 'Tensor', tags: {} };
 
@@ -25,15 +26,6 @@ const register = (s: Record<string, Function>, enrollmentToken: string, facts = 
     s['register']!({ enrollmentToken, facts }, new grpc.Metadata(), (err: Error | null, res: { agentId: string; credential: string }) => (err ? reject(err) : resolve(res))),
   );
 
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('a fleet that keeps strangers out and does what it is told', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'latfleet-sec-'));
@@ -105,7 +97,7 @@ describe('a fleet that keeps strangers out and does what it is told', () => {
       base: 'mobilenetv3-large-1.0',
       protocol: { warmupRuns: 1, timedRuns: 20_000, profiledRuns: 1, maxRetries: 0 },
     });
-    await until(async () => ((await fleet.api.study(long.id)).jobs.leased === 1 ? true : undefined));
+    await pollUntil(async () => (await fleet.api.study(long.id)).jobs.leased === 1, { what: 'the long job leased', timeoutMs: 30_000 });
     await expect(fleet.api.cancelStudy(long.id)).resolves.toMatchObject({ status: 'cancelled', abortedJobs: 1 });
     const next = await fleet.api.createStudy({
       name: 'after-cancel',
@@ -158,7 +150,11 @@ describe('a fleet that keeps strangers out and does what it is told', () => {
       const trusted = stub(`localhost:${port}`, grpc.credentials.createSsl(readFileSync(join(dir, 'ca.pem'))));
       const plain = stub(`localhost:${port}`);
       try {
-        const reg = await until(() => register(trusted, 'tls-test-enrollment-token', { ...FACTS, name: 'tls-phone' }).catch(() => undefined));
+        const reg = await pollUntil(() => register(trusted, 'tls-test-enrollment-token', { ...FACTS, name: 'tls-phone' }), {
+          what: 'registration over TLS',
+          timeoutMs: 30_000,
+          intervalMs: 200,
+        });
         expect(reg.agentId).toMatch(/^[0-9a-f-]{36}$/);
         await expect(register(plain, 'tls-test-enrollment-token', { ...FACTS, name: 'plain-phone' })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
       } finally {
