@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { bootstrapMediansOfSorted, DEFAULT_RESAMPLES, mannWhitneyU, percentileInterval, SeededRandom, type ConfidenceInterval } from '../lib/measure/index.js';
+import { bootstrapMediansOfSorted, DEFAULT_RESAMPLES, judgeDifference, percentileInterval, SeededRandom, type ConfidenceInterval } from '../lib/measure/index.js';
 import { percentileCont } from './percentile.util.js';
 
 /** One sample's bootstrap, computed once and reused for its CI and for every comparison it takes part in. */
@@ -42,23 +42,27 @@ export function sampleStats(sorted: readonly number[], identity: string, level: 
 }
 
 /**
- * Whether the candidate's median differs from the baseline's beyond noise, by the rule of
- * `compareMedians` (services/lib/measure/comparison.ts): the bootstrap interval of the median
- * difference excludes 0 and the Mann–Whitney U test rejects at 1 − level. Each sample's bootstrap
- * is drawn once (`sampleStats`) instead of once per pair: an n-variant comparison costs n bootstraps.
- * `lazyPValue` skips the U test (exact, hence costly, for small samples) where the interval alone
- * already decides "within noise".
+ * Whether the candidate's median differs from the baseline's beyond noise, by the shared rule
+ * (`judgeDifference`, services/lib/measure/comparison.ts). Each sample's bootstrap is drawn once
+ * (`sampleStats`) instead of once per pair: an n-variant comparison costs n bootstraps.
  */
 export function compareSamples(base: SampleStats, cand: SampleStats, level: number, opts: { lazyPValue?: boolean } = {}): SampleComparison {
-  const n = Math.min(base.draws.length, cand.draws.length);
-  const diffs = new Float64Array(n);
-  for (let i = 0; i < n; i++) diffs[i] = cand.draws[i]! - base.draws[i]!;
-  const differenceCi = percentileInterval(diffs, level);
-  const difference = cand.median - base.median;
-  const relativeDifference = base.median === 0 ? (difference === 0 ? 0 : Math.sign(difference) * Number.POSITIVE_INFINITY) : difference / base.median;
-  const excludesZero = differenceCi.low > 0 || differenceCi.high < 0;
-  // Both tests must reject: when the interval does not, the U test cannot change the verdict.
-  const pValue = excludesZero || !opts.lazyPValue ? mannWhitneyU(base.sorted, cand.sorted).pValue : null;
-  const significant = excludesZero && pValue !== null && pValue < 1 - level;
-  return { difference, relativeDifference, differenceCi, pValue, significant, verdict: !significant ? 'within noise' : difference > 0 ? 'slower' : 'faster' };
+  const j = judgeDifference({
+    baseSorted: base.sorted,
+    candSorted: cand.sorted,
+    baseMedian: base.median,
+    candMedian: cand.median,
+    baseDraws: base.draws,
+    candDraws: cand.draws,
+    alpha: 1 - level,
+    lazyPValue: opts.lazyPValue,
+  });
+  return {
+    difference: j.difference,
+    relativeDifference: j.relativeDifference,
+    differenceCi: j.differenceCi,
+    pValue: j.mannWhitney?.pValue ?? null,
+    significant: j.significant,
+    verdict: j.verdict,
+  };
 }

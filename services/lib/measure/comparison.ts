@@ -121,12 +121,51 @@ export interface MedianComparison {
   verdict: 'faster' | 'slower' | 'within noise';
 }
 
+export interface DifferenceJudgement {
+  /** candidate − baseline */
+  difference: number;
+  relativeDifference: number;
+  differenceCi: ConfidenceInterval;
+  /** null when skipped (`lazyPValue`) because the interval alone already says "within noise" */
+  mannWhitney: MannWhitneyResult | null;
+  significant: boolean;
+  verdict: 'faster' | 'slower' | 'within noise';
+}
+
 /**
- * Whether the candidate's median differs from the baseline's beyond noise: both the bootstrap
- * interval of the median difference must exclude zero and the Mann–Whitney U test must reject
- * (they guard against different failures: the interval is about the medians, the U test is
- * robust to a few outliers in small samples).
+ * The rule that decides "beyond noise", from samples and their bootstrap medians drawn in
+ * advance (paired by index): both the bootstrap interval of the median difference must exclude
+ * zero and the Mann–Whitney U test must reject (they guard against different failures: the
+ * interval is about the medians, the U test is robust to a few outliers in small samples).
+ * `lazyPValue` skips the U test (exact, hence costly, for small samples) where the interval
+ * already decides.
  */
+export function judgeDifference(input: {
+  baseSorted: readonly number[];
+  candSorted: readonly number[];
+  baseMedian: number;
+  candMedian: number;
+  baseDraws: ArrayLike<number>;
+  candDraws: ArrayLike<number>;
+  alpha: number;
+  minRelativeDifference?: number;
+  lazyPValue?: boolean;
+}): DifferenceJudgement {
+  const n = Math.min(input.baseDraws.length, input.candDraws.length);
+  const diffs = new Float64Array(n);
+  for (let i = 0; i < n; i++) diffs[i] = input.candDraws[i]! - input.baseDraws[i]!;
+  const differenceCi = percentileInterval(diffs, 1 - input.alpha);
+  const difference = input.candMedian - input.baseMedian;
+  const relativeDifference =
+    input.baseMedian === 0 ? (difference === 0 ? 0 : Number.POSITIVE_INFINITY * Math.sign(difference)) : difference / input.baseMedian;
+  const excludesZero = differenceCi.low > 0 || differenceCi.high < 0;
+  const mannWhitney = excludesZero || !input.lazyPValue ? mannWhitneyU(input.baseSorted, input.candSorted) : null;
+  const significant =
+    excludesZero && mannWhitney !== null && mannWhitney.pValue < input.alpha && Math.abs(relativeDifference) >= (input.minRelativeDifference ?? 0);
+  return { difference, relativeDifference, differenceCi, mannWhitney, significant, verdict: !significant ? 'within noise' : difference > 0 ? 'slower' : 'faster' };
+}
+
+/** Whether the candidate's median differs from the baseline's beyond noise (`judgeDifference`). */
 export function compareMedians(baseline: readonly number[], candidate: readonly number[], options: CompareOptions = {}): MedianComparison {
   const alpha = options.alpha ?? 0.05;
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha ${alpha} is not in (0, 1)`);
@@ -136,23 +175,17 @@ export function compareMedians(baseline: readonly number[], candidate: readonly 
   const rng = new SeededRandom(options.seed ?? DEFAULT_SEED);
   const baseDraws = bootstrapMediansOfSorted(base, resamples, rng);
   const candDraws = bootstrapMediansOfSorted(cand, resamples, rng);
-  const diffs = candDraws.map((c, i) => c - baseDraws[i]!);
-  const differenceCi = percentileInterval(diffs, 1 - alpha);
   const baselineMedian = quantileSorted(base, 0.5);
   const candidateMedian = quantileSorted(cand, 0.5);
-  const difference = candidateMedian - baselineMedian;
-  const relativeDifference = baselineMedian === 0 ? (difference === 0 ? 0 : Number.POSITIVE_INFINITY * Math.sign(difference)) : difference / baselineMedian;
-  const mannWhitney = mannWhitneyU(base, cand);
-  const significant =
-    (differenceCi.low > 0 || differenceCi.high < 0) && mannWhitney.pValue < alpha && Math.abs(relativeDifference) >= (options.minRelativeDifference ?? 0);
-  return {
-    baselineMedian,
-    candidateMedian,
-    difference,
-    relativeDifference,
-    differenceCi,
-    mannWhitney,
-    significant,
-    verdict: !significant ? 'within noise' : difference > 0 ? 'slower' : 'faster',
-  };
+  const j = judgeDifference({
+    baseSorted: base,
+    candSorted: cand,
+    baseMedian: baselineMedian,
+    candMedian: candidateMedian,
+    baseDraws,
+    candDraws,
+    alpha,
+    minRelativeDifference: options.minRelativeDifference,
+  });
+  return { baselineMedian, candidateMedian, ...j, mannWhitney: j.mannWhitney! };
 }
