@@ -1,13 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import {
-  AGENT_SERVICE_PROTO,
-  protoLoaderOptions,
-  protoRoot,
+  agentServiceDefinition,
   type ConnectRequest,
   type ConnectResponse,
   type DeviceFacts,
@@ -51,7 +47,7 @@ export class ControlClient implements OnModuleDestroy {
   private credential = '';
 
   constructor(@Inject(CONFIG) config: LatfleetConfig) {
-    const def = protoLoader.loadSync(join(protoRoot(), AGENT_SERVICE_PROTO), protoLoaderOptions());
+    const def = agentServiceDefinition();
     this.Stub = (grpc.loadPackageDefinition(def) as unknown as { latfleet: { v1: { AgentService: StubConstructor } } }).latfleet.v1.AgentService;
     this.addresses = config.controlAddress.split(',').map((a) => a.trim()).filter(Boolean);
     const tls = config.controlTls;

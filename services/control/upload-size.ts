@@ -1,13 +1,12 @@
-import { join } from 'node:path';
-import * as protoLoader from '@grpc/proto-loader';
-import { AGENT_SERVICE_PROTO, protoLoaderOptions, protoRoot, type UploadResultsRequest } from '../lib/proto/index.js';
+import type * as protoLoader from '@grpc/proto-loader';
+import { agentServiceDefinition, type UploadResultsRequest } from '../lib/proto/index.js';
 
 let serialize: ((msg: UploadResultsRequest) => Buffer) | undefined;
 
 /** Wire size of an upload's messages, serialized exactly as gRPC sent them. */
 export function uploadBytes(parts: readonly UploadResultsRequest[]): number {
   serialize ??= (() => {
-    const def = protoLoader.loadSync(join(protoRoot(), AGENT_SERVICE_PROTO), protoLoaderOptions());
+    const def = agentServiceDefinition();
     const service = def['latfleet.v1.AgentService'] as protoLoader.ServiceDefinition;
     return service['UploadResults']!.requestSerialize as (msg: UploadResultsRequest) => Buffer;
   })();

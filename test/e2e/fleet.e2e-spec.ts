@@ -2,14 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../services/cli/api.client.js';
 import { LocalFleet } from '../../services/cli/fleet.js';
 import { waitForStudy } from '../../services/cli/study-progress.js';
 import { loadConfig } from '../../services/lib/config/index.js';
-import { AGENT_SERVICE_PROTO, protoLoaderOptions, protoRoot } from '../../services/lib/proto/index.js';
+import { agentServiceDefinition } from '../../services/lib/proto/index.js';
 
 // No retries: a shared CI machine would flag runs busy and retry them; the counts asserted stay exact anyway.
 const PROTOCOL = { warmupRuns: 2, timedRuns: 25, profiledRuns: 3, maxRetries: 0 };
@@ -34,7 +33,7 @@ function fleetConfig(dataDir: string) {
 }
 
 function grpcStub(address: string) {
-  const def = protoLoader.loadSync(join(protoRoot(), AGENT_SERVICE_PROTO), protoLoaderOptions());
+  const def = agentServiceDefinition();
   const pkg = grpc.loadPackageDefinition(def) as unknown as { latfleet: { v1: { AgentService: grpc.ServiceClientConstructor } } };
   return new pkg.latfleet.v1.AgentService(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Function>;
 }

@@ -3,20 +3,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../services/cli/api.client.js';
 import { LocalFleet } from '../../services/cli/fleet.js';
 import { waitForStudy } from '../../services/cli/study-progress.js';
 import { loadConfig } from '../../services/lib/config/index.js';
-import { AGENT_SERVICE_PROTO, protoLoaderOptions, protoRoot } from '../../services/lib/proto/index.js';
+import { agentServiceDefinition } from '../../services/lib/proto/index.js';
 import { pollUntil } from '../support/poll-until.js';
 
 const FACTS = { name: 'phone-1', deviceClass: 'android', runner: 'android-adb', cpuModel: 'Tensor', tags: {} };
 
 function stub(address: string, creds = grpc.credentials.createInsecure()) {
-  const def = protoLoader.loadSync(join(protoRoot(), AGENT_SERVICE_PROTO), protoLoaderOptions());
+  const def = agentServiceDefinition();
   const pkg = grpc.loadPackageDefinition(def) as unknown as { latfleet: { v1: { AgentService: grpc.ServiceClientConstructor } } };
   return new pkg.latfleet.v1.AgentService(address, creds) as grpc.Client & Record<string, Function>;
 }

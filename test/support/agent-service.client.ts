@@ -1,10 +1,6 @@
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import {
-  AGENT_SERVICE_PROTO,
-  protoLoaderOptions,
-  protoRoot,
+  agentServiceDefinition,
   type ConnectRequest,
   type ConnectResponse,
   type FetchModelRequest,
@@ -34,7 +30,7 @@ let stubConstructor: StubConstructor | undefined;
  */
 export function agentServiceClient(address: string, opts: { shared?: boolean } = {}): AgentServiceStub {
   if (!stubConstructor) {
-    const def = protoLoader.loadSync(join(protoRoot(), AGENT_SERVICE_PROTO), protoLoaderOptions());
+    const def = agentServiceDefinition();
     const pkg = grpc.loadPackageDefinition(def) as unknown as { latfleet: { v1: { AgentService: StubConstructor } } };
     stubConstructor = pkg.latfleet.v1.AgentService;
   }

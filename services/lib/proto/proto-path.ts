@@ -1,3 +1,4 @@
+import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -25,4 +26,12 @@ export const PROTO_LOADER_OPTIONS = {
 
 export function protoLoaderOptions() {
   return { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] };
+}
+
+let definition: PackageDefinition | undefined;
+
+/** The AgentService package definition (loaded once per process) with the shared loader options. */
+export function agentServiceDefinition(): PackageDefinition {
+  definition ??= loadSync(join(protoRoot(), AGENT_SERVICE_PROTO), protoLoaderOptions());
+  return definition;
 }
