@@ -1,4 +1,5 @@
 import type { Activation, Gate, SimpleStep } from './network-plan.js';
+import type { PublishedFigures } from './published-figures.js';
 import type { NormalizedVariantSpec } from './variant-spec.js';
 
 /** A block as a family's table describes it, before the generic knobs (SE, kernels, activation) apply. */
@@ -23,12 +24,6 @@ export interface NetworkTemplate {
   stem: SimpleStep[];
   blocks: BlockTemplate[];
   head: SimpleStep[];
-}
-
-export interface PublishedFigures {
-  madds: number;
-  params: number;
-  top1?: number;
 }
 
 export interface ModelEntry {

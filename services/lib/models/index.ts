@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ACTIVATION_PRESETS } from './activation-spec.js';
 import { FAMILIES } from './families/index.js';
-import type { PublishedFigures } from './family.js';
+import type { PublishedFigures } from './published-figures.js';
 import type { LayerInfo } from './layer-info.js';
 import { buildNetwork } from './network-builder.js';
 import { OnnxGraph } from './onnx-graph.js';
@@ -10,7 +10,7 @@ import type { NormalizedVariantSpec, VariantSpec } from './variant-spec.js';
 import { allModels, resolveVariantSpec, variantName } from './variant-spec.js';
 
 export type { LayerInfo, LayerOp, LayerRole } from './layer-info.js';
-export type { PublishedFigures } from './family.js';
+export type { FigureSource, PublishedFigures, Rounding } from './published-figures.js';
 export type { HswishImpl, Quantization } from './network-builder.js';
 export type { NormalizedVariantSpec, SePlacement, VariantSpec } from './variant-spec.js';
 export { ModelSpecError } from './model-spec.error.js';

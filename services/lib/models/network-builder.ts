@@ -189,11 +189,7 @@ export class NetworkBuilder {
     const reduced = this.conv(pooled, `${name}.reduce.conv`, nodes, { cin: x.c, cout: channels, k: 1, d: 1, stride: 1, groups: 1, gain: 2 });
     const act = this.activation(reduced, `${name}.reduce`, activation, nodes);
     const expanded = this.conv(act, `${name}.expand.conv`, nodes, { cin: channels, cout: x.c, k: 1, d: 1, stride: 1, groups: 1, gain: 1 });
-    const gated =
-      gate === 'sigmoid'
-        ? this.graph.node('Sigmoid', `${name}.gate`, [expanded])
-        : this.graph.node('HardSigmoid', `${name}.gate`, [expanded], { alpha: { float: 1 / 6 }, beta: { float: 0.5 } });
-    nodes.push(gated);
+    const gated = gate === 'sigmoid' ? this.emit('Sigmoid', `${name}.gate`, [expanded], nodes) : this.hardSigmoid(expanded, `${name}.gate`, nodes);
     const out = this.graph.node('Mul', `${name}.mul`, [x.name, gated]);
     nodes.push(out);
     this.layers.push({
@@ -244,31 +240,49 @@ export class NetworkBuilder {
   /** Output tensor `${prefix}.act`; decomposed forms put their helper nodes under the same prefix. */
   private activation(x: string, prefix: string, activation: Activation, nodes: string[]): string {
     const name = `${prefix}.act`;
-    const emit = (op: string, nodeName: string, inputs: string[], attrs = {}): string => {
-      const out = this.graph.node(op, nodeName, inputs, attrs);
-      nodes.push(out);
-      return out;
-    };
-    const scalar = (label: string, value: number): string =>
-      this.graph.constant(`const.${label}`, 'float', [], () => Float32Array.of(value));
-    const swish = (): string => emit('Mul', name, [x, emit('Sigmoid', `${name}.sigmoid`, [x])]);
+    const swish = (): string => this.emit('Mul', name, [x, this.emit('Sigmoid', `${name}.sigmoid`, [x], nodes)], nodes);
     switch (activation) {
       case 'relu':
-        return emit('Relu', name, [x]);
+        return this.emit('Relu', name, [x], nodes);
       case 'relu6':
-        return emit('Clip', name, [x, scalar('zero', 0), scalar('six', 6)]);
+        return this.emit('Clip', name, [x, this.scalar('zero', 0), this.scalar('six', 6)], nodes);
       case 'swish':
         return swish();
       case 'hswish':
-        if (this.options.hswishImpl === 'fused') return emit('HardSwish', name, [x]);
+        if (this.options.hswishImpl === 'fused') return this.emit('HardSwish', name, [x], nodes);
         if (this.options.hswishImpl === 'swish') return swish();
         {
-          const shifted = emit('Add', `${name}.add`, [x, scalar('three', 3)]);
-          const clipped = emit('Clip', `${name}.clip`, [shifted, scalar('zero', 0), scalar('six', 6)]);
-          const product = emit('Mul', `${name}.mul`, [x, clipped]);
-          return emit('Div', name, [product, scalar('six', 6)]);
+          const product = this.emit('Mul', `${name}.mul`, [x, this.shiftedRelu6(x, name, nodes)], nodes);
+          return this.emit('Div', name, [product, this.scalar('six', 6)], nodes);
         }
     }
+  }
+
+  /**
+   * ReLU6(x + 3) / 6. Decomposed h-swish decomposes the gate too, so that the paper's non-optimized
+   * variant has no fused hard op; otherwise one HardSigmoid node.
+   */
+  private hardSigmoid(x: string, name: string, nodes: string[]): string {
+    if (this.options.hswishImpl !== 'decomposed') {
+      return this.emit('HardSigmoid', name, [x], nodes, { alpha: { float: 1 / 6 }, beta: { float: 0.5 } });
+    }
+    return this.emit('Div', name, [this.shiftedRelu6(x, name, nodes), this.scalar('six', 6)], nodes);
+  }
+
+  /** Clip(x + 3, 0, 6) as `${name}.add`, `${name}.clip`. */
+  private shiftedRelu6(x: string, name: string, nodes: string[]): string {
+    const shifted = this.emit('Add', `${name}.add`, [x, this.scalar('three', 3)], nodes);
+    return this.emit('Clip', `${name}.clip`, [shifted, this.scalar('zero', 0), this.scalar('six', 6)], nodes);
+  }
+
+  private emit(op: string, nodeName: string, inputs: string[], nodes: string[], attrs = {}): string {
+    const out = this.graph.node(op, nodeName, inputs, attrs);
+    nodes.push(out);
+    return out;
+  }
+
+  private scalar(label: string, value: number): string {
+    return this.graph.constant(`const.${label}`, 'float', [], () => Float32Array.of(value));
   }
 
   /** One Conv node (bias = folded batch norm), with QDQ around it when quantized. */
@@ -298,11 +312,7 @@ export class NetworkBuilder {
     }
 
     const perChannel = quantization === 'int8-per-channel';
-    const emit = (op: string, nodeName: string, inputs: string[], attributes = {}): string => {
-      const out = this.graph.node(op, nodeName, inputs, attributes);
-      nodes.push(out);
-      return out;
-    };
+    const emit = (op: string, nodeName: string, inputs: string[], attributes = {}): string => this.emit(op, nodeName, inputs, nodes, attributes);
     const aScale = this.graph.constant('const.act_scale', 'float', [], () => Float32Array.of(ACTIVATION_SCALE));
     const aZero = this.graph.constant('const.act_zero_point', 'uint8', [], () => Uint8Array.of(ACTIVATION_ZERO_POINT));
     const quantized = emit('QuantizeLinear', `${name}.in.q`, [input, aScale, aZero]);

@@ -23,10 +23,17 @@ describe('variant knobs', () => {
   });
 
   it('replaces large kernels by dilated 3x3 with the same receptive field', () => {
+    const sut = layer('mixnet-s+dilated', 'blocks.11.dw');
+
+    expect(sut).toMatchObject({ kernels: [3, 3, 3, 3], dilations: [1, 2, 3, 4], kernel: 9, stride: 1 });
+    expect(sut.madds).toBeLessThan(layer('mixnet-s', 'blocks.11.dw').madds);
+  });
+
+  it('keeps real large kernels where the stride is 2, as the reference MDConv does', () => {
     const sut = layer('mixnet-s+dilated', 'blocks.3.dw');
 
-    expect(sut).toMatchObject({ kernels: [3, 3, 3], dilations: [1, 2, 3], kernel: 7 });
-    expect(sut.madds).toBeLessThan(layer('mixnet-s', 'blocks.3.dw').madds);
+    expect(sut).toMatchObject({ kernels: [3, 5, 7], kernel: 7, stride: 2 });
+    expect(sut.dilations).toBeUndefined();
   });
 
   it('keeps MixNet grouped pointwise convs as one grouped Conv when the split is even', () => {
@@ -63,6 +70,20 @@ describe('variant knobs', () => {
 
     for (const op of present) expect(sut).toContain(op);
     for (const op of absent) expect(sut).not.toContain(op);
+  });
+
+  it.each([
+    ['fused', ['HardSwish', 'HardSigmoid'], []],
+    ['decomposed', ['Add', 'Clip', 'Mul', 'Div'], ['HardSwish', 'HardSigmoid']],
+  ])('gates SE of h-swish %s with %j, no %j', (impl, present, absent) => {
+    const name = `mobilenetv3-large-1.0+hswish=${impl}`;
+    const sut = inspectModel(buildVariant(name).onnx).nodes;
+    const gate = sut.filter((n) => n.name.startsWith('blocks.3.se.gate')).map((n) => n.opType);
+
+    for (const op of present) expect(sut.map((n) => n.opType)).toContain(op);
+    for (const op of absent) expect(sut.map((n) => n.opType)).not.toContain(op);
+    expect(gate).toEqual(impl === 'fused' ? ['HardSigmoid'] : ['Add', 'Clip', 'Div']);
+    expect(describeVariant(name)).toMatchObject({ madds: describeVariant('mobilenetv3-large-1.0').madds, params: describeVariant('mobilenetv3-large-1.0').params });
   });
 
   it('adds about 10M MAdds with a 32-filter MobileNetV3 stem', () => {

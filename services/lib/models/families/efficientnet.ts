@@ -1,5 +1,7 @@
 import { makeDivisible } from '../channels.js';
 import type { FamilyDefinition, ModelEntry } from '../family.js';
+import type { FigureSource } from '../published-figures.js';
+import { publishedFigures } from '../published-figures.js';
 import { poolClassifierHead, stemStep } from './steps.js';
 import { lowerStages, mbconv } from './stages.js';
 
@@ -14,16 +16,19 @@ const ROWS = [
   mbconv(3, 6, 320, 1, 1, 0.25, 'swish'),
 ];
 
-/** width, depth, resolution; published MAdds (FLOPs), params, top-1. */
-const SCALING: ReadonlyArray<[number, number, number, number, number, number]> = [
-  [1.0, 1.0, 224, 0.39e9, 5.3e6, 76.3],
-  [1.0, 1.1, 240, 0.7e9, 7.8e6, 78.8],
-  [1.1, 1.2, 260, 1.0e9, 9.2e6, 79.8],
-  [1.2, 1.4, 300, 1.8e9, 12e6, 81.1],
-  [1.4, 1.8, 380, 4.2e9, 19e6, 82.6],
-  [1.6, 2.2, 456, 9.9e9, 30e6, 83.3],
-  [1.8, 2.6, 528, 19e9, 43e6, 84.0],
-  [2.0, 3.1, 600, 37e9, 66e6, 84.4],
+/** 0.39B for B0 (385.8M here) shows the paper rounds to nearest: truncated it would print 0.38B. */
+const PAPER: FigureSource = { cite: 'Tan and Le 2019, EfficientNet (ICML 2019), Table 2', rounding: 'nearest' };
+
+/** width, depth, resolution; FLOPs (multiply-adds) and params as Table 2 prints them, top-1. */
+const SCALING: ReadonlyArray<[number, number, number, string, string, number]> = [
+  [1.0, 1.0, 224, '0.39B', '5.3M', 76.3],
+  [1.0, 1.1, 240, '0.70B', '7.8M', 78.8],
+  [1.1, 1.2, 260, '1.0B', '9.2M', 79.8],
+  [1.2, 1.4, 300, '1.8B', '12M', 81.1],
+  [1.4, 1.8, 380, '4.2B', '19M', 82.6],
+  [1.6, 2.2, 456, '9.9B', '30M', 83.3],
+  [1.8, 2.6, 528, '19B', '43M', 84.0],
+  [2.0, 3.1, 600, '37B', '66M', 84.4],
 ];
 
 export const efficientnet: FamilyDefinition = {
@@ -37,7 +42,7 @@ export const efficientnet: FamilyDefinition = {
     resolution,
     width,
     depth,
-    published: { madds, params, top1 },
+    published: publishedFigures(PAPER, madds, params, top1),
   })),
   knobs: ['compound'],
   defaults: (_entry, width) => ({ stem: makeDivisible(32 * width), seWidth: 'input', seGate: 'sigmoid', seActivation: 'block' }),

@@ -1,6 +1,8 @@
 import { makeDivisible } from '../channels.js';
 import type { FamilyDefinition, ModelEntry } from '../family.js';
 import type { Activation } from '../network-plan.js';
+import type { FigureSource } from '../published-figures.js';
+import { publishedFigures } from '../published-figures.js';
 import { poolClassifierHead, stemStep } from './steps.js';
 import type { StageRow } from './stages.js';
 import { lowerStages } from './stages.js';
@@ -66,7 +68,9 @@ interface MixNetEntry extends ModelEntry {
   size: 's' | 'm';
 }
 
-const entry = (name: string, size: 's' | 'm', width: number, madds: number, params: number, top1: number): MixNetEntry => ({
+const PAPER: FigureSource = { cite: 'Tan and Le 2019, MixConv (BMVC 2019), ImageNet results table', rounding: 'nearest' };
+
+const entry = (name: string, size: 's' | 'm', width: number, madds: string, params: string, top1: number): MixNetEntry => ({
   name,
   family: 'mixnet',
   line: `mixnet-${size}`,
@@ -74,13 +78,17 @@ const entry = (name: string, size: 's' | 'm', width: number, madds: number, para
   resolution: 224,
   width,
   depth: 1,
-  published: { madds, params, top1 },
+  published: publishedFigures(PAPER, madds, params, top1),
 });
 
 export const mixnet: FamilyDefinition<MixNetEntry> = {
   family: 'mixnet',
   description: 'MixNet (Tan & Le, BMVC 2019): mixed depthwise kernel sizes (MixConv), grouped pointwise convolutions',
-  models: [entry('mixnet-s', 's', 1, 256e6, 4.1e6, 75.8), entry('mixnet-m', 'm', 1, 360e6, 5.0e6, 77.0), entry('mixnet-l', 'm', 1.3, 565e6, 7.3e6, 78.9)],
+  models: [
+    entry('mixnet-s', 's', 1, '256M', '4.1M', 75.8),
+    entry('mixnet-m', 'm', 1, '360M', '5.0M', 77.0),
+    entry('mixnet-l', 'm', 1.3, '565M', '7.3M', 78.9),
+  ],
   knobs: [],
   defaults: (e, width) => ({ stem: makeDivisible(LINES[e.size].stem * width), seWidth: 'input', seGate: 'sigmoid', seActivation: 'block' }),
   template(model, spec) {

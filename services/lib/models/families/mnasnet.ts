@@ -1,5 +1,7 @@
 import { makeDivisible } from '../channels.js';
 import type { FamilyDefinition } from '../family.js';
+import type { FigureSource } from '../published-figures.js';
+import { publishedFigures } from '../published-figures.js';
 import { poolClassifierHead, stemStep } from './steps.js';
 import { lowerStages, mbconv } from './stages.js';
 
@@ -14,11 +16,13 @@ const ROWS = [
   mbconv(3, 6, 320, 1, 1, null, 'relu'),
 ];
 
+const PAPER: FigureSource = { cite: 'Tan et al. 2019, MnasNet (CVPR 2019), Table 1', rounding: 'nearest' };
+
 export const mnasnet: FamilyDefinition = {
   family: 'mnasnet',
   description: 'MnasNet-A1 (Tan et al., CVPR 2019): platform-aware searched MBConv network with SE',
   models: [
-    { name: 'mnasnet-a1', family: 'mnasnet', line: 'mnasnet-a1', aliases: ['mnasnet'], resolution: 224, width: 1, depth: 1, published: { madds: 312e6, params: 3.9e6, top1: 75.2 } },
+    { name: 'mnasnet-a1', family: 'mnasnet', line: 'mnasnet-a1', aliases: ['mnasnet'], resolution: 224, width: 1, depth: 1, published: publishedFigures(PAPER, '312M', '3.9M', 75.2) },
   ],
   knobs: [],
   defaults: (_entry, width) => ({ stem: makeDivisible(32 * width), seWidth: 'input', seGate: 'sigmoid', seActivation: 'relu' }),

@@ -1,4 +1,6 @@
 import type { FamilyDefinition, ModelEntry } from '../family.js';
+import type { FigureSource, PublishedFigures } from '../published-figures.js';
+import { publishedFigures } from '../published-figures.js';
 import { poolClassifierHead, stemStep } from './steps.js';
 import type { StageRow } from './stages.js';
 import { lowerStages } from './stages.js';
@@ -31,15 +33,18 @@ const ROWS: StageRow[] = PAIRS.map(([repeats, stride, out]) => ({
 const WIDTHS = [1.0, 0.75, 0.5, 0.25] as const;
 const RESOLUTIONS = [224, 192, 160, 128] as const;
 
-/** Table 6 (width at 224) and Table 7 (resolution at width 1.0) of the paper. */
-const PUBLISHED: Record<string, { madds: number; params: number; top1: number }> = {
-  '1.0-224': { madds: 569e6, params: 4.2e6, top1: 70.6 },
-  '0.75-224': { madds: 325e6, params: 2.6e6, top1: 68.4 },
-  '0.5-224': { madds: 149e6, params: 1.3e6, top1: 63.7 },
-  '0.25-224': { madds: 41e6, params: 0.5e6, top1: 50.6 },
-  '1.0-192': { madds: 418e6, params: 4.2e6, top1: 69.1 },
-  '1.0-160': { madds: 290e6, params: 4.2e6, top1: 67.2 },
-  '1.0-128': { madds: 186e6, params: 4.2e6, top1: 64.4 },
+/** 2.6M for 0.75 (2.58M here, 2.59M in TF-slim's mobilenet_v1.md) shows the paper rounds to nearest. */
+const PAPER: FigureSource = { cite: 'Howard et al. 2017, MobileNets (arXiv:1704.04861), Tables 6 and 7', rounding: 'nearest' };
+
+/** Million Mult-Adds and million parameters as Table 6 (width at 224) and Table 7 (resolution at width 1.0) print them. */
+const PUBLISHED: Record<string, PublishedFigures> = {
+  '1.0-224': publishedFigures(PAPER, '569M', '4.2M', 70.6),
+  '0.75-224': publishedFigures(PAPER, '325M', '2.6M', 68.4),
+  '0.5-224': publishedFigures(PAPER, '149M', '1.3M', 63.7),
+  '0.25-224': publishedFigures(PAPER, '41M', '0.5M', 50.6),
+  '1.0-192': publishedFigures(PAPER, '418M', '4.2M', 69.1),
+  '1.0-160': publishedFigures(PAPER, '290M', '4.2M', 67.2),
+  '1.0-128': publishedFigures(PAPER, '186M', '4.2M', 64.4),
 };
 
 const widthLabel = (w: number): string => (w === 1 ? '1.0' : String(w));

@@ -1,5 +1,7 @@
 import { makeDivisible } from '../channels.js';
 import type { FamilyDefinition, ModelEntry } from '../family.js';
+import type { FigureSource, PublishedFigures } from '../published-figures.js';
+import { publishedFigures } from '../published-figures.js';
 import { poolClassifierHead, stemStep } from './steps.js';
 import { lowerStages, mbconv } from './stages.js';
 
@@ -14,7 +16,12 @@ const ROWS = [
   mbconv(3, 6, 320, 1, 1, null, 'relu6'),
 ];
 
-const entry = (width: number, madds: number, params: number, top1: number): ModelEntry => ({
+/** Table 4 prints 3.4M for what TF-slim's README gives as 3.47M: the paper truncates. */
+const PAPER: FigureSource = { cite: 'Sandler et al. 2018, MobileNetV2 (CVPR 2018), Table 4', rounding: 'truncate' };
+/** Table 4 lists only 1.0 and 1.4; the smaller multipliers' figures and top-1 are TF-slim's. */
+const TF_SLIM: FigureSource = { cite: 'tensorflow/models research/slim/nets/mobilenet/README.md, MobileNetV2 checkpoints', rounding: 'nearest' };
+
+const entry = (width: number, published: PublishedFigures): ModelEntry => ({
   name: `mobilenetv2-${width === 1 ? '1.0' : String(width)}`,
   family: 'mobilenetv2',
   line: 'mobilenetv2',
@@ -22,18 +29,18 @@ const entry = (width: number, madds: number, params: number, top1: number): Mode
   resolution: 224,
   width,
   depth: 1,
-  published: { madds, params, top1 },
+  published,
 });
 
 export const mobilenetV2: FamilyDefinition = {
   family: 'mobilenetv2',
   description: 'MobileNetV2 (Sandler et al., 2018): inverted residuals with linear bottlenecks, ReLU6',
   models: [
-    entry(1.4, 585e6, 6.9e6, 74.7),
-    entry(1.0, 300e6, 3.4e6, 72.0),
-    entry(0.75, 209e6, 2.6e6, 69.8),
-    entry(0.5, 97e6, 2.0e6, 65.4),
-    entry(0.35, 59e6, 1.7e6, 60.3),
+    entry(1.4, publishedFigures(PAPER, '585M', '6.9M', 74.7)),
+    entry(1.0, publishedFigures(PAPER, '300M', '3.4M', 72.0)),
+    entry(0.75, publishedFigures(TF_SLIM, '209M', '2.61M', 69.8)),
+    entry(0.5, publishedFigures(TF_SLIM, '97M', '1.95M', 65.4)),
+    entry(0.35, publishedFigures(TF_SLIM, '59M', '1.66M', 60.3)),
   ],
   knobs: [],
   defaults: (_entry, width) => ({ stem: makeDivisible(32 * width), seWidth: 'expansion', seGate: 'hardsigmoid', seActivation: 'relu' }),

@@ -1,6 +1,8 @@
 import { makeDivisible } from '../channels.js';
 import type { BlockTemplate, FamilyDefinition, ModelEntry } from '../family.js';
 import type { Activation } from '../network-plan.js';
+import type { FigureSource } from '../published-figures.js';
+import { publishedFigures } from '../published-figures.js';
 import { convStep, IMAGENET_CLASSES, scaleRepeats, stemStep } from './steps.js';
 
 /** kernel, expansion size, out, SE, NL, stride: the paper's table, row by row. */
@@ -59,7 +61,9 @@ interface MobileNetV3Entry extends ModelEntry {
   size: 'large' | 'small';
 }
 
-const entry = (size: 'large' | 'small', width: number, madds: number, params: number, top1: number): MobileNetV3Entry => ({
+const PAPER: FigureSource = { cite: 'Howard et al. 2019, Searching for MobileNetV3 (ICCV 2019), Table 3', rounding: 'nearest' };
+
+const entry = (size: 'large' | 'small', width: number, madds: string, params: string, top1: number): MobileNetV3Entry => ({
   name: `mobilenetv3-${size}-${width.toFixed(2).replace(/0$/, '')}`,
   family: 'mobilenetv3',
   line: `mobilenetv3-${size}`,
@@ -68,17 +72,17 @@ const entry = (size: 'large' | 'small', width: number, madds: number, params: nu
   resolution: 224,
   width,
   depth: 1,
-  published: { madds, params, top1 },
+  published: publishedFigures(PAPER, madds, params, top1),
 });
 
 export const mobilenetV3: FamilyDefinition<MobileNetV3Entry> = {
   family: 'mobilenetv3',
   description: 'MobileNetV3 (Howard et al., ICCV 2019): h-swish, SE with hard-sigmoid gate, efficient last stage',
   models: [
-    entry('large', 1.0, 219e6, 5.4e6, 75.2),
-    entry('large', 0.75, 155e6, 4.0e6, 73.3),
-    entry('small', 1.0, 56e6, 2.5e6, 67.4),
-    entry('small', 0.75, 44e6, 2.0e6, 65.4),
+    entry('large', 1.0, '219M', '5.4M', 75.2),
+    entry('large', 0.75, '155M', '4.0M', 73.3),
+    entry('small', 1.0, '56M', '2.5M', 67.4),
+    entry('small', 0.75, '44M', '2.0M', 65.4),
   ],
   knobs: ['lastStage'],
   defaults: () => ({ stem: TABLE_STEM, seWidth: 'expansion', seGate: 'hardsigmoid', seActivation: 'relu', lastStage: 'efficient' }),
