@@ -30,16 +30,21 @@ const environment = (e: Partial<RunEnvironment> = {}): RunEnvironment => ({
   ...e,
 });
 
-/** Environment readings in order (the last one repeats); sleeps recorded instead of waited; CPU time as if never preempted. */
-function hooks(readings: RunEnvironment[] = [environment()]) {
+/**
+ * Environment readings in order (the last one repeats); host probes likewise (ms; none: 2 ms each);
+ * sleeps recorded instead of waited; CPU time as if never preempted.
+ */
+function hooks(readings: RunEnvironment[] = [environment()], probesMs: number[] = [2]) {
   const sleeps: number[] = [];
   let i = 0;
+  let p = 0;
   const clock: LoopClock = { nowNs: systemClock.nowNs, sleep: async (ms) => void sleeps.push(ms) };
   const h: Partial<OrtRunnerHooks> = {
     readEnvironment: () => readings[Math.min(i++, readings.length - 1)]!,
     cores: () => 2,
     cpuTimeNs: () => Number(systemClock.nowNs()),
     systemCpuTimes: () => null,
+    hostProbeNs: async () => probesMs[Math.min(p++, probesMs.length - 1)]! * 1e6,
     clock,
   };
   return { h, sleeps };
@@ -87,6 +92,54 @@ describe(OrtNodeRunner.name, () => {
     // kernels run inside the profiled runs: their sum cannot exceed the runs (the rest is the profiler's own time)
     expect(result.report.attribution.layerSumToProfiledMedian).toBeGreaterThan(0.2);
     expect(result.report.attribution.layerSumToProfiledMedian).toBeLessThan(1);
+    expect(result.report.attempts[0]!.environmentBefore.hostProbeNs).toBe(2e6);
+    expect(result.report.attempts[0]!.environmentAfter.hostProbeNs).toBe(2e6);
+  });
+
+  it('accounts for the whole of each profiled run: kernels, executor overhead, session overhead', async () => {
+    const sut = new OrtNodeRunner(config, hooks().h);
+
+    const result = await sut.run(job(FAST), () => undefined, never);
+    const a = result.report.attribution;
+
+    expect(result.layers.every((l) => Number.isInteger(l.overheadNs) && l.overheadNs! >= 0)).toBe(true);
+    // per run, by construction: nodes and session add up to the runtime's run (to the ns rounding of each node)
+    expect(Math.abs(a.accountedRunMedianNs! - a.profileRunMedianNs!)).toBeLessThanOrEqual(result.layers.length);
+    expect(a.layerSumWithOverheadToProfiledMedian).toBeGreaterThan(a.layerSumToProfiledMedian!);
+    expect(a.sessionOverheadMedianNs).toBeGreaterThan(0);
+    for (const table of [a.byLayer, a.byBlock, a.byOpType]) {
+      expect(table.at(-1)).toMatchObject({ key: '(session)', kernelMedianNs: 0, nodes: 0 });
+      expect(table.reduce((s, g) => s + g.totalShare, 0)).toBeCloseTo(1, 2);
+      expect(table.every((g) => g.totalMedianNs >= g.kernelMedianNs)).toBe(true);
+    }
+    expect(a.byBlock.map((g) => g.key)).toContain('blocks.0');
+    expect(a.byOpType.map((g) => g.key)).toContain('Conv');
+  });
+
+  it('repeats a measurement the host ran slower than its best, and keeps the clean one', async () => {
+    // probes in ms: attempt 1 before 2.0, after 2.0; attempt 2 (the host in a slow state) 2.6, 2.6; attempt 3 back at 2.0
+    const { h, sleeps } = hooks([environment()], [2.0, 2.0, 2.6, 2.6, 2.05, 2.0]);
+    const sut = new OrtNodeRunner(config, h);
+
+    const first = await sut.run(job({ ...FAST, timedRuns: 5, profiledRuns: 0 }), () => undefined, never);
+    const second = await sut.run(job({ ...FAST, timedRuns: 5, profiledRuns: 0 }), () => undefined, never);
+
+    expect(first.report.attempts.map((a) => a.quality.flags)).toEqual([[]]);
+    expect(second.report.attempts.map((a) => a.quality.flags)).toEqual([['host-slow'], []]);
+    expect(second.report.attempts[0]!.quality).toMatchObject({ throttled: true, bestHostProbeNs: 2e6 });
+    expect(second.report.attempts[0]!.quality.hostSlowdown).toBeCloseTo(0.3, 12);
+    expect(second.report.flagged).toBe(false);
+    expect(sleeps).toEqual([1234]);
+  });
+
+  it('flags a host that changed speed during the timed runs', async () => {
+    const { h } = hooks([environment()], [2.0, 2.5]);
+    const sut = new OrtNodeRunner(config, h);
+
+    const result = await sut.run(job({ ...FAST, timedRuns: 5, profiledRuns: 0, maxRetries: 0, maxHostSlowdown: 0 }), () => undefined, never);
+
+    expect(result.report).toMatchObject({ flagged: true, quality: { throttled: true, flags: ['host-speed-changed'] } });
+    expect(result.report.attempts[0]!.hostProbeSeconds).toBeGreaterThanOrEqual(0);
   });
 
   it('repeats a throttled measurement after the retry cooldown and keeps the clean one', async () => {
@@ -143,7 +196,19 @@ describe(OrtNodeRunner.name, () => {
 describe(cleanest.name, () => {
   const attempt = (attempt: number, flags: QualityFlag[], cpuShare: number | null, relativeMad: number | null = null) => ({
     attempt,
-    quality: { throttled: false, busy: flags.length > 0, flags, reasons: [], cpuShare, otherLoadPerCore: 0, otherBusyCpus: null, relativeMad },
+    quality: {
+      throttled: false,
+      busy: flags.length > 0,
+      flags,
+      reasons: [],
+      cpuShare,
+      otherLoadPerCore: 0,
+      otherBusyCpus: null,
+      relativeMad,
+      hostSpeedChange: null,
+      hostSlowdown: null,
+      bestHostProbeNs: null,
+    },
   });
 
   it('keeps a clean attempt', () => {

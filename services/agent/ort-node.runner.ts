@@ -9,9 +9,12 @@ import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import {
   assessRun,
   attributeTimings,
+  blockOfLayer,
   breakdownBy,
   buildLineage,
+  byBlock,
   byLayer,
+  byOpType,
   fixedRuns,
   LayerAttributor,
   layerSumRatio,
@@ -24,7 +27,9 @@ import {
   systemClock,
   timedRuns,
   warmUp,
+  type AttributedGroup,
   type AttributionSummary,
+  type EnvironmentSample,
   type LoopClock,
   type MeasurementAttempt,
   type MeasurementProtocol,
@@ -32,12 +37,14 @@ import {
   type NodeTiming,
   type SystemCpuTimes,
   type TimedOutcome,
+  type TimingBreakdown,
   type WarmupOutcome,
 } from '../lib/measure/index.js';
 import { describeVariant } from '../lib/models/index.js';
 import type { RunEnvironment } from '../lib/proto/index.js';
 import { AGENT_VERSION } from './agent-version.js';
 import { readEnvironment } from './device-facts.js';
+import { HostSpeedProbe } from './host-speed-probe.js';
 import type { Runner, RunnerJob, RunnerResult, RunPhase } from './runner.js';
 
 const { onnx } = pkg;
@@ -50,6 +57,8 @@ export interface OrtRunnerHooks {
   cores(): number;
   /** the machine's cumulative CPU times; null where the OS does not tell */
   systemCpuTimes(): SystemCpuTimes | null;
+  /** the host speed probe: a fixed reference workload's time in ns; null where there is none */
+  hostProbeNs(): Promise<number | null>;
   clock: LoopClock;
 }
 
@@ -70,13 +79,26 @@ const systemHooks: OrtRunnerHooks = {
       return null;
     }
   },
+  // a probe that fails leaves the attempt unprobed; it never fails the measurement
+  hostProbeNs: () => (hostProbe ??= new HostSpeedProbe()).measureNs().catch(() => null),
   clock: systemClock,
 };
+
+let hostProbe: HostSpeedProbe | undefined;
 
 /** A job, optionally with the builder's layer names (else they are read from the model's `latfleet.variant` metadata). */
 export type OrtRunnerJob = RunnerJob & { layerNames?: string[] };
 
-export type OrtRunnerResult = RunnerResult & { flagged: boolean; report: MeasurementReport<RunEnvironment> };
+/** A builder layer and its block (for the per-block table). */
+interface LayerBlock {
+  name: string;
+  block: string;
+}
+
+/** An environment sample with the host speed probe taken next to it (see EnvironmentSample.hostProbeNs). */
+export type ProbedEnvironment = RunEnvironment & Pick<EnvironmentSample, 'hostProbeNs'>;
+
+export type OrtRunnerResult = RunnerResult & { flagged: boolean; report: MeasurementReport<ProbedEnvironment> };
 
 /** Profiled sessions run this many unrecorded runs first (at most), so the profile holds no first-run effects. */
 const PROFILED_WARMUP_RUNS = 5;
@@ -85,6 +107,8 @@ interface ProfiledOutcome {
   latenciesNs: number[];
   /** the runtime's own `model_run` durations */
   runDurationsNs: number[];
+  /** per profiled run: `model_run` time outside every node */
+  sessionOverheadNs: number[];
   layers: NodeTiming[];
   warmupRuns: number;
   attribution: Pick<AttributionSummary, 'source' | 'error'>;
@@ -96,6 +120,8 @@ export class OrtNodeRunner implements Runner {
   readonly name = 'ort-node';
   readonly runtimeVersion = `onnxruntime-node ${ort.env.versions.node ?? 'unknown'}`;
   private readonly hooks: OrtRunnerHooks;
+  /** the fastest host speed probe this runner has taken: the host's best speed, as far as it knows */
+  private bestHostProbeNs = Infinity;
 
   constructor(@Inject(CONFIG) private readonly config: LatfleetConfig, @Optional() @Inject(ORT_RUNNER_HOOKS) hooks?: Partial<OrtRunnerHooks>) {
     this.hooks = { ...systemHooks, ...hooks };
@@ -108,9 +134,10 @@ export class OrtNodeRunner implements Runner {
     const data = new Float32Array(size);
     for (let i = 0; i < size; i++) data[i] = ((i * 7919) % 255) / 255 - 0.5;
     const feeds = { [job.inputName]: new ort.Tensor('float32', data, job.inputShape) };
-    const layerNames = job.layerNames ?? layerNamesOfModel(job.modelPath);
+    const layers = job.layerNames?.map((name) => ({ name, block: blockOfLayer(name) })) ?? layersOfModel(job.modelPath);
+    const layerNames = layers.map((l) => l.name);
 
-    const attempts: Array<MeasurementAttempt<RunEnvironment> & { latenciesNs: number[]; profiled: ProfiledOutcome }> = [];
+    const attempts: Array<MeasurementAttempt<ProbedEnvironment> & { latenciesNs: number[]; profiled: ProfiledOutcome }> = [];
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.attempt(attempt, job, protocol, feeds, layerNames, onProgress, signal);
       attempts.push(outcome);
@@ -121,9 +148,12 @@ export class OrtNodeRunner implements Runner {
     const kept = cleanest(attempts);
     const timed = summarize(kept.latenciesNs);
     const profiled = kept.profiled.latenciesNs.length ? summarize(kept.profiled.latenciesNs) : null;
-    const breakdown = breakdownBy(kept.profiled.layers, byLayer);
-    const ratio = (e2e: number | undefined) => (e2e && breakdown.iterations ? layerSumRatio(breakdown, e2e) : null);
-    const report: MeasurementReport<RunEnvironment> = {
+    const options = { sessionOverheadNs: kept.profiled.sessionOverheadNs };
+    const breakdown = breakdownBy(kept.profiled.layers, byLayer, options);
+    const ratio = (e2e: number | undefined, measure: 'kernel' | 'with-overhead' = 'kernel') =>
+      e2e && breakdown.iterations ? layerSumRatio(breakdown, e2e, measure) : null;
+    const runMedian = kept.profiled.runDurationsNs.length ? median(kept.profiled.runDurationsNs) : undefined;
+    const report: MeasurementReport<ProbedEnvironment> = {
       protocol,
       attempts: attempts.map(({ latenciesNs: _l, profiled: _p, ...a }) => a),
       flagged: kept.quality.flags.length > 0,
@@ -136,8 +166,17 @@ export class OrtNodeRunner implements Runner {
         ...kept.profiled.attribution,
         unattributedShare: breakdown.unattributedShare,
         layerSumToProfiledMedian: ratio(profiled?.median),
-        layerSumToProfileRunMedian: ratio(kept.profiled.runDurationsNs.length ? median(kept.profiled.runDurationsNs) : undefined),
+        layerSumToProfileRunMedian: ratio(runMedian),
         layerSumToTimedMedian: ratio(timed.median),
+        layerSumWithOverheadToProfiledMedian: ratio(profiled?.median, 'with-overhead'),
+        layerSumWithOverheadToProfileRunMedian: ratio(runMedian, 'with-overhead'),
+        layerSumWithOverheadToTimedMedian: ratio(timed.median, 'with-overhead'),
+        profileRunMedianNs: runMedian ?? null,
+        accountedRunMedianNs: breakdown.iterations ? breakdown.runMedianNs : null,
+        sessionOverheadMedianNs: kept.profiled.sessionOverheadNs.length ? median(kept.profiled.sessionOverheadNs) : null,
+        byLayer: table(breakdown),
+        byBlock: table(breakdownBy(kept.profiled.layers, byBlock(layers), options)),
+        byOpType: table(breakdownBy(kept.profiled.layers, byOpType, options)),
       },
     };
     return {
@@ -173,16 +212,26 @@ export class OrtNodeRunner implements Runner {
     const { clock } = this.hooks;
     const versions = { runtime: this.runtimeVersion, agent: AGENT_VERSION };
     const startedAt = new Date();
-    const environmentBefore = this.hooks.readEnvironment(this.config.agentCore, versions);
+    const readBefore = this.hooks.readEnvironment(this.config.agentCore, versions);
 
     const session = await ort.InferenceSession.create(job.modelPath, this.sessionOptions(protocol));
     let warmup: WarmupOutcome;
     let timed: TimedOutcome;
     let cpuShare: number | null = null;
     let others: number | null = null;
+    let probeBeforeNs: number | null;
+    let probeAfterNs: number | null;
+    let probeNs = 0n;
+    const probe = async () => {
+      const t0 = clock.nowNs();
+      const ns = await this.hooks.hostProbeNs();
+      probeNs += clock.nowNs() - t0;
+      return ns;
+    };
     try {
       const runOnce = () => session.run(feeds);
       warmup = await warmUp(runOnce, protocol, { clock, signal, onProgress: (d, t) => onProgress('warmup', d, t) });
+      probeBeforeNs = await probe();
       const system0 = this.hooks.systemCpuTimes();
       const cpu0 = this.hooks.cpuTimeNs();
       const wall0 = clock.nowNs();
@@ -192,15 +241,21 @@ export class OrtNodeRunner implements Runner {
       const system1 = this.hooks.systemCpuTimes();
       if (timed.timedSeconds > 0) cpuShare = cpuNs / (timed.timedSeconds * 1e9);
       if (system0 && system1) others = otherBusyCpus(system0, system1, cpuNs, wallNs);
+      probeAfterNs = await probe();
     } finally {
       await session.release();
     }
 
     const profiled = await this.profile(job, protocol, feeds, layerNames, onProgress, signal);
-    const environmentAfter = this.hooks.readEnvironment(this.config.agentCore, versions);
+    // the probes belong to the attempt's environment record: the report keeps both
+    const withProbe = (e: RunEnvironment, ns: number | null): ProbedEnvironment => (ns ? { ...e, hostProbeNs: ns } : e);
+    const environmentBefore = withProbe(readBefore, probeBeforeNs);
+    const environmentAfter = withProbe(this.hooks.readEnvironment(this.config.agentCore, versions), probeAfterNs);
+    for (const ns of [probeBeforeNs, probeAfterNs]) if (ns) this.bestHostProbeNs = Math.min(this.bestHostProbeNs, ns);
     const timedMedian = median(timed.latenciesNs);
     const relativeMad = timedMedian > 0 ? medianAbsoluteDeviation(timed.latenciesNs) / timedMedian : null;
-    const quality = assessRun(environmentBefore, environmentAfter, { cores: this.hooks.cores(), cpuShare, otherBusyCpus: others, relativeMad }, protocol);
+    const bestHostProbeNs = Number.isFinite(this.bestHostProbeNs) ? this.bestHostProbeNs : null;
+    const quality = assessRun(environmentBefore, environmentAfter, { cores: this.hooks.cores(), cpuShare, otherBusyCpus: others, relativeMad, bestHostProbeNs }, protocol);
     return {
       attempt,
       startedAt,
@@ -216,6 +271,7 @@ export class OrtNodeRunner implements Runner {
         ciRelativeHalfWidth: timed.ciRelativeHalfWidth,
         medianNs: timedMedian,
       },
+      hostProbeSeconds: Number(probeNs) / 1e9,
       latenciesNs: timed.latenciesNs,
       profiled,
     };
@@ -233,7 +289,7 @@ export class OrtNodeRunner implements Runner {
     onProgress: (phase: RunPhase, done: number, total: number) => void,
     signal: AbortSignal,
   ): Promise<ProfiledOutcome> {
-    if (protocol.profiledRuns === 0) return { latenciesNs: [], runDurationsNs: [], layers: [], warmupRuns: 0, attribution: { source: 'lineage' } };
+    if (protocol.profiledRuns === 0) return { latenciesNs: [], runDurationsNs: [], sessionOverheadNs: [], layers: [], warmupRuns: 0, attribution: { source: 'lineage' } };
     const dir = mkdtempSync(join(os.tmpdir(), 'latfleet-profile-'));
     const optimizedPath = join(dir, 'optimized.onnx');
     try {
@@ -265,7 +321,7 @@ export class OrtNodeRunner implements Runner {
         await session.release();
       }
       const file = readdirSync(dir).find((f) => f.endsWith('.json'));
-      const parsed = file ? parseOrtProfile(readFileSync(join(dir, file), 'utf8'), { skipRuns: warmupRuns }) : { nodes: [], runDurationsNs: [] };
+      const parsed = file ? parseOrtProfile(readFileSync(join(dir, file), 'utf8'), { skipRuns: warmupRuns }) : { nodes: [], runDurationsNs: [], sessionOverheadNs: [] };
       let layers: NodeTiming[];
       let attribution: ProfiledOutcome['attribution'];
       try {
@@ -276,7 +332,7 @@ export class OrtNodeRunner implements Runner {
         layers = parsed.nodes.map((t) => ({ ...t, layer: names.layerOf(t.nodeName) }));
         attribution = { source: 'names', error: (err as Error).message };
       }
-      return { latenciesNs, runDurationsNs: parsed.runDurationsNs, layers, warmupRuns, attribution };
+      return { latenciesNs, runDurationsNs: parsed.runDurationsNs, sessionOverheadNs: parsed.sessionOverheadNs, layers, warmupRuns, attribution };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -299,13 +355,32 @@ export function cleanest<A extends Pick<MeasurementAttempt, 'quality'>>(attempts
   return attempts.reduce((best, a) => (better(a, best) ? a : best));
 }
 
-/** The builder's layer names for a latfleet-built model (its `latfleet.variant` metadata); [] for anything else. */
-export function layerNamesOfModel(modelPath: string): string[] {
+/** The builder's layers with their blocks for a latfleet-built model (its `latfleet.variant` metadata); [] for anything else. */
+export function layersOfModel(modelPath: string): LayerBlock[] {
   try {
     const model = onnx.ModelProto.decode(readFileSync(modelPath));
     const variant = model.metadataProps.find((p) => p.key === 'latfleet.variant')?.value;
-    return variant ? describeVariant(variant).layers.map((l) => l.name) : [];
+    return variant ? describeVariant(variant).layers.map((l) => ({ name: l.name, block: l.block })) : [];
   } catch {
     return [];
   }
+}
+
+/** The builder's layer names for a latfleet-built model; [] for anything else. */
+export function layerNamesOfModel(modelPath: string): string[] {
+  return layersOfModel(modelPath).map((l) => l.name);
+}
+
+/** A breakdown as the report keeps it: whole nanoseconds, shares to 4 decimals. */
+function table(breakdown: TimingBreakdown): AttributedGroup[] {
+  const round4 = (f: number) => Math.round(f * 1e4) / 1e4;
+  return breakdown.groups.map((g) => ({
+    key: g.key,
+    kernelMedianNs: Math.round(g.medianNs),
+    overheadMedianNs: Math.round(g.overheadMedianNs),
+    totalMedianNs: Math.round(g.totalMedianNs),
+    share: round4(g.share),
+    totalShare: round4(g.totalShare),
+    nodes: g.nodes,
+  }));
 }

@@ -1,5 +1,4 @@
 // (c) Per-layer sum against end-to-end medians, default protocol (level `all`), plus the other levels.
-import { breakdownBy, byLayer } from '../../dist/lib/measure/index.js';
 import { machine, ms, never, noProgress, runner, variantJob } from './bench-support.mjs';
 
 const VARIANTS = (process.env.BENCH_VARIANTS ?? 'mobilenetv3-large-1.0,mobilenetv3-large-1.0+quant=int8-per-channel,efficientnet-b0').split(',');
@@ -15,17 +14,25 @@ export async function layerSum() {
         // the default protocol but for the level
         const result = await sut.run(job({ graphOptimizationLevel: level }), noProgress, never);
         const r = result.report;
-        const breakdown = breakdownBy(result.layers, byLayer);
+        const a = r.attribution;
+        const sum = (field) => a.byLayer.reduce((s, g) => s + g[field], 0);
         rows.push({
           variant,
           level,
           timedMedianNs: r.timed.median,
           profiledMedianNs: r.profiled.median,
-          layerSumNs: breakdown.sumOfMediansNs,
-          toProfiled: r.attribution.layerSumToProfiledMedian,
-          toProfileRun: r.attribution.layerSumToProfileRunMedian,
-          toTimed: r.attribution.layerSumToTimedMedian,
-          unattributed: r.attribution.unattributedShare,
+          profileRunMedianNs: a.profileRunMedianNs,
+          accountedRunMedianNs: a.accountedRunMedianNs,
+          layerSumNs: sum('kernelMedianNs'),
+          layerSumWithOverheadNs: sum('totalMedianNs'),
+          sessionOverheadNs: a.sessionOverheadMedianNs,
+          toProfiled: a.layerSumToProfiledMedian,
+          toProfileRun: a.layerSumToProfileRunMedian,
+          toTimed: a.layerSumToTimedMedian,
+          withOverheadToProfiled: a.layerSumWithOverheadToProfiledMedian,
+          withOverheadToProfileRun: a.layerSumWithOverheadToProfileRunMedian,
+          withOverheadToTimed: a.layerSumWithOverheadToTimedMedian,
+          unattributed: a.unattributedShare,
           source: r.attribution.source,
           flags: r.quality.flags,
         });
@@ -38,19 +45,20 @@ export async function layerSum() {
 }
 
 export function layerSumMarkdown(rows) {
+  const r3 = (x) => (x === null || x === undefined ? '—' : x.toFixed(3));
   return [
     'Default protocol (10 warm-up runs and ≥ 0.5 s, 100 timed runs, 20 profiled runs after 5 unrecorded ones) at each level; `all` is the default.',
-    'Layer sum = sum over layers of the per-layer median (over profiled runs) of kernel time, unattributed bucket included.',
+    'Per-layer tables are medians over the profiled runs, unattributed bucket included. **Kernel only**: each layer\'s `kernel_time`. **With overhead**: each layer\'s kernels plus the executor\'s time between them charged to the node that follows (fences, allocation, input/output bookkeeping, the profiler\'s own recording), plus the `(session)` bucket: the part of each `model_run` before the first node and after the last. Per run, the with-overhead table adds up to `model_run` by construction (column *accounted*, the median of those per-run sums, against *model_run*); the sum of per-layer medians differs from it only as medians of parts differ from the median of the whole.',
     'Profiled median: wall time of the profiled runs around `session.run`; model_run median: the same runs as ONNX Runtime times them; timed median: the runs with profiling off.',
     '',
-    '| variant | level | timed median (ms) | profiled median (ms) | layer sum (ms) | sum / profiled median | sum / model_run median | sum / timed median | unattributed | flags |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| variant | level | timed median (ms) | profiled median (ms) | model_run median (ms) | accounted (ms) | layer sum, kernel (ms) | session (ms) | layer sum with overhead (ms) | kernel / profiled | kernel / model_run | kernel / timed | with overhead / profiled | with overhead / model_run | with overhead / timed | unattributed | flags |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (x) =>
-        `| ${x.variant} | ${x.level} | ${ms(x.timedMedianNs)} | ${ms(x.profiledMedianNs)} | ${ms(x.layerSumNs)} | ${x.toProfiled.toFixed(3)} | ${x.toProfileRun.toFixed(3)} | ${x.toTimed.toFixed(3)} | ${(x.unattributed * 100).toFixed(2)}% | ${x.flags.join(', ') || '—'} |`,
+        `| ${x.variant} | ${x.level} | ${ms(x.timedMedianNs)} | ${ms(x.profiledMedianNs)} | ${ms(x.profileRunMedianNs)} | ${ms(x.accountedRunMedianNs)} | ${ms(x.layerSumNs)} | ${ms(x.sessionOverheadNs)} | ${ms(x.layerSumWithOverheadNs)} | ${r3(x.toProfiled)} | ${r3(x.toProfileRun)} | ${r3(x.toTimed)} | **${r3(x.withOverheadToProfiled)}** | ${r3(x.withOverheadToProfileRun)} | ${r3(x.withOverheadToTimed)} | ${(x.unattributed * 100).toFixed(2)}% | ${x.flags.join(', ') || '—'} |`,
     ),
     '',
-    'What separates the three ratios (ONNX Runtime\'s profiler, onnxruntime/core/framework/session_scope.cc, KernelScopeImpl): with profiling on, every kernel also records a `fence_before` and a `fence_after` event and the executor stores three trace events per kernel; that time lies between kernels and belongs to none, so the layer sum stays below the profiled runs. The `kernel_time` span itself starts before the profiler formats the input shapes and ends after it formats the output shapes (durations are whole microseconds, truncated); so the kernels of a profiled run take longer than the same kernels unprofiled, most visibly where kernels are small (int8, many Quantize/Dequantize nodes). Per-layer shares therefore come from the profile and absolute per-layer estimates from share × timed median (`apportion` in services/lib/measure/aggregation.ts).',
+    'What separates kernel time from the runs (ONNX Runtime\'s profiler, onnxruntime/core/framework/session_scope.cc, KernelScopeImpl): between two kernels the sequential executor releases and allocates buffers, binds inputs and outputs and, with profiling on, stores each node\'s trace events; onnxruntime-node 1.30 writes only `kernel_time` events (no fences), so that time shows as gaps between kernels, and the with-overhead table charges each gap to the node after it. What remains between *with overhead* and the profiled median lies outside `model_run`: the Node binding\'s call (feeds in, outputs out). The `kernel_time` span itself starts before the profiler formats the input shapes and ends after it formats the output shapes (durations are whole microseconds, truncated: the truncation lands in the overhead); so the kernels of a profiled run take longer than the same kernels unprofiled, most visibly where kernels are small (int8, many Quantize/Dequantize nodes), and the ratios against the timed median differ from those against the profiled one by the profiling overhead. Per-layer shares therefore come from the profile and absolute per-layer estimates from share × timed median (`apportion` in services/lib/measure/aggregation.ts, kernel-only or with overhead).',
   ].join('\n');
 }
 

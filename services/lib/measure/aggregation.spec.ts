@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apportion, blockOfLayer, breakdownBy, byBlock, byLayer, byLayerOp, byOpType, layerSumRatio } from './aggregation.js';
+import { apportion, blockOfLayer, breakdownBy, byBlock, byLayer, byLayerOp, byOpType, layerSumRatio, SESSION_OVERHEAD } from './aggregation.js';
 import type { NodeTiming } from './ort-profile.js';
 
 const t = (iteration: number, nodeName: string, layer: string, durationNs: number, opType = 'Conv'): NodeTiming => ({
@@ -72,7 +72,60 @@ describe(breakdownBy.name, () => {
   });
 
   it('is empty for no timings', () => {
-    expect(breakdownBy([], byLayer)).toEqual({ groups: [], iterations: 0, sumOfMediansNs: 0, kernelMedianNs: 0, unattributedShare: 0 });
+    expect(breakdownBy([], byLayer, { sessionOverheadNs: [5] })).toEqual({
+      groups: [],
+      iterations: 0,
+      sumOfMediansNs: 0,
+      totalSumOfMediansNs: 0,
+      kernelMedianNs: 0,
+      runMedianNs: 0,
+      unattributedShare: 0,
+    });
+  });
+});
+
+describe('breakdownBy with executor overhead', () => {
+  // two runs of 100 and 120 ns (model_run): per node kernel + overhead, the rest session overhead
+  const run = (iteration: number, [stem, stemGap]: number[], [mul, mulGap]: number[], [reorder, reorderGap]: number[]) => [
+    { ...t(iteration, 'stem.conv', 'stem', stem!), overheadNs: stemGap },
+    { ...t(iteration, 'Mul_7', 'stem', mul!, 'Mul'), overheadNs: mulGap },
+    { ...t(iteration, 'ReorderOutput', '', reorder!, 'ReorderOutput'), overheadNs: reorderGap },
+  ];
+  const withGaps = [...run(0, [50, 4], [10, 6], [5, 5]), ...run(1, [60, 6], [12, 8], [5, 9])];
+  const sessionOverheadNs = [20, 20];
+
+  it('reports kernel and overhead per group, the session bucket after the unattributed one', () => {
+    const sut = breakdownBy(withGaps, byLayer, { sessionOverheadNs });
+
+    expect(sut.groups.map((g) => [g.key, g.medianNs, g.overheadMedianNs, g.totalMedianNs, g.nodes])).toEqual([
+      ['stem', 66, 12, 78, 2], // kernels 60 | 72, overheads 10 | 14
+      ['', 5, 7, 12, 1],
+      [SESSION_OVERHEAD, 0, 20, 20, 0],
+    ]);
+    expect(sut.sumOfMediansNs).toBe(71);
+    expect(sut.totalSumOfMediansNs).toBe(110);
+    expect(sut.runMedianNs).toBe(110); // 100 and 120: each run's time, all of it
+    expect(sut.groups.reduce((s, g) => s + g.totalShare, 0)).toBeCloseTo(1, 12);
+    expect(sut.unattributedShare).toBeCloseTo(5 / 71, 12);
+  });
+
+  it('keeps the kernel figures of timings without overhead and adds no session bucket unless given one', () => {
+    const sut = breakdownBy(timings, byLayer);
+
+    expect(sut.groups.every((g) => g.overheadMedianNs === 0 && g.totalMedianNs === g.medianNs && g.totalShare === g.share)).toBe(true);
+    expect(sut.groups.map((g) => g.key)).not.toContain(SESSION_OVERHEAD);
+  });
+
+  it('gives both ratios and both estimates', () => {
+    const sut = breakdownBy(withGaps, byLayer, { sessionOverheadNs });
+
+    expect(layerSumRatio(sut, 110)).toBeCloseTo(71 / 110, 12);
+    expect(layerSumRatio(sut, 110, 'with-overhead')).toBe(1);
+    expect(apportion(sut, 220).map((g) => [g.key, Math.round(g.estimatedNs), g.estimatedWithOverheadNs])).toEqual([
+      ['stem', Math.round((66 / 71) * 220), 156],
+      ['', Math.round((5 / 71) * 220), 24],
+      [SESSION_OVERHEAD, 0, 40],
+    ]);
   });
 });
 

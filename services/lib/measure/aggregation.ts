@@ -4,62 +4,120 @@ import type { NodeTiming } from './ort-profile.js';
 /** The key of time that belongs to no layer (runtime-inserted nodes nothing ties to the builder's graph). */
 export const UNATTRIBUTED = '';
 
+/**
+ * The key of the run's time outside every node (before the first, after the last: feeds, executor
+ * set-up, fetches). Not a layer, and not unattributed either: no node ran then.
+ */
+export const SESSION_OVERHEAD = '(session)';
+
 export interface TimingGroup {
-  /** layer, block or op type; '' is the unattributed bucket */
+  /** layer, block or op type; '' is the unattributed bucket, SESSION_OVERHEAD the session's own time */
   key: string;
   /** median over profiled runs of the group's summed kernel time in that run */
   medianNs: number;
   /** medianNs / sum of all groups' medianNs */
   share: number;
+  /** median over profiled runs of the group's executor overhead (NodeTiming.overheadNs; the session bucket: all of it) */
+  overheadMedianNs: number;
+  /** median over profiled runs of kernel + overhead */
+  totalMedianNs: number;
+  /** totalMedianNs / sum of all groups' totalMedianNs */
+  totalShare: number;
   /** distinct runtime nodes in the group */
   nodes: number;
 }
 
 export interface TimingBreakdown {
-  /** in order of first execution; the unattributed bucket last */
+  /** in order of first execution; the unattributed bucket, then the session bucket, last */
   groups: TimingGroup[];
   /** profiled runs seen */
   iterations: number;
-  /** sum of the groups' medians: what a per-layer table adds up to */
+  /** sum of the groups' medians: what a per-layer table of kernel time adds up to */
   sumOfMediansNs: number;
+  /** sum of the groups' totalMedianNs: what a per-layer table of kernel + overhead adds up to */
+  totalSumOfMediansNs: number;
   /** median over runs of all kernel time in the run */
   kernelMedianNs: number;
-  /** share of the '' group (0 when there is none) */
+  /** median over runs of all the run's time the breakdown holds (kernels, overheads, session): the runtime's run time when complete */
+  runMedianNs: number;
+  /** share of the '' group in kernel time (0 when there is none) */
   unattributedShare: number;
 }
 
 export type TimingKey = (t: NodeTiming) => string;
 
+export interface BreakdownOptions {
+  /** per profiled iteration (ParsedProfile.sessionOverheadNs): adds the SESSION_OVERHEAD bucket */
+  sessionOverheadNs?: readonly number[];
+}
+
 const medianOf = (values: number[]) => quantileSorted(values.sort((a, b) => a - b), 0.5);
 
-/** Per-group medians and shares of profiled kernel time. A group absent from a run counts 0 ns in that run. */
-export function breakdownBy(timings: readonly NodeTiming[], keyOf: TimingKey): TimingBreakdown {
+interface Totals {
+  kernel: number[];
+  overhead: number[];
+  nodes: Set<string>;
+}
+
+/**
+ * Per-group medians and shares of profiled time, kernel only and with each node's executor
+ * overhead. A group absent from a run counts 0 ns in that run. With the session overhead, the
+ * groups' per-run totals add up to the runtime's run time by construction (medians nearly so).
+ */
+export function breakdownBy(timings: readonly NodeTiming[], keyOf: TimingKey, options: BreakdownOptions = {}): TimingBreakdown {
   const iterations = [...new Set(timings.map((t) => t.iteration))].sort((a, b) => a - b);
   const slot = new Map(iterations.map((it, i) => [it, i]));
-  const perGroup = new Map<string, { totals: number[]; nodes: Set<string> }>();
-  const perRun = new Array<number>(iterations.length).fill(0);
+  const zeros = () => new Array<number>(iterations.length).fill(0);
+  const perGroup = new Map<string, Totals>();
+  const kernelPerRun = zeros();
+  const allPerRun = zeros();
   for (const t of timings) {
     const key = keyOf(t);
     let group = perGroup.get(key);
     if (!group) {
-      group = { totals: new Array<number>(iterations.length).fill(0), nodes: new Set() };
+      group = { kernel: zeros(), overhead: zeros(), nodes: new Set() };
       perGroup.set(key, group);
     }
     const i = slot.get(t.iteration)!;
-    group.totals[i]! += t.durationNs;
+    const overhead = t.overheadNs ?? 0;
+    group.kernel[i]! += t.durationNs;
+    group.overhead[i]! += overhead;
     group.nodes.add(t.nodeName);
-    perRun[i]! += t.durationNs;
+    kernelPerRun[i]! += t.durationNs;
+    allPerRun[i]! += t.durationNs + overhead;
   }
-  const keys = [...perGroup.keys()].filter((k) => k !== UNATTRIBUTED);
+  const keys = [...perGroup.keys()].filter((k) => k !== UNATTRIBUTED && k !== SESSION_OVERHEAD);
   if (perGroup.has(UNATTRIBUTED)) keys.push(UNATTRIBUTED);
-  const medians = keys.map((key) => ({ key, medianNs: medianOf(perGroup.get(key)!.totals), nodes: perGroup.get(key)!.nodes.size }));
-  const sumOfMediansNs = medians.reduce((s, g) => s + g.medianNs, 0);
-  const groups = medians.map((g) => ({ ...g, share: sumOfMediansNs > 0 ? g.medianNs / sumOfMediansNs : 0 }));
+  const rows = keys.map((key) => {
+    const g = perGroup.get(key)!;
+    return {
+      key,
+      medianNs: medianOf(g.kernel),
+      overheadMedianNs: medianOf(g.overhead),
+      totalMedianNs: medianOf(g.kernel.map((k, i) => k + g.overhead[i]!)),
+      nodes: g.nodes.size,
+    };
+  });
+  if (options.sessionOverheadNs && iterations.length) {
+    const session = iterations.map((it) => options.sessionOverheadNs![it] ?? 0);
+    session.forEach((ns, i) => (allPerRun[i]! += ns));
+    const m = medianOf(session);
+    rows.push({ key: SESSION_OVERHEAD, medianNs: 0, overheadMedianNs: m, totalMedianNs: m, nodes: 0 });
+  }
+  const sumOfMediansNs = rows.reduce((s, g) => s + g.medianNs, 0);
+  const totalSumOfMediansNs = rows.reduce((s, g) => s + g.totalMedianNs, 0);
+  const groups = rows.map((g) => ({
+    ...g,
+    share: sumOfMediansNs > 0 ? g.medianNs / sumOfMediansNs : 0,
+    totalShare: totalSumOfMediansNs > 0 ? g.totalMedianNs / totalSumOfMediansNs : 0,
+  }));
   return {
     groups,
     iterations: iterations.length,
     sumOfMediansNs,
-    kernelMedianNs: iterations.length ? medianOf(perRun) : 0,
+    totalSumOfMediansNs,
+    kernelMedianNs: iterations.length ? medianOf(kernelPerRun) : 0,
+    runMedianNs: iterations.length ? medianOf(allPerRun) : 0,
     unattributedShare: groups.find((g) => g.key === UNATTRIBUTED)?.share ?? 0,
   };
 }
@@ -93,15 +151,20 @@ export function byLayerOp(layers: ReadonlyArray<{ name: string; op: string }>): 
   return (t) => table.get(t.layer ?? UNATTRIBUTED) ?? UNATTRIBUTED;
 }
 
+/** What a per-group table counts: kernel time only, or kernel time with the executor's overhead (and the session bucket). */
+export type TimingMeasure = 'kernel' | 'with-overhead';
+
 /** How much of an end-to-end median the per-group table accounts for (1 = all of it). */
-export function layerSumRatio(breakdown: TimingBreakdown, endToEndMedianNs: number): number {
+export function layerSumRatio(breakdown: TimingBreakdown, endToEndMedianNs: number, measure: TimingMeasure = 'kernel'): number {
   if (!(endToEndMedianNs > 0)) throw new RangeError(`end-to-end median ${endToEndMedianNs} ns is not positive`);
-  return breakdown.sumOfMediansNs / endToEndMedianNs;
+  return (measure === 'kernel' ? breakdown.sumOfMediansNs : breakdown.totalSumOfMediansNs) / endToEndMedianNs;
 }
 
 export interface ApportionedGroup extends TimingGroup {
-  /** share × the end-to-end median: the group's part of an unprofiled run */
+  /** share × the end-to-end median: the group's part of an unprofiled run, by kernel time */
   estimatedNs: number;
+  /** totalShare × the end-to-end median: the same with the executor's overhead and the session bucket */
+  estimatedWithOverheadNs: number;
 }
 
 /**
@@ -111,5 +174,5 @@ export interface ApportionedGroup extends TimingGroup {
  */
 export function apportion(breakdown: TimingBreakdown, endToEndMedianNs: number): ApportionedGroup[] {
   if (!(endToEndMedianNs > 0)) throw new RangeError(`end-to-end median ${endToEndMedianNs} ns is not positive`);
-  return breakdown.groups.map((g) => ({ ...g, estimatedNs: g.share * endToEndMedianNs }));
+  return breakdown.groups.map((g) => ({ ...g, estimatedNs: g.share * endToEndMedianNs, estimatedWithOverheadNs: g.totalShare * endToEndMedianNs }));
 }

@@ -167,6 +167,9 @@ describe('lineage of ONNX Runtime’s optimized graphs', () => {
       expect(profile.nodes.map((t) => t.opType)).toEqual(lineage.nodes.map((n) => n.opType));
       expect(profile.nodes.map((t, i) => (lineage.nodes[i]!.name ? t.nodeName : ''))).toEqual(lineage.nodes.map((n) => n.name));
       expect(1 - breakdown.unattributedShare).toBeGreaterThanOrEqual(0.99);
+      // every ns of the run is the session's or some node's, kernel or executor overhead
+      const accounted = profile.sessionOverheadNs[0]! + sut.reduce((sum, t) => sum + t.durationNs + t.overheadNs!, 0);
+      expect(Math.abs(accounted - profile.runDurationsNs[0]!)).toBeLessThanOrEqual(sut.length);
       const attributedLayers = new Set(sut.map((t) => t.layer).filter(Boolean));
       expect(attributedLayers.size / layerNames.length).toBeGreaterThan(level === 'all' ? 0.7 : 0.95);
     });

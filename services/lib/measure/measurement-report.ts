@@ -14,6 +14,24 @@ export interface MeasurementAttempt<E extends EnvironmentSample = EnvironmentSam
   quality: RunQuality;
   warmup: WarmupOutcome;
   timed: { runs: number; stopReason: StopReason; seconds: number; ciRelativeHalfWidth: number | null; medianNs: number };
+  /** wall time the two host speed probes took (their ns are in environmentBefore/After.hostProbeNs); 0 when not probed */
+  hostProbeSeconds: number;
+}
+
+/** One row of a per-layer, per-block or per-op-type table: medians over the profiled runs. */
+export interface AttributedGroup {
+  /** layer, block or op type; '' for the unattributed bucket, '(session)' for the session overhead */
+  key: string;
+  kernelMedianNs: number;
+  /** the executor's time between kernels spent on this group's nodes (fences, allocation, bookkeeping, the profiler) */
+  overheadMedianNs: number;
+  /** median of kernel + overhead */
+  totalMedianNs: number;
+  /** of the kernel-time table */
+  share: number;
+  /** of the kernel + overhead table (session bucket included) */
+  totalShare: number;
+  nodes: number;
 }
 
 export interface AttributionSummary {
@@ -29,6 +47,25 @@ export interface AttributionSummary {
   layerSumToProfileRunMedian: number | null;
   /** per-layer median sum / median of the timed runs (profiling off) */
   layerSumToTimedMedian: number | null;
+  /**
+   * The same three ratios for the table with each layer's executor overhead and the session bucket
+   * added: by construction it adds up to the runtime's own run time (`model_run`), so these differ
+   * from 1 only by what lies outside it (the binding's call, profiler start/stop) and by medians
+   * of parts not adding up exactly to the median of the whole.
+   */
+  layerSumWithOverheadToProfiledMedian: number | null;
+  layerSumWithOverheadToProfileRunMedian: number | null;
+  layerSumWithOverheadToTimedMedian: number | null;
+  /** median over profiled runs of the runtime's own run time (`model_run`) */
+  profileRunMedianNs: number | null;
+  /** median over profiled runs of kernels + overheads + session overhead: equals profileRunMedianNs by construction (rounding aside) */
+  accountedRunMedianNs: number | null;
+  /** median over profiled runs of `model_run` time outside every node (before the first, after the last) */
+  sessionOverheadMedianNs: number | null;
+  /** per layer, per block, per op type: kernel and overhead; the unattributed and session buckets last */
+  byLayer: AttributedGroup[];
+  byBlock: AttributedGroup[];
+  byOpType: AttributedGroup[];
 }
 
 /**

@@ -30,10 +30,50 @@ describe(parseOrtProfile.name, () => {
     ]);
   });
 
+  it('accounts for every µs of a run: session overhead + Σ (kernel + overhead) = model_run', () => {
+    const sut = parseOrtProfile(profile);
+
+    // run 0 (100–120): a's fence_before starts at 101; a ends at 106, b runs 107–117.5
+    expect(sut.nodes.filter((n) => n.iteration === 0).map((n) => [n.nodeName, n.overheadNs])).toEqual([
+      ['a', 0],
+      ['b', 1000],
+    ]);
+    expect(sut.sessionOverheadNs).toEqual([1000 + 2500, 1000 + 3000]);
+    sut.runDurationsNs.forEach((run, i) => {
+      const nodes = sut.nodes.filter((n) => n.iteration === i);
+      expect(sut.sessionOverheadNs[i]! + nodes.reduce((s, n) => s + n.durationNs + n.overheadNs!, 0)).toBe(run);
+    });
+  });
+
+  it('counts a node’s fences as its overhead, up to its last event', () => {
+    const sut = parseOrtProfile(
+      JSON.stringify([
+        run(0, 40),
+        { cat: 'Node', name: 'a_fence_before', ts: 2, dur: 1 },
+        kernel('a', 3, 10),
+        { cat: 'Node', name: 'a_fence_after', ts: 13, dur: 2 },
+        { cat: 'Node', name: 'b_fence_before', ts: 16, dur: 1 },
+        kernel('b', 18, 10),
+        { cat: 'Node', name: 'b_fence_after', ts: 28, dur: 1 },
+      ]),
+    );
+
+    expect(sut.nodes.map((n) => [n.nodeName, n.durationNs, n.overheadNs])).toEqual([
+      ['a', 10_000, 3000],
+      ['b', 10_000, 4000],
+    ]);
+    expect(sut.sessionOverheadNs).toEqual([2000 + 11_000]);
+  });
+
+  it('counts a run without kernels as session overhead', () => {
+    expect(parseOrtProfile(JSON.stringify([run(0, 7)])).sessionOverheadNs).toEqual([7000]);
+  });
+
   it('drops leading runs and renumbers the rest', () => {
     const sut = parseOrtProfile(profile, { skipRuns: 1 });
 
     expect(sut.runDurationsNs).toEqual([30_000]);
+    expect(sut.sessionOverheadNs).toEqual([4000]);
     expect(sut.nodes.map((n) => [n.iteration, n.nodeName])).toEqual([
       [0, 'a'],
       [0, 'b'],

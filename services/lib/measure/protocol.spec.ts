@@ -11,6 +11,10 @@ describe('protocolSchema', () => {
     expect(timedMaxRuns(DEFAULT_PROTOCOL)).toBe(DEFAULT_TIMED_MAX_RUNS);
   });
 
+  it('checks the host’s speed by default', () => {
+    expect(DEFAULT_PROTOCOL).toMatchObject({ maxHostSpeedChange: 0.1, maxHostSlowdown: 0.15 });
+  });
+
   it('parses an older spec unchanged', () => {
     expect(protocolSchema.parse({ warmupRuns: 5, timedRuns: 50 })).toMatchObject({ warmupRuns: 5, timedRuns: 50, profiledRuns: 20 });
   });
@@ -28,6 +32,8 @@ describe('protocolSchema', () => {
       minCpuShare: 0.95,
       maxRetries: 3,
       retryCooldownMs: 10_000,
+      maxHostSpeedChange: 0.2,
+      maxHostSlowdown: 0,
     };
     expect(protocolSchema.parse(input)).toMatchObject(input);
   });

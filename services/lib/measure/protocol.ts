@@ -49,6 +49,18 @@ export const protocolSchema = z
     maxOtherBusyCpus: z.number().min(0).max(1_024).default(0.5),
     /** Unstable when the timed runs' median absolute deviation exceeds this fraction of their median. */
     maxRelativeMad: fraction.default(0.03),
+    /**
+     * Host speed: the agent times a fixed reference workload (the host speed probe) just before and
+     * just after the timed runs. Throttled ('host-speed-changed') when the slower of the two took
+     * more than this fraction longer than the faster: the host changed speed during the timed runs,
+     * which a VM's guest sees nowhere else. 0: off (what a control plane that predates it sends).
+     */
+    maxHostSpeedChange: z.number().min(0).max(10).default(0.1),
+    /**
+     * Throttled ('host-slow') when the slower probe took more than this fraction longer than the
+     * fastest probe this agent has seen: the host runs in a slow state. 0: off.
+     */
+    maxHostSlowdown: z.number().min(0).max(10).default(0.15),
     /** A throttled or busy measurement is repeated (after `retryCooldownMs`) at most this many times. */
     maxRetries: count(10).default(2),
     retryCooldownMs: z.number().min(0).max(600_000).default(5_000),

@@ -85,3 +85,45 @@ describe('unstable', () => {
     expect(assessRun(env(), env(), { cores: 2, cpuShare: 1, relativeMad: 0.01 }, DEFAULT_PROTOCOL).flags).toEqual([]);
   });
 });
+
+describe('host speed', () => {
+  const probes = (beforeMs: number, afterMs: number) => [env({ hostProbeNs: beforeMs * 1e6 }), env({ hostProbeNs: afterMs * 1e6 })] as const;
+  const judge = (beforeMs: number, afterMs: number, bestMs: number | null, t = DEFAULT_PROTOCOL) => {
+    const [before, after] = probes(beforeMs, afterMs);
+    return assessRun(before, after, { ...ctx, bestHostProbeNs: bestMs === null ? null : bestMs * 1e6 }, t);
+  };
+
+  it('passes probes close to each other and to the best', () => {
+    expect(judge(2.0, 2.1, 1.9)).toMatchObject({ throttled: false, flags: [], bestHostProbeNs: 1.9e6 });
+    expect(judge(2.0, 2.1, 1.9).hostSpeedChange).toBeCloseTo(0.05, 12);
+    expect(judge(2.0, 2.1, 1.9).hostSlowdown).toBeCloseTo(2.1 / 1.9 - 1, 12);
+  });
+
+  it('flags a host that changed speed during the timed runs, either way', () => {
+    const sut = judge(2.0, 2.6, 2.0);
+
+    expect(sut).toMatchObject({ throttled: true, busy: false, flags: ['host-speed-changed', 'host-slow'] });
+    expect(sut.hostSpeedChange).toBeCloseTo(0.3, 12);
+    expect(sut.reasons[0]).toContain('2.000 ms before the timed runs and 2.600 ms after');
+    expect(judge(2.6, 2.0, 2.0).flags).toEqual(['host-speed-changed', 'host-slow']);
+  });
+
+  it('flags a host slower than the fastest probe this agent has seen, though steady', () => {
+    const sut = judge(2.6, 2.6, 2.0);
+
+    expect(sut).toMatchObject({ throttled: true, flags: ['host-slow'] });
+    expect(sut.hostSlowdown).toBeCloseTo(0.3, 12);
+    expect(sut.reasons[0]).toContain('30% longer than the fastest this agent has seen (2.000 ms');
+  });
+
+  it('takes thresholds from the protocol; 0 turns a check off', () => {
+    expect(judge(2.0, 2.6, 2.0, { ...DEFAULT_PROTOCOL, maxHostSpeedChange: 0.35, maxHostSlowdown: 0.35 }).flags).toEqual([]);
+    expect(judge(2.0, 2.6, 2.0, { ...DEFAULT_PROTOCOL, maxHostSpeedChange: 0, maxHostSlowdown: 0 }).flags).toEqual([]);
+  });
+
+  it('judges nothing it was not given: no probe, one probe, no best', () => {
+    expect(assessRun(env(), env(), ctx, DEFAULT_PROTOCOL)).toMatchObject({ flags: [], hostSpeedChange: null, hostSlowdown: null, bestHostProbeNs: null });
+    expect(assessRun(env({ hostProbeNs: 3e6 }), env(), { ...ctx, bestHostProbeNs: 2e6 }, DEFAULT_PROTOCOL)).toMatchObject({ flags: ['host-slow'], hostSpeedChange: null });
+    expect(judge(2.0, 2.6, null)).toMatchObject({ flags: ['host-speed-changed'], hostSlowdown: null });
+  });
+});

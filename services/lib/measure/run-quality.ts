@@ -6,12 +6,26 @@ export interface EnvironmentSample {
   maxFreqKhz: number;
   temperatureC: number;
   loadAverage1m: number;
+  /**
+   * The host speed probe's time (a fixed reference workload), taken next to this sample: just
+   * before the timed runs for the sample before, just after them for the sample after. Absent or
+   * 0: not measured.
+   */
+  hostProbeNs?: number;
 }
 
-export type QualityFlag = 'frequency-drop' | 'temperature-rise' | 'busy-load' | 'busy-cpu' | 'busy-system' | 'unstable';
+export type QualityFlag =
+  | 'frequency-drop'
+  | 'temperature-rise'
+  | 'host-speed-changed'
+  | 'host-slow'
+  | 'busy-load'
+  | 'busy-cpu'
+  | 'busy-system'
+  | 'unstable';
 
 export interface RunQuality {
-  /** the core slowed down or heated up during the measurement */
+  /** the core slowed down or heated up during the measurement, or the host changed speed or ran slow */
   throttled: boolean;
   /** other work competed for the CPU */
   busy: boolean;
@@ -26,6 +40,12 @@ export interface RunQuality {
   otherBusyCpus: number | null;
   /** median absolute deviation / median of the timed runs; null if not measured */
   relativeMad: number | null;
+  /** slower host probe / faster host probe − 1 (before vs after the timed runs); null if not probed */
+  hostSpeedChange: number | null;
+  /** slower host probe / fastest probe this agent has seen − 1; null if not probed */
+  hostSlowdown: number | null;
+  /** the fastest probe this agent had seen, this measurement's included; null if not probed */
+  bestHostProbeNs: number | null;
 }
 
 export interface QualityContext {
@@ -36,13 +56,18 @@ export interface QualityContext {
   otherBusyCpus?: number | null;
   /** see RunQuality.relativeMad */
   relativeMad?: number | null;
+  /** the fastest host probe this agent has seen, this measurement's probes included */
+  bestHostProbeNs?: number | null;
 }
 
-type Thresholds = Pick<MeasurementProtocol, 'maxFrequencyDrop' | 'maxTemperatureRiseC' | 'maxLoadPerCore' | 'minCpuShare' | 'maxOtherBusyCpus' | 'maxRelativeMad'>;
+type Thresholds = Pick<
+  MeasurementProtocol,
+  'maxFrequencyDrop' | 'maxTemperatureRiseC' | 'maxLoadPerCore' | 'minCpuShare' | 'maxOtherBusyCpus' | 'maxRelativeMad' | 'maxHostSpeedChange' | 'maxHostSlowdown'
+>;
 
 /**
- * Judges one measurement by the environment before and after it, the CPU time it got, the CPU
- * time other work took meanwhile, and the spread of its timed runs. The load average counts this
+ * Judges one measurement by the environment before and after it (host speed probes included), the
+ * CPU time it got, the CPU time other work took meanwhile, and the spread of its timed runs. The load average counts this
  * measurement too (one runnable thread): one is taken off, as if it had run for the whole minute,
  * so that other work is never over-estimated; the CPU share catches a busy core directly.
  */
@@ -56,6 +81,15 @@ export function assessRun(before: EnvironmentSample, after: EnvironmentSample, c
   if (before.temperatureC > 0 && after.temperatureC - before.temperatureC > t.maxTemperatureRiseC) {
     flags.push('temperature-rise');
     reasons.push(`temperature rose from ${before.temperatureC.toFixed(1)} to ${after.temperatureC.toFixed(1)} °C (more than ${t.maxTemperatureRiseC} °C)`);
+  }
+  const host = judgeHostSpeed(before.hostProbeNs ?? 0, after.hostProbeNs ?? 0, ctx.bestHostProbeNs ?? 0);
+  if (host.change !== null && t.maxHostSpeedChange > 0 && host.change > t.maxHostSpeedChange) {
+    flags.push('host-speed-changed');
+    reasons.push(`host speed probe took ${ms(before.hostProbeNs!)} ms before the timed runs and ${ms(after.hostProbeNs!)} ms after (more than ${pct(t.maxHostSpeedChange)} apart)`);
+  }
+  if (host.slowdown !== null && t.maxHostSlowdown > 0 && host.slowdown > t.maxHostSlowdown) {
+    flags.push('host-slow');
+    reasons.push(`host speed probe took ${ms(host.slowerNs)} ms, ${pct(host.slowdown)} longer than the fastest this agent has seen (${ms(ctx.bestHostProbeNs!)} ms; more than ${pct(t.maxHostSlowdown)})`);
   }
   const cores = Math.max(1, ctx.cores);
   const otherLoadPerCore = Math.max(0, Math.max(before.loadAverage1m, after.loadAverage1m) - 1) / cores;
@@ -80,7 +114,7 @@ export function assessRun(before: EnvironmentSample, after: EnvironmentSample, c
     reasons.push(`timed runs spread by ${pct(relativeMad, 1)} of the median (median absolute deviation; above ${pct(t.maxRelativeMad, 1)})`);
   }
   return {
-    throttled: flags.includes('frequency-drop') || flags.includes('temperature-rise'),
+    throttled: flags.some((f) => f === 'frequency-drop' || f === 'temperature-rise' || f === 'host-speed-changed' || f === 'host-slow'),
     busy: flags.includes('busy-load') || flags.includes('busy-cpu') || flags.includes('busy-system'),
     flags,
     reasons,
@@ -88,6 +122,20 @@ export function assessRun(before: EnvironmentSample, after: EnvironmentSample, c
     otherLoadPerCore,
     otherBusyCpus,
     relativeMad,
+    hostSpeedChange: host.change,
+    hostSlowdown: host.slowdown,
+    bestHostProbeNs: host.slowdown === null ? null : ctx.bestHostProbeNs!,
+  };
+}
+
+/** The probes' figures: how far apart before and after were, and how far the slower was from the best (0 ns: not probed). */
+function judgeHostSpeed(beforeNs: number, afterNs: number, bestNs: number) {
+  const probes = [beforeNs, afterNs].filter((ns) => ns > 0);
+  const slowerNs = probes.length ? Math.max(...probes) : 0;
+  return {
+    slowerNs,
+    change: probes.length === 2 ? slowerNs / Math.min(...probes) - 1 : null,
+    slowdown: slowerNs > 0 && bestNs > 0 ? slowerNs / bestNs - 1 : null,
   };
 }
 
@@ -121,3 +169,4 @@ export function otherBusyCpus(before: SystemCpuTimes, after: SystemCpuTimes, own
 }
 
 const pct = (f: number, digits = 0) => `${(f * 100).toFixed(digits)}%`;
+const ms = (ns: number) => (ns / 1e6).toFixed(3);

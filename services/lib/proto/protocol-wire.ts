@@ -28,5 +28,7 @@ export function toWireProtocol(p: Partial<MeasurementProtocol> = {}): Protocol {
     retryCooldownMs: full.retryCooldownMs,
     maxOtherBusyCpus: full.maxOtherBusyCpus,
     maxRelativeMad: full.maxRelativeMad,
+    maxHostSpeedChange: full.maxHostSpeedChange,
+    maxHostSlowdown: full.maxHostSlowdown,
   };
 }

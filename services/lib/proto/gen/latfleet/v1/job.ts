@@ -52,6 +52,13 @@ export interface Protocol {
   maxOtherBusyCpus: number;
   /** Unstable when the timed runs' MAD exceeds this fraction of their median. */
   maxRelativeMad: number;
+  /**
+   * Host speed probe (a fixed reference workload timed before and after the timed runs): throttled
+   * when the two differ by more than this fraction, or when the slower is more than
+   * max_host_slowdown slower than the fastest probe the agent has seen. 0 = off.
+   */
+  maxHostSpeedChange: number;
+  maxHostSlowdown: number;
 }
 
 export interface JobAssignment {
