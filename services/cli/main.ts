@@ -6,10 +6,11 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../lib/config/index.js';
 import { ApiClient, ApiError } from './api.client.js';
 import { LocalFleet } from './fleet.js';
-import { renderComparison, renderLayers, type Format } from './render.js';
+import { renderComparison, type Format } from './render.js';
 import { readStudyInput } from './study-input.js';
 import { waitForStudy } from './study-progress.js';
 import { registerCompareCommand } from './compare.command.js';
+import { registerLayersCommand } from './layers.command.js';
 import { registerModelCommands } from './models.command.js';
 
 // `latfleet … | head` closes our stdout early: that is the reader's choice, not an error.
@@ -126,14 +127,7 @@ study
 
 registerCompareCommand(program, api);
 
-program
-  .command('layers <run-id>')
-  .description('per-layer median time and share of one run')
-  .option('--url <url>', 'query service URL')
-  .addOption(formatOption())
-  .action(async (id: string, opts: { url?: string; format: Format }) => {
-    process.stdout.write(renderLayers(await api(opts).runLayers(id), opts.format));
-  });
+registerLayersCommand(program, api);
 
 program
   .command('devices')

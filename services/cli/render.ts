@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type { AblationCell, AblationTable } from '../query/ablation-table.service.js';
 import type { Comparison } from '../query/comparison.service.js';
-import type { RunLayers } from '../query/run.service.js';
+import type { LayerRow, RunLayers } from '../query/run.service.js';
 
 export type Format = 'table' | 'json' | 'csv';
 
@@ -47,20 +47,84 @@ export function renderComparison(c: Comparison, format: Format): string {
   return `${c.study} (${c.status}) — single-threaded end-to-end latency, baseline ${c.baseline}\n${table.toString()}\n`;
 }
 
-export function renderLayers(l: RunLayers, format: Format): string {
-  if (format === 'json') return JSON.stringify(l, null, 2) + '\n';
-  if (format === 'csv') return csv(l.layers as unknown as Array<Record<string, unknown>>);
+/** What `latfleet layers` tabulates: logical layers (stored node timings), or the report's per-block or per-op-type table. */
+export const LAYER_GROUPINGS = ['layer', 'block', 'op'] as const;
+export type LayerGrouping = (typeof LAYER_GROUPINGS)[number];
+
+interface LayerTableRow {
+  key: string;
+  op: string;
+  kernelMs: number | null;
+  overheadMs: number | null;
+  totalMs: number | null;
+  share: number;
+  totalShare: number | null;
+}
+
+function layerTableRows(l: RunLayers, by: LayerGrouping): LayerTableRow[] {
+  const groups = by === 'block' ? l.blocks : by === 'op' ? l.opTypes : null;
+  if (by !== 'layer' && groups === null) throw new Error(`run ${l.runId} has no per-${by} table: its report predates executor overhead (use --by layer)`);
+  const rows: LayerTableRow[] = groups
+    ? groups.map((g) => ({ key: g.key, op: '', kernelMs: g.kernelMs, overheadMs: g.overheadMs, totalMs: g.totalMs, share: g.share, totalShare: g.totalShare }))
+    : l.layers.map((r) => ({ key: r.layer, op: r.op ?? r.runtimeOps.join('+'), kernelMs: r.medianMs, overheadMs: r.overheadMs, totalMs: r.totalMs, share: r.share, totalShare: r.totalShare }));
+  if (l.session) rows.push({ key: l.session.key, op: '', kernelMs: null, overheadMs: l.session.overheadMs, totalMs: l.session.totalMs, share: 0, totalShare: l.session.totalShare });
+  return rows;
+}
+
+/** Σ per-layer medians ÷ each end-to-end median, kernel only and with the executor's overhead. */
+function ratioLines(l: RunLayers): string {
   const table = new Table({
-    head: ['layer', 'op', 'median ms', 'share'],
-    colAligns: ['left', 'left', 'right', 'right'],
+    head: ['layer sum ÷ median of', 'profiled runs', 'model_run', 'timed runs'],
+    colAligns: ['left', 'right', 'right', 'right'],
+    style: { head: [], border: [], 'padding-left': 0 },
+    chars: { ...COMPACT, top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', right: '', middle: ' ' },
+  });
+  const line = (name: string, r: RunLayers['ratios']['kernel']) => [name, fixed(r.toProfiledMedian, 3), fixed(r.toModelRunMedian, 3), fixed(r.toTimedMedian, 3)];
+  table.push(line('kernel only', l.ratios.kernel), line('with overhead', l.ratios.withOverhead));
+  return table.toString();
+}
+
+/** The API's rows as they are, the session bucket last in the same columns. */
+function layersCsv(l: RunLayers, by: LayerGrouping): string {
+  const s = l.session;
+  if (by !== 'layer') return csv([...(by === 'block' ? l.blocks! : l.opTypes!), ...(s ? [s] : [])] as unknown as Array<Record<string, unknown>>);
+  const session: LayerRow | null = s && {
+    layer: s.key, block: null, role: null, op: null, medianMs: s.kernelMs, share: s.share, overheadMs: s.overheadMs, totalMs: s.totalMs, totalShare: s.totalShare,
+    madds: null, runtimeNodes: [], runtimeOps: [],
+  };
+  return csv([...l.layers, ...(session ? [session] : [])] as unknown as Array<Record<string, unknown>>);
+}
+
+export function renderLayers(l: RunLayers, format: Format, by: LayerGrouping = 'layer'): string {
+  if (format === 'json') return JSON.stringify(l, null, 2) + '\n';
+  const withOverhead = l.session !== null || l.layers.some((r) => r.overheadMs !== null);
+  const rows = layerTableRows(l, by);
+  if (format === 'csv') return layersCsv(l, by);
+  const head = [by, ...(by === 'layer' ? ['op'] : []), 'kernel ms', ...(withOverhead ? ['overhead ms', 'total ms'] : []), 'share'];
+  const table = new Table({
+    head,
+    colAligns: head.map((_, i) => (i === 0 || (by === 'layer' && i === 1) ? 'left' : 'right')),
     style: { head: [], border: [] },
     chars: COMPACT,
   });
-  for (const r of l.layers) table.push([r.layer, r.op ?? r.runtimeOps.join('+'), r.medianMs.toFixed(3), `${(r.share * 100).toFixed(1)}%`]);
-  return (
+  for (const r of rows) {
+    table.push([
+      r.key,
+      ...(by === 'layer' ? [r.op] : []),
+      r.kernelMs === null ? '' : r.kernelMs.toFixed(3),
+      ...(withOverhead ? [fixed(r.overheadMs, 3), fixed(r.totalMs, 3)] : []),
+      `${((withOverhead ? r.totalShare ?? 0 : r.share) * 100).toFixed(1)}%`,
+    ]);
+  }
+  const source = l.attributionSource ? `; layers by ${l.attributionSource === 'lineage' ? 'the optimized graph’s lineage' : 'node-name prefix'}` : '';
+  const heading =
     `run ${l.runId}: ${l.variant} on ${l.device}; median ${l.medianMs.toFixed(2)} ms, profiled ${l.profiledMedianMs.toFixed(2)} ms ` +
-    `(overhead ${signed(l.profilingOverheadPct, 1, '%')}), layer sum / profiled = ${fixed(l.layerSumRatio, 3)}\n${table.toString()}\n`
-  );
+    `(profiling ${signed(l.profilingOverheadPct, 1, '%')})${source}\n`;
+  const legend = withOverhead
+    ? `layer sum ${fixed(l.layerSumMs, 3)} ms kernel, ${fixed(l.layerSumWithOverheadMs, 3)} ms with overhead; model_run median ${fixed(l.modelRunMedianMs, 3)} ms\n` +
+      `${ratioLines(l)}\noverhead: the executor’s time between kernels; (session): the run’s time outside every node; share: of kernel + overhead\n`
+    : `layer sum / profiled = ${fixed(l.layerSumRatio, 3)}; kernel time only (this run’s report has no executor overhead)\n`;
+  return `${heading}${legend}${table.toString()}\n`;
 }
 
 /** `+10.9% *`: * beyond the noise, ~ within it; the baseline has no delta. */

@@ -55,6 +55,37 @@ const SCHEMAS: Record<string, JsonSchema> = {
     studyId: str(), study: str(), device, variant: { type: 'object' }, baseline: { type: 'object' }, endToEnd: { type: 'object' }, profiledKernel: { type: 'object' }, note: str(),
     groups: obj(Object.fromEntries(['block', 'op', 'role', 'runtimeOp', 'layer'].map((g) => [g, arr(ref('GroupDelta'))]))),
   }),
+  AttributedGroupRow: obj({
+    key: str('block or runtime op type; `(unattributed)`: nodes no layer claims; `(session)`: the run’s time outside every node'),
+    kernelMs: num('median over profiled runs of the kernel time'), overheadMs: num('median of the executor’s time between kernels spent on these nodes'),
+    totalMs: num('median of kernel + overhead'), share: num('of the kernel table'), totalShare: num('of the kernel + overhead table, session included'),
+    nodes: { type: 'integer', description: 'runtime nodes' },
+  }),
+  LayerSumRatios: obj({
+    toProfiledMedian: nullable(num('÷ median of the profiled runs (wall time around session.run)')),
+    toModelRunMedian: nullable(num('÷ median of the runtime’s own run time (`model_run`) over the profiled runs')),
+    toTimedMedian: nullable(num('÷ median of the timed runs (profiling off)')),
+  }),
+  LayerRow: obj({
+    layer: str('logical layer; `(unattributed)` for runtime nodes no layer claims'), block: nullable(str()), role: nullable(str()), op: nullable(str()),
+    medianMs: num('median over profiled runs of the layer’s kernel time (stored node timings)'), share: num('of the summed kernel medians'),
+    overheadMs: nullable(num('median of the executor’s time between kernels on the layer’s nodes; null for runs stored without it')),
+    totalMs: nullable(num('median of kernel + overhead; null for runs stored without it')),
+    totalShare: nullable(num('of the summed totals, `(session)` included; null for runs stored without it')),
+    madds: nullable({ type: 'integer' }), runtimeNodes: arr(str()), runtimeOps: arr(str()),
+  }),
+  RunLayers: obj({
+    runId: str(), variant: str(), device: str(),
+    medianMs: num('end-to-end median of the timed (unprofiled) runs'), profiledMedianMs: num(), profilingOverheadPct: nullable(num('profiled vs timed median')),
+    layerSumMs: num('sum of per-layer kernel medians'), layerSumRatio: nullable(num('layerSumMs ÷ profiled median')),
+    attributionSource: nullable({ enum: ['lineage', 'names'], description: 'layers found through the optimized graph’s lineage, or by node-name prefix' }),
+    modelRunMedianMs: nullable(num('median of `model_run` over the profiled runs')),
+    layerSumWithOverheadMs: nullable(num('sum of per-layer kernel + overhead medians, `(session)` included')),
+    ratios: obj({ kernel: ref('LayerSumRatios'), withOverhead: ref('LayerSumRatios') }),
+    session: nullable(ref('AttributedGroupRow')),
+    layers: arr(ref('LayerRow')),
+    blocks: nullable(arr(ref('AttributedGroupRow'))), opTypes: nullable(arr(ref('AttributedGroupRow'))),
+  }),
   Reward: obj({
     studyId: str(), study: str(), targetMs: num(), constraint: { enum: ['soft', 'hard'] }, alpha: num(), beta: num(), formula: str(),
     devices: arr(obj({ device, rows: arr(obj({ rank: nullable({ type: 'integer' }), variant: str(), model: str(), medianMs: num(), top1: nullable(num()), reward: nullable(num()), withinTarget: { type: 'boolean' } })) })),
@@ -128,7 +159,14 @@ export const OPERATIONS: Operation[] = [
     query: paretoQuery, responses: { 200: ['fronts', ref('Pareto')], 400: invalid, 404: notFound },
   },
   { method: 'get', path: '/api/v1/runs', tag: 'runs', summary: 'runs, newest first', query: runListQuery, responses: { 200: ['a page of runs', page(anyObject)], 400: invalid } },
-  { method: 'get', path: '/api/v1/runs/{id}/layers', tag: 'runs', summary: 'per logical layer of one run: median ms and share, profiling overhead', responses: { 200: ['layers', anyObject], 404: notFound } },
+  {
+    method: 'get', path: '/api/v1/runs/{id}/layers', tag: 'runs', summary: 'per logical layer of one run: kernel, executor overhead and total medians with their shares; the session bucket; layer-sum ratios',
+    description:
+      'Kernel medians per layer come from the stored node timings. Executor overhead (the runtime’s time between kernels), totals, ' +
+      'the `(session)` bucket (time in `model_run` outside every node: neither a layer nor `(unattributed)`), the per-block and per-op-type ' +
+      'tables and the ratios come from the agent’s report; runs stored before agents reported overhead have them null (kernel time only).',
+    responses: { 200: ['layers', ref('RunLayers')], 404: notFound },
+  },
   { method: 'get', path: '/api/v1/models', tag: 'models', summary: 'stored models (built variants) with their run counts', query: modelListQuery, responses: { 200: ['a page of models', page(anyObject)], 400: invalid } },
   {
     method: 'get', path: '/api/v1/models/{ref}/devices', tag: 'models', summary: 'one model side by side on every device that ran it (ref: sha256 or canonical name)',

@@ -22,16 +22,46 @@ import type { LayerDeltas } from './layer-delta.service.js';
 import { startQuery } from './main.js';
 import type { Pareto, Reward } from './model-selection.service.js';
 import type { ModelAcrossDevices } from './model.service.js';
+import type { RunLayers } from './run.service.js';
 
 const MS = 1e6;
 const API_KEY = 'query-spec-key-0123456789';
+
+/**
+ * The attribution a current agent reports for the seeded timings: every layer 10 µs kernel + 2 µs
+ * overhead, the ReorderOutput node (unattributed) 3 µs + 0.5 µs, 7 µs of session.
+ */
+function reportWithOverhead(m: SeededModel) {
+  type Row = { key: string; kernel: number; overhead: number; nodes: number };
+  const tail: Row[] = [{ key: '', kernel: 3_000, overhead: 500, nodes: 1 }, { key: '(session)', kernel: 0, overhead: 7_000, nodes: 0 }];
+  const byKey = (keyOf: (l: SeededModel['layers'][number]) => string) => {
+    const rows = new Map<string, Row>();
+    for (const l of m.layers) {
+      const r = rows.get(keyOf(l)) ?? { key: keyOf(l), kernel: 0, overhead: 0, nodes: 0 };
+      rows.set(r.key, { ...r, kernel: r.kernel + 10_000, overhead: r.overhead + 2_000, nodes: r.nodes + 1 });
+    }
+    return [...rows.values(), ...tail];
+  };
+  const layers = byKey((l) => l.name);
+  const kernelSum = layers.reduce((a, r) => a + r.kernel, 0);
+  const totalSum = layers.reduce((a, r) => a + r.kernel + r.overhead, 0);
+  const table = (rows: Row[]) =>
+    rows.map((r) => ({ key: r.key, kernelMedianNs: r.kernel, overheadMedianNs: r.overhead, totalMedianNs: r.kernel + r.overhead, share: r.kernel / kernelSum, totalShare: (r.kernel + r.overhead) / totalSum, nodes: r.nodes }));
+  return {
+    source: 'lineage', unattributedShare: 3_000 / kernelSum,
+    layerSumToProfiledMedian: 0.81, layerSumToProfileRunMedian: 0.86, layerSumToTimedMedian: 0.82,
+    layerSumWithOverheadToProfiledMedian: 0.97, layerSumWithOverheadToProfileRunMedian: 1, layerSumWithOverheadToTimedMedian: 0.99,
+    profileRunMedianNs: totalSum, accountedRunMedianNs: totalSum, sessionOverheadMedianNs: 7_000,
+    byLayer: table(layers), byBlock: table(byKey((l) => l.block)), byOpType: table(byKey(() => 'Conv')),
+  };
+}
 
 describe('query HTTP API', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let ds: DataSource;
   let app: INestApplication;
   let base: string;
-  const ids = { study: '', variants: {} as Record<string, string>, vmA: '', vmB: '', phone: '' };
+  const ids = { study: '', variants: {} as Record<string, string>, vmA: '', vmB: '', phone: '', runWithOverhead: '', runKernelOnly: '' };
   const models = {} as Record<'paper' | 'relu' | 'hswish' | 'v2', SeededModel>;
 
   const get = async (path: string) => {
@@ -74,8 +104,10 @@ describe('query HTTP API', () => {
     ];
     const run = (label: 'relu' | 'paper' | 'hswish', deviceId: string, center: number, extra = 0) =>
       insertRun(ds, { studyId: study.id, variantId: study.variantIds[label]!, deviceId, model: models[label], latenciesNs: latencies(center), timings: timing(models[label], extra) });
-    await run('paper', vmA.id, 4 * MS);
-    await run('relu', vmA.id, 3.6 * MS);
+    ids.runWithOverhead = await run('paper', vmA.id, 4 * MS);
+    ids.runKernelOnly = await run('relu', vmA.id, 3.6 * MS);
+    await ds.query(`UPDATE runs SET report = $2 WHERE id = $1`, [ids.runWithOverhead, JSON.stringify({ attribution: reportWithOverhead(models.paper) })]);
+    await ds.query(`UPDATE runs SET report = $2 WHERE id = $1`, [ids.runKernelOnly, JSON.stringify({ attribution: { source: 'names', unattributedShare: 0.01, layerSumToProfiledMedian: 0.9, layerSumToProfileRunMedian: null, layerSumToTimedMedian: 0.95 } })]);
     await run('hswish', vmA.id, 4 * MS, 5_000);
     await run('paper', vmB.id, 8 * MS);
     await run('relu', vmB.id, 7.2 * MS);
@@ -208,6 +240,71 @@ describe('query HTTP API', () => {
       expect(await get(`/api/v1/studies/${ids.study}/layer-deltas?device=vm-a`)).toMatchObject({ status: 400, body: { error: { field: 'variant' } } });
       expect(await get(`/api/v1/studies/${ids.study}/layer-deltas?variant=hswish&device=phone-x`)).toMatchObject({ status: 400, body: { error: { field: 'device' } } });
     });
+  });
+
+  describe('GET /api/v1/runs/{id}/layers', () => {
+    it('puts each layer’s executor overhead and total beside its stored kernel time, with the session as its own row', async () => {
+      const { status, body } = await get(`/api/v1/runs/${ids.runWithOverhead}/layers`);
+      const l = body as RunLayers;
+      const truth: Array<{ layer: string; median: string }> = await ds.query(
+        `SELECT layer, percentile_cont(0.5) WITHIN GROUP (ORDER BY ns) AS median
+           FROM (SELECT layer, iteration, sum(duration_ns) AS ns FROM layer_timings WHERE run_id = $1 GROUP BY layer, iteration) x GROUP BY layer`,
+        [ids.runWithOverhead],
+      );
+
+      expect(status).toBe(200);
+      expect(l.layers).toHaveLength(truth.length);
+      for (const t of truth) expect(l.layers.find((r) => r.layer === (t.layer || '(unattributed)'))?.medianMs).toBeCloseTo(Number(t.median) / MS, 6);
+      expect(l.layers.map((r) => r.layer)).toEqual([...models.paper.layers.map((x) => x.name), '(unattributed)']);
+      expect(l.layers[0]).toMatchObject({ layer: 'stem', medianMs: 0.01, overheadMs: 0.002, totalMs: 0.012 });
+      expect(l.layers.at(-1)).toMatchObject({ medianMs: 0.003, overheadMs: 0.0005, totalMs: 0.0035 });
+      expect(l.session).toMatchObject({ key: '(session)', kernelMs: 0, overheadMs: 0.007, totalMs: 0.007 });
+      expect(l.layers.reduce((a, r) => a + r.totalShare!, 0) + l.session!.totalShare).toBeCloseTo(1, 2);
+      expect(l.layerSumWithOverheadMs).toBeCloseTo(l.modelRunMedianMs!, 6);
+      expect(l.ratios).toEqual({
+        kernel: { toProfiledMedian: 0.81, toModelRunMedian: 0.86, toTimedMedian: 0.82 },
+        withOverhead: { toProfiledMedian: 0.97, toModelRunMedian: 1, toTimedMedian: 0.99 },
+      });
+      expect(l.blocks?.map((g) => g.key)).toEqual([...new Set(models.paper.layers.map((x) => x.block)), '(unattributed)']);
+      expect(l.blocks?.[0]).toMatchObject({ key: 'stem', kernelMs: 0.01, overheadMs: 0.002, totalMs: 0.012, nodes: 1 });
+      expect(l.opTypes).toMatchObject([{ key: 'Conv', nodes: models.paper.layers.length }, { key: '(unattributed)', kernelMs: 0.003 }]);
+      expect(l.attributionSource).toBe('lineage');
+    });
+
+    it('shows runs stored before executor overhead with kernel time only', async () => {
+      for (const [runId, source, kernel] of [[ids.runKernelOnly, 'names', { toProfiledMedian: 0.9, toModelRunMedian: null, toTimedMedian: 0.95 }], [await anyRunWithoutReport(), null, null]] as const) {
+        const { status, body } = await get(`/api/v1/runs/${runId}/layers`);
+        const l = body as RunLayers;
+
+        expect(status).toBe(200);
+        expect(l.layers.length).toBeGreaterThan(1);
+        expect(l.layers.every((r) => r.overheadMs === null && r.totalMs === null && r.totalShare === null)).toBe(true);
+        expect(l.layers.reduce((a, r) => a + r.share, 0)).toBeCloseTo(1, 2);
+        expect(l).toMatchObject({ attributionSource: source, session: null, blocks: null, opTypes: null, layerSumWithOverheadMs: null, modelRunMedianMs: null });
+        expect(l.ratios.withOverhead).toEqual({ toProfiledMedian: null, toModelRunMedian: null, toTimedMedian: null });
+        if (kernel) expect(l.ratios.kernel).toEqual(kernel);
+      }
+    });
+
+    it('answers with the fields the OpenAPI document declares', async () => {
+      const doc = (await get('/api/docs/openapi.json')).body as { components: { schemas: Record<string, { properties: Record<string, unknown> }> } };
+      const declared = (name: string) => Object.keys(doc.components.schemas[name]!.properties).sort();
+      const l = (await get(`/api/v1/runs/${ids.runWithOverhead}/layers`)).body as RunLayers;
+
+      expect(Object.keys(l).sort()).toEqual(declared('RunLayers'));
+      expect(Object.keys(l.layers[0]!).sort()).toEqual(declared('LayerRow'));
+      expect(Object.keys(l.session!).sort()).toEqual(declared('AttributedGroupRow'));
+      expect(Object.keys(l.ratios.kernel).sort()).toEqual(declared('LayerSumRatios'));
+    });
+
+    it('answers 404 for an unknown run', async () => {
+      expect(await get(`/api/v1/runs/1b4e28ba-2fa1-11d2-883f-0016d3cca427/layers`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    });
+
+    async function anyRunWithoutReport(): Promise<string> {
+      const [r] = await ds.query(`SELECT r.id FROM runs r WHERE r.report = '{}'::jsonb AND r.layer_rows > 0 LIMIT 1`);
+      return r.id;
+    }
   });
 
   describe('accuracy registry, reward and Pareto front', () => {

@@ -12,6 +12,8 @@ export interface RunRow {
   medianNs: number;
   profiledMedianNs: number;
   layers: LayerInfo[];
+  /** `runs.report -> 'attribution'` as stored (the agent's account; shape varies with its version), null when absent */
+  attribution: unknown;
 }
 
 export interface LayerMedian {
@@ -69,7 +71,8 @@ export class RunRepository {
   async find(id: string): Promise<RunRow | null> {
     const [r] = await this.ds.query(
       `SELECT r.id, r.study_id AS "studyId", v.label AS "variantLabel", d.name AS "deviceName",
-              r.median_ns AS "medianNs", r.profiled_median_ns AS "profiledMedianNs", m.layers
+              r.median_ns AS "medianNs", r.profiled_median_ns AS "profiledMedianNs", m.layers,
+              r.report -> 'attribution' AS attribution
          FROM runs r JOIN variants v ON v.id = r.variant_id JOIN devices d ON d.id = r.device_id
          JOIN models m ON m.sha256 = r.model_sha256 WHERE r.id = $1`,
       [id],

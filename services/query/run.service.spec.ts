@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import type { AttributedGroup } from '../lib/measure/index.js';
+import type { LayerInfo } from '../lib/models/index.js';
+import type { DeviceRepository } from './device.repository.js';
+import type { LayerMedian, RunRepository, RunRow } from './run.repository.js';
+import { RunService } from './run.service.js';
+
+const RUN_ID = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
+
+const layer = (name: string, block: string): LayerInfo => ({ name, block, role: 'conv', op: 'conv', madds: 1000 }) as unknown as LayerInfo;
+const median = (layer: string, medianNs: number): LayerMedian => ({ layer, medianNs, nodes: [`${layer || 'Reorder'}_node`], opTypes: ['Conv'] });
+const group = (key: string, kernel: number, overhead: number, shares: [number, number], nodes = 1): AttributedGroup => ({
+  key, kernelMedianNs: kernel, overheadMedianNs: overhead, totalMedianNs: kernel + overhead, share: shares[0], totalShare: shares[1], nodes,
+});
+
+/** A run profiled by the current agent: kernel 800 µs + overhead 130 µs in nodes, 20 µs of session; model_run 950 µs. */
+const CURRENT_ATTRIBUTION = {
+  source: 'lineage',
+  unattributedShare: 0.0625,
+  layerSumToProfiledMedian: 0.8,
+  layerSumToProfileRunMedian: 0.842105,
+  layerSumToTimedMedian: 0.888889,
+  layerSumWithOverheadToProfiledMedian: 0.95,
+  layerSumWithOverheadToProfileRunMedian: 1,
+  layerSumWithOverheadToTimedMedian: 1.055556,
+  profileRunMedianNs: 950_000,
+  accountedRunMedianNs: 950_000,
+  sessionOverheadMedianNs: 20_000,
+  byLayer: [
+    group('stem', 300_000, 50_000, [0.375, 0.368421]),
+    group('blocks.0.dw', 450_000, 70_000, [0.5625, 0.547368]),
+    group('', 50_000, 10_000, [0.0625, 0.063158]),
+    group('(session)', 0, 20_000, [0, 0.021053], 0),
+  ],
+  byBlock: [
+    group('stem', 300_000, 50_000, [0.375, 0.368421]),
+    group('blocks.0', 450_000, 70_000, [0.5625, 0.547368]),
+    group('', 50_000, 10_000, [0.0625, 0.063158]),
+    group('(session)', 0, 20_000, [0, 0.021053], 0),
+  ],
+  byOpType: [group('Conv', 750_000, 120_000, [0.9375, 0.915789], 2), group('ReorderOutput', 50_000, 10_000, [0.0625, 0.063158]), group('(session)', 0, 20_000, [0, 0.021053], 0)],
+};
+
+/** The same run as an agent before executor overhead stored it: source and kernel ratios only. */
+const OLD_ATTRIBUTION = { source: 'names', unattributedShare: 0.0625, layerSumToProfiledMedian: 0.8, layerSumToProfileRunMedian: null, layerSumToTimedMedian: 0.888889 };
+
+function runWith(attribution: unknown): RunRow {
+  return {
+    id: RUN_ID, studyId: 's', variantLabel: 'paper', deviceName: 'vm-a', medianNs: 900_000, profiledMedianNs: 1_000_000,
+    layers: [layer('stem', 'stem'), layer('blocks.0.dw', 'blocks.0')], attribution,
+  };
+}
+
+function serviceFor(run: RunRow | null): RunService {
+  const runs = {
+    find: async () => run,
+    // '' first, as Postgres may return it: the unattributed bucket must still come last.
+    layerMedians: async () => [median('', 50_000), median('blocks.0.dw', 450_000), median('stem', 300_000)],
+  } as unknown as RunRepository;
+  return new RunService(runs, {} as DeviceRepository);
+}
+
+describe(RunService.name, () => {
+  describe('layers', () => {
+    it('puts each layer’s executor overhead and total beside its kernel time, and the session as its own row', async () => {
+      const sut = await serviceFor(runWith(CURRENT_ATTRIBUTION)).layers(RUN_ID);
+
+      expect(sut.layers.map((l) => [l.layer, l.medianMs, l.overheadMs, l.totalMs, l.share, l.totalShare])).toEqual([
+        ['stem', 0.3, 0.05, 0.35, 0.375, 0.3684],
+        ['blocks.0.dw', 0.45, 0.07, 0.52, 0.5625, 0.5474],
+        ['(unattributed)', 0.05, 0.01, 0.06, 0.0625, 0.0632],
+      ]);
+      expect(sut.session).toEqual({ key: '(session)', kernelMs: 0, overheadMs: 0.02, totalMs: 0.02, share: 0, totalShare: 0.0211, nodes: 0 });
+      expect(sut.layerSumMs).toBe(0.8);
+      expect(sut.layerSumWithOverheadMs).toBe(0.95);
+      expect(sut.modelRunMedianMs).toBe(0.95);
+      expect(sut.attributionSource).toBe('lineage');
+    });
+
+    it('gives the agent’s ratios, kernel only and with overhead, against the profiled, model_run and timed medians', async () => {
+      const sut = await serviceFor(runWith(CURRENT_ATTRIBUTION)).layers(RUN_ID);
+
+      expect(sut.ratios).toEqual({
+        kernel: { toProfiledMedian: 0.8, toModelRunMedian: 0.842, toTimedMedian: 0.889 },
+        withOverhead: { toProfiledMedian: 0.95, toModelRunMedian: 1, toTimedMedian: 1.056 },
+      });
+      expect(sut.layerSumRatio).toBe(0.8);
+    });
+
+    it('gives the per-block and per-op-type tables without the session bucket, unattributed by name', async () => {
+      const sut = await serviceFor(runWith(CURRENT_ATTRIBUTION)).layers(RUN_ID);
+
+      expect(sut.blocks?.map((g) => [g.key, g.kernelMs, g.overheadMs, g.totalMs])).toEqual([
+        ['stem', 0.3, 0.05, 0.35],
+        ['blocks.0', 0.45, 0.07, 0.52],
+        ['(unattributed)', 0.05, 0.01, 0.06],
+      ]);
+      expect(sut.opTypes?.map((g) => [g.key, g.nodes, g.totalShare])).toEqual([
+        ['Conv', 2, 0.9158],
+        ['ReorderOutput', 1, 0.0632],
+      ]);
+    });
+
+    it('shows a run stored before executor overhead with kernel time only and the new fields null', async () => {
+      const sut = await serviceFor(runWith(OLD_ATTRIBUTION)).layers(RUN_ID);
+
+      expect(sut.layers.map((l) => [l.layer, l.medianMs, l.overheadMs, l.totalMs, l.totalShare])).toEqual([
+        ['stem', 0.3, null, null, null],
+        ['blocks.0.dw', 0.45, null, null, null],
+        ['(unattributed)', 0.05, null, null, null],
+      ]);
+      expect(sut).toMatchObject({
+        attributionSource: 'names', session: null, blocks: null, opTypes: null, layerSumWithOverheadMs: null, modelRunMedianMs: null, layerSumRatio: 0.8,
+        ratios: { kernel: { toProfiledMedian: 0.8, toModelRunMedian: null, toTimedMedian: 0.889 }, withOverhead: { toProfiledMedian: null, toModelRunMedian: null, toTimedMedian: null } },
+      });
+    });
+
+    it('shows a run with no report at all', async () => {
+      for (const attribution of [null, undefined, 'garbage', []]) {
+        const sut = await serviceFor(runWith(attribution)).layers(RUN_ID);
+        expect(sut).toMatchObject({ attributionSource: null, session: null, blocks: null, layerSumMs: 0.8 });
+        expect(sut.layers.every((l) => l.overheadMs === null)).toBe(true);
+      }
+    });
+
+    it('refuses an unknown run', async () => {
+      await expect(serviceFor(null).layers(RUN_ID)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+  });
+});
