@@ -1,7 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
+import type { Readable, Writable } from 'node:stream';
 import { Controller, Logger, UseFilters } from '@nestjs/common';
 import { Observable, Subject, from, lastValueFrom, toArray } from 'rxjs';
-import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import {
   AgentServiceControllerMethods,
   AgentState,
@@ -18,13 +18,12 @@ import {
 import { DeviceService } from './device.service.js';
 import { GrpcExceptionFilter } from './grpc-exception.filter.js';
 import { holdUntilSubscribed } from './hold-until-subscribed.js';
-import { JobRepository } from './job.repository.js';
 import { JobService } from './job.service.js';
-import { ModelRepository } from './model.repository.js';
+import { ModelService } from './model.service.js';
 import { ResultService } from './result.service.js';
 import { SessionRegistry, type AgentSession } from './session.registry.js';
+import { UploadGate } from './upload-gate.js';
 
-const CHUNK_BYTES = 1 << 20;
 const bearer = (md: Metadata | undefined) => md?.get('authorization')[0]?.toString();
 
 /** gRPC handlers: authenticate, validate, call one service, map the result. */
@@ -37,10 +36,10 @@ export class AgentController implements AgentServiceController {
   constructor(
     private readonly devices: DeviceService,
     private readonly jobService: JobService,
-    private readonly jobs: JobRepository,
     private readonly sessions: SessionRegistry,
     private readonly results: ResultService,
-    private readonly models: ModelRepository,
+    private readonly modelService: ModelService,
+    private readonly uploads: UploadGate,
   ) {}
 
   register(request: RegisterRequest): Promise<RegisterResponse> {
@@ -56,7 +55,7 @@ export class AgentController implements AgentServiceController {
 
   private async openSession(requests: Observable<ConnectRequest>, authorization: string | undefined, out: Subject<ConnectResponse>) {
     const device = await this.devices.authenticate(authorization);
-    const session: AgentSession = { deviceId: device.id, deviceName: device.name, device, out, jobId: null, assignedAt: 0 };
+    const session: AgentSession = { deviceId: device.id, deviceName: device.name, device, out, busy: false, jobId: null, assignedAt: 0 };
     this.sessions.add(session);
     await this.devices.online(device.id);
     this.logger.log(`agent ${device.name} connected (${this.sessions.size} connected)`);
@@ -77,10 +76,10 @@ export class AgentController implements AgentServiceController {
     if (msg.heartbeat) {
       await this.devices.heartbeat(session.deviceId);
       // A working agent keeps its lease: only silence (or a lease far past any job) frees the job.
-      if (msg.heartbeat.jobId) await this.jobs.extendLease(msg.heartbeat.jobId, session.deviceId, this.jobService.leaseSeconds);
+      if (msg.heartbeat.jobId) await this.jobService.extendLease(session, msg.heartbeat.jobId);
       if (msg.heartbeat.state === AgentState.AGENT_STATE_IDLE) this.jobService.idle(session);
       // An agent that reconnects mid-job (e.g. to another replica) is busy, whatever this process knew.
-      else if (msg.heartbeat.jobId) session.jobId = msg.heartbeat.jobId;
+      else if (msg.heartbeat.jobId) this.jobService.busyWith(session, msg.heartbeat.jobId);
     } else if (msg.status) {
       await this.jobService.status(session, msg.status);
     }
@@ -90,35 +89,50 @@ export class AgentController implements AgentServiceController {
    * Returns an Observable at once: Nest replays the request stream's buffered messages (and its
    * completion) only after the handler returns, so a handler that awaits the stream never ends.
    */
-  uploadResults(requests: Observable<UploadResultsRequest>, metadata?: Metadata): Observable<UploadResultsResponse> {
+  uploadResults(requests: Observable<UploadResultsRequest>, metadata?: Metadata, call?: Readable): Observable<UploadResultsResponse> {
+    // Before anything else: a paused call must not have delivered messages yet.
+    const admitted = this.uploads.admit(call);
     const collected = lastValueFrom(requests.pipe(toArray()));
     return from(
       (async () => {
-        const device = await this.devices.authenticate(bearer(metadata));
-        const parts = await collected;
-        const ack = await this.results.ingest(device.id, parts);
-        const session = this.sessions.get(device.id);
-        if (session && parts[0]) this.jobService.release(session, parts[0].jobId);
-        return ack;
+        const done = await admitted;
+        try {
+          const device = await this.devices.authenticate(bearer(metadata));
+          const parts = await collected;
+          const ack = await this.results.ingest(device.id, parts);
+          const session = this.sessions.get(device.id);
+          if (session && parts[0]) this.jobService.release(session, parts[0].jobId);
+          return ack;
+        } finally {
+          done();
+        }
       })(),
     );
   }
 
-  fetchModel(request: FetchModelRequest, metadata?: Metadata): Observable<FetchModelResponse> {
+  /** Chunks go out as the client takes them: the next is produced only once gRPC's buffer drains. */
+  fetchModel(request: FetchModelRequest, metadata?: Metadata, call?: Writable): Observable<FetchModelResponse> {
     return new Observable<FetchModelResponse>((sub) => {
       (async () => {
         const device = await this.devices.authenticate(bearer(metadata));
-        if (!/^[0-9a-f]{64}$/.test(request.sha256)) throw LatfleetError.validation('sha256', 'expected 64 lowercase hex digits');
-        if (!(await this.jobs.modelLeasedToDevice(request.sha256, device.id))) {
-          throw new LatfleetError(ErrorCode.PermissionDenied, `model ${request.sha256} is not part of a job leased to this agent`);
-        }
-        const data = await this.models.findBytes(request.sha256);
-        if (!data) throw LatfleetError.notFound('model', request.sha256);
-        for (let offset = 0; offset < data.length && !sub.closed; offset += CHUNK_BYTES) {
-          sub.next({ offset, data: data.subarray(offset, offset + CHUNK_BYTES), totalSizeBytes: data.length });
+        for await (const chunk of this.modelService.chunks(device.id, request.sha256)) {
+          if (sub.closed) return;
+          sub.next(chunk);
+          if (call?.writableNeedDrain) await drained(call);
         }
         sub.complete();
       })().catch((err) => sub.error(err));
     });
   }
+}
+
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const events = ['drain', 'close', 'error', 'cancelled'];
+    const done = () => {
+      for (const e of events) stream.off(e, done);
+      resolve();
+    };
+    for (const e of events) stream.on(e, done);
+  });
 }

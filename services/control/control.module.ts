@@ -7,9 +7,11 @@ import { DeviceService } from './device.service.js';
 import { JobRepository } from './job.repository.js';
 import { JobService } from './job.service.js';
 import { ModelRepository } from './model.repository.js';
+import { ModelService } from './model.service.js';
 import { ResultRepository } from './result.repository.js';
 import { ResultService } from './result.service.js';
 import { SessionRegistry } from './session.registry.js';
+import { UploadGate } from './upload-gate.js';
 
 export class ControlModule {
   static forRoot(config: LatfleetConfig) {
@@ -17,7 +19,7 @@ export class ControlModule {
       module: ControlModule,
       imports: [ConfigModule.forRoot(config), StoreModule],
       controllers: [AgentController],
-      providers: [DeviceRepository, DeviceService, JobRepository, JobService, ModelRepository, ResultRepository, ResultService, SessionRegistry],
+      providers: [DeviceRepository, DeviceService, JobRepository, JobService, ModelRepository, ModelService, ResultRepository, ResultService, SessionRegistry, UploadGate],
     };
   }
 }

@@ -166,7 +166,7 @@ describe(JobRepository.name, () => {
     const b = await sut.leaseNext(d2, 60);
     await ds.query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [a!.jobId]);
     await ds.query(`UPDATE devices SET last_seen_at = now() - interval '1 minute' WHERE id = $1`, [d2.id]);
-    expect(await sut.requeueExpired()).toBe(1);
+    expect(await sut.requeueExpired(3_600)).toEqual([{ jobId: a!.jobId, deviceId: d1.id, overran: false }]);
     expect(await sut.requeueLost(30)).toBe(1);
     const outcomes = await ds.query(`SELECT outcome FROM job_attempts ORDER BY outcome`);
     expect(outcomes.map((o: { outcome: string }) => o.outcome)).toEqual(['expired', 'lost']);
@@ -202,5 +202,55 @@ describe(JobRepository.name, () => {
     await sut.failAttempt(lease!.jobId, device.id, lease!.attempt, 'aborted');
     expect((await ds.query(`SELECT state FROM jobs WHERE id = $1`, [lease!.jobId]))[0].state).toBe('cancelled');
     expect(await cancelStudy(ds, '00000000-0000-0000-0000-000000000000')).toBeNull();
+  });
+
+  it('leases a batch: one job per device and no job twice, with two replicas leasing overlapping devices at once', async () => {
+    await seedStudy(ds, { jobs: 30 });
+    await seedStudy(ds, { jobs: 30 });
+    const devices = await Promise.all(Array.from({ length: 40 }, () => seedDevice(ds)));
+    for (let round = 0; round < 3; round++) {
+      const [a, b] = await Promise.all([sut.leaseBatch(devices.slice(0, 30), 60), sut.leaseBatch(devices.slice(10), 60)]);
+      const all = [...a, ...b];
+      expect(new Set(all.map((l) => l.jobId)).size).toBe(all.length);
+      expect(new Set(all.map((l) => l.deviceId)).size).toBe(all.length);
+    }
+    const [leased] = await ds.query(
+      `SELECT count(*)::int AS jobs, count(DISTINCT device_id)::int AS devices FROM jobs WHERE state = 'leased'`,
+    );
+    expect(leased).toEqual({ jobs: 40, devices: 40 });
+    expect(await sut.leaseBatch(devices, 60)).toEqual([]);
+    const [attempts] = await ds.query(`SELECT count(*)::int AS n FROM job_attempts`);
+    expect(attempts.n).toBe(40);
+  });
+
+  it('fills a batch by priority, shares it between studies and respects selectors', async () => {
+    const first = await seedStudy(ds, { jobs: 5 });
+    const second = await seedStudy(ds, { jobs: 5 });
+    const urgent = await seedStudy(ds, { jobs: 1, priority: 5 });
+    const phoneJob = await seedStudy(ds, { selector: { class: 'android' } });
+    const phone = await seedDevice(ds, { deviceClass: 'android' });
+    const cpus = await Promise.all([1, 2, 3, 4, 5].map(() => seedDevice(ds)));
+    const leases = await sut.leaseBatch([...cpus, phone], 60);
+    expect(leases.map((l) => l.deviceId)).toEqual([...cpus, phone].map((d) => d.id));
+    const studies = leases.map((l) => l.studyId);
+    expect(studies[0]).toBe(urgent);
+    expect(studies.filter((s) => s === first)).toHaveLength(2);
+    expect(studies.filter((s) => s === second)).toHaveLength(2);
+    expect(studies[5]).toBe(phoneJob);
+  });
+
+  it('extends a lease by heartbeats only up to the maximum job duration, and records why the attempt ended', async () => {
+    await seedStudy(ds);
+    const device = await seedDevice(ds);
+    const lease = await sut.leaseNext(device, 60);
+    await ds.query(`UPDATE job_attempts SET leased_at = now() - interval '2 hours'`);
+    await sut.extendLease(lease!.jobId, device.id, 60, 3_600);
+    const [job] = await ds.query(`SELECT lease_expires_at < now() AS past FROM jobs`);
+    expect(job.past).toBe(true);
+    expect(await sut.requeueExpired(3_600)).toEqual([{ jobId: lease!.jobId, deviceId: device.id, overran: true }]);
+    const [attempt] = await ds.query(`SELECT outcome, error FROM job_attempts`);
+    expect(attempt.outcome).toBe('expired');
+    expect(attempt.error).toMatch(/maximum job duration \(3600 s/);
+    expect((await ds.query(`SELECT state FROM jobs`))[0].state).toBe('queued');
   });
 });

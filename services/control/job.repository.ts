@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { updateReturning, type AttemptOutcome, type DeviceEntity, type JobProtocol } from '../lib/store/index.js';
+import { updateReturning, type AttemptOutcome, type DeviceEntity, type DeviceSelector, type JobProtocol } from '../lib/store/index.js';
 
 export interface LeasedJob {
   jobId: string;
@@ -24,25 +24,77 @@ export interface GrantedAttempt {
   jobState: string;
 }
 
-type LeasingDevice = Pick<DeviceEntity, 'id' | 'deviceClass' | 'cpuModel' | 'tags'>;
+export type LeasingDevice = Pick<DeviceEntity, 'id' | 'deviceClass' | 'cpuModel' | 'tags'>;
+
+/** A device's lease on a job, from one batch. */
+export interface DeviceLease extends LeasedJob {
+  deviceId: string;
+}
+
+/** A queued job `q` that one of the free devices `d` may run. */
+const MATCHES_A_DEVICE = `EXISTS (
+  SELECT 1 FROM free d
+   WHERE (q.target_device_id IS NULL OR q.target_device_id = d.id)
+     AND (q.selector->>'class' IS NULL OR q.selector->>'class' = d.class)
+     AND (q.selector->>'cpuModel' IS NULL OR q.selector->>'cpuModel' = d."cpuModel")
+     AND (q.selector->'tags' IS NULL OR coalesce(d.tags, '{}') @> (q.selector->'tags')))`;
 
 /**
- * A job a device may take: queued, meant for this device or for any device its selector matches,
- * and the device has no other job (one job at a time per device). Among those: higher priority
- * first, then the study with the fewest jobs running (fairness), then queue order.
+ * Queued jobs some free device may take, locked (SKIP LOCKED: another replica's batch keeps its
+ * own), best first: higher priority, then fairness between studies: a job's rank within its study
+ * plus the study's running jobs, so that one batch interleaves the studies instead of draining the
+ * oldest. `$1`: the free devices as JSON ({id, class, cpuModel, tags}); `$2`: how many jobs;
+ * `$3`: jobs already considered (this transaction holds their locks).
  */
-const NEXT_JOB = `
-  SELECT j.id FROM jobs j
+const CANDIDATE_JOBS = `
+  WITH free AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(id uuid, class text, "cpuModel" text, tags jsonb))
+  SELECT j.id, j.target_device_id AS "targetDeviceId", j.selector
+    FROM jobs j
+    JOIN (SELECT q.id, row_number() OVER (PARTITION BY q.study_id ORDER BY q.priority DESC, q.created_at, q.id) AS k
+            FROM jobs q WHERE q.state = 'queued' AND ${MATCHES_A_DEVICE}) ranked ON ranked.id = j.id
     LEFT JOIN (SELECT study_id, count(*) AS n FROM jobs WHERE state = 'leased' GROUP BY study_id) running
       ON running.study_id = j.study_id
-   WHERE j.state = 'queued'
-     AND (j.target_device_id IS NULL OR j.target_device_id = $1)
-     AND (j.selector->>'class' IS NULL OR j.selector->>'class' = $3)
-     AND (j.selector->>'cpuModel' IS NULL OR j.selector->>'cpuModel' = $4)
-     AND (j.selector->'tags' IS NULL OR $5::jsonb @> (j.selector->'tags'))
-     AND NOT EXISTS (SELECT 1 FROM jobs busy WHERE busy.device_id = $1 AND busy.state = 'leased')
-   ORDER BY j.priority DESC, coalesce(running.n, 0), j.created_at, j.id
-   LIMIT 1 FOR UPDATE OF j SKIP LOCKED`;
+   WHERE j.state = 'queued' AND j.id <> ALL($3::uuid[])
+   ORDER BY j.priority DESC, coalesce(running.n, 0) + ranked.k, j.created_at, j.id
+   LIMIT $2 FOR UPDATE OF j SKIP LOCKED`;
+
+/** Rounds of candidates per batch (selectors can leave devices unpaired in a round). */
+const MAX_ROUNDS = 4;
+
+interface CandidateJob {
+  id: string;
+  targetDeviceId: string | null;
+  selector: DeviceSelector | null;
+}
+
+export function deviceMatches(job: CandidateJob, d: LeasingDevice): boolean {
+  const s = job.selector ?? {};
+  if (job.targetDeviceId && job.targetDeviceId !== d.id) return false;
+  if (s.class != null && s.class !== d.deviceClass) return false;
+  if (s.cpuModel != null && s.cpuModel !== d.cpuModel) return false;
+  const tags = d.tags ?? {};
+  return Object.entries(s.tags ?? {}).every(([k, v]) => tags[k] === v);
+}
+
+/**
+ * Pairs devices with jobs the way one lease per device in turn would: each device takes the first
+ * job (in candidate order) that it matches and nobody took yet.
+ */
+export function pairDevicesWithJobs(devices: LeasingDevice[], jobs: CandidateJob[]): Array<{ jobId: string; deviceId: string }> {
+  const taken = new Array<boolean>(jobs.length).fill(false);
+  const pairs: Array<{ jobId: string; deviceId: string }> = [];
+  let firstFree = 0;
+  for (const d of devices) {
+    while (firstFree < jobs.length && taken[firstFree]) firstFree++;
+    for (let i = firstFree; i < jobs.length; i++) {
+      if (taken[i] || !deviceMatches(jobs[i]!, d)) continue;
+      taken[i] = true;
+      pairs.push({ jobId: jobs[i]!.id, deviceId: d.id });
+      break;
+    }
+  }
+  return pairs;
+}
 
 @Injectable()
 export class JobRepository {
@@ -52,50 +104,108 @@ export class JobRepository {
     return (await this.ds.query(`SELECT 1 FROM jobs WHERE state = 'queued' LIMIT 1`)).length > 0;
   }
 
-  /** Leases the next job to a device; SKIP LOCKED keeps two replicas from leasing one job. */
+  /** Leases the next job to one device (a batch of one). */
   async leaseNext(device: LeasingDevice, leaseSeconds: number): Promise<LeasedJob | null> {
+    return (await this.leaseBatch([device], leaseSeconds))[0] ?? null;
+  }
+
+  /**
+   * Leases at most one job to each of these devices, in one transaction: the devices' rows are
+   * locked (one lease at a time per device, across replicas), devices that already have a job are
+   * left out, and SKIP LOCKED on the jobs keeps two replicas from leasing one job.
+   */
+  async leaseBatch(devices: LeasingDevice[], leaseSeconds: number): Promise<DeviceLease[]> {
+    if (devices.length === 0) return [];
     return this.ds.transaction(async (m) => {
-      // One lease at a time per device, across replicas: the device row is the lock.
-      await m.query(`SELECT 1 FROM devices WHERE id = $1 FOR UPDATE`, [device.id]);
-      const rows = await updateReturning<Record<string, unknown>>(
-        m,
-        `UPDATE jobs j SET state = 'leased', device_id = $1, attempt = j.attempt + 1, phase = NULL, progress = 0,
-                lease_expires_at = now() + make_interval(secs => $2), updated_at = now()
-          WHERE j.id = (${NEXT_JOB})
-          RETURNING j.id, j.attempt, j.study_id, j.variant_id, j.protocol`,
-        [device.id, leaseSeconds, device.deviceClass, device.cpuModel, JSON.stringify(device.tags ?? {})],
+      // Waits for the locks (a heartbeat's update holds one for a moment; skipping those devices
+      // would leave them without work until their next trigger). In id order: no deadlock between batches.
+      const locked: Array<{ id: string }> = await m.query(
+        `SELECT id FROM devices WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+        [devices.map((d) => d.id)],
       );
-      const job = rows[0];
-      if (!job) return null;
-      await m.query(`INSERT INTO job_attempts (job_id, attempt, device_id, leased_at) VALUES ($1, $2, $3, now())`, [
-        job['id'],
-        job['attempt'],
-        device.id,
-      ]);
-      const [v]: Array<Record<string, unknown>> = await m.query(
-        `SELECT v.label, m.sha256, m.size_bytes, m.input_name, m.input_shape
-           FROM variants v JOIN models m ON m.sha256 = v.model_sha256 WHERE v.id = $1`,
-        [job['variant_id']],
+      if (locked.length === 0) return [];
+      // A separate statement, so that it sees leases committed while this one waited for the locks.
+      const busy: Array<{ device_id: string }> = await m.query(
+        `SELECT device_id FROM jobs WHERE state = 'leased' AND device_id = ANY($1::uuid[])`,
+        [locked.map((d) => d.id)],
       );
-      if (!v) {
-        // A job whose model is gone can never run; failing it keeps it from blocking the queue.
-        await m.query(`UPDATE jobs SET state = 'failed', device_id = NULL, lease_expires_at = NULL, error = 'model of the variant is missing' WHERE id = $1`, [job['id']]);
-        await m.query(`UPDATE job_attempts SET outcome = 'failed', error = 'model of the variant is missing', ended_at = now() WHERE job_id = $1 AND attempt = $2`, [job['id'], job['attempt']]);
-        await this.refreshStudyStatus(job['study_id'] as string, m);
-        return null;
+      const lockedIds = new Set(locked.map((d) => d.id));
+      const busyIds = new Set(busy.map((b) => b.device_id));
+      const free = devices.filter((d) => lockedIds.has(d.id) && !busyIds.has(d.id));
+      if (free.length === 0) return [];
+      // As many candidates as free devices, so that concurrent batches do not lock jobs they cannot
+      // use; more rounds only when selectors left devices without a job while more jobs may fit.
+      const pairs: Array<{ jobId: string; deviceId: string }> = [];
+      const considered: string[] = [];
+      let unpaired = free;
+      for (let round = 0; round < MAX_ROUNDS && unpaired.length > 0; round++) {
+        const candidates: CandidateJob[] = await m.query(CANDIDATE_JOBS, [
+          JSON.stringify(unpaired.map((d) => ({ id: d.id, class: d.deviceClass, cpuModel: d.cpuModel, tags: d.tags ?? {} }))),
+          unpaired.length,
+          considered,
+        ]);
+        const found = pairDevicesWithJobs(unpaired, candidates);
+        pairs.push(...found);
+        considered.push(...candidates.map((c) => c.id));
+        if (candidates.length < unpaired.length) break;
+        const paired = new Set(found.map((p) => p.deviceId));
+        unpaired = unpaired.filter((d) => !paired.has(d.id));
       }
-      await m.query(`UPDATE studies SET status = 'running' WHERE id = $1 AND status = 'queued'`, [job['study_id']]);
-      return {
-        jobId: job['id'] as string,
-        attempt: job['attempt'] as number,
-        studyId: job['study_id'] as string,
-        variantLabel: v!['label'] as string,
-        modelSha256: v!['sha256'] as string,
-        modelSizeBytes: Number(v!['size_bytes']),
-        inputName: v!['input_name'] as string,
-        inputShape: v!['input_shape'] as number[],
-        protocol: job['protocol'] as JobProtocol,
-      };
+      if (pairs.length === 0) return [];
+      const leased = await updateReturning<Record<string, unknown>>(
+        m,
+        `UPDATE jobs j SET state = 'leased', device_id = p.device_id, attempt = j.attempt + 1, phase = NULL, progress = 0,
+                lease_expires_at = now() + make_interval(secs => $3), updated_at = now()
+           FROM unnest($1::uuid[], $2::uuid[]) AS p(job_id, device_id)
+          WHERE j.id = p.job_id AND j.state = 'queued'
+          RETURNING j.id, j.attempt, j.study_id, j.variant_id, j.protocol, j.device_id`,
+        [pairs.map((p) => p.jobId), pairs.map((p) => p.deviceId), leaseSeconds],
+      );
+      if (leased.length === 0) return [];
+      await m.query(
+        `INSERT INTO job_attempts (job_id, attempt, device_id, leased_at)
+         SELECT a.job_id, a.attempt, a.device_id, now() FROM unnest($1::uuid[], $2::int[], $3::uuid[]) AS a(job_id, attempt, device_id)`,
+        [leased.map((j) => j['id']), leased.map((j) => j['attempt']), leased.map((j) => j['device_id'])],
+      );
+      const variants: Array<Record<string, unknown>> = await m.query(
+        `SELECT v.id, v.label, m.sha256, m.size_bytes, m.input_name, m.input_shape
+           FROM variants v JOIN models m ON m.sha256 = v.model_sha256 WHERE v.id = ANY($1::uuid[])`,
+        [[...new Set(leased.map((j) => j['variant_id']))]],
+      );
+      const byVariant = new Map(variants.map((v) => [v['id'] as string, v]));
+      const orphans = leased.filter((j) => !byVariant.has(j['variant_id'] as string));
+      if (orphans.length > 0) {
+        // A job whose model is gone can never run; failing it keeps it from blocking the queue.
+        const ids = orphans.map((j) => j['id']);
+        await m.query(`UPDATE jobs SET state = 'failed', device_id = NULL, lease_expires_at = NULL, error = 'model of the variant is missing' WHERE id = ANY($1::uuid[])`, [ids]);
+        await m.query(
+          `UPDATE job_attempts a SET outcome = 'failed', error = 'model of the variant is missing', ended_at = now()
+             FROM jobs j WHERE j.id = ANY($1::uuid[]) AND a.job_id = j.id AND a.attempt = j.attempt`,
+          [ids],
+        );
+        for (const studyId of new Set(orphans.map((j) => j['study_id'] as string))) await this.refreshStudyStatus(studyId, m);
+      }
+      const granted = leased.filter((j) => byVariant.has(j['variant_id'] as string));
+      await m.query(`UPDATE studies SET status = 'running' WHERE id = ANY($1::uuid[]) AND status = 'queued'`, [[...new Set(granted.map((j) => j['study_id']))]]);
+      // In the order the devices were given: the order a caller offered them work.
+      const order = new Map(devices.map((d, i) => [d.id, i]));
+      return granted
+        .map((job): DeviceLease => {
+          const v = byVariant.get(job['variant_id'] as string)!;
+          return {
+            deviceId: job['device_id'] as string,
+            jobId: job['id'] as string,
+            attempt: job['attempt'] as number,
+            studyId: job['study_id'] as string,
+            variantLabel: v['label'] as string,
+            modelSha256: v['sha256'] as string,
+            modelSizeBytes: Number(v['size_bytes']),
+            inputName: v['input_name'] as string,
+            inputShape: v['input_shape'] as number[],
+            protocol: job['protocol'] as JobProtocol,
+          };
+        })
+        .sort((a, b) => order.get(a.deviceId)! - order.get(b.deviceId)!);
     });
   }
 
@@ -114,11 +224,17 @@ export class JobRepository {
     return rows[0] ?? null;
   }
 
-  /** Keeps a working agent's lease alive (heartbeats while it runs the job). */
-  async extendLease(jobId: string, deviceId: string, leaseSeconds: number): Promise<void> {
+  /**
+   * Keeps a working agent's lease alive (heartbeats while it runs the job), but not past
+   * `maxJobSeconds` after the attempt was leased: a runner that hangs while its agent still
+   * heartbeats must not hold the device and the job for ever.
+   */
+  async extendLease(jobId: string, deviceId: string, leaseSeconds: number, maxJobSeconds: number): Promise<void> {
     await this.ds.query(
-      `UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3) WHERE id = $1 AND device_id = $2 AND state = 'leased'`,
-      [jobId, deviceId, leaseSeconds],
+      `UPDATE jobs j SET lease_expires_at = least(now() + make_interval(secs => $3), a.leased_at + make_interval(secs => $4))
+         FROM job_attempts a
+        WHERE j.id = $1 AND j.device_id = $2 AND j.state = 'leased' AND a.job_id = j.id AND a.attempt = j.attempt`,
+      [jobId, deviceId, leaseSeconds, maxJobSeconds],
     );
   }
 
@@ -142,8 +258,8 @@ export class JobRepository {
   /** A failed attempt goes back to the queue until max_attempts, then the job fails for good. */
   async failAttempt(jobId: string, deviceId: string, attempt: number, error: string): Promise<void> {
     await this.ds.transaction(async (m) => {
-      const rows = await this.endLeases(m, `j.id = $1 AND j.device_id = $2 AND j.attempt = $3 AND j.state = 'leased'`, [jobId, deviceId, attempt], 'failed', error);
-      for (const studyId of rows) await this.refreshStudyStatus(studyId, m);
+      const ended = await this.endLeases(m, `j.id = $1 AND j.device_id = $2 AND j.attempt = $3 AND j.state = 'leased'`, [jobId, deviceId, attempt], 'failed', error);
+      for (const { studyId } of ended) await this.refreshStudyStatus(studyId, m);
     });
   }
 
@@ -175,38 +291,53 @@ export class JobRepository {
     );
   }
 
-  /** Leases past their expiry go back to the queue (or fail, past max_attempts). */
-  async requeueExpired(): Promise<number> {
-    return this.requeueWhere(`j.state = 'leased' AND j.lease_expires_at < now()`, [], 'expired', 'lease expired');
+  /**
+   * Leases past their expiry go back to the queue (or fail, past max_attempts). An attempt that ran
+   * for `maxJobSeconds` is recorded as such, not as a plain expiry. Returns the leases ended.
+   */
+  async requeueExpired(maxJobSeconds: number): Promise<Array<{ jobId: string; deviceId: string; overran: boolean }>> {
+    const overran = `j.state = 'leased' AND j.lease_expires_at < now() AND EXISTS (
+      SELECT 1 FROM job_attempts a WHERE a.job_id = j.id AND a.attempt = j.attempt AND a.leased_at + make_interval(secs => $1) <= now())`;
+    const tooLong = await this.requeueWhere(overran, [maxJobSeconds], 'expired', `ran longer than the maximum job duration (${maxJobSeconds} s, LATFLEET_MAX_JOB_SECONDS)`);
+    const expired = await this.requeueWhere(`j.state = 'leased' AND j.lease_expires_at < now()`, [], 'expired', 'lease expired');
+    return [...tooLong.map((l) => ({ ...l, overran: true })), ...expired.map((l) => ({ ...l, overran: false }))];
   }
 
   /** Jobs of devices whose heartbeats stopped: the agent is gone, its job goes to another. */
   async requeueLost(staleSeconds: number): Promise<number> {
-    return this.requeueWhere(
+    const ended = await this.requeueWhere(
       `j.state = 'leased' AND j.device_id IN (SELECT id FROM devices WHERE last_seen_at < now() - make_interval(secs => $1))`,
       [staleSeconds],
       'lost',
       'agent stopped sending heartbeats',
     );
+    return ended.length;
   }
 
-  private async requeueWhere(where: string, params: unknown[], outcome: AttemptOutcome, error: string): Promise<number> {
+  private async requeueWhere(where: string, params: unknown[], outcome: AttemptOutcome, error: string): Promise<Array<{ jobId: string; deviceId: string }>> {
     return this.ds.transaction(async (m) => {
-      const studies = await this.endLeases(m, where, params, outcome, error);
-      for (const studyId of new Set(studies)) await this.refreshStudyStatus(studyId, m);
-      return studies.length;
+      const ended = await this.endLeases(m, where, params, outcome, error);
+      for (const studyId of new Set(ended.map((e) => e.studyId))) await this.refreshStudyStatus(studyId, m);
+      return ended.map(({ jobId, deviceId }) => ({ jobId, deviceId }));
     });
   }
 
   /** Ends the matching leases with an outcome; each job is re-queued, or failed past max_attempts. */
-  private async endLeases(m: EntityManager, where: string, params: unknown[], outcome: AttemptOutcome, error: string): Promise<string[]> {
+  private async endLeases(
+    m: EntityManager,
+    where: string,
+    params: unknown[],
+    outcome: AttemptOutcome,
+    error: string,
+  ): Promise<Array<{ studyId: string; jobId: string; deviceId: string }>> {
     const n = params.length;
-    const rows = await updateReturning<{ study_id: string; id: string; attempt: number }>(
+    const rows = await updateReturning<{ study_id: string; id: string; attempt: number; device_id: string }>(
       m,
       `UPDATE jobs j SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'failed' ELSE 'queued' END,
               device_id = CASE WHEN j.attempt >= j.max_attempts THEN j.device_id ELSE NULL END,
               lease_expires_at = NULL, phase = NULL, progress = 0, error = $${n + 1}, updated_at = now()
-        WHERE ${where} RETURNING j.study_id, j.id, j.attempt`,
+         FROM jobs old
+        WHERE old.id = j.id AND ${where} RETURNING j.study_id, j.id, j.attempt, old.device_id`,
       [...params, error.slice(0, 2000)],
     );
     for (const r of rows) {
@@ -217,7 +348,7 @@ export class JobRepository {
         error.slice(0, 2000),
       ]);
     }
-    return rows.map((r) => r.study_id);
+    return rows.map((r) => ({ studyId: r.study_id, jobId: r.id, deviceId: r.device_id }));
   }
 
   /** A study is completed when no job is queued or leased; failed when no job completed. Cancelled stays cancelled. */

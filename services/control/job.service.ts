@@ -4,12 +4,14 @@ import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { JobPhase, toWireProtocol, type JobStatus } from '../lib/proto/index.js';
 import { CANCEL_CHANNEL, type CancelledLease } from '../lib/store/index.js';
 import { DeviceRepository } from './device.repository.js';
-import { JobRepository } from './job.repository.js';
+import { JobRepository, type DeviceLease } from './job.repository.js';
 import { SessionRegistry, type AgentSession } from './session.registry.js';
 
 /** Channel the query service notifies when it queues jobs. */
 export const JOBS_CHANNEL = 'latfleet_jobs';
 const SWEEP_MS = 2_000;
+/** Leases per transaction: bounds how long a batch holds its locks. */
+const LEASE_BATCH = 250;
 
 /**
  * Hands queued jobs to idle agents: on a NOTIFY from whoever queued them, when an agent reports
@@ -21,6 +23,8 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   private listener?: pg.Client;
   private timer?: NodeJS.Timeout;
   private dispatching = Promise.resolve();
+  private readonly wanted = new Set<AgentSession>();
+  private wantAll = false;
   private stopping = false;
 
   constructor(
@@ -30,8 +34,9 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly sessions: SessionRegistry,
   ) {}
 
-  get leaseSeconds(): number {
-    return this.config.leaseSeconds;
+  /** A new lease lasts this long, and never past the maximum job duration. */
+  private get leaseSeconds(): number {
+    return Math.min(this.config.leaseSeconds, this.config.maxJobSeconds);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -73,42 +78,66 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /**
-   * Offers queued jobs to idle agents (all of them, or one that just reported idle). Serialised:
-   * one pass at a time, so one agent never gets two jobs from overlapping passes.
+   * Offers queued jobs to idle agents (all of them, or the ones that just reported idle). Passes
+   * are serialised, so one agent never gets two jobs from overlapping passes; requests that arrive
+   * during a pass are served together by the next one, in batches of leases.
    */
   dispatch(only?: AgentSession): Promise<void> {
-    this.dispatching = this.dispatching.then(() => this.assignIdle(only)).catch((err) => {
+    if (only) this.wanted.add(only);
+    else this.wantAll = true;
+    this.dispatching = this.dispatching.then(() => this.assignIdle()).catch((err) => {
       this.logger.error(`dispatch failed: ${(err as Error).message}`);
     });
     return this.dispatching;
   }
 
-  private async assignIdle(only?: AgentSession): Promise<void> {
-    const candidates = only ? [only].filter((s) => s.jobId === null && this.sessions.get(s.deviceId) === s) : this.sessions.idle();
+  private async assignIdle(): Promise<void> {
+    const all = this.wantAll;
+    const wanted = [...this.wanted];
+    this.wantAll = false;
+    this.wanted.clear();
+    const free = (s: AgentSession) => !s.busy && this.sessions.get(s.deviceId) === s;
+    const candidates = all ? this.sessions.idle() : wanted.filter(free);
     if (candidates.length === 0 || !(await this.jobs.hasQueued())) return;
-    for (const session of candidates) {
-      const job = await this.jobs.leaseNext(session.device, this.config.leaseSeconds);
-      // None for this device (selectors, targets); stop once the queue is empty for everyone.
-      if (!job) {
-        if (!(await this.jobs.hasQueued())) return;
-        continue;
-      }
-      session.jobId = job.jobId;
-      session.assignedAt = Date.now();
-      this.logger.log(`job ${job.jobId} (${job.variantLabel}, attempt ${job.attempt}) -> ${session.deviceName}`);
-      session.out.next({
-        assignment: {
-          jobId: job.jobId,
-          attempt: job.attempt,
-          variantLabel: job.variantLabel,
-          modelSha256: job.modelSha256,
-          modelSizeBytes: job.modelSizeBytes,
-          inputName: job.inputName,
-          inputShape: job.inputShape,
-          protocol: toWireProtocol(job.protocol),
-        },
-      });
+    for (let i = 0; i < candidates.length; i += LEASE_BATCH) {
+      const batch = candidates.slice(i, i + LEASE_BATCH).filter(free);
+      const leases = await this.jobs.leaseBatch(batch.map((s) => s.device), this.leaseSeconds);
+      for (const lease of leases) this.assign(this.sessions.get(lease.deviceId), lease);
+      // None for these devices (selectors, targets); stop once the queue is empty for everyone.
+      if (leases.length < batch.length && !(await this.jobs.hasQueued())) return;
     }
+  }
+
+  private assign(session: AgentSession | undefined, job: DeviceLease): void {
+    // The agent left while its lease was being written: the lease expires or the sweep re-queues it.
+    if (!session) return;
+    session.busy = true;
+    session.jobId = job.jobId;
+    session.assignedAt = Date.now();
+    this.logger.log(`job ${job.jobId} (${job.variantLabel}, attempt ${job.attempt}) -> ${session.deviceName}`);
+    session.out.next({
+      assignment: {
+        jobId: job.jobId,
+        attempt: job.attempt,
+        variantLabel: job.variantLabel,
+        modelSha256: job.modelSha256,
+        modelSizeBytes: job.modelSizeBytes,
+        inputName: job.inputName,
+        inputShape: job.inputShape,
+        protocol: toWireProtocol(job.protocol),
+      },
+    });
+  }
+
+  /** A heartbeat from a working agent keeps its lease (up to the maximum job duration). */
+  extendLease(session: AgentSession, jobId: string): Promise<void> {
+    return this.jobs.extendLease(jobId, session.deviceId, this.config.leaseSeconds, this.config.maxJobSeconds);
+  }
+
+  /** The agent says it is working on this job (e.g. it reconnected mid-job). */
+  busyWith(session: AgentSession, jobId: string): void {
+    session.busy = true;
+    session.jobId = jobId;
   }
 
   async status(session: AgentSession, s: JobStatus): Promise<void> {
@@ -117,7 +146,9 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
       // queue without counting as an attempt, and the agent is not offered work until it is free.
       this.logger.warn(`job ${s.jobId} handed back by ${session.deviceName}: ${s.message}`);
       await this.jobs.rejectAttempt(s.jobId, session.deviceId, s.attempt, s.message || 'agent busy');
-      if (session.jobId === s.jobId) session.jobId = 'unknown';
+      // Still busy (with the job its heartbeat named, if that arrived first): only an idle heartbeat frees it.
+      if (session.jobId === s.jobId) session.jobId = null;
+      session.busy = true;
       return;
     }
     if (s.phase === JobPhase.JOB_PHASE_FAILED) {
@@ -132,14 +163,17 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** The agent is free again (its job was stored or failed): give it the next one. */
   release(session: AgentSession, jobId: string): void {
-    if (session.jobId === jobId) session.jobId = null;
+    if (session.jobId !== jobId) return;
+    session.busy = false;
+    session.jobId = null;
     void this.dispatch(session);
   }
 
   /** An agent that says it is idle is idle, whatever this process thought. */
   idle(session: AgentSession): void {
     // A heartbeat sent before the agent saw its newest assignment must not free it again.
-    if (session.jobId && Date.now() - session.assignedAt < 2 * this.config.heartbeatMs) return;
+    if (session.busy && Date.now() - session.assignedAt < 2 * this.config.heartbeatMs) return;
+    session.busy = false;
     session.jobId = null;
     void this.dispatch(session);
   }
@@ -159,8 +193,12 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   private async sweep(): Promise<void> {
     try {
       const staleSeconds = (3 * this.config.heartbeatMs) / 1000;
-      const n = await this.jobs.requeueExpired();
-      if (n) this.logger.warn(`${n} expired lease(s) re-queued`);
+      const expired = await this.jobs.requeueExpired(this.config.maxJobSeconds);
+      if (expired.length) this.logger.warn(`${expired.length} expired lease(s) ended`);
+      for (const lease of expired.filter((l) => l.overran)) {
+        // A job past the maximum duration is over: tell its agent (if connected here) to stop it.
+        this.sessions.get(lease.deviceId)?.out.next({ cancellation: { jobId: lease.jobId, reason: `ran longer than ${this.config.maxJobSeconds} s` } });
+      }
       const lost = await this.jobs.requeueLost(staleSeconds);
       if (lost) this.logger.warn(`${lost} job(s) of agents without heartbeats re-queued`);
       await this.devices.markStaleOffline(staleSeconds);

@@ -59,11 +59,11 @@ export class ResultRepository {
     );
   }
 
-  /** Finds a run already stored for this job attempt (a re-sent upload). */
-  async findRun(jobId: string, attempt: number): Promise<StoredRun | null> {
+  /** Finds a run already stored for this job attempt (a re-sent upload), or for any attempt of the job. */
+  async findRun(jobId: string, attempt?: number): Promise<StoredRun | null> {
     const rows: Array<{ id: string; latency_rows: number; layer_rows: number }> = await this.ds.query(
-      `SELECT id, latency_rows, layer_rows FROM runs WHERE job_id = $1 AND attempt = $2`,
-      [jobId, attempt],
+      `SELECT id, latency_rows, layer_rows FROM runs WHERE job_id = $1 AND ($2::int IS NULL OR attempt = $2) ORDER BY attempt DESC LIMIT 1`,
+      [jobId, attempt ?? null],
     );
     const r = rows[0];
     return r ? { runId: r.id, latencyRows: r.latency_rows, layerRows: r.layer_rows, duplicate: true } : null;
@@ -72,7 +72,8 @@ export class ResultRepository {
   /**
    * One transaction per run: the run row, its raw latencies and layer timings (COPY), the job
    * completed and the study's status. `not-granted`: this device never had this attempt;
-   * `finished`: the job was completed by another attempt or cancelled meanwhile (nothing stored).
+   * `superseded`: another attempt completed the job meanwhile; `cancelled`: its study was cancelled
+   * (nothing stored either way).
    */
   async store(
     jobId: string,
@@ -80,7 +81,7 @@ export class ResultRepository {
     attempt: number,
     build: (lease: GrantedAttempt) => RunRecord,
     bytes = 0,
-  ): Promise<StoredRun | 'not-granted' | 'finished'> {
+  ): Promise<StoredRun | 'not-granted' | 'superseded' | 'cancelled'> {
     const qr = this.ds.createQueryRunner();
     await qr.connect();
     await qr.startTransaction();
@@ -89,7 +90,7 @@ export class ResultRepository {
       const lease = await this.jobs.findGrantedAttempt(jobId, deviceId, attempt, m);
       if (!lease || lease.jobState === 'completed' || lease.jobState === 'cancelled') {
         await qr.rollbackTransaction();
-        return lease ? 'finished' : 'not-granted';
+        return !lease ? 'not-granted' : lease.jobState === 'completed' ? 'superseded' : 'cancelled';
       }
       const run = build(lease);
       const [row]: Array<{ id: string }> = await m.query(

@@ -39,12 +39,12 @@ function upload(over: { latencies?: number[]; layers?: UploadResultsRequest['lay
   ];
 }
 
-function setup(opts: { stored?: StoredRun; outcome?: 'not-granted' | 'finished' } = {}) {
+function setup(opts: { stored?: StoredRun; jobRun?: StoredRun; outcome?: 'not-granted' | 'superseded' | 'cancelled' } = {}) {
   const records: RunRecord[] = [];
   const uploads: UploadRecord[] = [];
   const results = {
     recordUpload: async (u: UploadRecord) => void uploads.push(u),
-    findRun: async () => opts.stored ?? null,
+    findRun: async (_job: string, attempt?: number) => (attempt === undefined ? opts.jobRun : opts.stored) ?? null,
     store: async (_job: string, _device: string, _attempt: number, build: (lease: typeof LEASE) => RunRecord) => {
       if (opts.outcome) return opts.outcome;
       records.push(build(LEASE));
@@ -100,9 +100,17 @@ describe(ResultService.name, () => {
     await expect(sut.ingest('d', [{ ...latencies!, sequence: 0 }])).rejects.toMatchObject({ field: 'summary' });
   });
 
-  it('acknowledges, without storing, results that arrive after the job was finished', async () => {
-    const { sut, records } = setup({ outcome: 'finished' });
-    await expect(sut.ingest('d', upload())).resolves.toMatchObject({ duplicate: true, latencyRows: 0 });
+  it('acknowledges, without storing, results that arrive after another attempt completed the job, naming its run', async () => {
+    const jobRun = { runId: 'run-of-attempt-2', latencyRows: 3, layerRows: 2, duplicate: true };
+    const { sut, records, uploads } = setup({ outcome: 'superseded', jobRun });
+    await expect(sut.ingest('d', upload())).resolves.toEqual({ runId: 'run-of-attempt-2', latencyRows: 3, layerRows: 2, duplicate: true });
+    expect(records).toHaveLength(0);
+    expect(uploads).toEqual([expect.objectContaining({ outcome: 'duplicate', runId: 'run-of-attempt-2' })]);
+  });
+
+  it('refuses, without storing, results of a job whose study was cancelled', async () => {
+    const { sut, records } = setup({ outcome: 'cancelled' });
+    await expect(sut.ingest('d', upload())).rejects.toMatchObject({ code: ErrorCode.PermissionDenied, message: expect.stringMatching(/cancelled/) });
     expect(records).toHaveLength(0);
   });
 

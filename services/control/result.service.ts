@@ -88,9 +88,15 @@ export class ResultService {
     if (stored === 'not-granted') {
       throw new LatfleetError(ErrorCode.PermissionDenied, `job ${jobId} attempt ${attempt} was never leased to this agent`);
     }
-    if (stored === 'finished') {
-      this.logger.warn(`job ${jobId} attempt ${attempt}: results arrived after the job was finished; not stored`);
-      return { runId: '', latencyRows: 0, layerRows: 0, duplicate: true };
+    if (stored === 'cancelled') {
+      throw new LatfleetError(ErrorCode.PermissionDenied, `job ${jobId} was cancelled: results of attempt ${attempt} are no longer accepted`);
+    }
+    if (stored === 'superseded') {
+      // The job's results are stored (by another attempt): this upload is not needed; the ack names that run.
+      const run = await this.results.findRun(jobId);
+      if (!run) throw new LatfleetError(ErrorCode.Internal, `job ${jobId} is completed but has no run`);
+      this.logger.warn(`job ${jobId} attempt ${attempt}: results arrived after run ${run.runId} completed the job; not stored`);
+      return { runId: run.runId, latencyRows: run.latencyRows, layerRows: run.layerRows, duplicate: true };
     }
     this.logger.log(`run ${stored.runId}: ${stored.latencyRows} latencies, ${stored.layerRows} layer timings (job ${jobId})`);
     return { runId: stored.runId, latencyRows: stored.latencyRows, layerRows: stored.layerRows, duplicate: false };

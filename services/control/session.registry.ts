@@ -9,7 +9,9 @@ export interface AgentSession {
   /** What job selectors match against. */
   device: Pick<DeviceEntity, 'id' | 'deviceClass' | 'cpuModel' | 'tags'>;
   out: Subject<ConnectResponse>;
-  /** Job this agent is working on, as far as this process knows; null when idle. */
+  /** The agent has work (a job from here, or one it told us about): it is not offered another. */
+  busy: boolean;
+  /** The job this agent is working on, when this process knows which. */
   jobId: string | null;
   assignedAt: number;
 }
@@ -31,7 +33,7 @@ export class SessionRegistry {
   }
 
   idle(): AgentSession[] {
-    return [...this.sessions.values()].filter((s) => s.jobId === null);
+    return [...this.sessions.values()].filter((s) => !s.busy);
   }
 
   get(deviceId: string): AgentSession | undefined {

@@ -17,6 +17,9 @@ const schema = z.object({
   LATFLEET_AGENT_CORE: z.coerce.number().int().min(-1).default(-1),
   LATFLEET_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   LATFLEET_LEASE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
+  LATFLEET_MAX_JOB_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(14_400),
+  LATFLEET_MODEL_CACHE_MB: z.coerce.number().int().min(0).max(1_048_576).default(256),
+  LATFLEET_UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(16),
   LATFLEET_API_KEYS: z.string().optional(),
   LATFLEET_API_KEY: z.string().min(1).optional(),
   LATFLEET_API_READ: z.enum(['open', 'key']).default('open'),
@@ -58,6 +61,15 @@ export type LatfleetConfig = {
   agentCore: number;
   heartbeatMs: number;
   leaseSeconds: number;
+  /**
+   * Heartbeats keep a job's lease alive, but never past this long after it was leased: a job that
+   * runs longer (a hung runner that still heartbeats) is ended and re-queued or failed.
+   */
+  maxJobSeconds: number;
+  /** Control's in-memory cache of model bytes for FetchModel (0: none; larger models are read in slices). */
+  modelCacheBytes: number;
+  /** Uploads control receives and stores at once; later ones wait, paused (bounds control's memory). */
+  uploadConcurrency: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** Keys that may call the HTTP API's write endpoints (and read ones when `apiRead` is `key`). */
   apiKeys: string[];
@@ -124,6 +136,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatfleetConfig
     agentCore: e.LATFLEET_AGENT_CORE,
     heartbeatMs: e.LATFLEET_HEARTBEAT_MS,
     leaseSeconds: e.LATFLEET_LEASE_SECONDS,
+    maxJobSeconds: e.LATFLEET_MAX_JOB_SECONDS,
+    modelCacheBytes: e.LATFLEET_MODEL_CACHE_MB * 1024 * 1024,
+    uploadConcurrency: e.LATFLEET_UPLOAD_CONCURRENCY,
     logLevel: e.LATFLEET_LOG_LEVEL,
     apiKeys: (e.LATFLEET_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
     apiKey: e.LATFLEET_API_KEY,

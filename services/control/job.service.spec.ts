@@ -1,0 +1,92 @@
+import { Subject } from 'rxjs';
+import { describe, expect, it, vi } from 'vitest';
+import type { LatfleetConfig } from '../lib/config/index.js';
+import { JobPhase, type ConnectResponse } from '../lib/proto/index.js';
+import type { DeviceRepository } from './device.repository.js';
+import type { DeviceLease, JobRepository, LeasingDevice } from './job.repository.js';
+import { JobService } from './job.service.js';
+import { SessionRegistry, type AgentSession } from './session.registry.js';
+
+const CONFIG = { leaseSeconds: 600, maxJobSeconds: 3_600, heartbeatMs: 1_000 } as LatfleetConfig;
+
+function session(n: number): AgentSession & { sent: ConnectResponse[] } {
+  const out = new Subject<ConnectResponse>();
+  const sent: ConnectResponse[] = [];
+  out.subscribe((m) => sent.push(m));
+  const device = { id: `device-${n}`, deviceClass: 'cpu', cpuModel: 'x', tags: {} };
+  return { deviceId: device.id, deviceName: `d${n}`, device, out, busy: false, jobId: null, assignedAt: 0, sent };
+}
+
+const lease = (deviceId: string, jobId: string): DeviceLease => ({
+  deviceId,
+  jobId,
+  attempt: 1,
+  studyId: 's',
+  variantLabel: 'v',
+  modelSha256: 'a'.repeat(64),
+  modelSizeBytes: 1,
+  inputName: 'input',
+  inputShape: [1, 3, 8, 8],
+  protocol: { warmupRuns: 1, timedRuns: 1, profiledRuns: 0, graphOptimizationLevel: 'all' },
+});
+
+function setup(...sessions: AgentSession[]) {
+  const registry = new SessionRegistry();
+  for (const s of sessions) registry.add(s);
+  let next = 0;
+  const jobs = {
+    hasQueued: vi.fn(async () => true),
+    leaseBatch: vi.fn(async (devices: LeasingDevice[], _leaseSeconds: number) => devices.map((d) => lease(d.id, `job-${next++}`))),
+    rejectAttempt: vi.fn(async () => undefined),
+    extendLease: vi.fn(async () => undefined),
+  };
+  const sut = new JobService(CONFIG, jobs as unknown as JobRepository, {} as DeviceRepository, registry);
+  return { sut, jobs };
+}
+
+describe(JobService.name, () => {
+  it('leases jobs for all idle agents in one batch and sends each its assignment', async () => {
+    const agents = [session(1), session(2), session(3)];
+    const { sut, jobs } = setup(...agents);
+    await sut.dispatch();
+    expect(jobs.leaseBatch).toHaveBeenCalledTimes(1);
+    expect(jobs.leaseBatch.mock.calls[0]![0]).toHaveLength(3);
+    expect(jobs.leaseBatch.mock.calls[0]![1]).toBe(600);
+    expect(agents.map((a) => a.sent[0]?.assignment?.jobId)).toEqual(['job-0', 'job-1', 'job-2']);
+    expect(agents.every((a) => a.busy)).toBe(true);
+  });
+
+  it('serves agents freed during a pass together in the next one', async () => {
+    const agents = [session(1), session(2), session(3)];
+    const { sut, jobs } = setup(...agents);
+    await sut.dispatch();
+    agents.forEach((a, i) => sut.release(a, `job-${i}`));
+    await sut.dispatch();
+    expect(jobs.leaseBatch).toHaveBeenCalledTimes(2);
+    expect(jobs.leaseBatch.mock.calls[1]![0].map((d) => d.id)).toEqual(agents.map((a) => a.deviceId));
+  });
+
+  it('keeps an agent that handed its job back busy, offering it nothing until it reports idle', async () => {
+    const agent = session(1);
+    const { sut, jobs } = setup(agent);
+    await sut.dispatch();
+    await sut.status(agent, { jobId: 'job-0', attempt: 1, phase: JobPhase.JOB_PHASE_REJECTED, progress: 0, message: 'agent busy with job z' });
+    expect(jobs.rejectAttempt).toHaveBeenCalledWith('job-0', agent.deviceId, 1, 'agent busy with job z');
+    expect(agent).toMatchObject({ busy: true, jobId: null });
+    await sut.dispatch();
+    expect(jobs.leaseBatch).toHaveBeenCalledTimes(1);
+    // An idle heartbeat older than the assignment frees it.
+    agent.assignedAt = Date.now() - 10 * CONFIG.heartbeatMs;
+    sut.idle(agent);
+    await sut.dispatch(agent);
+    expect(jobs.leaseBatch).toHaveBeenCalledTimes(2);
+    expect(agent.sent.at(-1)?.assignment?.jobId).toBe('job-1');
+  });
+
+  it('extends a lease on heartbeats with the maximum job duration as the cap', async () => {
+    const agent = session(1);
+    const { sut, jobs } = setup(agent);
+    await sut.extendLease(agent, 'job-9');
+    expect(jobs.extendLease).toHaveBeenCalledWith('job-9', agent.deviceId, 600, 3_600);
+  });
+});

@@ -1,0 +1,63 @@
+import type { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
+
+/**
+ * Bounds the uploads control holds in memory: beyond `uploadConcurrency`, an upload's stream is
+ * paused before its first message (gRPC stops reading it; HTTP/2 flow control holds the agent back)
+ * and resumed, first come first served, when an upload ahead of it is done.
+ */
+@Injectable()
+export class UploadGate {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(@Inject(CONFIG) private readonly config: Pick<LatfleetConfig, 'uploadConcurrency'>) {}
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Resolves, once the upload may proceed, to the function that ends its turn (call it once). */
+  admit(stream?: Readable): Promise<() => void> {
+    let done = false;
+    const release = () => {
+      if (done) return;
+      done = true;
+      this.active--;
+      this.waiting.shift()?.();
+    };
+    if (this.active < this.config.uploadConcurrency) {
+      this.active++;
+      return Promise.resolve(release);
+    }
+    if (stream) holdBack(stream);
+    return new Promise((resolve) => {
+      const turn = () => {
+        stream?.off('close', gone);
+        this.active++;
+        stream?.resume();
+        resolve(release);
+      };
+      // An agent that gives up while waiting leaves the queue (its call ends with what it sent).
+      const gone = () => {
+        const i = this.waiting.indexOf(turn);
+        if (i >= 0) this.waiting.splice(i, 1);
+        resolve(() => undefined);
+      };
+      stream?.once('close', gone);
+      this.waiting.push(turn);
+    });
+  }
+}
+
+/**
+ * Pauses a request stream so that it reads (almost) nothing more: a paused Readable still reads
+ * ahead up to its high-water mark (16 messages in object mode, a whole upload), so that goes down to
+ * one message. Node offers no public setter for an existing stream's mark.
+ */
+function holdBack(stream: Readable): void {
+  const state = (stream as unknown as { _readableState?: { highWaterMark: number } })._readableState;
+  if (state) state.highWaterMark = 1;
+  stream.pause();
+}
