@@ -231,6 +231,7 @@ function toUpload(a: JobAssignment, r: RunnerResult): UploadResultsRequest[] {
         profiledMedianNs: r.profiledMedianNs,
         flagged: r.flagged ?? false,
         reportJson: r.report ? JSON.stringify(r.report) : '',
+        messageCount: 1 + Math.ceil(r.latenciesNs.length / LATENCIES_PER_CHUNK) + Math.ceil(r.layers.length / LAYERS_PER_CHUNK),
       },
     }),
   ];

@@ -23,6 +23,7 @@ function upload(over: { latencies?: number[]; layers?: UploadResultsRequest['lay
         profiledMedianNs: 4_000_000,
         flagged: false,
         reportJson: '',
+        messageCount: 3,
       },
     },
     { ...base, sequence: 1, latencies: { latenciesNs: over.latencies ?? [3_000_000, 1_000_000, 2_000_000] } },
@@ -92,6 +93,33 @@ describe(ResultService.name, () => {
     await expect(sut.ingest('d', upload(over))).rejects.toMatchObject({ code: ErrorCode.ValidationFailed, field });
     expect(records).toHaveLength(0);
     expect(uploads).toEqual([expect.objectContaining({ outcome: 'rejected', errorCode: ErrorCode.ValidationFailed, field })]);
+  });
+
+  it('stores nothing from a stream cut short, and asks for the upload again (retryable)', async () => {
+    const { sut, records, uploads } = setup();
+    const parts = upload();
+    parts[0]!.summary!.messageCount = 3;
+    await expect(sut.ingest('d', parts.slice(0, 2))).rejects.toMatchObject({ code: ErrorCode.Unavailable, message: expect.stringMatching(/2 of 3/) });
+    expect(records).toHaveLength(0);
+    expect(uploads).toEqual([expect.objectContaining({ outcome: 'rejected', errorCode: ErrorCode.Unavailable })]);
+    await expect(sut.ingest('d', parts)).resolves.toMatchObject({ runId: 'run-1', duplicate: false });
+    expect(records[0]!.layers).toHaveLength(2);
+  });
+
+  it('checks nothing when the summary states no count (agents before message_count)', async () => {
+    const { sut, records } = setup();
+    const parts = upload();
+    parts[0]!.summary!.messageCount = 0;
+    await expect(sut.ingest('d', parts.slice(0, 2))).resolves.toMatchObject({ duplicate: false });
+    expect(records).toHaveLength(1);
+  });
+
+  it('rejects a chunk beyond the count the summary announces', async () => {
+    const { sut, records } = setup();
+    const parts = upload();
+    parts[0]!.summary!.messageCount = 2;
+    await expect(sut.ingest('d', parts)).rejects.toMatchObject({ code: ErrorCode.ValidationFailed, field: 'sequence' });
+    expect(records).toHaveLength(0);
   });
 
   it('rejects an upload whose first chunk is not the summary', async () => {

@@ -55,6 +55,7 @@ export class ResultService {
     const chunks = dedupeBySequence(parts);
     const summary = chunks[0]?.summary;
     if (!summary) throw LatfleetError.validation('summary', 'the first chunk (sequence 0) must carry the run summary');
+    checkComplete(chunks, summary.messageCount);
     const latencies = chunks.flatMap((c) => c.latencies?.latenciesNs ?? []);
     const layers = chunks.flatMap((c) => c.layers?.timings ?? []);
     if (latencies.length === 0) throw LatfleetError.validation('latencies', 'at least one timed run is required');
@@ -117,6 +118,16 @@ function parseReport(json: string): Record<string, unknown> {
 }
 
 /** A chunk re-sent within one stream (same sequence) counts once. */
+/** A stream cut short (the agent's call cancelled mid-upload) must not become a run without its layers. */
+function checkComplete(chunks: UploadResultsRequest[], announced: number): void {
+  if (announced === 0) return;
+  const beyond = chunks.find((c) => c.sequence >= announced);
+  if (beyond) throw LatfleetError.validation('sequence', `${beyond.sequence} is beyond the ${announced} messages the summary announces`);
+  if (chunks.length < announced) {
+    throw new LatfleetError(ErrorCode.Unavailable, `upload incomplete: ${chunks.length} of ${announced} messages arrived; nothing stored, send it again`);
+  }
+}
+
 function dedupeBySequence(parts: UploadResultsRequest[]): UploadResultsRequest[] {
   const bySeq = new Map<number, UploadResultsRequest>();
   for (const p of parts) if (!bySeq.has(p.sequence)) bySeq.set(p.sequence, p);

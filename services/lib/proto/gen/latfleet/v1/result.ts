@@ -28,6 +28,12 @@ export interface RunSummary {
    * quality verdict, why the timed phase stopped, and how completely layers were attributed.
    */
   reportJson: string;
+  /**
+   * Messages in this upload, this one included. Control stores the run only when every sequence
+   * 0..message_count-1 arrived, so a stream cut short is never stored as a complete run.
+   * 0: not stated (agents before this field); nothing is checked then.
+   */
+  messageCount: number;
 }
 
 /** End-to-end latencies of timed runs (profiling off), in order. */
