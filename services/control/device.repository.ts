@@ -28,10 +28,16 @@ export class DeviceRepository {
     await this.repo.update({ id }, { lastSeenAt: new Date(), state: 'online' });
   }
 
-  /** Devices whose heartbeats stopped are offline, whichever replica they were connected to. */
+  /**
+   * Devices whose heartbeats stopped are offline, whichever replica they were connected to. Their rows
+   * are locked in id order, the order a lease batch locks devices in, so the two never deadlock.
+   */
   async markStaleOffline(staleSeconds: number): Promise<void> {
     await this.ds.query(
-      `UPDATE devices SET state = 'offline' WHERE state = 'online' AND last_seen_at < now() - make_interval(secs => $1)`,
+      `UPDATE devices d SET state = 'offline'
+         FROM (SELECT id FROM devices WHERE state = 'online' AND last_seen_at < now() - make_interval(secs => $1)
+                ORDER BY id FOR UPDATE) stale
+        WHERE d.id = stale.id AND d.state = 'online'`,
       [staleSeconds],
     );
   }
