@@ -32,6 +32,7 @@ export function readEnvironment(core: number, versions: { runtime: string; agent
     os: `${os.type()} ${os.release()}`,
     runtimeVersion: versions.runtime,
     agentVersion: versions.agent,
+    hostProbeNs: 0,
   };
 }
 

@@ -27,6 +27,7 @@ const environment = (e: Partial<RunEnvironment> = {}): RunEnvironment => ({
   os: 'test',
   runtimeVersion: 'r',
   agentVersion: 'a',
+  hostProbeNs: 0,
   ...e,
 });
 
@@ -78,7 +79,7 @@ describe(OrtNodeRunner.name, () => {
     expect([...phases]).toEqual(['warmup', 'timed', 'profiled']);
     expect(new Set(result.layers.map((l) => l.iteration))).toEqual(new Set([0, 1, 2]));
     expect(breakdownBy(result.layers, byLayer).unattributedShare).toBeLessThan(0.01);
-    expect(result.environment.cpuModel).toBe('test cpu');
+    expect(result.environment).toMatchObject({ cpuModel: 'test cpu', hostProbeNs: 2e6 });
     expect(result.report).toMatchObject({
       flagged: false,
       profiledWarmupRuns: 2,

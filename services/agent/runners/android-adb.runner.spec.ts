@@ -92,6 +92,7 @@ describe(AndroidAdbRunner.name, () => {
       os: 'Android 14 (API 34, build UQ1A.240205.004)',
       runtimeVersion: 'onnxruntime 1.20.1 perf_test (android arm64)',
       agentVersion: expect.any(String),
+      hostProbeNs: 0,
     });
   });
 

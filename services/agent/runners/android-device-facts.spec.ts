@@ -59,6 +59,7 @@ describe(androidRunEnvironment.name, () => {
       os: 'Android 14 (API 34, build UQ1A.240205.004)',
       runtimeVersion: 'onnxruntime 1.20.1',
       agentVersion: '0.1.0',
+      hostProbeNs: 0,
     });
   });
 

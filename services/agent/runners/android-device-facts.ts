@@ -112,6 +112,7 @@ export function androidRunEnvironment(
     os: androidOs(props),
     runtimeVersion: versions.runtime,
     agentVersion: versions.agent,
+    hostProbeNs: 0,
   };
 }
 

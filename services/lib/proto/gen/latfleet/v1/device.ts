@@ -44,6 +44,11 @@ export interface RunEnvironment {
   os: string;
   runtimeVersion: string;
   agentVersion: string;
+  /**
+   * The host speed probe (a fixed reference workload) just before the timed runs, in ns; 0 = not
+   * measured. A VM cannot see its host change speed; this shows it (docs/what-a-run-records.md).
+   */
+  hostProbeNs: number;
 }
 
 export const LATFLEET_V1_PACKAGE_NAME = "latfleet.v1";
