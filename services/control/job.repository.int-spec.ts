@@ -77,6 +77,22 @@ describe(JobRepository.name, () => {
     expect(new Set(jobIds).size).toBe(3);
   });
 
+  it('leases while a cancellation holds the study row, instead of waiting for it (the two would deadlock)', async () => {
+    const study = await seedStudy(ds, { jobs: 1 });
+    const device = await seedDevice(ds);
+    const cancel = ds.createQueryRunner();
+    await cancel.connect();
+    try {
+      await cancel.startTransaction();
+      await cancel.query(`SELECT id FROM studies WHERE id = $1 FOR UPDATE`, [study]);
+      const waited = new Promise<'waited'>((r) => setTimeout(() => r('waited'), 5_000));
+      await expect(Promise.race([sut.leaseNext(device, 60), waited])).resolves.toMatchObject({ studyId: study });
+    } finally {
+      await cancel.rollbackTransaction();
+      await cancel.release();
+    }
+  });
+
   it('gives a device one job at a time', async () => {
     await seedStudy(ds, { jobs: 2 });
     const device = await seedDevice(ds);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { updateReturning, type AttemptOutcome, type DeviceEntity, type DeviceSelector, type JobProtocol } from '../lib/store/index.js';
+import { notifyCancelled, updateReturning, type AttemptOutcome, type CancelledLease, type DeviceEntity, type DeviceSelector, type JobProtocol } from '../lib/store/index.js';
 
 export interface LeasedJob {
   jobId: string;
@@ -186,7 +186,13 @@ export class JobRepository {
         for (const studyId of new Set(orphans.map((j) => j['study_id'] as string))) await this.refreshStudyStatus(studyId, m);
       }
       const granted = leased.filter((j) => byVariant.has(j['variant_id'] as string));
-      await m.query(`UPDATE studies SET status = 'running' WHERE id = ANY($1::uuid[]) AND status = 'queued'`, [[...new Set(granted.map((j) => j['study_id']))]]);
+      // SKIP LOCKED: a cancellation locks its study and then waits for the jobs this batch holds;
+      // waiting here for the study would deadlock. A locked study is being cancelled or set running.
+      await m.query(
+        `UPDATE studies SET status = 'running'
+          WHERE id IN (SELECT id FROM studies WHERE id = ANY($1::uuid[]) AND status = 'queued' FOR UPDATE SKIP LOCKED)`,
+        [[...new Set(granted.map((j) => j['study_id']))]],
+      );
       // In the order the devices were given: the order a caller offered them work.
       const order = new Map(devices.map((d, i) => [d.id, i]));
       return granted
@@ -289,6 +295,11 @@ export class JobRepository {
       `UPDATE job_attempts SET outcome = 'superseded', ended_at = now() WHERE job_id = $1 AND attempt <> $2 AND outcome IS NULL`,
       [jobId, attempt],
     );
+  }
+
+  /** Tells every replica to stop these leases on their agents (see CANCEL_CHANNEL). */
+  notifyCancelled(leases: CancelledLease[]): Promise<void> {
+    return notifyCancelled(this.ds, leases);
   }
 
   /**

@@ -41,7 +41,7 @@ function setup(...sessions: AgentSession[]) {
     extendLease: vi.fn(async () => undefined),
   };
   const sut = new JobService(CONFIG, jobs as unknown as JobRepository, {} as DeviceRepository, registry);
-  return { sut, jobs };
+  return { sut, jobs, registry };
 }
 
 describe(JobService.name, () => {
@@ -61,9 +61,22 @@ describe(JobService.name, () => {
     const { sut, jobs } = setup(...agents);
     await sut.dispatch();
     agents.forEach((a, i) => sut.release(a, `job-${i}`));
-    await sut.dispatch();
+    // waits for the passes the releases queued (asking for the same agent again: no pass for everyone)
+    await sut.dispatch(agents[2]);
     expect(jobs.leaseBatch).toHaveBeenCalledTimes(2);
     expect(jobs.leaseBatch.mock.calls[1]![0].map((d) => d.id)).toEqual(agents.map((a) => a.deviceId));
+  });
+
+  it('hands a lease back at once, without counting the attempt, when its agent left while it was written', async () => {
+    const agent = session(1);
+    const { sut, jobs, registry } = setup(agent);
+    jobs.leaseBatch.mockImplementationOnce(async (devices: LeasingDevice[]) => {
+      registry.remove(agent);
+      return devices.map((d) => lease(d.id, 'job-x'));
+    });
+    await sut.dispatch();
+    await vi.waitFor(() => expect(jobs.rejectAttempt).toHaveBeenCalledWith('job-x', agent.deviceId, 1, expect.stringMatching(/disconnected/)));
+    expect(agent.sent).toHaveLength(0);
   });
 
   it('keeps an agent that handed its job back busy, offering it nothing until it reports idle', async () => {

@@ -109,8 +109,15 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private assign(session: AgentSession | undefined, job: DeviceLease): void {
-    // The agent left while its lease was being written: the lease expires or the sweep re-queues it.
-    if (!session) return;
+    if (!session) {
+      // The agent left while its lease was being written: the job goes back to the queue at once,
+      // without counting as an attempt (waiting for the lease to expire would idle it for minutes).
+      void this.jobs
+        .rejectAttempt(job.jobId, job.deviceId, job.attempt, 'the agent disconnected before the assignment reached it')
+        .then(() => this.dispatch())
+        .catch((err) => this.logger.warn(`job ${job.jobId}: could not hand back its lease: ${(err as Error).message}`));
+      return;
+    }
     session.busy = true;
     session.jobId = job.jobId;
     session.assignedAt = Date.now();
@@ -180,13 +187,13 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Tells the agents connected here that their jobs were cancelled. */
   private cancelled(payload: string): void {
-    for (const { jobId, deviceId } of JSON.parse(payload) as CancelledLease[]) {
+    for (const { jobId, deviceId, reason = 'study cancelled' } of JSON.parse(payload) as CancelledLease[]) {
       const session = this.sessions.get(deviceId);
       if (!session) continue;
-      this.logger.log(`job ${jobId} cancelled: telling ${session.deviceName}`);
+      this.logger.log(`job ${jobId} stopped (${reason}): telling ${session.deviceName}`);
       // The agent stays busy until it reports the aborted job (or heartbeats idle): assigning it
       // the next job before then would find it still winding down and burn that job's attempt.
-      session.out.next({ cancellation: { jobId, reason: 'study cancelled' } });
+      session.out.next({ cancellation: { jobId, reason } });
     }
   }
 
@@ -195,10 +202,9 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
       const staleSeconds = (3 * this.config.heartbeatMs) / 1000;
       const expired = await this.jobs.requeueExpired(this.config.maxJobSeconds);
       if (expired.length) this.logger.warn(`${expired.length} expired lease(s) ended`);
-      for (const lease of expired.filter((l) => l.overran)) {
-        // A job past the maximum duration is over: tell its agent (if connected here) to stop it.
-        this.sessions.get(lease.deviceId)?.out.next({ cancellation: { jobId: lease.jobId, reason: `ran longer than ${this.config.maxJobSeconds} s` } });
-      }
+      // A job past the maximum duration is over: its agent, on whichever replica, is told to stop it.
+      const reason = `ran longer than the maximum job duration (${this.config.maxJobSeconds} s)`;
+      await this.jobs.notifyCancelled(expired.filter((l) => l.overran).map(({ jobId, deviceId }) => ({ jobId, deviceId, reason })));
       const lost = await this.jobs.requeueLost(staleSeconds);
       if (lost) this.logger.warn(`${lost} job(s) of agents without heartbeats re-queued`);
       await this.devices.markStaleOffline(staleSeconds);

@@ -7,6 +7,33 @@ export const CANCEL_CHANNEL = 'latfleet_cancel';
 export interface CancelledLease {
   jobId: string;
   deviceId: string;
+  /** what the agent is told; default: the study was cancelled */
+  reason?: string;
+}
+
+/** pg_notify refuses payloads of 8000 bytes or more. */
+const MAX_PAYLOAD_BYTES = 7_500;
+
+/**
+ * Tells every control process (LISTEN on CANCEL_CHANNEL) about leases that ended while their agents
+ * may still be running them; inside a transaction, the notifications go out on commit. Split into
+ * payloads pg_notify accepts, however many leases there are.
+ */
+export async function notifyCancelled(m: { query(sql: string, params?: unknown[]): Promise<unknown> }, leases: CancelledLease[]): Promise<void> {
+  let batch: string[] = [];
+  let bytes = 2;
+  const flush = async () => {
+    if (batch.length) await m.query(`SELECT pg_notify($1, $2)`, [CANCEL_CHANNEL, `[${batch.join(',')}]`]);
+    batch = [];
+    bytes = 2;
+  };
+  for (const lease of leases) {
+    const item = JSON.stringify(lease);
+    if (bytes + Buffer.byteLength(item) + 1 > MAX_PAYLOAD_BYTES) await flush();
+    batch.push(item);
+    bytes += Buffer.byteLength(item) + 1;
+  }
+  await flush();
 }
 
 /**
@@ -30,7 +57,7 @@ export async function cancelStudy(ds: DataSource, studyId: string): Promise<Canc
     }
     await m.query(`UPDATE studies SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status IN ('queued', 'running')`, [studyId]);
     const cancelled = leased.map((r) => ({ jobId: r.id, deviceId: r.device_id! }));
-    if (cancelled.length) await m.query(`SELECT pg_notify($1, $2)`, [CANCEL_CHANNEL, JSON.stringify(cancelled)]);
+    await notifyCancelled(m, cancelled);
     return cancelled;
   });
 }
