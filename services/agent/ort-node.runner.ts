@@ -16,6 +16,7 @@ import {
   byLayer,
   byOpType,
   fixedRuns,
+  HostProbeBaseline,
   LayerAttributor,
   layerSumRatio,
   median,
@@ -120,8 +121,8 @@ export class OrtNodeRunner implements Runner {
   readonly name = 'ort-node';
   readonly runtimeVersion = `onnxruntime-node ${ort.env.versions.node ?? 'unknown'}`;
   private readonly hooks: OrtRunnerHooks;
-  /** the fastest host speed probe this runner has taken: the host's best speed, as far as it knows */
-  private bestHostProbeNs = Infinity;
+  /** the host's best recent speed, from the probes this runner has taken */
+  private readonly hostBaseline = new HostProbeBaseline();
 
   constructor(@Inject(CONFIG) private readonly config: LatfleetConfig, @Optional() @Inject(ORT_RUNNER_HOOKS) hooks?: Partial<OrtRunnerHooks>) {
     this.hooks = { ...systemHooks, ...hooks };
@@ -251,10 +252,10 @@ export class OrtNodeRunner implements Runner {
     const withProbe = (e: RunEnvironment, ns: number | null): ProbedEnvironment => (ns ? { ...e, hostProbeNs: ns } : e);
     const environmentBefore = withProbe(readBefore, probeBeforeNs);
     const environmentAfter = withProbe(this.hooks.readEnvironment(this.config.agentCore, versions), probeAfterNs);
-    for (const ns of [probeBeforeNs, probeAfterNs]) if (ns) this.bestHostProbeNs = Math.min(this.bestHostProbeNs, ns);
+    for (const ns of [probeBeforeNs, probeAfterNs]) this.hostBaseline.add(ns);
     const timedMedian = median(timed.latenciesNs);
     const relativeMad = timedMedian > 0 ? medianAbsoluteDeviation(timed.latenciesNs) / timedMedian : null;
-    const bestHostProbeNs = Number.isFinite(this.bestHostProbeNs) ? this.bestHostProbeNs : null;
+    const bestHostProbeNs = this.hostBaseline.ns;
     const quality = assessRun(environmentBefore, environmentAfter, { cores: this.hooks.cores(), cpuShare, otherBusyCpus: others, relativeMad, bestHostProbeNs }, protocol);
     return {
       attempt,

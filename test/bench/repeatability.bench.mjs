@@ -74,7 +74,7 @@ export function repeatabilityMarkdown(r) {
   const rel = (f) => (f === null || f === undefined ? '—' : pct(f, 1));
   const lines = [
     `Variant \`${r.variant}\`, level \`all\`, profiled runs off, up to 2 retries (5 s apart) of a flagged attempt; ${REPEATS} runner runs per protocol in one process, each started once the 1-minute load average was below the threshold above.`,
-    `Host speed probe: a fixed reference workload (one MobileNet inverted-residual block at 112×112 in ONNX Runtime, fastest of 7 runs) timed just before and just after the timed runs; an attempt is flagged \`host-speed-changed\` when the two are more than ${pct(DEFAULT_PROTOCOL.maxHostSpeedChange, 0)} apart and \`host-slow\` when the slower is more than ${pct(DEFAULT_PROTOCOL.maxHostSlowdown, 0)} slower than the fastest probe the runner has seen (protocol \`maxHostSpeedChange\`, \`maxHostSlowdown\`); a flagged attempt is retried. Columns *probe* are the kept attempt's; *probe cost* is the probes' share of the run's wall time.`,
+    `Host speed probe: a fixed reference workload (one MobileNet inverted-residual block at 112×112 in ONNX Runtime, fastest of 7 runs) timed just before and just after the timed runs; an attempt is flagged \`host-speed-changed\` when the two are more than ${pct(DEFAULT_PROTOCOL.maxHostSpeedChange, 0)} apart and \`host-slow\` when the slower is more than ${pct(DEFAULT_PROTOCOL.maxHostSlowdown, 0)} slower than the host's recent best (the second-fastest of the runner's last 32 probes, once it has 4; protocol \`maxHostSpeedChange\`, \`maxHostSlowdown\`); a flagged attempt is retried. Columns *probe* are the kept attempt's; *probe cost* is the probes' share of the run's wall time.`,
   ];
   for (const p of r.results) {
     lines.push(

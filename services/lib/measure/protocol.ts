@@ -58,7 +58,7 @@ export const protocolSchema = z
     maxHostSpeedChange: z.number().min(0).max(10).default(0.1),
     /**
      * Throttled ('host-slow') when the slower probe took more than this fraction longer than the
-     * fastest probe this agent has seen: the host runs in a slow state. 0: off.
+     * host's recent best (the second-fastest of the agent's last 32 probes, once it has 4): the host runs in a slow state. 0: off.
      */
     maxHostSlowdown: z.number().min(0).max(10).default(0.15),
     /** A throttled or busy measurement is repeated (after `retryCooldownMs`) at most this many times. */

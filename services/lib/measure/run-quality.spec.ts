@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PROTOCOL } from './protocol.js';
-import { assessRun, otherBusyCpus, parseProcStat, type EnvironmentSample } from './run-quality.js';
+import { assessRun, HostProbeBaseline, otherBusyCpus, parseProcStat, type EnvironmentSample } from './run-quality.js';
 
 const env = (e: Partial<EnvironmentSample> = {}): EnvironmentSample => ({ curFreqKhz: 2_000_000, maxFreqKhz: 3_000_000, temperatureC: 50, loadAverage1m: 1, ...e });
 const ctx = { cores: 4, cpuShare: 0.999 };
@@ -108,12 +108,12 @@ describe('host speed', () => {
     expect(judge(2.6, 2.0, 2.0).flags).toEqual(['host-speed-changed', 'host-slow']);
   });
 
-  it('flags a host slower than the fastest probe this agent has seen, though steady', () => {
+  it('flags a host slower than its recent best, though steady', () => {
     const sut = judge(2.6, 2.6, 2.0);
 
     expect(sut).toMatchObject({ throttled: true, flags: ['host-slow'] });
     expect(sut.hostSlowdown).toBeCloseTo(0.3, 12);
-    expect(sut.reasons[0]).toContain('30% longer than the fastest this agent has seen (2.000 ms');
+    expect(sut.reasons[0]).toContain("30% longer than the host's recent best (2.000 ms");
   });
 
   it('takes thresholds from the protocol; 0 turns a check off', () => {
@@ -125,5 +125,25 @@ describe('host speed', () => {
     expect(assessRun(env(), env(), ctx, DEFAULT_PROTOCOL)).toMatchObject({ flags: [], hostSpeedChange: null, hostSlowdown: null, bestHostProbeNs: null });
     expect(assessRun(env({ hostProbeNs: 3e6 }), env(), { ...ctx, bestHostProbeNs: 2e6 }, DEFAULT_PROTOCOL)).toMatchObject({ flags: ['host-slow'], hostSpeedChange: null });
     expect(judge(2.0, 2.6, null)).toMatchObject({ flags: ['host-speed-changed'], hostSlowdown: null });
+  });
+});
+
+describe(HostProbeBaseline.name, () => {
+  it('gives no reference before enough probes, then the second-fastest of the recent ones', () => {
+    const sut = new HostProbeBaseline(4, 3);
+    sut.add(2.0e6);
+    sut.add(null);
+    sut.add(1.5e6);
+    expect(sut.ns).toBeNull();
+    sut.add(2.2e6);
+    expect(sut.ns).toBe(2.0e6);
+  });
+
+  it('is not set by one lucky probe, and forgets probes older than its window', () => {
+    const sut = new HostProbeBaseline(4, 2);
+    for (const ms of [1.0, 2.0, 2.1, 2.2]) sut.add(ms * 1e6);
+    expect(sut.ns).toBe(2.0e6);
+    for (const ms of [2.6, 2.6, 2.7]) sut.add(ms * 1e6);
+    expect(sut.ns).toBe(2.6e6);
   });
 });

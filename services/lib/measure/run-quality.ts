@@ -42,9 +42,9 @@ export interface RunQuality {
   relativeMad: number | null;
   /** slower host probe / faster host probe − 1 (before vs after the timed runs); null if not probed */
   hostSpeedChange: number | null;
-  /** slower host probe / fastest probe this agent has seen − 1; null if not probed */
+  /** slower host probe / the host's recent best (HostProbeBaseline) − 1; null if not probed or no baseline yet */
   hostSlowdown: number | null;
-  /** the fastest probe this agent had seen, this measurement's included; null if not probed */
+  /** the host's recent best probe (HostProbeBaseline), this measurement's included; null if none */
   bestHostProbeNs: number | null;
 }
 
@@ -56,7 +56,7 @@ export interface QualityContext {
   otherBusyCpus?: number | null;
   /** see RunQuality.relativeMad */
   relativeMad?: number | null;
-  /** the fastest host probe this agent has seen, this measurement's probes included */
+  /** the host's recent best probe (HostProbeBaseline), this measurement's probes included */
   bestHostProbeNs?: number | null;
 }
 
@@ -89,7 +89,7 @@ export function assessRun(before: EnvironmentSample, after: EnvironmentSample, c
   }
   if (host.slowdown !== null && t.maxHostSlowdown > 0 && host.slowdown > t.maxHostSlowdown) {
     flags.push('host-slow');
-    reasons.push(`host speed probe took ${ms(host.slowerNs)} ms, ${pct(host.slowdown)} longer than the fastest this agent has seen (${ms(ctx.bestHostProbeNs!)} ms; more than ${pct(t.maxHostSlowdown)})`);
+    reasons.push(`host speed probe took ${ms(host.slowerNs)} ms, ${pct(host.slowdown)} longer than the host's recent best (${ms(ctx.bestHostProbeNs!)} ms; more than ${pct(t.maxHostSlowdown)})`);
   }
   const cores = Math.max(1, ctx.cores);
   const otherLoadPerCore = Math.max(0, Math.max(before.loadAverage1m, after.loadAverage1m) - 1) / cores;
@@ -140,6 +140,31 @@ function judgeHostSpeed(beforeNs: number, afterNs: number, bestNs: number) {
 }
 
 /** Cumulative CPU time of the whole machine, from /proc/stat (clock ticks). */
+/**
+ * The host's best recent speed, for the `host-slow` check: the second-fastest of the last `window`
+ * probes, once `minProbes` were taken. Not the fastest ever: one lucky probe (a cold CPU's turbo)
+ * would flag every later run, and a host that stays slower for good becomes the new reference.
+ */
+export class HostProbeBaseline {
+  private readonly recent: number[] = [];
+
+  constructor(
+    private readonly window = 32,
+    private readonly minProbes = 4,
+  ) {}
+
+  add(ns: number | null | undefined): void {
+    if (!ns || ns <= 0) return;
+    this.recent.push(ns);
+    if (this.recent.length > this.window) this.recent.shift();
+  }
+
+  get ns(): number | null {
+    if (this.recent.length < this.minProbes) return null;
+    return [...this.recent].sort((a, b) => a - b)[1]!;
+  }
+}
+
 export interface SystemCpuTimes {
   /** user, nice, system, irq, softirq and steal, summed over all CPUs */
   busy: number;

@@ -55,7 +55,8 @@ export interface Protocol {
   /**
    * Host speed probe (a fixed reference workload timed before and after the timed runs): throttled
    * when the two differ by more than this fraction, or when the slower is more than
-   * max_host_slowdown slower than the fastest probe the agent has seen. 0 = off.
+   * max_host_slowdown slower than the host's recent best (the second-fastest of the agent's last 32
+   * probes, once it has 4). 0 = off.
    */
   maxHostSpeedChange: number;
   maxHostSlowdown: number;
