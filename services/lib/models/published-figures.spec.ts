@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeVariant, listModels } from './index.js';
 import type { PublishedFigures } from './published-figures.js';
-import { parsePrinted, printsAs } from './published-figures.js';
+import { printsAs } from './published-figures.js';
 
 type Metric = 'madds' | 'params';
 
@@ -10,6 +10,9 @@ type Metric = 'madds' | 'params';
  * here instead of the rule, with the evidence (docs/models.md, "paper vs reference code vs latfleet").
  */
 const EXCEPTIONS: Record<string, Partial<Record<Metric, { deviation: number; why: string }>>> = {
+  'mobilenetv1-0.25-224': {
+    params: { deviation: -0.0653, why: 'TF-slim README 0.47M, here 0.467M; the paper prints 0.5M (one digit, rounded to nearest)' },
+  },
   'mobilenetv2-1.4': {
     params: { deviation: -0.1181, why: 'TF-slim README 6.06M, timm mobilenetv2_140 6.11M, here 6.08M; Table 4 prints 6.9M' },
   },
@@ -31,11 +34,18 @@ const EXCEPTIONS: Record<string, Partial<Record<Metric, { deviation: number; why
 };
 
 const TOLERANCE = 0.02;
+/**
+ * A figure printed with one or two digits ("0.5M", "12M") admits 5-10% by rounding alone: beyond this
+ * a count must be an exception with its evidence, so a regression cannot hide in a coarse figure.
+ */
+const MAX_ROUNDING_DEVIATION = 0.03;
 const published = listModels().filter((m) => m.published);
 
-/** Within 2%, or what the source prints for this count at its printed precision, rounded its way. */
-const matches = (actual: number, figures: PublishedFigures, metric: Metric): boolean =>
-  Math.abs(actual / figures[metric] - 1) < TOLERANCE || printsAs(actual, figures.printed[metric], figures.source.rounding);
+/** Within 2%, or (within 3%) what the source prints for this count at its printed precision, rounded its way. */
+const matches = (actual: number, figures: PublishedFigures, metric: Metric): boolean => {
+  const deviation = Math.abs(actual / figures[metric] - 1);
+  return deviation < TOLERANCE || (deviation < MAX_ROUNDING_DEVIATION && printsAs(actual, figures.printed[metric], figures.source.rounding));
+};
 
 describe('published MAdds and params', () => {
   it('covers every family', () => {
@@ -44,11 +54,10 @@ describe('published MAdds and params', () => {
     );
   });
 
-  it('records every figure as printed, with its source', () => {
-    for (const { published: figures } of published) {
-      expect(parsePrinted(figures!.printed.madds).value).toBe(figures!.madds);
-      expect(parsePrinted(figures!.printed.params).value).toBe(figures!.params);
-      expect(figures!.source.cite).not.toBe('');
+  it('names the source of every figure and how it rounds', () => {
+    for (const { name, published: figures } of published) {
+      expect(figures!.source.cite, name).toMatch(/\w{4,}/);
+      expect(['nearest', 'truncate'], name).toContain(figures!.source.rounding);
     }
   });
 
