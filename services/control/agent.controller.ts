@@ -110,18 +110,26 @@ export class AgentController implements AgentServiceController {
     );
   }
 
-  /** Chunks go out as the client takes them: the next is produced only once gRPC's buffer drains. */
+  /**
+   * Chunks go out as the client takes them: the next is produced only once gRPC's buffer drains.
+   * Ending the chunks (completed, failed or cancelled) releases the model's bytes in the cache.
+   */
   fetchModel(request: FetchModelRequest, metadata?: Metadata, call?: Writable): Observable<FetchModelResponse> {
     return new Observable<FetchModelResponse>((sub) => {
+      let chunks: AsyncGenerator<FetchModelResponse> | undefined;
       (async () => {
         const device = await this.devices.authenticate(bearer(metadata));
-        for await (const chunk of this.modelService.chunks(device.id, request.sha256)) {
+        if (sub.closed) return;
+        chunks = this.modelService.chunks(device.id, request.sha256);
+        for await (const chunk of chunks) {
           if (sub.closed) return;
           sub.next(chunk);
           if (call?.writableNeedDrain) await drained(call);
         }
         sub.complete();
       })().catch((err) => sub.error(err));
+      // Nest unsubscribes when the client cancels: the model's bytes are released at once.
+      return () => void chunks?.return(undefined).catch(() => undefined);
     });
   }
 }

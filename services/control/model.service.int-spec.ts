@@ -11,12 +11,14 @@ import { ModelService } from './model.service.js';
 
 const SHA = 'b'.repeat(64);
 const DATA = randomBytes(2.5 * 2 ** 20);
+const OTHER_SHA = 'c'.repeat(64);
+const OTHER_DATA = randomBytes(2.5 * 2 ** 20);
 
-async function collect(chunks: AsyncIterable<{ offset: number; data: Uint8Array; totalSizeBytes: number }>) {
+async function collect(chunks: AsyncIterable<{ offset: number; data: Uint8Array; totalSizeBytes: number }>, total = DATA.length) {
   const parts: Buffer[] = [];
   for await (const c of chunks) {
     expect(c.offset).toBe(parts.reduce((n, p) => n + p.length, 0));
-    expect(c.totalSizeBytes).toBe(DATA.length);
+    expect(c.totalSizeBytes).toBe(total);
     parts.push(Buffer.from(c.data));
   }
   return Buffer.concat(parts);
@@ -37,11 +39,13 @@ describe(ModelService.name, () => {
     await ds.initialize();
     models = new ModelRepository(ds);
     jobs = new JobRepository(ds);
-    await ds.query(
-      `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
-       VALUES ($1, 'm', 'f', '{}', 224, 'input', '{1,3,224,224}', $2, 1, 1, '[]', $3)`,
-      [SHA, DATA.length, DATA],
-    );
+    for (const [sha, data] of [[SHA, DATA], [OTHER_SHA, OTHER_DATA]] as const) {
+      await ds.query(
+        `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
+         VALUES ($1, 'm', 'f', '{}', 224, 'input', '{1,3,224,224}', $2, 1, 1, '[]', $3)`,
+        [sha, data.length, data],
+      );
+    }
     const [study] = await ds.query(`INSERT INTO studies (name, spec, baseline_label) VALUES ('s', '{}', 'v0') RETURNING id`);
     const [variant] = await ds.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, 'v0', $2, true, 0) RETURNING id`, [study.id, SHA]);
     await ds.query(`INSERT INTO jobs (study_id, variant_id, protocol) VALUES ($1, $2, '{}')`, [study.id, variant.id]);
@@ -51,6 +55,16 @@ describe(ModelService.name, () => {
     );
     [deviceId, strangerId] = ids.map((r) => r.id) as [string, string];
     await jobs.leaseNext({ id: deviceId, deviceClass: 'cpu', cpuModel: 'x', tags: {} }, 60);
+    // The same agent leased a job of another model too (a second study), so that it may fetch both.
+    const [other] = await ds.query(`INSERT INTO studies (name, spec, baseline_label) VALUES ('s2', '{}', 'v0') RETURNING id`);
+    const [otherVariant] = await ds.query(
+      `INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, 'v0', $2, true, 0) RETURNING id`,
+      [other.id, OTHER_SHA],
+    );
+    await ds.query(
+      `INSERT INTO jobs (study_id, variant_id, protocol, state, device_id, lease_expires_at) VALUES ($1, $2, '{}', 'leased', $3, now() + interval '1 hour')`,
+      [other.id, otherVariant.id, deviceId],
+    );
   });
 
   afterAll(async () => {
@@ -77,6 +91,28 @@ describe(ModelService.name, () => {
     expect(slices).toHaveBeenCalledTimes(3);
     whole.mockRestore();
     slices.mockRestore();
+  });
+
+  it('reads a model in slices while another one streaming whole fills the cache, and whole once that stream is cancelled', async () => {
+    const sut = service(3 * 2 ** 20);
+    const whole = vi.spyOn(models, 'findBytes');
+    const streaming = sut.chunks(deviceId, SHA);
+    expect((await streaming.next()).value).toMatchObject({ offset: 0 });
+    expect((await collect(sut.chunks(deviceId, OTHER_SHA), OTHER_DATA.length)).equals(OTHER_DATA)).toBe(true);
+    expect(whole.mock.calls.map(([sha]) => sha)).toEqual([SHA]);
+    await streaming.return(undefined);
+    expect((await collect(sut.chunks(deviceId, OTHER_SHA), OTHER_DATA.length)).equals(OTHER_DATA)).toBe(true);
+    expect(whole.mock.calls.map(([sha]) => sha)).toEqual([SHA, OTHER_SHA]);
+    whole.mockRestore();
+  });
+
+  it('fails a fetch whose load fails, keeps nothing of it, and loads again on the next fetch', async () => {
+    const sut = service(3 * 2 ** 20);
+    const whole = vi.spyOn(models, 'findBytes').mockRejectedValueOnce(new Error('connection reset'));
+    await expect(collect(sut.chunks(deviceId, SHA))).rejects.toThrow('connection reset');
+    expect((await collect(sut.chunks(deviceId, SHA))).equals(DATA)).toBe(true);
+    expect(whole).toHaveBeenCalledTimes(2);
+    whole.mockRestore();
   });
 
   it('refuses a model that is not part of a job leased to the agent', async () => {

@@ -2,5 +2,12 @@ import { InitialSchema1795500000000 } from './1795500000000-initial-schema.js';
 import { FleetScheduling1795550000000 } from './1795550000000-fleet-scheduling.js';
 import { RunStatistics1795560000000 } from './1795560000000-run-statistics.js';
 import { AccuraciesAndUploads1795600000000 } from './1795600000000-accuracies-and-uploads.js';
+import { ModelDataExternalStorage1795700000000 } from './1795700000000-model-data-external-storage.js';
 
-export const MIGRATIONS = [InitialSchema1795500000000, FleetScheduling1795550000000, RunStatistics1795560000000, AccuraciesAndUploads1795600000000];
+export const MIGRATIONS = [
+  InitialSchema1795500000000,
+  FleetScheduling1795550000000,
+  RunStatistics1795560000000,
+  AccuraciesAndUploads1795600000000,
+  ModelDataExternalStorage1795700000000,
+];
