@@ -98,7 +98,7 @@ export class AgentController implements AgentServiceController {
         const done = await admitted;
         try {
           const device = await this.devices.authenticate(bearer(metadata));
-          const parts = await collected;
+          const parts = await this.uploads.within(collected);
           const ack = await this.results.ingest(device.id, parts);
           const session = this.sessions.get(device.id);
           if (session && parts[0]) this.jobService.release(session, parts[0].jobId);

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../lib/errors/index.js';
 import { UploadGate } from './upload-gate.js';
 
 describe(UploadGate.name, () => {
@@ -34,5 +35,12 @@ describe(UploadGate.name, () => {
     expect(sut.queued).toBe(0);
     first();
     await expect(sut.admit(new PassThrough())).resolves.toEqual(expect.any(Function));
+  });
+
+  it('gives up on an admitted upload that stalls, as retryable, and passes one that arrives', async () => {
+    const sut = new UploadGate({ uploadConcurrency: 1 });
+    sut.receiveDeadlineMs = 20;
+    await expect(sut.within(new Promise(() => undefined))).rejects.toMatchObject({ code: ErrorCode.Unavailable });
+    await expect(sut.within(Promise.resolve('parts'))).resolves.toBe('parts');
   });
 });

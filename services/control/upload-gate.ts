@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
+import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 
 /**
  * Bounds the uploads control holds in memory: beyond `uploadConcurrency`, an upload's stream is
@@ -13,6 +14,25 @@ export class UploadGate {
   private readonly waiting: Array<() => void> = [];
 
   constructor(@Inject(CONFIG) private readonly config: Pick<LatfleetConfig, 'uploadConcurrency'>) {}
+
+  /**
+   * An admitted upload must arrive whole within this long (a 4,100-row run is about 260 kB): one
+   * stalled by a network cut would otherwise hold its turn until the agent's own deadline, and a
+   * rack of them would stop every upload.
+   */
+  receiveDeadlineMs = 60_000;
+
+  /** `received`, or UNAVAILABLE (the agent keeps the results and sends them again) past the deadline. */
+  within<T>(received: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new LatfleetError(ErrorCode.Unavailable, `upload not received within ${this.receiveDeadlineMs / 1000} s of its turn; nothing stored, send it again`)),
+        this.receiveDeadlineMs,
+      );
+    });
+    return Promise.race([received, deadline]).finally(() => clearTimeout(timer));
+  }
 
   get queued(): number {
     return this.waiting.length;
