@@ -6,7 +6,7 @@ import type { LatfleetConfig } from '../lib/config/index.js';
 import { breakdownBy, byLayer, systemClock, type LoopClock, type MeasurementProtocolInput, type QualityFlag } from '../lib/measure/index.js';
 import { buildVariant } from '../lib/models/index.js';
 import type { Protocol, RunEnvironment } from '../lib/proto/index.js';
-import { cleanest, layerNamesOfModel, OrtNodeRunner, type OrtRunnerHooks } from './ort-node.runner.js';
+import { cleanest, layersOfModel, OrtNodeRunner, type OrtRunnerHooks } from './ort-node.runner.js';
 import type { RunPhase } from './runner.js';
 
 const VARIANT = 'mobilenetv3-small-1.0@96';
@@ -223,14 +223,14 @@ describe(cleanest.name, () => {
   });
 });
 
-describe(layerNamesOfModel.name, () => {
+describe(layersOfModel.name, () => {
   it('reads the variant from the model’s metadata', () => {
-    expect(layerNamesOfModel(modelPath)).toEqual(built.layers.map((l) => l.name));
+    expect(layersOfModel(modelPath)).toEqual(built.layers.map((l) => ({ name: l.name, block: l.block })));
   });
 
   it('gives no names for a file that is not a latfleet model', () => {
     const other = join(dir, 'other.onnx');
     writeFileSync(other, 'not onnx');
-    expect(layerNamesOfModel(other)).toEqual([]);
+    expect(layersOfModel(other)).toEqual([]);
   });
 });

@@ -30,7 +30,6 @@ import {
   warmUp,
   type AttributedGroup,
   type AttributionSummary,
-  type EnvironmentSample,
   type LoopClock,
   type MeasurementAttempt,
   type MeasurementProtocol,
@@ -39,6 +38,7 @@ import {
   type SystemCpuTimes,
   type TimedOutcome,
   type TimingBreakdown,
+  type TimingMeasure,
   type WarmupOutcome,
 } from '../lib/measure/index.js';
 import { describeVariant } from '../lib/models/index.js';
@@ -96,10 +96,7 @@ interface LayerBlock {
   block: string;
 }
 
-/** An environment sample with the host speed probe taken next to it (see EnvironmentSample.hostProbeNs). */
-export type ProbedEnvironment = RunEnvironment & Pick<EnvironmentSample, 'hostProbeNs'>;
-
-export type OrtRunnerResult = RunnerResult & { flagged: boolean; report: MeasurementReport<ProbedEnvironment> };
+export type OrtRunnerResult = RunnerResult & { flagged: boolean; report: MeasurementReport<RunEnvironment> };
 
 /** Profiled sessions run this many unrecorded runs first (at most), so the profile holds no first-run effects. */
 const PROFILED_WARMUP_RUNS = 5;
@@ -138,7 +135,7 @@ export class OrtNodeRunner implements Runner {
     const layers = job.layerNames?.map((name) => ({ name, block: blockOfLayer(name) })) ?? layersOfModel(job.modelPath);
     const layerNames = layers.map((l) => l.name);
 
-    const attempts: Array<MeasurementAttempt<ProbedEnvironment> & { latenciesNs: number[]; profiled: ProfiledOutcome }> = [];
+    const attempts: Array<MeasurementAttempt<RunEnvironment> & { latenciesNs: number[]; profiled: ProfiledOutcome }> = [];
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.attempt(attempt, job, protocol, feeds, layerNames, onProgress, signal);
       attempts.push(outcome);
@@ -151,10 +148,10 @@ export class OrtNodeRunner implements Runner {
     const profiled = kept.profiled.latenciesNs.length ? summarize(kept.profiled.latenciesNs) : null;
     const options = { sessionOverheadNs: kept.profiled.sessionOverheadNs };
     const breakdown = breakdownBy(kept.profiled.layers, byLayer, options);
-    const ratio = (e2e: number | undefined, measure: 'kernel' | 'with-overhead' = 'kernel') =>
+    const ratio = (e2e: number | undefined, measure: TimingMeasure = 'kernel') =>
       e2e && breakdown.iterations ? layerSumRatio(breakdown, e2e, measure) : null;
     const runMedian = kept.profiled.runDurationsNs.length ? median(kept.profiled.runDurationsNs) : undefined;
-    const report: MeasurementReport<ProbedEnvironment> = {
+    const report: MeasurementReport<RunEnvironment> = {
       protocol,
       attempts: attempts.map(({ latenciesNs: _l, profiled: _p, ...a }) => a),
       flagged: kept.quality.flags.length > 0,
@@ -248,8 +245,8 @@ export class OrtNodeRunner implements Runner {
     }
 
     const profiled = await this.profile(job, protocol, feeds, layerNames, onProgress, signal);
-    // the probes belong to the attempt's environment record: the report keeps both
-    const withProbe = (e: RunEnvironment, ns: number | null): ProbedEnvironment => (ns ? { ...e, hostProbeNs: ns } : e);
+    // the probes belong to the attempt's environment record (0: not probed): the report keeps both
+    const withProbe = (e: RunEnvironment, ns: number | null): RunEnvironment => ({ ...e, hostProbeNs: ns ?? 0 });
     const environmentBefore = withProbe(readBefore, probeBeforeNs);
     const environmentAfter = withProbe(this.hooks.readEnvironment(this.config.agentCore, versions), probeAfterNs);
     for (const ns of [probeBeforeNs, probeAfterNs]) this.hostBaseline.add(ns);
@@ -365,11 +362,6 @@ export function layersOfModel(modelPath: string): LayerBlock[] {
   } catch {
     return [];
   }
-}
-
-/** The builder's layer names for a latfleet-built model; [] for anything else. */
-export function layerNamesOfModel(modelPath: string): string[] {
-  return layersOfModel(modelPath).map((l) => l.name);
 }
 
 /** A breakdown as the report keeps it: whole nanoseconds, shares to 4 decimals. */
