@@ -11,7 +11,6 @@ const LONGER_THAN_LEASE = { ...LONG_JOB, timedMinSeconds: 2 * LEASE_SECONDS };
 describe('an agent killed with SIGKILL in the middle of a job', () => {
   let fleet: ProcessFleet;
   let control: ControlHandle;
-  let failed = false;
 
   beforeAll(async () => {
     fleet = await ProcessFleet.start('agent-kill', { heartbeatMs: 500, leaseSeconds: LEASE_SECONDS });
@@ -19,11 +18,11 @@ describe('an agent killed with SIGKILL in the middle of a job', () => {
   });
 
   afterAll(async () => {
-    await fleet?.close(failed);
+    await fleet?.close();
   });
 
-  it('loses its lease, another agent finishes the job, and every row is stored once', async () => {
-    try {
+  it('loses its lease, another agent finishes the job, and every row is stored once', () =>
+    fleet.guarded(async () => {
       const a = fleet.startAgent('agent-a', control.address);
       const b = fleet.startAgent('agent-b', control.address);
       await fleet.waitOnline([a.name, b.name]);
@@ -61,17 +60,12 @@ describe('an agent killed with SIGKILL in the middle of a job', () => {
       const audit = await fleet.audit(study.studyId);
       expect(audit.problems).toEqual([]);
       expect(audit).toMatchObject({ jobs: 1, completed: 1, runs: 1 });
-    } catch (err) {
-      failed = true;
-      throw new Error(`${(err as Error).message}\n${fleet.logs()}`, { cause: err });
-    }
-  });
+    }));
 });
 
 describe('a live agent whose job outlasts LATFLEET_LEASE_SECONDS', () => {
   let fleet: ProcessFleet;
   let control: ControlHandle;
-  let failed = false;
 
   beforeAll(async () => {
     // Heartbeats every 2 s (lost after 6 s without one): only the lease can end this attempt early.
@@ -80,11 +74,11 @@ describe('a live agent whose job outlasts LATFLEET_LEASE_SECONDS', () => {
   });
 
   afterAll(async () => {
-    await fleet?.close(failed);
+    await fleet?.close();
   });
 
-  it('keeps its lease while it heartbeats: one attempt, no second agent measuring the same job', async () => {
-    try {
+  it('keeps its lease while it heartbeats: one attempt, no second agent measuring the same job', () =>
+    fleet.guarded(async () => {
       const busy = fleet.startAgent('agent-busy', control.address);
       await fleet.waitOnline([busy.name]);
       const study = await fleet.seed('longer-than-lease', 1, LONGER_THAN_LEASE);
@@ -103,9 +97,5 @@ describe('a live agent whose job outlasts LATFLEET_LEASE_SECONDS', () => {
       expect((await fleet.audit(study.studyId)).problems).toEqual([]);
       expect(attempts).toEqual([{ attempt: 1, name: busy.name, outcome: 'completed', error: null }]);
       expect(job?.device_id).toBe(await fleet.deviceId(busy.name));
-    } catch (err) {
-      failed = true;
-      throw new Error(`${(err as Error).message}\n${fleet.logs()}`, { cause: err });
-    }
-  });
+    }));
 });

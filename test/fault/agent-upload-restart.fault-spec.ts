@@ -11,7 +11,6 @@ describe('an agent killed with SIGKILL while uploading, then restarted on the sa
   let control: ControlHandle;
   let relay: TcpRelay;
   let agent: AgentHandle;
-  let failed = false;
 
   beforeAll(async () => {
     fleet = await ProcessFleet.start('agent-upload', { heartbeatMs: 1_000, leaseSeconds: 60 });
@@ -24,7 +23,7 @@ describe('an agent killed with SIGKILL while uploading, then restarted on the sa
 
   afterAll(async () => {
     await relay?.close();
-    await fleet?.close(failed);
+    await fleet?.close();
   });
 
   const runRow = async (jobId: string) => (await fleet.db.query(`SELECT id FROM runs WHERE job_id = $1`, [jobId])).rows[0] as { id: string } | undefined;
@@ -35,17 +34,8 @@ describe('an agent killed with SIGKILL while uploading, then restarted on the sa
     await pollUntil(() => outboxEntries(agent).length === 0, { what: 'the restarted agent emptying its outbox', timeoutMs: 30_000 });
   }
 
-  async function guarded(body: () => Promise<void>) {
-    try {
-      await body();
-    } catch (err) {
-      failed = true;
-      throw new Error(`${(err as Error).message}\n${fleet.logs()}`, { cause: err });
-    }
-  }
-
   it('re-sends the results it had not got acknowledged, and they are stored once', () =>
-    guarded(async () => {
+    fleet.guarded(async () => {
       const study = await fleet.seed('killed-before-ack', 1, JOB);
       const key = await nextOutboxEntry(agent, 60_000);
       agent.proc.kill('SIGKILL');
@@ -62,7 +52,7 @@ describe('an agent killed with SIGKILL while uploading, then restarted on the sa
     }));
 
   it('re-sends results stored but never acknowledged: acknowledged as a duplicate, not stored twice', () =>
-    guarded(async () => {
+    fleet.guarded(async () => {
       // Up to three jobs: the acknowledgement must be caught before it reaches the agent.
       for (let round = 0; round < 3; round++) {
         const study = await fleet.seed(`killed-after-store-${round}`, 1, JOB);

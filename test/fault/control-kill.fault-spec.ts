@@ -15,26 +15,16 @@ type KillPoint = 'early' | 'after-store';
 
 describe('control killed with SIGKILL in the middle of an upload', () => {
   let fleet: ProcessFleet;
-  let failed = false;
 
   beforeAll(async () => {
     fleet = await ProcessFleet.start('control-kill', { heartbeatMs: 1_000, leaseSeconds: 60 });
   });
 
   afterAll(async () => {
-    await fleet?.close(failed);
+    await fleet?.close();
   });
 
   const runRow = async (jobId: string) => (await fleet.db.query(`SELECT id FROM runs WHERE job_id = $1`, [jobId])).rows[0] as { id: string } | undefined;
-
-  async function guarded(body: () => Promise<void>) {
-    try {
-      await body();
-    } catch (err) {
-      failed = true;
-      throw new Error(`${(err as Error).message}\n${fleet.logs()}`, { cause: err });
-    }
-  }
 
   /**
    * One job: waits for its upload to start, kills the replica `victim()` names at `point`, restarts
@@ -65,7 +55,7 @@ describe('control killed with SIGKILL in the middle of an upload', () => {
   }
 
   it('the agent reconnects to the restarted control at the same address and nothing is lost or doubled', { timeout: 120_000 }, () =>
-    guarded(async () => {
+    fleet.guarded(async () => {
       const control = await fleet.startControl('control-solo');
       const agent = fleet.startAgent('agent-solo', control.address);
       await fleet.waitOnline([agent.name]);
@@ -74,7 +64,7 @@ describe('control killed with SIGKILL in the middle of an upload', () => {
     }));
 
   it('two replicas: the agent moves to the other one, repeatedly, and every row is stored once', { timeout: 150_000 }, () =>
-    guarded(async () => {
+    fleet.guarded(async () => {
       const a = await fleet.startControl('control-a');
       const b = await fleet.startControl('control-b');
       // One relay per replica, so that a reply can be held back; the agent lists both (failover order).

@@ -34,20 +34,10 @@ describe.skipIf(unavailable !== null)('a 30-second network cut between an agent 
   let studyId: string;
   let jobId: string;
   let healedAt = 0;
-  let failed = false;
 
-  async function guarded(body: () => Promise<void>) {
-    try {
-      await body();
-    } catch (err) {
-      failed = true;
-      throw new Error(`${(err as Error).message}\n${fleet.logs()}`, { cause: err });
-    }
-  }
-
-  beforeAll(() =>
-    guarded(async () => {
-      fleet = await ProcessFleet.start('network-cut', { heartbeatMs: HEARTBEAT_MS, leaseSeconds: 120 });
+  beforeAll(async () => {
+    fleet = await ProcessFleet.start('network-cut', { heartbeatMs: HEARTBEAT_MS, leaseSeconds: 120 });
+    await fleet.guarded(async () => {
       control = await fleet.startControl('control');
       const socketPath = join(fleet.dir, 'control.sock');
       forwarder = createServer((c) => {
@@ -90,19 +80,19 @@ describe.skipIf(unavailable !== null)('a 30-second network cut between an agent 
       ns.loopback(true);
       healedAt = Date.now();
       process.stderr.write(`network-cut: agent-cut partitioned for ${((healedAt - cutAt) / 1000).toFixed(1)} s in the middle of its job\n`);
-    }),
-  );
+    });
+  });
 
   afterAll(async () => {
     ns?.loopback(true);
-    await fleet?.close(failed);
+    await fleet?.close();
     bridge?.kill('SIGKILL');
     forwarder?.close();
     ns?.destroy();
   });
 
   it('the job is stored exactly once, by whichever agent delivered first', { timeout: 120_000 }, () =>
-    guarded(async () => {
+    fleet.guarded(async () => {
       await fleet.waitStudySettled(studyId, 90_000);
       await pollUntil(() => outboxEntries(cut).length === 0 && outboxEntries(steady).length === 0, {
         what: 'both outboxes empty',
@@ -126,12 +116,12 @@ describe.skipIf(unavailable !== null)('a 30-second network cut between an agent 
     }));
 
   it('the cut agent is online again after the cut heals', { timeout: 60_000 }, () =>
-    guarded(async () => {
+    fleet.guarded(async () => {
       await fleet.waitOnline([cut.name], 30_000);
     }));
 
   it('the cut agent takes new jobs again', { timeout: 120_000 }, () =>
-    guarded(async () => {
+    fleet.guarded(async () => {
       const study = await fleet.seed('after-the-cut', 2, { timedRuns: 200, profiledRuns: 3 });
       await fleet.waitStudySettled(study.studyId, 90_000);
       const { rows } = await fleet.db.query<{ name: string }>(`SELECT d.name FROM runs r JOIN devices d ON d.id = r.device_id WHERE r.study_id = $1`, [study.studyId]);

@@ -21,7 +21,6 @@ describe('Postgres restarted in the middle of ingest', () => {
   let studyId: string;
   let restartedAt = 0;
   const uploadErrors: string[] = [];
-  let failed = false;
 
   beforeAll(async () => {
     fleet = await ProcessFleet.start('pg-restart', { heartbeatMs: HEARTBEAT_MS, leaseSeconds: 20 });
@@ -40,7 +39,7 @@ describe('Postgres restarted in the middle of ingest', () => {
     sims.connectAll();
     await fleet.waitOnline([agent.name, ...sims.agents.map((a) => a.name)]);
 
-    try {
+    await fleet.guarded(async () => {
       const study = await fleet.seed('pg-restart', 200, PROTOCOL);
       studyId = study.studyId;
       await nextOutboxEntry(agent, 60_000);
@@ -50,28 +49,16 @@ describe('Postgres restarted in the middle of ingest', () => {
       await fleet.startPostgres();
       restartedAt = Date.now();
       process.stderr.write(`pg-restart: Postgres stopped as the real agent began uploading (${inFlight} simulated uploads in flight), back after ${OUTAGE_MS / 1000} s\n`);
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
+    });
   }, 120_000);
 
   afterAll(async () => {
     sims?.close();
-    await fleet?.close(failed);
+    await fleet?.close();
   });
 
-  async function guarded(body: () => Promise<void>) {
-    try {
-      await body();
-    } catch (err) {
-      failed = true;
-      throw new Error(`${(err as Error).message}\n${fleet.logs()}`, { cause: err });
-    }
-  }
-
   it('control keeps running and every result is stored exactly once', { timeout: 120_000 }, () =>
-    guarded(async () => {
+    fleet.guarded(async () => {
       await fleet.waitStudySettled(studyId, 90_000);
       expect(control.proc.alive()).toBe(true);
       const audit = await fleet.audit(studyId);
@@ -83,12 +70,12 @@ describe('Postgres restarted in the middle of ingest', () => {
     }));
 
   it('an agent whose upload failed re-sends it without waiting for its session to drop', { timeout: 30_000 }, () =>
-    guarded(async () => {
+    fleet.guarded(async () => {
       await pollUntil(() => outboxEntries(agent).length === 0, { what: 'the real agent re-sending its outbox after the restart', timeoutMs: 15_000 });
     }));
 
   it('control listens again for new jobs and cancellations (LISTEN on a new connection)', { timeout: 30_000 }, () =>
-    guarded(async () => {
+    fleet.guarded(async () => {
       await pollUntil(
         async () => {
           const { rows } = await fleet.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query ILIKE 'LISTEN %'`);
@@ -99,7 +86,7 @@ describe('Postgres restarted in the middle of ingest', () => {
     }));
 
   it('connected agents are online again once their heartbeats reach the database', { timeout: 30_000 }, () =>
-    guarded(async () => {
+    fleet.guarded(async () => {
       await new Promise((r) => setTimeout(r, 3 * HEARTBEAT_MS));
       const { rows } = await fleet.db.query<{ name: string }>(`SELECT name FROM devices WHERE state <> 'online' ORDER BY name`);
       expect(rows.map((r) => r.name)).toEqual([]);

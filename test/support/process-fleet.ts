@@ -209,8 +209,21 @@ export class ProcessFleet {
     return procs.map((p) => `--- ${p.label} (${p.logFile})\n${p.logTail(lines)}`).join('\n');
   }
 
-  /** Stops every process and Postgres; removes the directory unless `keep` (then its path is printed). */
-  async close(keep = false): Promise<void> {
+  /** Set once a guarded step failed: `close` then keeps the directory for inspection. */
+  private failed = false;
+
+  /** Runs a test step; a failure carries every process's log tail and keeps the test directory. */
+  async guarded(body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (err) {
+      this.failed = true;
+      throw new Error(`${(err as Error).message}\n${this.logs()}`, { cause: err });
+    }
+  }
+
+  /** Stops every process and Postgres; removes the directory unless `keep` or a guarded step failed (then its path is printed). */
+  async close(keep = this.failed): Promise<void> {
     await Promise.all(this.agents.map((a) => a.proc.stop(5_000)));
     await Promise.all(this.controls.map((c) => c.proc.stop(5_000)));
     await this.db.end().catch(() => undefined);
