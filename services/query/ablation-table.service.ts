@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { ComparisonService, type Comparison, type Verdict } from './comparison.service.js';
-import type { DeviceRef } from './device.repository.js';
 import { toCsv } from './csv.util.js';
 
 export interface AblationCell {
@@ -26,14 +25,7 @@ export interface AblationRow {
 }
 
 /** A paper's ablation table: one row per variant; latency per device, Δ, MAdds, params, top-1. */
-export interface AblationTable {
-  studyId: string;
-  study: string;
-  status: string;
-  baseline: string;
-  confidenceLevel: number;
-  noiseTest: string;
-  devices: DeviceRef[];
+export interface AblationTable extends Pick<Comparison, 'studyId' | 'study' | 'status' | 'baseline' | 'confidenceLevel' | 'noiseTest' | 'devices'> {
   rows: AblationRow[];
 }
 

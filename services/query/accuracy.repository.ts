@@ -3,17 +3,6 @@ import { DataSource } from 'typeorm';
 import type { AccuracyListQuery } from './accuracy.dto.js';
 import type { Page } from './pagination.dto.js';
 
-export interface AccuracyRow {
-  id: string;
-  model: string | null;
-  variantId: string | null;
-  top1: number;
-  top5: number | null;
-  dataset: string;
-  source: string;
-  createdAt: string;
-}
-
 export interface NewAccuracy {
   model: string | null;
   variantId: string | null;
@@ -21,6 +10,11 @@ export interface NewAccuracy {
   top5: number | null;
   dataset: string;
   source: string;
+}
+
+export interface AccuracyRow extends NewAccuracy {
+  id: string;
+  createdAt: string;
 }
 
 /** The accuracy that applies to a variant: its own entry, else its model's. */
