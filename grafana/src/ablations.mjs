@@ -1,5 +1,5 @@
 import { barchart, column, dashboard, sql, sqlVariable, table, text } from './grafana.mjs';
-import { DELTA_COLUMNS, STUDY, latencyCells, studyOptions, variantAccuracy } from './sql.mjs';
+import { DELTA_COLUMNS, STUDY, studyCells, studyOptions } from './sql.mjs';
 
 /** How MobileNetV3's Table 5 names the activation placements the builder's `activation` knob makes. */
 const ACTIVATION_NAME = `
@@ -12,18 +12,7 @@ const ACTIVATION_NAME = `
     ELSE m.spec ->> 'activation' END`;
 
 /** One row per variant of $study on the devices in `devices`, compared with the study's own baseline. */
-const ablation = (select, devices) => `
-  WITH ${latencyCells(`r.study_id = ${STUDY} AND r.device_id::text IN (${devices})`)},
-  ${variantAccuracy(`v.study_id = ${STUDY}`)}
-  SELECT ${select}
-    FROM cells c
-    JOIN variants v ON v.id = c.variant_id
-    JOIN models m ON m.sha256 = v.model_sha256
-    JOIN devices d ON d.id = c.device_id
-    LEFT JOIN variants bv ON bv.study_id = v.study_id AND bv.is_baseline
-    LEFT JOIN cells b ON b.variant_id = bv.id AND b.device_id = c.device_id
-    LEFT JOIN acc ON acc.variant_id = v.id
-   ORDER BY d.name, v.position`;
+const ablation = (select, devices) => studyCells(select, { devices, baseline: 'bv.is_baseline' });
 
 export default dashboard({
   uid: 'latfleet-ablations',

@@ -72,3 +72,21 @@ export const DELTA_COLUMNS = `
        WHEN c.ci_high_ms < b.ci_low_ms THEN 'faster'
        WHEN c.ci_low_ms > b.ci_high_ms THEN 'slower'
        ELSE 'within noise' END AS verdict`;
+
+/**
+ * Per variant and device of $study (on the devices in `devices`, a SQL list): the pooled latency
+ * cell `c`, the baseline's cell `b` beside it (the baseline variant `bv` is the one `baseline`
+ * picks), accuracy `acc`, model `m` and device `d`.
+ */
+export const studyCells = (select, { devices, baseline, order = 'd.name, v.position' }) => `
+  WITH ${latencyCells(`r.study_id = ${STUDY} AND r.device_id::text IN (${devices})`)},
+  ${variantAccuracy(`v.study_id = ${STUDY}`)}
+  SELECT ${select}
+    FROM cells c
+    JOIN variants v ON v.id = c.variant_id
+    JOIN models m ON m.sha256 = v.model_sha256
+    JOIN devices d ON d.id = c.device_id
+    LEFT JOIN variants bv ON bv.study_id = v.study_id AND ${baseline}
+    LEFT JOIN cells b ON b.variant_id = bv.id AND b.device_id = c.device_id
+    LEFT JOIN acc ON acc.variant_id = v.id
+   ORDER BY ${order}`;

@@ -1,19 +1,8 @@
 import { barchart, column, dashboard, sql, sqlVariable, table, xychart } from './grafana.mjs';
-import { DELTA_COLUMNS, DEVICE_OPTIONS, STUDY, latencyCells, studyOptions, variantAccuracy } from './sql.mjs';
+import { DELTA_COLUMNS, DEVICE_OPTIONS, STUDY, studyCells, studyOptions } from './sql.mjs';
 
 /** Per variant and device of $study: the pooled latency cell, the $baseline cell beside it, accuracy and model. */
-const comparison = (select, order = 'd.name, v.position') => `
-  WITH ${latencyCells(`r.study_id = ${STUDY} AND r.device_id::text IN ($device)`)},
-  ${variantAccuracy(`v.study_id = ${STUDY}`)}
-  SELECT ${select}
-    FROM cells c
-    JOIN variants v ON v.id = c.variant_id
-    JOIN models m ON m.sha256 = v.model_sha256
-    JOIN devices d ON d.id = c.device_id
-    LEFT JOIN variants bv ON bv.study_id = v.study_id AND bv.label = '$baseline'
-    LEFT JOIN cells b ON b.variant_id = bv.id AND b.device_id = c.device_id
-    LEFT JOIN acc ON acc.variant_id = v.id
-   ORDER BY ${order}`;
+const comparison = (select, order) => studyCells(select, { devices: '$device', baseline: "bv.label = '$baseline'", order });
 
 const pivot = (valueField) => [{ id: 'groupingToMatrix', options: { columnField: 'device', rowField: 'variant', valueField, emptyValue: 'null' } }];
 
