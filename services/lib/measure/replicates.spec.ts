@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { benjaminiHochberg, compareReplicates, pairByRound, pairedShift, replicatedLatency } from './replicates.js';
+import { SeededRandom } from './seeded-random.js';
+import { studentTCdf, studentTQuantile, studentTTwoSidedP } from './student-t.js';
+
+/** A run of `n` iterations around `medianNs` with 1% iteration noise. */
+function run(rng: SeededRandom, medianNs: number, n = 100): number[] {
+  return Array.from({ length: n }, () => medianNs * (1 + 0.01 * rng.normal())).sort((a, b) => a - b);
+}
+
+const medianOf = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+describe('Student t', () => {
+  it('matches published quantiles', () => {
+    expect(studentTQuantile(0.975, 1)).toBeCloseTo(12.7062, 3);
+    expect(studentTQuantile(0.975, 2)).toBeCloseTo(4.3027, 3);
+    expect(studentTQuantile(0.975, 10)).toBeCloseTo(2.2281, 3);
+    expect(studentTQuantile(0.975, 1000)).toBeCloseTo(1.9623, 3);
+    expect(studentTQuantile(0.025, 5)).toBeCloseTo(-2.5706, 3);
+  });
+
+  it('CDF and two-sided p agree with the quantiles', () => {
+    expect(studentTCdf(2.2281, 10)).toBeCloseTo(0.975, 4);
+    expect(studentTTwoSidedP(2.2281, 10)).toBeCloseTo(0.05, 4);
+    expect(studentTTwoSidedP(0, 4)).toBe(1);
+  });
+});
+
+describe(replicatedLatency.name, () => {
+  it('widens the interval to the spread between runs, which pooled iterations hide', () => {
+    const rng = new SeededRandom(1);
+    // three sessions whose medians differ by 3%, each with tight iterations
+    const reps = [100, 103, 101.5].map((m) => ({ sortedNs: run(rng, m * 1e4, 200) }));
+    const sut = replicatedLatency(reps, { seed: 7 });
+    expect(sut.replicates).toBe(3);
+    expect(sut.median).toBeCloseTo(medianOf(reps.map((r) => medianOf(r.sortedNs))), 6);
+    expect(sut.ci!.low).toBeLessThan(100.4e4);
+    expect(sut.ci!.high).toBeGreaterThan(102.6e4);
+  });
+
+  it('has no interval from a single replicate', () => {
+    const sut = replicatedLatency([{ sortedNs: [1, 2, 3] }]);
+    expect(sut.ci).toBeNull();
+    expect(sut.median).toBe(2);
+  });
+
+  it('is reproducible for a seed', () => {
+    const rng = new SeededRandom(2);
+    const reps = [1, 2, 3].map((k) => ({ sortedNs: run(rng, 1e6 + k * 1e4) }));
+    expect(replicatedLatency(reps, { seed: 3 }).ci).toEqual(replicatedLatency(reps, { seed: 3 }).ci);
+  });
+});
+
+describe(compareReplicates.name, () => {
+  /** `rounds` rounds of base and candidate, the candidate `effect` slower; the host's speed in round r multiplies both. */
+  function study(rng: SeededRandom, rounds: number, effect: number, hostSpeed: (r: number) => number, sessionNoise = 0.015) {
+    const base = [];
+    const cand = [];
+    for (let r = 0; r < rounds; r++) {
+      const host = hostSpeed(r);
+      base.push({ round: r, value: medianOf(run(rng, 1e6 * host * (1 + sessionNoise * rng.normal()))) });
+      cand.push({ round: r, value: medianOf(run(rng, 1e6 * host * (1 + effect) * (1 + sessionNoise * rng.normal()))) });
+    }
+    return { base, cand };
+  }
+
+  it('gives no false positive when the host changes speed between rounds', () => {
+    const rng = new SeededRandom(11);
+    let called = 0;
+    const trials = 400;
+    for (let t = 0; t < trials; t++) {
+      // rounds 0-3 on a fast host, rounds 4-7 on a host 20% slower: both variants see the same step
+      const sut = compareReplicates(study(rng, 8, 0, (r) => (r < 4 ? 1 : 1.2)));
+      if (sut.verdict !== 'within noise') called++;
+    }
+    // nominal 5%; binomial(400, 0.05) stays below 8% with overwhelming probability
+    expect(called / trials).toBeLessThan(0.08);
+  });
+
+  it('detects a true 2% shift under the same host step', () => {
+    const rng = new SeededRandom(13);
+    let slower = 0;
+    for (let t = 0; t < 100; t++) {
+      const sut = compareReplicates(study(rng, 10, 0.02, (r) => (r % 3 === 0 ? 1.25 : 1), 0.008));
+      if (sut.verdict === 'slower') slower++;
+    }
+    expect(slower).toBeGreaterThanOrEqual(95);
+  });
+
+  it('reports the ratio, its interval and the minimum detectable effect', () => {
+    const base = [1, 2, 3, 4].map((r) => ({ round: r, value: 100 }));
+    const cand = [1.02, 1.01, 1.03, 1.02].map((f, r) => ({ round: r + 1, value: 100 * f }));
+    const sut = compareReplicates({ base, cand });
+    expect(sut.design).toBe('paired');
+    expect(sut.rounds).toBe(4);
+    expect(sut.ratio).toBeCloseTo(Math.exp((Math.log(1.02) * 2 + Math.log(1.01) + Math.log(1.03)) / 4), 10);
+    expect(sut.verdict).toBe('slower');
+    expect(sut.ratioCi!.low).toBeGreaterThan(1);
+    expect(sut.minimumDetectable).toBeCloseTo(Math.sqrt(sut.ratioCi!.high / sut.ratioCi!.low) - 1, 10);
+  });
+
+  it('is undecided with fewer than three paired rounds, and says why', () => {
+    const sut = compareReplicates({ base: [{ round: 0, value: 1 }, { round: 1, value: 1 }], cand: [{ round: 0, value: 2 }, { round: 1, value: 2 }, { round: 2, value: 2 }] });
+    expect(sut.verdict).toBe('undecided');
+    expect(sut.rounds).toBe(2);
+    expect(sut.reason).toBe('2 paired rounds: a verdict needs at least 3');
+    expect(sut.ratio).toBe(2);
+  });
+
+  it('falls back to independent replicates (Welch) for runs without rounds', () => {
+    const base = [100, 101, 99, 100].map((value) => ({ round: null, value }));
+    const cand = [110, 111, 109, 110].map((value) => ({ round: null, value }));
+    const sut = compareReplicates({ base, cand });
+    expect(sut.design).toBe('unpaired');
+    expect(sut.verdict).toBe('slower');
+  });
+
+  it('refuses non-positive latencies', () => {
+    expect(() => compareReplicates({ base: [{ round: 0, value: 0 }], cand: [{ round: 0, value: 1 }] })).toThrow(/not a positive latency/);
+  });
+});
+
+describe(pairByRound.name, () => {
+  it('leaves out rounds where a side has two runs or none', () => {
+    const pairs = pairByRound({
+      base: [{ round: 0, value: 1 }, { round: 1, value: 2 }, { round: 1, value: 3 }, { round: 2, value: 4 }],
+      cand: [{ round: 0, value: 5 }, { round: 1, value: 6 }, { round: 3, value: 7 }],
+    });
+    expect(pairs).toEqual([{ round: 0, base: 1, cand: 5 }]);
+  });
+});
+
+describe(pairedShift.name, () => {
+  it('handles a group the candidate lacks (0 ns)', () => {
+    const base = [0, 1, 2].map((round) => ({ round, value: 100 + round }));
+    const cand = [0, 1, 2].map((round) => ({ round, value: 0 }));
+    const sut = pairedShift({ base, cand });
+    expect(sut.difference).toBe(-101);
+    expect(sut.pValue!).toBeLessThan(0.05);
+  });
+});
+
+describe(benjaminiHochberg.name, () => {
+  it('matches the step-up procedure (R p.adjust "BH")', () => {
+    const adjusted = benjaminiHochberg([0.01, 0.04, null, 0.03, 0.5]);
+    // sorted 0.01, 0.03, 0.04, 0.5 (m = 4): 0.04, 0.0533, 0.0533, 0.5
+    expect(adjusted[0]).toBeCloseTo(0.04, 10);
+    expect(adjusted[1]).toBeCloseTo(0.04 * 4 / 3, 10);
+    expect(adjusted[2]).toBeNull();
+    expect(adjusted[3]).toBeCloseTo(0.04 * 4 / 3, 10);
+    expect(adjusted[4]).toBeCloseTo(0.5, 10);
+  });
+});
