@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
-import { AgentState, JobPhase, type ConnectRequest, type DeviceFacts, type JobAssignment, type UploadResultsRequest } from '../lib/proto/index.js';
+import { resolveProtocol } from '../lib/measure/index.js';
+import { AgentState, JobPhase, type ConnectRequest, type DeviceFacts, type JobAssignment, type RoundAssignment, type UploadResultsRequest } from '../lib/proto/index.js';
 import { AGENT_VERSION } from './agent-version.js';
 import { ControlClient } from './control.client.js';
 import { cpuModel } from './device-facts.js';
 import { ModelCache } from './model-cache.js';
 import { Outbox } from './outbox.js';
-import { RUNNER, type Runner, type RunnerResult, type RunPhase } from './runner.js';
+import { RUNNER, type ProgressFn, type Runner, type RunnerJob, type RunnerResult, type RunPhase } from './runner.js';
 
 const PHASES: Record<RunPhase, JobPhase> = {
   warmup: JobPhase.JOB_PHASE_WARMUP,
@@ -33,7 +34,8 @@ export class AgentService implements OnApplicationShutdown {
   private readonly name: string;
   private readonly credentialFile: string;
   private stopping = false;
-  private current: { assignment: JobAssignment; abort: AbortController } | null = null;
+  /** the round being measured (one job when the round has one variant left) */
+  private current: { jobs: JobAssignment[]; abort: AbortController } | null = null;
   private send: ((msg: ConnectRequest) => void) | null = null;
   private wake: (() => void) | null = null;
   private retrying: NodeJS.Timeout | undefined;
@@ -121,7 +123,7 @@ export class AgentService implements OnApplicationShutdown {
       const beat = () => {
         const busy = this.current !== null;
         this.send?.({
-          heartbeat: { state: busy ? AgentState.AGENT_STATE_BUSY : AgentState.AGENT_STATE_IDLE, jobId: this.current?.assignment.jobId ?? '' },
+          heartbeat: { state: busy ? AgentState.AGENT_STATE_BUSY : AgentState.AGENT_STATE_IDLE, jobId: this.current?.jobs[0]?.jobId ?? '' },
         });
       };
       this.send = (msg) => {
@@ -134,9 +136,11 @@ export class AgentService implements OnApplicationShutdown {
         call.end();
         err ? reject(err) : resolve();
       };
-      call.on('data', (msg: { assignment?: JobAssignment; cancellation?: { jobId: string } }) => {
-        if (msg.assignment) void this.onAssignment(msg.assignment);
-        if (msg.cancellation && this.current?.assignment.jobId === msg.cancellation.jobId) this.current.abort.abort();
+      call.on('data', (msg: { assignment?: JobAssignment; round?: RoundAssignment; cancellation?: { jobId: string } }) => {
+        if (msg.round) void this.onRound(msg.round.jobs);
+        if (msg.assignment) void this.onRound([msg.assignment]);
+        // the round's jobs are cancelled together (their study, or the maximum job duration)
+        if (msg.cancellation && this.current?.jobs.some((j) => j.jobId === msg.cancellation!.jobId)) this.current.abort.abort();
       });
       call.on('error', (err) => done(err));
       call.on('end', () => done());
@@ -148,41 +152,78 @@ export class AgentService implements OnApplicationShutdown {
     this.send?.({ status: { jobId: a.jobId, attempt: a.attempt, phase, progress, message } });
   }
 
-  private async onAssignment(a: JobAssignment): Promise<void> {
+  /**
+   * Measures a round: every job's model fetched, then the runner measures them together
+   * (interleaved) when it can and the protocol asks for it, otherwise one after another in the
+   * round's order; each job is stored in the outbox and uploaded as its own run.
+   */
+  private async onRound(round: JobAssignment[]): Promise<void> {
     if (this.current) {
-      // Tell control what this agent is actually doing, then hand the job back without burning an attempt.
-      this.send?.({ heartbeat: { state: AgentState.AGENT_STATE_BUSY, jobId: this.current.assignment.jobId } });
-      this.status(a, JobPhase.JOB_PHASE_REJECTED, 0, `agent busy with job ${this.current.assignment.jobId}`);
+      // Tell control what this agent is actually doing, then hand the jobs back without burning attempts.
+      this.send?.({ heartbeat: { state: AgentState.AGENT_STATE_BUSY, jobId: this.current.jobs[0]?.jobId ?? '' } });
+      for (const a of round) this.status(a, JobPhase.JOB_PHASE_REJECTED, 0, `agent busy with job ${this.current.jobs[0]?.jobId}`);
       return;
     }
     const abort = new AbortController();
-    this.current = { assignment: a, abort };
-    this.logger.log(`job ${a.jobId}: ${a.variantLabel} (attempt ${a.attempt})`);
-    try {
-      this.status(a, JobPhase.JOB_PHASE_FETCHING);
-      const model = await this.models.get(a.modelSha256);
-      let last = 0;
-      const result = await this.runner.run(
-        { modelPath: model.path, inputName: a.inputName, inputShape: a.inputShape, protocol: a.protocol! },
-        (phase, done, total) => {
-          const now = Date.now();
-          if (now - last < STATUS_EVERY_MS && done !== total) return;
-          last = now;
-          this.status(a, PHASES[phase], done / total);
-        },
-        abort.signal,
-      );
-      const entry = this.outbox.put(toUpload(a, result));
-      this.status(a, JobPhase.JOB_PHASE_UPLOADING, 0);
-      // From here on the measurements are safe on disk: a failed upload is retried in the background.
-      await this.uploadEntry(entry.key, entry.parts).catch(() => this.retryOutbox(2_000));
-    } catch (err) {
+    this.current = { jobs: round, abort };
+    this.logger.log(`round of ${round.length}: ${round.map((a) => `${a.variantLabel} (job ${a.jobId}, attempt ${a.attempt})`).join(', ')}`);
+    const fail = (a: JobAssignment, err: unknown) => {
       const message = (err as Error).message ?? String(err);
       this.logger.error(`job ${a.jobId} failed: ${message}`);
       this.status(a, JobPhase.JOB_PHASE_FAILED, 0, message);
+    };
+    try {
+      const ready: Array<{ a: JobAssignment; job: RunnerJob }> = [];
+      for (const a of round) {
+        try {
+          this.status(a, JobPhase.JOB_PHASE_FETCHING);
+          const model = await this.models.get(a.modelSha256);
+          ready.push({ a, job: { modelPath: model.path, inputName: a.inputName, inputShape: a.inputShape, protocol: a.protocol! } });
+        } catch (err) {
+          fail(a, err);
+        }
+      }
+      const progress = this.progressOf(ready.map((r) => r.a));
+      const together = this.runner.runRound && ready.length > 1 && resolveProtocol(ready[0]!.a.protocol).interleave === 'blocks';
+      const results: Array<RunnerResult | Error> = [];
+      if (together) {
+        try {
+          results.push(...(await this.runner.runRound!(ready.map((r) => r.job), progress, abort.signal)));
+        } catch (err) {
+          results.push(...ready.map(() => err as Error));
+        }
+      } else {
+        for (const r of ready) {
+          abort.signal.throwIfAborted();
+          results.push(await this.runner.run(r.job, this.progressOf([r.a]), abort.signal).catch((err: Error) => err));
+        }
+      }
+      const entries: Array<{ key: string; parts: UploadResultsRequest[] }> = [];
+      ready.forEach(({ a }, i) => {
+        const result = results[i]!;
+        if (result instanceof Error) return fail(a, result);
+        entries.push(this.outbox.put(toUpload(a, result)));
+        this.status(a, JobPhase.JOB_PHASE_UPLOADING, 0);
+      });
+      // From here on the measurements are safe on disk: a failed upload is retried in the background.
+      for (const entry of entries) await this.uploadEntry(entry.key, entry.parts).catch(() => this.retryOutbox(2_000));
+    } catch (err) {
+      for (const a of round) fail(a, err);
     } finally {
       this.current = null;
     }
+  }
+
+  /** Progress of a runner reported on every job it measures, at most every STATUS_EVERY_MS (notes always). */
+  private progressOf(jobs: JobAssignment[]): ProgressFn {
+    let last = 0;
+    return (phase, done, total, note) => {
+      const now = Date.now();
+      if (!note && now - last < STATUS_EVERY_MS && done !== total) return;
+      last = now;
+      if (note) this.logger.warn(`${jobs.map((a) => a.variantLabel).join(', ')}: ${note}`);
+      for (const a of jobs) this.status(a, PHASES[phase], done / total, note ?? '');
+    };
   }
 
   private async uploadEntry(key: string, parts: UploadResultsRequest[]): Promise<void> {

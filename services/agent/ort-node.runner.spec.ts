@@ -117,6 +117,37 @@ describe(OrtNodeRunner.name, () => {
     expect(a.byOpType.map((g) => g.key)).toContain('Conv');
   });
 
+  it('measures a round together: timed runs interleaved in blocks, each job its own result', async () => {
+    const { h } = hooks();
+    const sut = new OrtNodeRunner(config, h);
+    const notes: string[] = [];
+    const results = await sut.runRound([job({ ...FAST, interleaveBlockRuns: 5 }), job({ ...FAST, interleaveBlockRuns: 5 })], (_p, _d, _t, note) => void (note && notes.push(note)), never);
+    expect(results).toHaveLength(2);
+    for (const [i, r] of results.entries()) {
+      expect(r.latenciesNs).toHaveLength(20);
+      expect(r.report.attempts.map((a) => a.interleave)).toEqual([{ variants: 2, position: i, blockRuns: 5 }]);
+      expect(new Set(r.layers.map((l) => l.iteration))).toEqual(new Set([0, 1, 2]));
+    }
+    // one environment record and one pair of probes for the whole round
+    expect(results[0]!.environment).toEqual(results[1]!.environment);
+    expect(notes).toEqual([]);
+  });
+
+  it('repeats a whole round when any of its jobs is flagged, and says so on the status line', async () => {
+    // attempt 1: 50 → 70 °C (temperature-rise for every job); attempt 2: 50 → 52 °C
+    const { h, sleeps } = hooks([environment(), environment({ temperatureC: 70 }), environment(), environment({ temperatureC: 52 })]);
+    const sut = new OrtNodeRunner(config, h);
+    const notes: string[] = [];
+    const results = await sut.runRound([job({ ...FAST, timedRuns: 5, profiledRuns: 0 }), job({ ...FAST, timedRuns: 5, profiledRuns: 0 })], (_p, _d, _t, note) => void (note && notes.push(note)), never);
+    expect(results.map((r) => r.report.attempts.map((a) => a.quality.flags))).toEqual([
+      [['temperature-rise'], []],
+      [['temperature-rise'], []],
+    ]);
+    expect(results.every((r) => !r.flagged)).toBe(true);
+    expect(notes).toEqual(['retry 1/2: temperature-rise']);
+    expect(sleeps).toEqual([1234]);
+  });
+
   it('repeats a measurement the host ran slower than its best, and keeps the clean one', async () => {
     // probes in ms: attempt 1 before 2.0, after 2.0; attempt 2 (the host in a slow state) 2.6, 2.6; attempt 3 back at 2.0
     const { h, sleeps } = hooks([environment()], [2.0, 2.0, 2.6, 2.6, 2.05, 2.0]);

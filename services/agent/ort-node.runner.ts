@@ -16,6 +16,7 @@ import {
   byLayer,
   byOpType,
   fixedRuns,
+  interleavedTimedRuns,
   HostProbeBaseline,
   LayerAttributor,
   layerSumRatio,
@@ -36,6 +37,8 @@ import {
   type MeasurementReport,
   type NodeTiming,
   type SystemCpuTimes,
+  type QualityFlag,
+  type RunQuality,
   type TimedOutcome,
   type TimingBreakdown,
   type TimingMeasure,
@@ -46,7 +49,7 @@ import type { RunEnvironment } from '../lib/proto/index.js';
 import { AGENT_VERSION } from './agent-version.js';
 import { readEnvironment } from './device-facts.js';
 import { HostSpeedProbe } from './host-speed-probe.js';
-import type { Runner, RunnerJob, RunnerResult, RunPhase } from './runner.js';
+import type { ProgressFn, Runner, RunnerJob, RunnerResult } from './runner.js';
 
 const { onnx } = pkg;
 
@@ -98,6 +101,9 @@ interface LayerBlock {
 
 export type OrtRunnerResult = RunnerResult & { flagged: boolean; report: MeasurementReport<RunEnvironment> };
 
+/** An attempt with what it measured: the report keeps the attempt, the upload its latencies and node timings. */
+type KeptAttempt = MeasurementAttempt<RunEnvironment> & { latenciesNs: number[]; profiled: ProfiledOutcome };
+
 /** Profiled sessions run this many unrecorded runs first (at most), so the profile holds no first-run effects. */
 const PROFILED_WARMUP_RUNS = 5;
 
@@ -125,68 +131,52 @@ export class OrtNodeRunner implements Runner {
     this.hooks = { ...systemHooks, ...hooks };
   }
 
-  async run(job: OrtRunnerJob, onProgress: (phase: RunPhase, done: number, total: number) => void, signal: AbortSignal): Promise<OrtRunnerResult> {
+  async run(job: OrtRunnerJob, onProgress: ProgressFn, signal: AbortSignal): Promise<OrtRunnerResult> {
     const startedAt = new Date();
     const protocol = resolveProtocol(job.protocol);
-    const size = job.inputShape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(size);
-    for (let i = 0; i < size; i++) data[i] = ((i * 7919) % 255) / 255 - 0.5;
-    const feeds = { [job.inputName]: new ort.Tensor('float32', data, job.inputShape) };
-    const layers = job.layerNames?.map((name) => ({ name, block: blockOfLayer(name) })) ?? layersOfModel(job.modelPath);
-    const layerNames = layers.map((l) => l.name);
-
-    const attempts: Array<MeasurementAttempt<RunEnvironment> & { latenciesNs: number[]; profiled: ProfiledOutcome }> = [];
+    const feeds = feedsOf(job);
+    const layers = this.layersOf(job);
+    const attempts: KeptAttempt[] = [];
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.attempt(attempt, job, protocol, feeds, layerNames, onProgress, signal);
+      const outcome = await this.attempt(attempt, job, protocol, feeds, layers.map((l) => l.name), onProgress, signal);
       attempts.push(outcome);
       if (outcome.quality.flags.length === 0 || attempt >= protocol.maxRetries) break;
+      onProgress('warmup', 0, 1, retryNote(attempt, protocol, outcome.quality.flags));
       await this.hooks.clock.sleep(protocol.retryCooldownMs, signal);
     }
+    return resultOf(startedAt, protocol, layers, attempts, cleanest(attempts));
+  }
 
-    const kept = cleanest(attempts);
-    const timed = summarize(kept.latenciesNs);
-    const profiled = kept.profiled.latenciesNs.length ? summarize(kept.profiled.latenciesNs) : null;
-    const options = { sessionOverheadNs: kept.profiled.sessionOverheadNs };
-    const breakdown = breakdownBy(kept.profiled.layers, byLayer, options);
-    const ratio = (e2e: number | undefined, measure: TimingMeasure = 'kernel') =>
-      e2e && breakdown.iterations ? layerSumRatio(breakdown, e2e, measure) : null;
-    const runMedian = kept.profiled.runDurationsNs.length ? median(kept.profiled.runDurationsNs) : undefined;
-    const report: MeasurementReport<RunEnvironment> = {
-      protocol,
-      attempts: attempts.map(({ latenciesNs: _l, profiled: _p, ...a }) => a),
-      flagged: kept.quality.flags.length > 0,
-      quality: kept.quality,
-      timed,
-      profiled,
-      profilingOverhead: profiled ? profiled.median / timed.median - 1 : null,
-      profiledWarmupRuns: kept.profiled.warmupRuns,
-      attribution: {
-        ...kept.profiled.attribution,
-        unattributedShare: breakdown.unattributedShare,
-        layerSumToProfiledMedian: ratio(profiled?.median),
-        layerSumToProfileRunMedian: ratio(runMedian),
-        layerSumToTimedMedian: ratio(timed.median),
-        layerSumWithOverheadToProfiledMedian: ratio(profiled?.median, 'with-overhead'),
-        layerSumWithOverheadToProfileRunMedian: ratio(runMedian, 'with-overhead'),
-        layerSumWithOverheadToTimedMedian: ratio(timed.median, 'with-overhead'),
-        profileRunMedianNs: runMedian ?? null,
-        accountedRunMedianNs: breakdown.iterations ? breakdown.runMedianNs : null,
-        sessionOverheadMedianNs: kept.profiled.sessionOverheadNs.length ? median(kept.profiled.sessionOverheadNs) : null,
-        byLayer: table(breakdown),
-        byBlock: table(breakdownBy(kept.profiled.layers, byBlock(layers), options)),
-        byOpType: table(breakdownBy(kept.profiled.layers, byOpType, options)),
-      },
-    };
-    return {
-      startedAt,
-      finishedAt: new Date(),
-      latenciesNs: kept.latenciesNs,
-      profiledMedianNs: profiled ? Math.round(profiled.median) : 0,
-      layers: kept.profiled.layers,
-      environment: kept.environmentBefore,
-      flagged: report.flagged,
-      report,
-    };
+  /**
+   * A round: every job's session open at once, warmed in turn, then timed runs that alternate in
+   * blocks between them (`interleavedTimedRuns`), so that their ratios cancel what the host did
+   * meanwhile; then each job's profiled runs in its own session. A throttled or busy round is
+   * measured again as a whole (every job's attempt pairs with the others'). Results in the jobs' order.
+   */
+  async runRound(jobs: OrtRunnerJob[], onProgress: ProgressFn, signal: AbortSignal): Promise<OrtRunnerResult[]> {
+    const startedAt = new Date();
+    const protocol = resolveProtocol(jobs[0]!.protocol);
+    const feeds = jobs.map(feedsOf);
+    const layers = jobs.map((j) => this.layersOf(j));
+    const rounds: KeptAttempt[][] = [];
+    const union = (round: KeptAttempt[]) => [...new Set(round.flatMap((a) => a.quality.flags))];
+    for (let attempt = 0; ; attempt++) {
+      const round = await this.roundAttempt(attempt, jobs, protocol, feeds, layers, onProgress, signal);
+      rounds.push(round);
+      const flags = union(round);
+      if (flags.length === 0 || attempt >= protocol.maxRetries) break;
+      onProgress('warmup', 0, 1, retryNote(attempt, protocol, flags));
+      await this.hooks.clock.sleep(protocol.retryCooldownMs, signal);
+    }
+    // the round attempt with the fewest flags over all its jobs, then the least spread: the same for every job
+    const keptIndex = rounds.indexOf(
+      cleanest(rounds.map((r) => ({ round: r, quality: { flags: union(r), relativeMad: Math.max(...r.map((a) => a.quality.relativeMad ?? 0)), cpuShare: r[0]!.quality.cpuShare } }))).round,
+    );
+    return jobs.map((_, i) => resultOf(startedAt, protocol, layers[i]!, rounds.map((r) => r[i]!), rounds[keptIndex]![i]!));
+  }
+
+  private layersOf(job: OrtRunnerJob): LayerBlock[] {
+    return job.layerNames?.map((name) => ({ name, block: blockOfLayer(name) })) ?? layersOfModel(job.modelPath);
   }
 
   private sessionOptions(protocol: MeasurementProtocol): ort.InferenceSession.SessionOptions {
@@ -204,7 +194,7 @@ export class OrtNodeRunner implements Runner {
     protocol: MeasurementProtocol,
     feeds: Record<string, ort.Tensor>,
     layerNames: string[],
-    onProgress: (phase: RunPhase, done: number, total: number) => void,
+    onProgress: ProgressFn,
     signal: AbortSignal,
   ) {
     const { clock } = this.hooks;
@@ -275,6 +265,84 @@ export class OrtNodeRunner implements Runner {
     };
   }
 
+  private async roundAttempt(
+    attempt: number,
+    jobs: RunnerJob[],
+    protocol: MeasurementProtocol,
+    feeds: Array<Record<string, ort.Tensor>>,
+    layers: LayerBlock[][],
+    onProgress: ProgressFn,
+    signal: AbortSignal,
+  ): Promise<KeptAttempt[]> {
+    const { clock } = this.hooks;
+    const versions = { runtime: this.runtimeVersion, agent: AGENT_VERSION };
+    const startedAt = new Date();
+    const readBefore = this.hooks.readEnvironment(this.config.agentCore, versions);
+    const sessions: ort.InferenceSession[] = [];
+    const warmups: WarmupOutcome[] = [];
+    let timed: TimedOutcome[];
+    let cpuShare: number | null = null;
+    let others: number | null = null;
+    let probeBeforeNs: number | null;
+    let probeAfterNs: number | null;
+    let probeNs = 0n;
+    const probe = async () => {
+      const t0 = clock.nowNs();
+      const ns = await this.hooks.hostProbeNs();
+      probeNs += clock.nowNs() - t0;
+      return ns;
+    };
+    try {
+      for (const job of jobs) sessions.push(await ort.InferenceSession.create(job.modelPath, this.sessionOptions(protocol)));
+      const runOnce = sessions.map((session, i) => () => session.run(feeds[i]!));
+      for (const [i, run] of runOnce.entries()) {
+        warmups.push(await warmUp(run, protocol, { clock, signal, onProgress: (d, t) => onProgress('warmup', i * t + d, jobs.length * t) }));
+      }
+      probeBeforeNs = await probe();
+      const system0 = this.hooks.systemCpuTimes();
+      const cpu0 = this.hooks.cpuTimeNs();
+      const wall0 = clock.nowNs();
+      timed = await interleavedTimedRuns(runOnce, protocol, protocol.interleaveBlockRuns, { clock, signal, onProgress: (d, t) => onProgress('timed', d, t) });
+      const cpuNs = this.hooks.cpuTimeNs() - cpu0;
+      const wallNs = Number(clock.nowNs() - wall0);
+      const system1 = this.hooks.systemCpuTimes();
+      const timedSeconds = timed.reduce((sum, t) => sum + t.timedSeconds, 0);
+      if (timedSeconds > 0) cpuShare = cpuNs / (timedSeconds * 1e9);
+      if (system0 && system1) others = otherBusyCpus(system0, system1, cpuNs, wallNs);
+      probeAfterNs = await probe();
+    } finally {
+      for (const session of sessions) await session.release();
+    }
+    const profiled: ProfiledOutcome[] = [];
+    for (const [i, job] of jobs.entries()) profiled.push(await this.profile(job, protocol, feeds[i]!, layers[i]!.map((l) => l.name), onProgress, signal));
+    const withProbe = (e: RunEnvironment, ns: number | null): RunEnvironment => ({ ...e, hostProbeNs: ns ?? 0 });
+    const environmentBefore = withProbe(readBefore, probeBeforeNs);
+    const environmentAfter = withProbe(this.hooks.readEnvironment(this.config.agentCore, versions), probeAfterNs);
+    for (const ns of [probeBeforeNs, probeAfterNs]) this.hostBaseline.add(ns);
+    const bestHostProbeNs = this.hostBaseline.ns;
+    const finishedAt = new Date();
+    return jobs.map((_, i) => {
+      const t = timed[i]!;
+      const timedMedian = median(t.latenciesNs);
+      const relativeMad = timedMedian > 0 ? medianAbsoluteDeviation(t.latenciesNs) / timedMedian : null;
+      const quality = assessRun(environmentBefore, environmentAfter, { cores: this.hooks.cores(), cpuShare, otherBusyCpus: others, relativeMad, bestHostProbeNs }, protocol);
+      return {
+        attempt,
+        startedAt,
+        finishedAt,
+        environmentBefore,
+        environmentAfter,
+        quality,
+        warmup: warmups[i]!,
+        timed: { runs: t.latenciesNs.length, stopReason: t.stopReason, seconds: t.timedSeconds, ciRelativeHalfWidth: t.ciRelativeHalfWidth, medianNs: timedMedian },
+        hostProbeSeconds: Number(probeNs) / 1e9,
+        interleave: { variants: jobs.length, position: i, blockRuns: protocol.interleaveBlockRuns },
+        latenciesNs: t.latenciesNs,
+        profiled: profiled[i]!,
+      };
+    });
+  }
+
   /**
    * A separate session with profiling on, which also writes the graph it actually runs: the
    * lineage from that graph attributes every kernel (renamed, fused, inserted or unnamed) to a layer.
@@ -284,7 +352,7 @@ export class OrtNodeRunner implements Runner {
     protocol: MeasurementProtocol,
     feeds: Record<string, ort.Tensor>,
     layerNames: string[],
-    onProgress: (phase: RunPhase, done: number, total: number) => void,
+    onProgress: ProgressFn,
     signal: AbortSignal,
   ): Promise<ProfiledOutcome> {
     if (protocol.profiledRuns === 0) return { latenciesNs: [], runDurationsNs: [], sessionOverheadNs: [], layers: [], warmupRuns: 0, attribution: { source: 'lineage' } };
@@ -337,12 +405,71 @@ export class OrtNodeRunner implements Runner {
   }
 }
 
+/** The input every runner feeds: the same deterministic pattern for a given shape. */
+function feedsOf(job: RunnerJob): Record<string, ort.Tensor> {
+  const size = job.inputShape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(size);
+  for (let i = 0; i < size; i++) data[i] = ((i * 7919) % 255) / 255 - 0.5;
+  return { [job.inputName]: new ort.Tensor('float32', data, job.inputShape) };
+}
+
+/** What a job's status line says before a retry: "retry 2/3: busy-system". */
+export function retryNote(attempt: number, protocol: Pick<MeasurementProtocol, 'maxRetries'>, flags: readonly QualityFlag[] | readonly string[]): string {
+  return `retry ${attempt + 1}/${protocol.maxRetries}: ${flags.join(', ')}`;
+}
+
+/** A job's result from its attempts and the one kept: statistics, per-layer tables and the report. */
+function resultOf(startedAt: Date, protocol: MeasurementProtocol, layers: LayerBlock[], attempts: KeptAttempt[], kept: KeptAttempt): OrtRunnerResult {
+  const timed = summarize(kept.latenciesNs);
+  const profiled = kept.profiled.latenciesNs.length ? summarize(kept.profiled.latenciesNs) : null;
+  const options = { sessionOverheadNs: kept.profiled.sessionOverheadNs };
+  const breakdown = breakdownBy(kept.profiled.layers, byLayer, options);
+  const ratio = (e2e: number | undefined, measure: TimingMeasure = 'kernel') => (e2e && breakdown.iterations ? layerSumRatio(breakdown, e2e, measure) : null);
+  const runMedian = kept.profiled.runDurationsNs.length ? median(kept.profiled.runDurationsNs) : undefined;
+  const report: MeasurementReport<RunEnvironment> = {
+    protocol,
+    attempts: attempts.map(({ latenciesNs: _l, profiled: _p, ...a }) => a),
+    flagged: kept.quality.flags.length > 0,
+    quality: kept.quality,
+    timed,
+    profiled,
+    profilingOverhead: profiled ? profiled.median / timed.median - 1 : null,
+    profiledWarmupRuns: kept.profiled.warmupRuns,
+    attribution: {
+      ...kept.profiled.attribution,
+      unattributedShare: breakdown.unattributedShare,
+      layerSumToProfiledMedian: ratio(profiled?.median),
+      layerSumToProfileRunMedian: ratio(runMedian),
+      layerSumToTimedMedian: ratio(timed.median),
+      layerSumWithOverheadToProfiledMedian: ratio(profiled?.median, 'with-overhead'),
+      layerSumWithOverheadToProfileRunMedian: ratio(runMedian, 'with-overhead'),
+      layerSumWithOverheadToTimedMedian: ratio(timed.median, 'with-overhead'),
+      profileRunMedianNs: runMedian ?? null,
+      accountedRunMedianNs: breakdown.iterations ? breakdown.runMedianNs : null,
+      sessionOverheadMedianNs: kept.profiled.sessionOverheadNs.length ? median(kept.profiled.sessionOverheadNs) : null,
+      byLayer: table(breakdown),
+      byBlock: table(breakdownBy(kept.profiled.layers, byBlock(layers), options)),
+      byOpType: table(breakdownBy(kept.profiled.layers, byOpType, options)),
+    },
+  };
+  return {
+    startedAt,
+    finishedAt: new Date(),
+    latenciesNs: kept.latenciesNs,
+    profiledMedianNs: profiled ? Math.round(profiled.median) : 0,
+    layers: kept.profiled.layers,
+    environment: kept.environmentBefore,
+    flagged: report.flagged,
+    report,
+  };
+}
+
 /**
  * The attempt to keep: a clean one (the last attempt, when it is); when every attempt was flagged,
  * the one with the fewest flags, then the least spread (relative MAD), then the largest CPU share,
  * then the latest.
  */
-export function cleanest<A extends Pick<MeasurementAttempt, 'quality'>>(attempts: readonly A[]): A {
+export function cleanest<A extends { quality: Pick<RunQuality, 'flags' | 'relativeMad' | 'cpuShare'> }>(attempts: readonly A[]): A {
   const better = (a: A, b: A): boolean => {
     const flags = a.quality.flags.length - b.quality.flags.length;
     if (flags !== 0) return flags < 0;

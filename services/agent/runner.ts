@@ -3,6 +3,9 @@ import type { DeviceFacts, Protocol, RunEnvironment } from '../lib/proto/index.j
 
 export type RunPhase = 'warmup' | 'timed' | 'profiled';
 
+/** Progress within a phase; `note` is a line for the job's status (e.g. "retry 2/3: busy-system"). */
+export type ProgressFn = (phase: RunPhase, done: number, total: number, note?: string) => void;
+
 export interface RunnerJob {
   modelPath: string;
   inputName: string;
@@ -29,7 +32,13 @@ export interface Runner {
   readonly runtimeVersion: string;
   /** What to register the device as, when the runner knows better than the host (a phone over adb). */
   deviceFacts?(name: string): DeviceFacts | Promise<DeviceFacts>;
-  run(job: RunnerJob, onProgress: (phase: RunPhase, done: number, total: number) => void, signal: AbortSignal): Promise<RunnerResult>;
+  run(job: RunnerJob, onProgress: ProgressFn, signal: AbortSignal): Promise<RunnerResult>;
+  /**
+   * Measures a round's jobs together, interleaved in one process (results in the jobs' order).
+   * Runners that run one model per tool invocation leave it out: the agent then runs the round's
+   * jobs one after another, in the round's order.
+   */
+  runRound?(jobs: RunnerJob[], onProgress: ProgressFn, signal: AbortSignal): Promise<RunnerResult[]>;
 }
 
 export const RUNNER = Symbol('Runner');

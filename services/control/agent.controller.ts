@@ -55,7 +55,7 @@ export class AgentController implements AgentServiceController {
 
   private async openSession(requests: Observable<ConnectRequest>, authorization: string | undefined, out: Subject<ConnectResponse>) {
     const device = await this.devices.authenticate(authorization);
-    const session: AgentSession = { deviceId: device.id, deviceName: device.name, device, out, busy: false, jobId: null, assignedAt: 0 };
+    const session: AgentSession = { deviceId: device.id, deviceName: device.name, device, out, busy: false, jobIds: new Set(), assignedAt: 0 };
     this.sessions.add(session);
     await this.devices.online(device.id);
     this.logger.log(`agent ${device.name} connected (${this.sessions.size} connected)`);

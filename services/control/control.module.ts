@@ -9,6 +9,7 @@ import { JobService } from './job.service.js';
 import { ModelRepository } from './model.repository.js';
 import { ModelService } from './model.service.js';
 import { ResultRepository } from './result.repository.js';
+import { RoundPlanner } from './round-planner.js';
 import { ResultService } from './result.service.js';
 import { SessionRegistry } from './session.registry.js';
 import { UploadGate } from './upload-gate.js';
@@ -19,7 +20,7 @@ export class ControlModule {
       module: ControlModule,
       imports: [ConfigModule.forRoot(config), StoreModule],
       controllers: [AgentController],
-      providers: [DeviceRepository, DeviceService, JobRepository, JobService, ModelRepository, ModelService, ResultRepository, ResultService, SessionRegistry, UploadGate],
+      providers: [DeviceRepository, DeviceService, JobRepository, JobService, ModelRepository, ModelService, ResultRepository, ResultService, RoundPlanner, SessionRegistry, UploadGate],
     };
   }
 }

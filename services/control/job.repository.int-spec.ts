@@ -13,6 +13,8 @@ interface StudyOpts {
   priority?: number;
   selector?: Record<string, unknown>;
   target?: string;
+  /** all jobs in one round (else each job is a round of its own) */
+  oneRound?: boolean;
 }
 
 async function seedStudy(ds: DataSource, o: StudyOpts = {}): Promise<string> {
@@ -27,9 +29,9 @@ async function seedStudy(ds: DataSource, o: StudyOpts = {}): Promise<string> {
       [study.id, `v${i}`, i === 0, i],
     );
     await ds.query(
-      `INSERT INTO jobs (study_id, variant_id, protocol, max_attempts, priority, selector, target_device_id, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp())`,
-      [study.id, v.id, PROTOCOL, o.maxAttempts ?? 3, o.priority ?? 0, o.selector ?? {}, o.target ?? null],
+      `INSERT INTO jobs (study_id, variant_id, protocol, max_attempts, priority, selector, target_device_id, round, round_position, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp())`,
+      [study.id, v.id, PROTOCOL, o.maxAttempts ?? 3, o.priority ?? 0, o.selector ?? {}, o.target ?? null, o.oneRound ? 0 : i, o.oneRound ? (i * 7) % (o.jobs ?? 1) : 0],
     );
   }
   return study.id;
@@ -66,6 +68,19 @@ describe(JobRepository.name, () => {
   afterAll(async () => {
     await ds.destroy();
     await db.drop();
+  });
+
+  it('leases a round’s jobs together to one device, in the round’s order; another device takes the next round', async () => {
+    const study = await seedStudy(ds, { jobs: 3, oneRound: true });
+    const [next] = await ds.query(`SELECT id FROM variants WHERE study_id = $1 ORDER BY position LIMIT 1`, [study]);
+    await ds.query(`INSERT INTO jobs (study_id, variant_id, protocol, round, created_at) VALUES ($1, $2, '{}', 1, clock_timestamp())`, [study, next.id]);
+    const [a, b] = [await seedDevice(ds), await seedDevice(ds)];
+    const leases = await sut.leaseBatch([a, b], 60);
+    const byDevice = (d: Device) => leases.filter((l) => l.deviceId === d.id).map((l) => [l.round, l.roundPosition]);
+    // positions 0, 7 % 3 = 1, 14 % 3 = 2 for variants v0, v1, v2: leased in position order
+    expect(byDevice(a)).toEqual([[0, 0], [0, 1], [0, 2]]);
+    expect(byDevice(b)).toEqual([[1, 0]]);
+    expect(leases.filter((l) => l.deviceId === a.id).map((l) => l.variantLabel)).toEqual(['v0', 'v1', 'v2']);
   });
 
   it('never leases one job twice, however many devices ask at once', async () => {

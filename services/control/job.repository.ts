@@ -12,6 +12,9 @@ export interface LeasedJob {
   inputName: string;
   inputShape: number[];
   protocol: JobProtocol;
+  /** the round it belongs to and its place in the round's order: a device gets a round's queued jobs together */
+  round: number;
+  roundPosition: number;
 }
 
 /** An attempt of a job that a device was given at some point. */
@@ -19,6 +22,7 @@ export interface GrantedAttempt {
   jobId: string;
   studyId: string;
   variantId: string;
+  round: number;
   attempt: number;
   deviceId: string;
   jobState: string;
@@ -48,9 +52,10 @@ const MATCHES_A_DEVICE = `EXISTS (
  */
 const CANDIDATE_JOBS = `
   WITH free AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(id uuid, class text, "cpuModel" text, tags jsonb))
-  SELECT j.id, j.target_device_id AS "targetDeviceId", j.selector
+  SELECT j.id, j.target_device_id AS "targetDeviceId", j.selector,
+         j.study_id || '/' || j.round || '/' || coalesce(j.target_device_id::text, '*') AS "roundKey"
     FROM jobs j
-    JOIN (SELECT q.id, row_number() OVER (PARTITION BY q.study_id ORDER BY q.priority DESC, q.created_at, q.id) AS k
+    JOIN (SELECT q.id, row_number() OVER (PARTITION BY q.study_id ORDER BY q.priority DESC, q.round, q.round_position, q.created_at, q.id) AS k
             FROM jobs q WHERE q.state = 'queued' AND ${MATCHES_A_DEVICE}) ranked ON ranked.id = j.id
     LEFT JOIN (SELECT study_id, count(*) AS n FROM jobs WHERE state = 'leased' GROUP BY study_id) running
       ON running.study_id = j.study_id
@@ -65,7 +70,23 @@ interface CandidateJob {
   id: string;
   targetDeviceId: string | null;
   selector: DeviceSelector | null;
+  /** study, round and target: jobs with one key form a round, which goes to one device */
+  roundKey?: string;
 }
+
+/**
+ * The other queued jobs of the rounds just leased (same study, round and target), locked: they go
+ * to the same device in the same lease, so that the agent measures the round's variants together.
+ * `$1`: the leased jobs; `$2`: their devices. SKIP LOCKED: a job another replica holds stays queued.
+ */
+const ROUND_MATES = `
+  SELECT o.id AS "jobId", p.device_id AS "deviceId"
+    FROM unnest($1::uuid[], $2::uuid[]) AS p(job_id, device_id)
+    JOIN jobs j ON j.id = p.job_id
+    JOIN jobs o ON o.study_id = j.study_id AND o.round = j.round AND o.target_device_id IS NOT DISTINCT FROM j.target_device_id
+   WHERE o.state = 'queued' AND o.id <> ALL($1::uuid[])
+   ORDER BY o.id
+     FOR UPDATE OF o SKIP LOCKED`;
 
 export function deviceMatches(job: CandidateJob, d: LeasingDevice): boolean {
   const s = job.selector ?? {};
@@ -78,17 +99,25 @@ export function deviceMatches(job: CandidateJob, d: LeasingDevice): boolean {
 
 /**
  * Pairs devices with jobs the way one lease per device in turn would: each device takes the first
- * job (in candidate order) that it matches and nobody took yet.
+ * job (in candidate order) that it matches and nobody took yet, and no job of a round another
+ * device took (a round runs on one device).
  */
-export function pairDevicesWithJobs(devices: LeasingDevice[], jobs: CandidateJob[]): Array<{ jobId: string; deviceId: string }> {
+export function pairDevicesWithJobs(
+  devices: LeasingDevice[],
+  jobs: CandidateJob[],
+  /** rounds already given to a device in this batch; the pairs made here are added */
+  roundTaken = new Set<string>(),
+): Array<{ jobId: string; deviceId: string }> {
   const taken = new Array<boolean>(jobs.length).fill(false);
   const pairs: Array<{ jobId: string; deviceId: string }> = [];
   let firstFree = 0;
   for (const d of devices) {
     while (firstFree < jobs.length && taken[firstFree]) firstFree++;
     for (let i = firstFree; i < jobs.length; i++) {
-      if (taken[i] || !deviceMatches(jobs[i]!, d)) continue;
+      const key = jobs[i]!.roundKey;
+      if (taken[i] || (key !== undefined && roundTaken.has(key)) || !deviceMatches(jobs[i]!, d)) continue;
       taken[i] = true;
+      if (key !== undefined) roundTaken.add(key);
       pairs.push({ jobId: jobs[i]!.id, deviceId: d.id });
       break;
     }
@@ -137,6 +166,7 @@ export class JobRepository {
       // use; more rounds only when selectors left devices without a job while more jobs may fit.
       const pairs: Array<{ jobId: string; deviceId: string }> = [];
       const considered: string[] = [];
+      const roundsTaken = new Set<string>();
       let unpaired = free;
       for (let round = 0; round < MAX_ROUNDS && unpaired.length > 0; round++) {
         const candidates: CandidateJob[] = await m.query(CANDIDATE_JOBS, [
@@ -144,7 +174,7 @@ export class JobRepository {
           unpaired.length,
           considered,
         ]);
-        const found = pairDevicesWithJobs(unpaired, candidates);
+        const found = pairDevicesWithJobs(unpaired, candidates, roundsTaken);
         pairs.push(...found);
         considered.push(...candidates.map((c) => c.id));
         if (candidates.length < unpaired.length) break;
@@ -152,13 +182,14 @@ export class JobRepository {
         unpaired = unpaired.filter((d) => !paired.has(d.id));
       }
       if (pairs.length === 0) return [];
+      pairs.push(...(await m.query(ROUND_MATES, [pairs.map((p) => p.jobId), pairs.map((p) => p.deviceId)])));
       const leased = await updateReturning<Record<string, unknown>>(
         m,
         `UPDATE jobs j SET state = 'leased', device_id = p.device_id, attempt = j.attempt + 1, phase = NULL, progress = 0,
                 lease_expires_at = now() + make_interval(secs => $3), updated_at = now()
            FROM unnest($1::uuid[], $2::uuid[]) AS p(job_id, device_id)
           WHERE j.id = p.job_id AND j.state = 'queued'
-          RETURNING j.id, j.attempt, j.study_id, j.variant_id, j.protocol, j.device_id`,
+          RETURNING j.id, j.attempt, j.study_id, j.variant_id, j.protocol, j.device_id, j.round, j.round_position`,
         [pairs.map((p) => p.jobId), pairs.map((p) => p.deviceId), leaseSeconds],
       );
       if (leased.length === 0) return [];
@@ -209,9 +240,11 @@ export class JobRepository {
             inputName: v['input_name'] as string,
             inputShape: v['input_shape'] as number[],
             protocol: job['protocol'] as JobProtocol,
+            round: job['round'] as number,
+            roundPosition: job['round_position'] as number,
           };
         })
-        .sort((a, b) => order.get(a.deviceId)! - order.get(b.deviceId)!);
+        .sort((a, b) => order.get(a.deviceId)! - order.get(b.deviceId)! || a.roundPosition - b.roundPosition);
     });
   }
 
@@ -222,7 +255,7 @@ export class JobRepository {
    */
   async findGrantedAttempt(jobId: string, deviceId: string, attempt: number, m: EntityManager = this.ds.manager): Promise<GrantedAttempt | null> {
     const rows: GrantedAttempt[] = await m.query(
-      `SELECT j.id AS "jobId", j.study_id AS "studyId", j.variant_id AS "variantId", a.attempt, a.device_id AS "deviceId", j.state AS "jobState"
+      `SELECT j.id AS "jobId", j.study_id AS "studyId", j.variant_id AS "variantId", j.round, a.attempt, a.device_id AS "deviceId", j.state AS "jobState"
          FROM job_attempts a JOIN jobs j ON j.id = a.job_id
         WHERE a.job_id = $1 AND a.device_id = $2 AND a.attempt = $3 FOR UPDATE OF j`,
       [jobId, deviceId, attempt],
@@ -231,15 +264,16 @@ export class JobRepository {
   }
 
   /**
-   * Keeps a working agent's lease alive (heartbeats while it runs the job), but not past
-   * `maxJobSeconds` after the attempt was leased: a runner that hangs while its agent still
-   * heartbeats must not hold the device and the job for ever.
+   * Keeps a working agent's leases alive (heartbeats while it runs a round: the job it names and
+   * the rest of its round), but not past `maxJobSeconds` after each attempt was leased: a runner
+   * that hangs while its agent still heartbeats must not hold the device and the jobs for ever.
    */
   async extendLease(jobId: string, deviceId: string, leaseSeconds: number, maxJobSeconds: number): Promise<void> {
     await this.ds.query(
       `UPDATE jobs j SET lease_expires_at = least(now() + make_interval(secs => $3), a.leased_at + make_interval(secs => $4))
-         FROM job_attempts a
-        WHERE j.id = $1 AND j.device_id = $2 AND j.state = 'leased' AND a.job_id = j.id AND a.attempt = j.attempt`,
+         FROM job_attempts a, jobs named
+        WHERE named.id = $1 AND j.device_id = $2 AND j.state = 'leased' AND j.study_id = named.study_id AND j.round = named.round
+          AND a.job_id = j.id AND a.attempt = j.attempt`,
       [jobId, deviceId, leaseSeconds, maxJobSeconds],
     );
   }
@@ -253,11 +287,11 @@ export class JobRepository {
     return rows.length > 0;
   }
 
-  async updateProgress(jobId: string, deviceId: string, attempt: number, phase: string, progress: number): Promise<void> {
+  async updateProgress(jobId: string, deviceId: string, attempt: number, phase: string, progress: number, message: string | null = null): Promise<void> {
     await this.ds.query(
-      `UPDATE jobs SET phase = $4, progress = $5, updated_at = now()
+      `UPDATE jobs SET phase = $4, progress = $5, status_message = coalesce($6, status_message), updated_at = now()
         WHERE id = $1 AND device_id = $2 AND attempt = $3 AND state = 'leased'`,
-      [jobId, deviceId, attempt, phase, progress],
+      [jobId, deviceId, attempt, phase, progress, message],
     );
   }
 

@@ -14,10 +14,10 @@ function session(n: number): AgentSession & { sent: ConnectResponse[] } {
   const sent: ConnectResponse[] = [];
   out.subscribe((m) => sent.push(m));
   const device = { id: `device-${n}`, deviceClass: 'cpu', cpuModel: 'x', tags: {} };
-  return { deviceId: device.id, deviceName: `d${n}`, device, out, busy: false, jobId: null, assignedAt: 0, sent };
+  return { deviceId: device.id, deviceName: `d${n}`, device, out, busy: false, jobIds: new Set(), assignedAt: 0, sent };
 }
 
-const lease = (deviceId: string, jobId: string): DeviceLease => ({
+const lease = (deviceId: string, jobId: string, roundPosition = 0): DeviceLease => ({
   deviceId,
   jobId,
   attempt: 1,
@@ -28,6 +28,8 @@ const lease = (deviceId: string, jobId: string): DeviceLease => ({
   inputName: 'input',
   inputShape: [1, 3, 8, 8],
   protocol: { warmupRuns: 1, timedRuns: 1, profiledRuns: 0, graphOptimizationLevel: 'all' },
+  round: 0,
+  roundPosition,
 });
 
 function setup(...sessions: AgentSession[]) {
@@ -52,7 +54,7 @@ describe(JobService.name, () => {
     expect(jobs.leaseBatch).toHaveBeenCalledTimes(1);
     expect(jobs.leaseBatch.mock.calls[0]![0]).toHaveLength(3);
     expect(jobs.leaseBatch.mock.calls[0]![1]).toBe(600);
-    expect(agents.map((a) => a.sent[0]?.assignment?.jobId)).toEqual(['job-0', 'job-1', 'job-2']);
+    expect(agents.map((a) => a.sent[0]?.round?.jobs.map((j) => j.jobId))).toEqual([['job-0'], ['job-1'], ['job-2']]);
     expect(agents.every((a) => a.busy)).toBe(true);
   });
 
@@ -85,7 +87,8 @@ describe(JobService.name, () => {
     await sut.dispatch();
     await sut.status(agent, { jobId: 'job-0', attempt: 1, phase: JobPhase.JOB_PHASE_REJECTED, progress: 0, message: 'agent busy with job z' });
     expect(jobs.rejectAttempt).toHaveBeenCalledWith('job-0', agent.deviceId, 1, 'agent busy with job z');
-    expect(agent).toMatchObject({ busy: true, jobId: null });
+    expect(agent.busy).toBe(true);
+    expect(agent.jobIds.size).toBe(0);
     await sut.dispatch();
     expect(jobs.leaseBatch).toHaveBeenCalledTimes(1);
     // An idle heartbeat older than the assignment frees it.
@@ -93,7 +96,22 @@ describe(JobService.name, () => {
     sut.idle(agent);
     await sut.dispatch(agent);
     expect(jobs.leaseBatch).toHaveBeenCalledTimes(2);
-    expect(agent.sent.at(-1)?.assignment?.jobId).toBe('job-1');
+    expect(agent.sent.at(-1)?.round?.jobs[0]?.jobId).toBe('job-1');
+  });
+
+  it('sends a round in one message and frees the agent only when every job of it is done', async () => {
+    const agent = session(1);
+    const { sut, jobs } = setup(agent);
+    jobs.leaseBatch.mockImplementationOnce(async (devices: LeasingDevice[]) => [lease(devices[0]!.id, 'b', 0), lease(devices[0]!.id, 'a', 1)]);
+    await sut.dispatch();
+    expect(agent.sent).toHaveLength(1);
+    expect(agent.sent[0]!.round!.jobs.map((j) => j.jobId)).toEqual(['b', 'a']);
+    sut.release(agent, 'b');
+    expect(agent.busy).toBe(true);
+    sut.release(agent, 'a');
+    expect(agent.busy).toBe(false);
+    await sut.dispatch(agent);
+    expect(jobs.leaseBatch).toHaveBeenCalledTimes(2);
   });
 
   it('extends a lease on heartbeats with the maximum job duration as the cap', async () => {

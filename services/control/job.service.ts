@@ -2,13 +2,11 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import pg from 'pg';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { JobPhase, toWireProtocol, type JobStatus } from '../lib/proto/index.js';
-import { CANCEL_CHANNEL, type CancelledLease } from '../lib/store/index.js';
+import { CANCEL_CHANNEL, JOBS_CHANNEL, type CancelledLease } from '../lib/store/index.js';
 import { DeviceRepository } from './device.repository.js';
 import { JobRepository, type DeviceLease } from './job.repository.js';
 import { SessionRegistry, type AgentSession } from './session.registry.js';
 
-/** Channel the query service notifies when it queues jobs. */
-export const JOBS_CHANNEL = 'latfleet_jobs';
 const SWEEP_MS = 2_000;
 /** Leases per transaction: bounds how long a batch holds its locks. */
 const LEASE_BATCH = 250;
@@ -102,36 +100,46 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
     for (let i = 0; i < candidates.length; i += LEASE_BATCH) {
       const batch = candidates.slice(i, i + LEASE_BATCH).filter(free);
       const leases = await this.jobs.leaseBatch(batch.map((s) => s.device), this.leaseSeconds);
-      for (const lease of leases) this.assign(this.sessions.get(lease.deviceId), lease);
+      const byDevice = new Map<string, DeviceLease[]>();
+      for (const lease of leases) byDevice.set(lease.deviceId, [...(byDevice.get(lease.deviceId) ?? []), lease]);
+      for (const [deviceId, round] of byDevice) this.assign(this.sessions.get(deviceId), round);
       // None for these devices (selectors, targets); stop once the queue is empty for everyone.
-      if (leases.length < batch.length && !(await this.jobs.hasQueued())) return;
+      if (byDevice.size < batch.length && !(await this.jobs.hasQueued())) return;
     }
   }
 
-  private assign(session: AgentSession | undefined, job: DeviceLease): void {
+  /** Sends a device its round: the jobs of one round of a study, in the round's order. */
+  private assign(session: AgentSession | undefined, round: DeviceLease[]): void {
     if (!session) {
-      // The agent left while its lease was being written: the job goes back to the queue at once,
-      // without counting as an attempt (waiting for the lease to expire would idle it for minutes).
-      void this.jobs
-        .rejectAttempt(job.jobId, job.deviceId, job.attempt, 'the agent disconnected before the assignment reached it')
-        .then(() => this.dispatch())
-        .catch((err) => this.logger.warn(`job ${job.jobId}: could not hand back its lease: ${(err as Error).message}`));
+      // The agent left while its leases were being written: the jobs go back to the queue at once,
+      // without counting as attempts (waiting for the leases to expire would idle them for minutes).
+      for (const job of round) {
+        void this.jobs
+          .rejectAttempt(job.jobId, job.deviceId, job.attempt, 'the agent disconnected before the assignment reached it')
+          .then(() => this.dispatch())
+          .catch((err) => this.logger.warn(`job ${job.jobId}: could not hand back its lease: ${(err as Error).message}`));
+      }
       return;
     }
     session.busy = true;
-    session.jobId = job.jobId;
+    session.jobIds = new Set(round.map((j) => j.jobId));
     session.assignedAt = Date.now();
-    this.logger.log(`job ${job.jobId} (${job.variantLabel}, attempt ${job.attempt}) -> ${session.deviceName}`);
+    const first = round[0]!;
+    this.logger.log(`round ${first.round} of study ${first.studyId} (${round.map((j) => `${j.variantLabel}#${j.attempt}`).join(', ')}) -> ${session.deviceName}`);
     session.out.next({
-      assignment: {
-        jobId: job.jobId,
-        attempt: job.attempt,
-        variantLabel: job.variantLabel,
-        modelSha256: job.modelSha256,
-        modelSizeBytes: job.modelSizeBytes,
-        inputName: job.inputName,
-        inputShape: job.inputShape,
-        protocol: toWireProtocol(job.protocol),
+      round: {
+        studyId: first.studyId,
+        round: first.round,
+        jobs: round.map((job) => ({
+          jobId: job.jobId,
+          attempt: job.attempt,
+          variantLabel: job.variantLabel,
+          modelSha256: job.modelSha256,
+          modelSizeBytes: job.modelSizeBytes,
+          inputName: job.inputName,
+          inputShape: job.inputShape,
+          protocol: toWireProtocol(job.protocol),
+        })),
       },
     });
   }
@@ -144,7 +152,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   /** The agent says it is working on this job (e.g. it reconnected mid-job). */
   busyWith(session: AgentSession, jobId: string): void {
     session.busy = true;
-    session.jobId = jobId;
+    session.jobIds.add(jobId);
   }
 
   async status(session: AgentSession, s: JobStatus): Promise<void> {
@@ -154,7 +162,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
       this.logger.warn(`job ${s.jobId} handed back by ${session.deviceName}: ${s.message}`);
       await this.jobs.rejectAttempt(s.jobId, session.deviceId, s.attempt, s.message || 'agent busy');
       // Still busy (with the job its heartbeat named, if that arrived first): only an idle heartbeat frees it.
-      if (session.jobId === s.jobId) session.jobId = null;
+      session.jobIds.delete(s.jobId);
       session.busy = true;
       return;
     }
@@ -165,14 +173,13 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
       return;
     }
     const phase = JobPhase[s.phase]?.replace('JOB_PHASE_', '').toLowerCase() ?? 'unknown';
-    await this.jobs.updateProgress(s.jobId, session.deviceId, s.attempt, phase, Math.min(1, Math.max(0, s.progress || 0)));
+    await this.jobs.updateProgress(s.jobId, session.deviceId, s.attempt, phase, Math.min(1, Math.max(0, s.progress || 0)), s.message ? s.message.slice(0, 500) : null);
   }
 
-  /** The agent is free again (its job was stored or failed): give it the next one. */
+  /** One of the agent's jobs was stored or failed; once its whole round is, the agent is free: give it the next. */
   release(session: AgentSession, jobId: string): void {
-    if (session.jobId !== jobId) return;
+    if (!session.jobIds.delete(jobId) || session.jobIds.size > 0) return;
     session.busy = false;
-    session.jobId = null;
     void this.dispatch(session);
   }
 
@@ -181,7 +188,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
     // A heartbeat sent before the agent saw its newest assignment must not free it again.
     if (session.busy && Date.now() - session.assignedAt < 2 * this.config.heartbeatMs) return;
     session.busy = false;
-    session.jobId = null;
+    session.jobIds.clear();
     void this.dispatch(session);
   }
 

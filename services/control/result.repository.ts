@@ -7,6 +7,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { LatencyStats } from '../lib/measure/index.js';
 import type { JobProtocol } from '../lib/store/index.js';
 import { JobRepository, type GrantedAttempt } from './job.repository.js';
+import { RoundPlanner } from './round-planner.js';
 
 export interface RunRecord {
   lease: GrantedAttempt;
@@ -49,6 +50,7 @@ export class ResultRepository {
   constructor(
     private readonly ds: DataSource,
     private readonly jobs: JobRepository,
+    private readonly rounds: RoundPlanner,
   ) {}
 
   /** One row per upload received: what the ingest metrics count. */
@@ -97,8 +99,8 @@ export class ResultRepository {
         `INSERT INTO runs (job_id, attempt, study_id, variant_id, device_id, model_sha256, started_at, finished_at,
                            protocol, environment, timed_runs, median_ns, p90_ns, min_ns, mean_ns, profiled_median_ns,
                            latency_rows, layer_rows, max_ns, p99_ns, std_ns, mad_ns, median_ci_low_ns, median_ci_high_ns,
-                           profiling_overhead, flagged, report)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27) RETURNING id`,
+                           profiling_overhead, flagged, report, round)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28) RETURNING id`,
         [
           jobId, attempt, lease.studyId, lease.variantId, deviceId, run.modelSha256, run.startedAt, run.finishedAt,
           JSON.stringify(run.protocol), JSON.stringify(run.environment), run.stats.count,
@@ -107,6 +109,7 @@ export class ResultRepository {
           Math.round(run.stats.max), Math.round(run.stats.p99), run.stats.std, run.stats.mad,
           Math.round(run.stats.medianCi.low), Math.round(run.stats.medianCi.high),
           run.profiledMedianNs > 0 ? run.profiledMedianNs / run.stats.median - 1 : null, run.flagged, JSON.stringify(run.report),
+          lease.round,
         ],
       );
       const runId = row!.id;
@@ -119,6 +122,7 @@ export class ResultRepository {
       );
       await this.jobs.complete(jobId, attempt, m);
       await this.recordUpload({ deviceId, jobId, attempt, runId, outcome: 'stored', bytes }, m);
+      await this.rounds.afterJob(m, lease.studyId, jobId);
       await this.jobs.refreshStudyStatus(lease.studyId, m);
       await qr.commitTransaction();
       return { runId, latencyRows: run.latenciesNs.length, layerRows: run.layers.length, duplicate: false };

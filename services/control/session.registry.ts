@@ -11,8 +11,8 @@ export interface AgentSession {
   out: Subject<ConnectResponse>;
   /** The agent has work (a job from here, or one it told us about): it is not offered another. */
   busy: boolean;
-  /** The job this agent is working on, when this process knows which. */
-  jobId: string | null;
+  /** The jobs this agent is working on (one round), when this process knows which. */
+  jobIds: Set<string>;
   assignedAt: number;
 }
 

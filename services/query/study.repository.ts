@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { BuiltVariant } from '../lib/models/index.js';
-import type { DeviceSelector, JobProtocol, StudyStatus } from '../lib/store/index.js';
+import { insertRound, JOBS_CHANNEL, type DeviceSelector, type JobProtocol, type RoundLog, type StudyStatus } from '../lib/store/index.js';
 import type { Page } from './pagination.dto.js';
 import type { StudyListQuery } from './study.dto.js';
 
@@ -11,7 +11,9 @@ export interface NewStudy {
   baselineLabel: string;
   protocol: JobProtocol;
   priority: number;
-  /** Jobs of any matching device: one per variant; or per variant and each of `targets`. */
+  /** Rounds queued at once (protocol.replicates): a job per variant in each. */
+  replicates: number;
+  /** Jobs of any matching device: one per variant and round; or per variant, round and each of `targets`. */
   selector: DeviceSelector;
   targets: string[] | null;
   variants: Array<{ label: string; model: BuiltVariant }>;
@@ -44,7 +46,23 @@ export interface StudyDetail extends StudySummary {
     isBaseline: boolean;
     model: { sha256: string; name: string; family: string; resolution: number; madds: number; params: number };
   }>;
-  jobList: Array<{ id: string; variantLabel: string; state: string; attempt: number; phase: string | null; progress: number; deviceId: string | null; error: string | null }>;
+  jobList: Array<{
+    id: string;
+    variantLabel: string;
+    /** the round (replicate) and the job's place in the round's random order */
+    round: number;
+    roundPosition: number;
+    state: string;
+    attempt: number;
+    phase: string | null;
+    progress: number;
+    /** the agent's last status line, e.g. "retry 2/3: busy-system" */
+    statusMessage: string | null;
+    deviceId: string | null;
+    error: string | null;
+  }>;
+  /** per device group ('*': any device): rounds queued and, once no more will be, what ended them */
+  rounds: Record<string, RoundLog>;
 }
 
 const SUMMARY_SELECT = `
@@ -79,21 +97,21 @@ export class StudyRepository {
         `INSERT INTO studies (name, spec, baseline_label, priority) VALUES ($1, $2, $3, $4) RETURNING id`,
         [study.name, JSON.stringify(study.spec), study.baselineLabel, study.priority],
       );
+      const variantIds: string[] = [];
       for (const [position, v] of study.variants.entries()) {
         const [variant]: Array<{ id: string }> = await m.query(
           `INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1,$2,$3,$4,$5) RETURNING id`,
           [s!.id, v.label, v.model.sha256, v.label === study.baselineLabel, position],
         );
-        // clock_timestamp(): jobs of one study are leased in the order of its variants.
+        variantIds.push(variant!.id);
+      }
+      // The first `replicates` rounds on each target; more are added as rounds complete (control's RoundPlanner).
+      for (let round = 0; round < study.replicates; round++) {
         for (const target of study.targets ?? [null]) {
-          await m.query(
-            `INSERT INTO jobs (study_id, variant_id, protocol, priority, selector, target_device_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp())`,
-            [s!.id, variant!.id, JSON.stringify(study.protocol), study.priority, JSON.stringify(study.selector), target],
-          );
+          await insertRound(m, { studyId: s!.id, round, variantIds, protocol: study.protocol, priority: study.priority, selector: study.selector, target });
         }
       }
-      await m.query(`SELECT pg_notify('latfleet_jobs', $1)`, [s!.id]);
+      await m.query(`SELECT pg_notify($1, $2)`, [JOBS_CHANNEL, s!.id]);
       return s!.id;
     });
   }
@@ -132,7 +150,7 @@ export class StudyRepository {
   async find(id: string): Promise<StudyDetail | null> {
     const [row] = await this.ds.query(`${SUMMARY_SELECT} WHERE s.id = $1 GROUP BY s.id`, [id]);
     if (!row) return null;
-    const [{ spec }] = await this.ds.query(`SELECT spec FROM studies WHERE id = $1`, [id]);
+    const [{ spec, rounds }] = await this.ds.query(`SELECT spec, rounds FROM studies WHERE id = $1`, [id]);
     const variants = await this.ds.query(
       `SELECT v.id, v.label, v.is_baseline AS "isBaseline",
               json_build_object('sha256', m.sha256, 'name', m.name, 'family', m.family, 'resolution', m.resolution,
@@ -141,8 +159,9 @@ export class StudyRepository {
       [id],
     );
     const jobList = await this.ds.query(
-      `SELECT j.id, v.label AS "variantLabel", j.state, j.attempt, j.phase, j.progress, j.device_id AS "deviceId", j.error
-         FROM jobs j JOIN variants v ON v.id = j.variant_id WHERE j.study_id = $1 ORDER BY v.position, j.created_at`,
+      `SELECT j.id, v.label AS "variantLabel", j.round, j.round_position AS "roundPosition", j.state, j.attempt, j.phase, j.progress,
+              j.status_message AS "statusMessage", j.device_id AS "deviceId", j.error
+         FROM jobs j JOIN variants v ON v.id = j.variant_id WHERE j.study_id = $1 ORDER BY j.round, j.target_device_id, j.round_position, j.created_at`,
       [id],
     );
     return {
@@ -150,6 +169,7 @@ export class StudyRepository {
       spec,
       variants: variants.map((v: StudyDetail['variants'][number]) => ({ ...v, model: { ...v.model, madds: Number(v.model.madds), params: Number(v.model.params) } })),
       jobList,
+      rounds,
     };
   }
 }

@@ -12,7 +12,7 @@ export class StudyService {
 
   constructor(private readonly studies: StudyRepository) {}
 
-  /** Validates the spec, builds every variant, stores it all and queues one job per variant. */
+  /** Validates the spec, builds every variant, stores it all and queues the first rounds (a job per variant in each). */
   async create(body: unknown): Promise<StudyDetail> {
     const spec = parseStudySpec(body);
     const protocol = spec.protocol ?? DEFAULT_PROTOCOL;
@@ -31,6 +31,7 @@ export class StudyService {
       spec: { ...spec, protocol },
       baselineLabel: spec.baseline,
       protocol,
+      replicates: protocol.replicates,
       priority: spec.priority,
       selector,
       targets,

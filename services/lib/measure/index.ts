@@ -9,3 +9,6 @@ export * from './aggregation.js';
 export * from './run-loop.js';
 export * from './run-quality.js';
 export * from './measurement-report.js';
+export * from './student-t.js';
+export * from './replicates.js';
+export * from './round-policy.js';

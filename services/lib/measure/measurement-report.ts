@@ -16,6 +16,8 @@ export interface MeasurementAttempt<E extends EnvironmentSample = EnvironmentSam
   timed: { runs: number; stopReason: StopReason; seconds: number; ciRelativeHalfWidth: number | null; medianNs: number };
   /** wall time the two host speed probes took (their ns are in environmentBefore/After.hostProbeNs); 0 when not probed */
   hostProbeSeconds: number;
+  /** measured in a round with other variants, timed runs alternating in blocks: how many variants, this one's place, the block */
+  interleave?: { variants: number; position: number; blockRuns: number };
 }
 
 /** One row of a per-layer, per-block or per-op-type table: medians over the profiled runs. */

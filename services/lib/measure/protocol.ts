@@ -2,6 +2,8 @@ import { z } from 'zod';
 
 export const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 export type OptimizationLevel = (typeof OPTIMIZATION_LEVELS)[number];
+export const INTERLEAVE_MODES = ['blocks', 'sequential'] as const;
+export type InterleaveMode = (typeof INTERLEAVE_MODES)[number];
 
 /** Cap on timed runs when the spec sets none and a duration or confidence rule asks for more than `timedRuns`. */
 export const DEFAULT_TIMED_MAX_RUNS = 10_000;
@@ -64,11 +66,37 @@ export const protocolSchema = z
     /** A throttled or busy measurement is repeated (after `retryCooldownMs`) at most this many times. */
     maxRetries: count(10).default(2),
     retryCooldownMs: z.number().min(0).max(600_000).default(5_000),
+    /**
+     * Rounds per device at least: in a round every variant of the study runs once (a fresh
+     * session each) on one device, close together in time, so that each comparison is paired
+     * against the same host state. Each round gives every variant one replicate.
+     */
+    replicates: z.number().int().min(1).max(100).default(3),
+    /** Rounds per device at most: more are added after `replicates` until every comparison is precise enough. */
+    maxReplicates: z.number().int().min(1).max(1_000).default(10),
+    /**
+     * Add rounds until every comparison's 95% CI of Δ% has at most this half-width (percentage
+     * points), up to maxReplicates or the time budget. 0: exactly `replicates` rounds.
+     */
+    targetHalfWidthPct: z.number().min(0).max(100).default(1),
+    /** No new round starts once the study has measured on a device for this long (from its first lease there). 0: no budget. */
+    budgetSeconds: z.number().min(0).max(7 * 86_400).default(0),
+    /**
+     * How a round's variants share the agent: `blocks` opens every variant's session at once and
+     * alternates blocks of `interleaveBlockRuns` timed runs between them (the tightest paired
+     * ratios measured: test/bench/RESULTS.md, "Interleaving"); `sequential` runs each variant's
+     * whole protocol in turn (what a runner that runs one model per tool invocation does anyway).
+     */
+    interleave: z.enum(INTERLEAVE_MODES).default('blocks'),
+    interleaveBlockRuns: z.number().int().min(1).max(10_000).default(10),
   })
   .strict()
   .superRefine((p, ctx) => {
     if (p.timedMaxRuns !== undefined && p.timedMaxRuns < p.timedRuns) {
       ctx.addIssue({ code: 'custom', path: ['timedMaxRuns'], message: `must be at least timedRuns (${p.timedRuns})` });
+    }
+    if (p.maxReplicates < p.replicates) {
+      ctx.addIssue({ code: 'custom', path: ['maxReplicates'], message: `must be at least replicates (${p.replicates})` });
     }
   });
 
@@ -83,6 +111,10 @@ export function timedMaxRuns(p: Pick<MeasurementProtocol, 'timedRuns' | 'timedMa
   return p.timedMaxRuns ?? Math.max(p.timedRuns, DEFAULT_TIMED_MAX_RUNS);
 }
 
+/** Fields the wire may carry as 0 because the sender predates them (0 is not a valid value for them). */
+const ZERO_IS_ABSENT = new Set<string>(['timedMaxRuns', 'interleaveBlockRuns', 'replicates', 'maxReplicates']);
+const EMPTY_IS_ABSENT = new Set<string>(['graphOptimizationLevel', 'interleave']);
+
 /**
  * The protocol a job carries over the wire (proto `Protocol`, stored JSON) made whole: fields this
  * schema does not know (thread counts) are ignored, absent ones take their defaults, and so do an
@@ -94,7 +126,7 @@ export function resolveProtocol(wire: object | undefined): MeasurementProtocol {
   for (const field of PROTOCOL_FIELDS) {
     const value = (wire as Record<string, unknown> | undefined)?.[field];
     // proto3 sends 0 / '' for a field an older sender does not know: absent where that value is not valid
-    if (value === undefined || value === null || (field === 'graphOptimizationLevel' && value === '') || (field === 'timedMaxRuns' && value === 0)) continue;
+    if (value === undefined || value === null || (EMPTY_IS_ABSENT.has(field) && value === '') || (ZERO_IS_ABSENT.has(field) && value === 0)) continue;
     picked[field] = value;
   }
   const parsed = protocolSchema.safeParse(picked);

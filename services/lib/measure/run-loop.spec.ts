@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PROTOCOL, resolveProtocol, type MeasurementProtocol } from './protocol.js';
-import { fixedRuns, timedRuns, warmUp, type LoopClock } from './run-loop.js';
+import { fixedRuns, interleavedTimedRuns, randomOrder, timedRuns, warmUp, type LoopClock } from './run-loop.js';
 import { SeededRandom } from './seeded-random.js';
 
 /** A clock that only moves when a fake run or a sleep moves it. */
@@ -120,5 +120,52 @@ describe(fixedRuns.name, () => {
 
     expect(sut).toEqual([5, 5, 5]);
     expect(clock.sleeps).toEqual([1, 1]);
+  });
+});
+
+describe(interleavedTimedRuns.name, () => {
+  it('alternates blocks between the variants in each cycle’s order until every variant has its minimum', async () => {
+    const clock = new FakeClock();
+    const trace: string[] = [];
+    const run = (name: string, ns: number) => async () => {
+      trace.push(name);
+      clock.ns += BigInt(ns);
+    };
+    const orders = [[1, 0], [0, 1], [1, 0]];
+    const sut = await interleavedTimedRuns([run('a', 1e6), run('b', 2e6)], protocol({ timedRuns: 6 }), 2, {
+      ...ctx(clock),
+      order: () => orders.shift()!,
+    });
+    expect(trace.join('')).toBe('bbaaaabbbbaa');
+    expect(sut.map((o) => o.latenciesNs)).toEqual([Array(6).fill(1e6), Array(6).fill(2e6)]);
+    expect(sut.map((o) => o.stopReason)).toEqual(['minimum', 'minimum']);
+    expect(sut[1]!.timedSeconds).toBeCloseTo(0.012, 12);
+  });
+
+  it('keeps every variant running until the slowest to reach its minimum duration has it', async () => {
+    const clock = new FakeClock();
+    const fast = clock.runner(() => 1e6);
+    const slow = clock.runner(() => 10e6);
+    const sut = await interleavedTimedRuns([fast, slow], protocol({ timedRuns: 1, timedMinSeconds: 0.05 }), 5, { ...ctx(clock), order: (n) => [...Array(n).keys()] });
+    // the fast variant needs 50 runs (10 cycles), the slow one 5 (1 cycle): both ran 10 cycles
+    expect(sut.map((o) => o.latenciesNs.length)).toEqual([50, 50]);
+  });
+
+  it('stops at the cap', async () => {
+    const clock = new FakeClock();
+    const sut = await interleavedTimedRuns([clock.runner(() => 1e3), clock.runner(() => 1e3)], protocol({ timedRuns: 10, timedMinSeconds: 100, timedMaxRuns: 12 }), 5, ctx(clock));
+    expect(sut.map((o) => [o.latenciesNs.length, o.stopReason])).toEqual([[12, 'max-runs'], [12, 'max-runs']]);
+  });
+});
+
+describe(randomOrder.name, () => {
+  it('is a permutation, and every order turns up', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const order = randomOrder(3);
+      expect([...order].sort()).toEqual([0, 1, 2]);
+      seen.add(order.join(''));
+    }
+    expect(seen.size).toBe(6);
   });
 });

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { timedMaxRuns, type MeasurementProtocol } from './protocol.js';
 import { bootstrapMedianCi, median, relativeCiHalfWidth } from './stats.js';
 
@@ -124,4 +125,57 @@ export async function fixedRuns(runOnce: RunOnce, runs: number, cooldownMs: numb
     ctx.onProgress?.(i + 1, runs);
   }
   return latenciesNs;
+}
+
+/** A uniformly random order of 0..n−1 (Fisher–Yates on crypto randomness). */
+export function randomOrder(n: number, random: (max: number) => number = randomInt): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = random(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+/**
+ * Timed runs of several variants at once (their sessions all open, profiling off), in blocks of
+ * `blockRuns` runs that alternate between the variants, in a fresh random order every cycle: each
+ * variant's runs are spread over the same stretch of time, so a change in the host's speed reaches
+ * all of them alike and cancels in their ratios. Cycles continue until every variant has its
+ * minimum count and duration (`timedRuns`, `timedMinSeconds`), or one reaches the cap. The
+ * confidence rule (`targetCiFraction`) does not apply: a round's precision comes from its replicates.
+ */
+export async function interleavedTimedRuns(
+  runs: readonly RunOnce[],
+  p: TimedProtocol,
+  blockRuns: number,
+  ctx: LoopContext & { order?: (n: number) => number[] },
+): Promise<TimedOutcome[]> {
+  if (!(Number.isInteger(blockRuns) && blockRuns >= 1)) throw new RangeError(`interleaved runs: block of ${blockRuns} runs`);
+  const cap = timedMaxRuns(p);
+  const minNs = p.timedMinSeconds * 1e9;
+  const order = ctx.order ?? randomOrder;
+  const latencies = runs.map(() => [] as number[]);
+  const totals = runs.map(() => 0);
+  const satisfied = () => latencies.every((l, i) => l.length >= p.timedRuns && totals[i]! >= minNs);
+  const atCap = () => latencies.some((l) => l.length >= cap);
+  let first = true;
+  while (!satisfied() && !atCap()) {
+    for (const i of order(runs.length)) {
+      for (let k = 0; k < blockRuns && latencies[i]!.length < cap; k++) {
+        ctx.signal.throwIfAborted();
+        if (!first && p.cooldownMs > 0) await ctx.clock.sleep(p.cooldownMs, ctx.signal);
+        first = false;
+        const t0 = ctx.clock.nowNs();
+        await runs[i]!();
+        const ns = Number(ctx.clock.nowNs() - t0);
+        latencies[i]!.push(ns);
+        totals[i]! += ns;
+      }
+    }
+    const done = Math.min(...latencies.map((l) => l.length));
+    ctx.onProgress?.(done, Math.max(p.timedRuns, done));
+  }
+  const stopReason: StopReason = satisfied() ? 'minimum' : 'max-runs';
+  return latencies.map((l, i) => ({ latenciesNs: l, stopReason, timedSeconds: totals[i]! / 1e9, ciRelativeHalfWidth: null }));
 }

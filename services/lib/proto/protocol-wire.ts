@@ -30,5 +30,7 @@ export function toWireProtocol(p: Partial<MeasurementProtocol> = {}): Protocol {
     maxRelativeMad: full.maxRelativeMad,
     maxHostSpeedChange: full.maxHostSpeedChange,
     maxHostSlowdown: full.maxHostSlowdown,
+    interleave: full.interleave,
+    interleaveBlockRuns: full.interleaveBlockRuns,
   };
 }

@@ -4,3 +4,4 @@ export * from './entities/index.js';
 export * from './store.module.js';
 export * from './returning.js';
 export * from './study-cancellation.js';
+export * from './study-rounds.js';

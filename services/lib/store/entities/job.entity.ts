@@ -16,6 +16,7 @@ export type JobProtocol = MeasurementProtocolInput;
 
 @Entity('jobs')
 @Index(['state', 'priority', 'createdAt'])
+@Index('IDX_jobs_study_round', ['studyId', 'round'])
 export class JobEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Index() @Column('uuid', { name: 'study_id' }) studyId!: string;
@@ -29,10 +30,16 @@ export class JobEntity {
   @Column('uuid', { name: 'target_device_id', nullable: true }) targetDeviceId!: string | null;
   @Column('jsonb', { default: {} }) selector!: DeviceSelector;
   @Column('timestamptz', { name: 'lease_expires_at', nullable: true }) leaseExpiresAt!: Date | null;
+  /** The round (replicate) this job belongs to: a round's jobs, one per variant, run together on one device. */
+  @Column('int', { default: 0 }) round!: number;
+  /** Place in the round's random order. */
+  @Column('int', { name: 'round_position', default: 0 }) roundPosition!: number;
   @Column('jsonb') protocol!: JobProtocol;
   @Column('text', { nullable: true }) phase!: string | null;
   @Column('double precision', { default: 0 }) progress!: number;
   @Column('text', { nullable: true }) error!: string | null;
+  /** The agent's last status line for this attempt (e.g. "retry 2/3: busy-system"). */
+  @Column('text', { name: 'status_message', nullable: true }) statusMessage!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }

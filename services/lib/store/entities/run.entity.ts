@@ -13,6 +13,8 @@ export class RunEntity {
   @Column('uuid', { name: 'variant_id' }) variantId!: string;
   @Column('uuid', { name: 'device_id' }) deviceId!: string;
   @Column('char', { name: 'model_sha256', length: 64 }) modelSha256!: string;
+  /** The round its job belonged to: runs of one round on one device are paired; null for runs stored before rounds. */
+  @Column('int', { nullable: true }) round!: number | null;
   @Column('timestamptz', { name: 'started_at' }) startedAt!: Date;
   @Column('timestamptz', { name: 'finished_at' }) finishedAt!: Date;
   @Column('jsonb') protocol!: JobProtocol;

@@ -12,6 +12,8 @@ export class StudyEntity {
   /** Higher runs first; equal priorities share the fleet between studies. */
   @Column('int', { default: 0 }) priority!: number;
   @Index() @Column('text', { default: 'queued' }) status!: StudyStatus;
+  /** Per device group ('*' for any device, else the device id): rounds run and what ended them. */
+  @Column('jsonb', { default: {} }) rounds!: Record<string, unknown>;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt!: Date | null;
 }

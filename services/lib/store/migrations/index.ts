@@ -3,6 +3,7 @@ import { FleetScheduling1795550000000 } from './1795550000000-fleet-scheduling.j
 import { RunStatistics1795560000000 } from './1795560000000-run-statistics.js';
 import { AccuraciesAndUploads1795600000000 } from './1795600000000-accuracies-and-uploads.js';
 import { ModelDataExternalStorage1795700000000 } from './1795700000000-model-data-external-storage.js';
+import { ReplicatedRounds1795800000000 } from './1795800000000-replicated-rounds.js';
 
 export const MIGRATIONS = [
   InitialSchema1795500000000,
@@ -10,4 +11,5 @@ export const MIGRATIONS = [
   RunStatistics1795560000000,
   AccuraciesAndUploads1795600000000,
   ModelDataExternalStorage1795700000000,
+  ReplicatedRounds1795800000000,
 ];

@@ -9,7 +9,7 @@ import type { Metadata } from "@grpc/grpc-js";
 import { GrpcMethod, GrpcStreamMethod } from "@nestjs/microservices";
 import { Observable } from "rxjs";
 import { type DeviceFacts } from "./device.js";
-import { type JobAssignment, type JobCancellation, type JobStatus } from "./job.js";
+import { type JobAssignment, type JobCancellation, type JobStatus, type RoundAssignment } from "./job.js";
 import { type LatencyChunk, type LayerChunk, type RunSummary } from "./result.js";
 
 export const protobufPackage = "latfleet.v1";
@@ -47,6 +47,7 @@ export interface ConnectRequest {
 export interface ConnectResponse {
   assignment?: JobAssignment | undefined;
   cancellation?: JobCancellation | undefined;
+  round?: RoundAssignment | undefined;
 }
 
 export interface UploadResultsRequest {

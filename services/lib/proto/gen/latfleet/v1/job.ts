@@ -60,6 +60,12 @@ export interface Protocol {
    */
   maxHostSpeedChange: number;
   maxHostSlowdown: number;
+  /**
+   * How the variants of one round share the agent: "blocks" (sessions open at once, timed runs
+   * alternate in blocks of interleave_block_runs) or "sequential" (one variant after the other).
+   */
+  interleave: string;
+  interleaveBlockRuns: number;
 }
 
 export interface JobAssignment {
@@ -71,6 +77,16 @@ export interface JobAssignment {
   inputName: string;
   inputShape: number[];
   protocol: Protocol | undefined;
+}
+
+/**
+ * One round of a study on this device: one job per variant, to be measured together (interleaved)
+ * in the given order. Each job is uploaded as its own run.
+ */
+export interface RoundAssignment {
+  jobs: JobAssignment[];
+  studyId: string;
+  round: number;
 }
 
 export interface JobCancellation {
