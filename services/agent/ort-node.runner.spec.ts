@@ -133,6 +133,19 @@ describe(OrtNodeRunner.name, () => {
     expect(notes).toEqual([]);
   });
 
+  it('keeps a round whose flags pairing cancels (host speed, other cores, spread) as advice, without repeating it', async () => {
+    // the host changed speed during the timed runs: every variant of the round saw it alike
+    const { h, sleeps } = hooks([environment()], [2.0, 2.6]);
+    const sut = new OrtNodeRunner(config, h);
+    const results = await sut.runRound([job({ ...FAST, timedRuns: 5, profiledRuns: 0 }), job({ ...FAST, timedRuns: 5, profiledRuns: 0 })], () => undefined, never);
+    for (const r of results) {
+      expect(r.report.quality.flags).toContain('host-speed-changed');
+      expect(r.report).toMatchObject({ flagged: false, flaggedBy: [] });
+      expect(r.flagged).toBe(false);
+    }
+    expect(sleeps).toEqual([]);
+  });
+
   it('repeats a whole round when any of its jobs is flagged, and says so on the status line', async () => {
     // attempt 1: 50 → 70 °C (temperature-rise for every job); attempt 2: 50 → 52 °C
     const { h, sleeps } = hooks([environment(), environment({ temperatureC: 70 }), environment(), environment({ temperatureC: 52 })]);
@@ -143,7 +156,7 @@ describe(OrtNodeRunner.name, () => {
       [['temperature-rise'], []],
       [['temperature-rise'], []],
     ]);
-    expect(results.every((r) => !r.flagged)).toBe(true);
+    expect(results.every((r) => !r.flagged && r.report.flaggedBy!.length === 0)).toBe(true);
     expect(notes).toEqual(['retry 1/2: temperature-rise']);
     expect(sleeps).toEqual([1234]);
   });

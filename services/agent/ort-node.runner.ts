@@ -22,6 +22,7 @@ import {
   layerSumRatio,
   median,
   otherBusyCpus,
+  ROUND_EXCLUDING_FLAGS,
   parseOrtProfile,
   parseProcStat,
   resolveProtocol,
@@ -159,7 +160,8 @@ export class OrtNodeRunner implements Runner {
     const feeds = jobs.map(feedsOf);
     const layers = jobs.map((j) => this.layersOf(j));
     const rounds: KeptAttempt[][] = [];
-    const union = (round: KeptAttempt[]) => [...new Set(round.flatMap((a) => a.quality.flags))];
+    // only what pairing cannot cancel flags (and repeats) a round: the other flags are kept as advice
+    const union = (round: KeptAttempt[]) => [...new Set(round.flatMap((a) => a.quality.flags))].filter((f) => ROUND_EXCLUDING_FLAGS.includes(f));
     for (let attempt = 0; ; attempt++) {
       const round = await this.roundAttempt(attempt, jobs, protocol, feeds, layers, onProgress, signal);
       rounds.push(round);
@@ -172,7 +174,9 @@ export class OrtNodeRunner implements Runner {
     const keptIndex = rounds.indexOf(
       cleanest(rounds.map((r) => ({ round: r, quality: { flags: union(r), relativeMad: Math.max(...r.map((a) => a.quality.relativeMad ?? 0)), cpuShare: r[0]!.quality.cpuShare } }))).round,
     );
-    return jobs.map((_, i) => resultOf(startedAt, protocol, layers[i]!, rounds.map((r) => r[i]!), rounds[keptIndex]![i]!));
+    const kept = rounds[keptIndex]!;
+    const flaggedBy = union(kept);
+    return jobs.map((_, i) => resultOf(startedAt, protocol, layers[i]!, rounds.map((r) => r[i]!), kept[i]!, flaggedBy));
   }
 
   private layersOf(job: OrtRunnerJob): LayerBlock[] {
@@ -419,7 +423,15 @@ export function retryNote(attempt: number, protocol: Pick<MeasurementProtocol, '
 }
 
 /** A job's result from its attempts and the one kept: statistics, per-layer tables and the report. */
-function resultOf(startedAt: Date, protocol: MeasurementProtocol, layers: LayerBlock[], attempts: KeptAttempt[], kept: KeptAttempt): OrtRunnerResult {
+function resultOf(
+  startedAt: Date,
+  protocol: MeasurementProtocol,
+  layers: LayerBlock[],
+  attempts: KeptAttempt[],
+  kept: KeptAttempt,
+  /** the flags that make the run flagged (left out of verdicts): all of them for a run alone, ROUND_EXCLUDING_FLAGS in a round */
+  flaggedBy: readonly QualityFlag[] = kept.quality.flags,
+): OrtRunnerResult {
   const timed = summarize(kept.latenciesNs);
   const profiled = kept.profiled.latenciesNs.length ? summarize(kept.profiled.latenciesNs) : null;
   const options = { sessionOverheadNs: kept.profiled.sessionOverheadNs };
@@ -429,7 +441,8 @@ function resultOf(startedAt: Date, protocol: MeasurementProtocol, layers: LayerB
   const report: MeasurementReport<RunEnvironment> = {
     protocol,
     attempts: attempts.map(({ latenciesNs: _l, profiled: _p, ...a }) => a),
-    flagged: kept.quality.flags.length > 0,
+    flagged: flaggedBy.length > 0,
+    flaggedBy: [...flaggedBy],
     quality: kept.quality,
     timed,
     profiled,

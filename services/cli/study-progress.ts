@@ -16,16 +16,16 @@ export async function waitForStudy(api: ApiClient, id: string, opts: { intervalM
       )
     : null;
   let study = await api.study(id);
-  const total = study.jobList.length;
-  bar?.start(100, 0, { done: 0, jobs: total, current: 'queued' });
+  bar?.start(100, 0, { done: 0, jobs: study.jobList.length, current: 'queued' });
   let lastLine = '';
   for (;;) {
+    // rounds are added as earlier ones finish (adaptive stopping): the job count grows
+    const total = study.jobList.length;
     const done = study.jobs.completed + study.jobs.failed;
-    const running = study.jobList.find((j) => j.state === 'leased');
-    const current = running ? `${running.variantLabel}: ${running.phase ?? 'leased'} ${Math.round(running.progress * 100)}%` : study.status;
+    const current = study.jobList.some((j) => j.state === 'leased') ? describeRunning(study.jobList) : study.status;
     if (bar) bar.update(Math.round(study.progress * 100), { done, jobs: total, current });
     else if (!opts.quiet) {
-      const line = `${done}/${total} jobs done${running ? ` — ${running.variantLabel}: ${running.phase ?? 'leased'}` : ''}`;
+      const line = `${done}/${total} jobs done${current !== study.status ? ` — ${current}` : ''}`;
       if (line !== lastLine) process.stderr.write(`  ${line}\n`);
       lastLine = line;
     }
@@ -39,4 +39,18 @@ export async function waitForStudy(api: ApiClient, id: string, opts: { intervalM
   }
   bar?.stop();
   return study;
+}
+
+/** "round 2: relu, paper, hswish timed 40% — retry 1/2: busy-system" for the jobs being measured now. */
+export function describeRunning(jobs: StudyDetail['jobList']): string {
+  const running = jobs.filter((j) => j.state === 'leased');
+  const byRound = new Map<number, typeof running>();
+  for (const j of running) byRound.set(j.round, [...(byRound.get(j.round) ?? []), j]);
+  return [...byRound.entries()]
+    .map(([round, js]) => {
+      const first = js[0]!;
+      const note = js.find((j) => j.statusMessage)?.statusMessage;
+      return `round ${round + 1}: ${js.map((j) => j.variantLabel).join(', ')} ${first.phase ?? 'leased'} ${Math.round(first.progress * 100)}%${note ? ` — ${note}` : ''}`;
+    })
+    .join('; ');
 }

@@ -39,10 +39,10 @@ export class RoundPlanner {
     );
     if (!g || g.open > 0 || g.status === 'cancelled') return;
     const protocol = resolveProtocol(g.protocol);
-    const runs: Array<{ variantId: string; deviceId: string; round: number | null; medianNs: string; baseline: boolean }> = await m.query(
-      `SELECT r.variant_id AS "variantId", r.device_id AS "deviceId", r.round, r.median_ns AS "medianNs", v.is_baseline AS baseline
+    const runs: RunMedian[] = await m.query(
+      `SELECT r.variant_id AS "variantId", r.device_id AS "deviceId", r.round, r.median_ns AS "medianNs", v.is_baseline AS baseline, r.flagged
          FROM runs r JOIN jobs j ON j.id = r.job_id JOIN variants v ON v.id = r.variant_id
-        WHERE r.study_id = $1 AND j.target_device_id IS NOT DISTINCT FROM $2 AND NOT r.flagged AND r.median_ns > 0`,
+        WHERE r.study_id = $1 AND j.target_device_id IS NOT DISTINCT FROM $2 AND r.median_ns > 0`,
       [studyId, job.target],
     );
     const decision = decideNextRound({ protocol, rounds: g.rounds, elapsedSeconds: g.elapsedSeconds, halfWidthsPct: halfWidths(runs) });
@@ -63,9 +63,13 @@ export class RoundPlanner {
   }
 }
 
-type RunMedian = { variantId: string; deviceId: string; round: number | null; medianNs: string | number; baseline: boolean };
+type RunMedian = { variantId: string; deviceId: string; round: number | null; medianNs: string | number; baseline: boolean; flagged: boolean };
 
-/** Per variant and device against the baseline on that device: the CI half-width of Δ% (null: undecided). */
+/**
+ * Per variant and device that ran anything, against the baseline on that device, from the clean
+ * runs: the CI half-width of Δ% (null: undecided, which asks for another round — also when a side
+ * has no clean run yet).
+ */
 export function halfWidths(runs: readonly RunMedian[]): Array<number | null> {
   const byDevice = new Map<string, Map<string, RunMedian[]>>();
   for (const r of runs) {
@@ -73,14 +77,19 @@ export function halfWidths(runs: readonly RunMedian[]): Array<number | null> {
     variants.set(r.variantId, [...(variants.get(r.variantId) ?? []), r]);
     byDevice.set(r.deviceId, variants);
   }
-  const values = (rs: RunMedian[]) => rs.map((r) => ({ round: r.round, value: Number(r.medianNs) }));
+  const clean = (rs: RunMedian[]) => rs.filter((r) => !r.flagged).map((r) => ({ round: r.round, value: Number(r.medianNs) }));
   const out: Array<number | null> = [];
   for (const variants of byDevice.values()) {
-    const base = [...variants.values()].find((rs) => rs[0]!.baseline);
-    if (!base) continue;
+    const base = [...variants.values()].find((rs) => rs[0]!.baseline) ?? [];
     for (const rs of variants.values()) {
       if (rs === base) continue;
-      const cmp = compareReplicates({ base: values(base), cand: values(rs) });
+      const b = clean(base);
+      const c = clean(rs);
+      if (b.length === 0 || c.length === 0) {
+        out.push(null);
+        continue;
+      }
+      const cmp = compareReplicates({ base: b, cand: c });
       out.push(cmp.minimumDetectable === null ? null : cmp.minimumDetectable * 100);
     }
   }

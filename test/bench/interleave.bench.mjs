@@ -61,15 +61,21 @@ async function sessions(models, feeds) {
   return out;
 }
 
-/** Both sessions open at once, warmed, then timed in blocks of `block` runs that alternate (order shuffled per cycle). */
-const blocks = (block) =>
+/**
+ * Both sessions open at once, warmed, then timed in blocks of `block` runs that alternate (order
+ * shuffled per cycle); with `rewarm`, each block starts with one untimed run (what the runner does).
+ */
+const blocks = (block, rewarm = false) =>
   async function alternate(models, feeds) {
     const open2 = [];
     for (const m of shuffle(models)) open2.push({ m, s: await open(m) });
     for (const { s } of open2) await warm(s, feeds);
     const out = Object.fromEntries(models.map((m) => [m.key, []]));
     for (let done = 0; done < TIMED; done += block) {
-      for (const { m, s } of shuffle(open2)) for (let i = 0; i < block; i++) out[m.key].push(await timeOnce(s, feeds));
+      for (const { m, s } of shuffle(open2)) {
+        if (rewarm) await s.run(feeds);
+        for (let i = 0; i < block; i++) out[m.key].push(await timeOnce(s, feeds));
+      }
     }
     for (const { s } of open2) await s.release();
     return out;
@@ -79,6 +85,7 @@ const DESIGNS = [
   { name: 'sessions', description: 'one session per variant, all of its timed runs in a row (a job per variant)', run: sessions },
   { name: 'alternate-1', description: 'both sessions open, timed runs alternate run by run', run: blocks(1) },
   { name: 'alternate-10', description: 'both sessions open, blocks of 10 timed runs alternate', run: blocks(10) },
+  { name: 'alternate-10-rewarm', description: 'as alternate-10, each block after one untimed run (the runner’s default)', run: blocks(10, true) },
 ];
 
 function summary(ratios, seconds) {
@@ -117,6 +124,7 @@ export async function interleave() {
     for (const condition of CONDITIONS) {
       const stop = condition === 'loaded' ? burner() : () => undefined;
       const ratios = Object.fromEntries(DESIGNS.map((d) => [d.name, []]));
+      const absolute = Object.fromEntries(DESIGNS.map((d) => [d.name, []]));
       const seconds = Object.fromEntries(DESIGNS.map((d) => [d.name, 0]));
       try {
         for (let r = 0; r < ROUNDS; r++) {
@@ -125,6 +133,7 @@ export async function interleave() {
             const xs = await d.run(models, feeds);
             seconds[d.name] += (performance.now() - t0) / 1000;
             ratios[d.name].push(median(xs.b) / median(xs.a));
+            absolute[d.name].push(median(xs.a));
           }
           process.stderr.write(`\r${condition}: round ${r + 1}/${ROUNDS}`);
         }
@@ -132,7 +141,17 @@ export async function interleave() {
         stop();
       }
       process.stderr.write('\n');
-      for (const d of DESIGNS) results.push({ condition, design: d.name, description: d.description, ...summary(ratios[d.name], seconds[d.name]), ratios: ratios[d.name] });
+      for (const d of DESIGNS) {
+        results.push({
+          condition,
+          design: d.name,
+          description: d.description,
+          ...summary(ratios[d.name], seconds[d.name]),
+          // A's median latency relative to the `sessions` design's (back-to-back runs), median over rounds
+          absoluteVsSessions: median(absolute[d.name].map((x, r) => x / absolute.sessions[r])),
+          ratios: ratios[d.name],
+        });
+      }
     }
   } finally {
     a.cleanup();
@@ -144,11 +163,11 @@ export async function interleave() {
 export function interleaveMarkdown(results) {
   const rows = results.map(
     (r) =>
-      `| ${r.condition} | ${r.design} | ${r.rounds} | ${r.meanRatio.toFixed(4)} | ${r.sdPct.toFixed(2)}% | ${r.p10.toFixed(4)}–${r.p90.toFixed(4)} | ${r.secondsPerRound.toFixed(2)} |`,
+      `| ${r.condition} | ${r.design} | ${r.rounds} | ${r.meanRatio.toFixed(4)} | ${r.sdPct.toFixed(2)}% | ${r.p10.toFixed(4)}–${r.p90.toFixed(4)} | ${r.absoluteVsSessions.toFixed(4)} | ${r.secondsPerRound.toFixed(2)} |`,
   );
   return [
-    '| condition | design | rounds | geometric mean B/A | SD of ln(B/A) | p10–p90 of B/A | s per round |',
-    '|---|---|---|---|---|---|---|',
+    '| condition | design | rounds | geometric mean B/A | SD of ln(B/A) | p10–p90 of B/A | A’s median ÷ back-to-back | s per round |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }

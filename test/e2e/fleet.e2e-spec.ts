@@ -11,7 +11,9 @@ import { loadConfig } from '../../services/lib/config/index.js';
 import { agentServiceDefinition } from '../../services/lib/proto/index.js';
 
 // No retries: a shared CI machine would flag runs busy and retry them; the counts asserted stay exact anyway.
-const PROTOCOL = { warmupRuns: 2, timedRuns: 25, profiledRuns: 3, maxRetries: 0 };
+// Three rounds, then one more that an unreachable precision target asks for, capped by maxReplicates.
+const PROTOCOL = { warmupRuns: 2, timedRuns: 25, profiledRuns: 3, maxRetries: 0, replicates: 3, maxReplicates: 4, targetHalfWidthPct: 0.001 };
+const ROUNDS = 4;
 const TINY_STUDY = {
   name: 'e2e-tiny',
   base: 'mobilenetv3-small-0.75@96',
@@ -70,16 +72,38 @@ describe('the local fleet, end to end', () => {
       `SELECT r.id, v.label, r.latency_rows, r.layer_rows,
               (SELECT count(*)::int FROM run_latencies l WHERE l.run_id = r.id) AS latencies,
               (SELECT count(DISTINCT iteration)::int FROM layer_timings t WHERE t.run_id = r.id) AS iterations
-         FROM runs r JOIN variants v ON v.id = r.variant_id WHERE r.study_id = $1 ORDER BY v.position`,
+         FROM runs r JOIN variants v ON v.id = r.variant_id WHERE r.study_id = $1 ORDER BY v.position, r.round`,
       [studyId],
     );
-    expect(rows.map((r) => r.label)).toEqual(['relu', 'paper']);
+    expect(rows.map((r) => r.label)).toEqual([...Array(ROUNDS).fill('relu'), ...Array(ROUNDS).fill('paper')]);
     for (const r of rows) {
       expect(r.latencies).toBe(PROTOCOL.timedRuns);
       expect(r.latency_rows).toBe(PROTOCOL.timedRuns);
       expect(r.iterations).toBe(PROTOCOL.profiledRuns);
       expect(r.layer_rows).toBeGreaterThan(PROTOCOL.profiledRuns * 20);
     }
+  });
+
+  it('measures in rounds: each round both variants, interleaved on one device, then adds rounds up to maxReplicates', async () => {
+    const { rows: runs } = await db.query(
+      `SELECT r.round, j.round AS job_round, j.round_position AS position, r.device_id, r.started_at, r.finished_at, r.report
+         FROM runs r JOIN jobs j ON j.id = r.job_id WHERE r.study_id = $1 ORDER BY r.round, j.round_position`,
+      [studyId],
+    );
+    expect(runs.map((r) => r.round)).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
+    for (const r of runs) expect(r.round).toBe(r.job_round);
+    for (let round = 0; round < ROUNDS; round++) {
+      const [a, b] = runs.filter((r) => r.round === round);
+      expect([a.position, b.position]).toEqual([0, 1]);
+      expect(a.device_id).toBe(b.device_id);
+      // measured together: the timed runs alternated between the two sessions, so the runs overlap in time
+      expect(a.started_at.getTime()).toBeLessThanOrEqual(b.finished_at.getTime());
+      expect(b.started_at.getTime()).toBeLessThanOrEqual(a.finished_at.getTime());
+      expect(a.report.attempts.at(-1).interleave).toEqual({ variants: 2, position: 0, blockRuns: 10 });
+    }
+    const study = await fleet.api.study(studyId);
+    expect(study.rounds['*']).toMatchObject({ rounds: ROUNDS, stopReason: 'max-replicates' });
+    expect(study.rounds['*'].detail).toMatch(/^4 rounds \(maxReplicates\)/);
   });
 
   it('serves a comparison whose medians, p90s and deltas are those of the stored latencies', async () => {
@@ -131,8 +155,8 @@ describe('the local fleet, end to end', () => {
     expect(items).toEqual([expect.objectContaining({ deviceClass: 'cpu', state: 'online', runner: 'ort-node' })]);
     const metrics = await (await fetch(`${fleet.api.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/^latfleet_agents_connected\{device_class="cpu"\} 1$/m);
-    expect(metrics).toMatch(/^latfleet_jobs\{state="completed"\} 2$/m);
-    expect(metrics).toMatch(new RegExp(`^latfleet_result_rows_ingested_total\\{kind="latency"\\} ${2 * PROTOCOL.timedRuns}$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^latfleet_jobs\\{state="completed"\\} ${2 * ROUNDS}$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^latfleet_result_rows_ingested_total\\{kind="latency"\\} ${2 * ROUNDS * PROTOCOL.timedRuns}$`, 'm'));
     expect(metrics).toMatch(/^latfleet_query_process_resident_memory_bytes \d+/m);
   });
 

@@ -164,6 +164,8 @@ export class SimAgent {
     call.on('data', (msg: ConnectResponse) => {
       this.backoffMs = 250;
       if (msg.assignment) void this.onAssignment(msg.assignment);
+      // a round's jobs one after another, as the real agent does with a runner that measures one model at a time
+      if (msg.round) void this.onRound(msg.round.jobs);
     });
     const ended = (reason: string) => {
       if (this.call !== call) return;
@@ -198,6 +200,10 @@ export class SimAgent {
 
   private status(a: JobAssignment, phase: JobPhase, progress = 0, message = ''): void {
     this.send({ status: { jobId: a.jobId, attempt: a.attempt, phase, progress, message } });
+  }
+
+  private async onRound(jobs: JobAssignment[]): Promise<void> {
+    for (const a of jobs) await this.onAssignment(a);
   }
 
   private async onAssignment(a: JobAssignment): Promise<void> {

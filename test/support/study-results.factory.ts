@@ -81,25 +81,35 @@ export async function insertRun(
     environment?: Record<string, unknown>;
     createdAt?: Date;
     graphOptimizationLevel?: string;
+    /** the round of its job; null (the default): a run stored before rounds existed */
+    round?: number | null;
+    /** store it flagged with these quality flags (report.quality.flags), kept after two attempts that both carried them */
+    flags?: string[];
   },
 ): Promise<string> {
   const sorted = [...o.latenciesNs].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
+  const round = o.round ?? null;
   const [job] = await ds.query(
-    `INSERT INTO jobs (study_id, variant_id, protocol, state, attempt, device_id) VALUES ($1, $2, '{}', 'completed', 1, $3) RETURNING id`,
-    [o.studyId, o.variantId, o.deviceId],
+    `INSERT INTO jobs (study_id, variant_id, protocol, state, attempt, device_id, round) VALUES ($1, $2, '{}', 'completed', 1, $3, $4) RETURNING id`,
+    [o.studyId, o.variantId, o.deviceId, round ?? 0],
   );
   const protocol = { warmupRuns: 1, timedRuns: o.latenciesNs.length, profiledRuns: 1, graphOptimizationLevel: o.graphOptimizationLevel ?? 'all' };
   const at = o.createdAt ?? new Date();
+  const attempt = (n: number) => ({
+    attempt: n, startedAt: new Date(at.getTime() - (2 - n) * 10_000).toISOString(), finishedAt: new Date(at.getTime() - (1 - n) * 10_000).toISOString(),
+    quality: { flags: o.flags },
+  });
+  const report = o.flags ? { flagged: true, quality: { flags: o.flags }, attempts: [attempt(0), attempt(1)] } : {};
   const [run] = await ds.query(
     `INSERT INTO runs (job_id, attempt, study_id, variant_id, device_id, model_sha256, started_at, finished_at, protocol, environment,
-                       timed_runs, median_ns, p90_ns, min_ns, mean_ns, profiled_median_ns, latency_rows, layer_rows, created_at)
-     VALUES ($1, 1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $10, $9, $14, $6) RETURNING id`,
+                       timed_runs, median_ns, p90_ns, min_ns, mean_ns, profiled_median_ns, latency_rows, layer_rows, created_at, round, flagged, report)
+     VALUES ($1, 1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $10, $9, $14, $6, $15, $16, $17) RETURNING id`,
     [
       job.id, o.studyId, o.variantId, o.deviceId, o.model.sha256, at, JSON.stringify(protocol),
       JSON.stringify(o.environment ?? { runtimeVersion: '1.30.0', agentVersion: '0.1.0' }), o.latenciesNs.length, Math.round(median),
       Math.round(sorted[Math.floor(sorted.length * 0.9)] ?? median), Math.round(sorted[0]!), sorted.reduce((a, b) => a + b, 0) / sorted.length,
-      o.timings?.length ?? 0,
+      o.timings?.length ?? 0, round, o.flags !== undefined, JSON.stringify(report),
     ],
   );
   await ds.query(

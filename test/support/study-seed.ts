@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { buildVariant, type BuiltVariant } from '../../services/lib/models/index.js';
-import type { JobProtocol } from '../../services/lib/store/index.js';
+import { JOBS_CHANNEL, type JobProtocol } from '../../services/lib/store/index.js';
 
 /** A small real model: MobileNetV3-Small 0.75 at 96×96 (≈8 MB, about 0.8 ms per inference here). */
 export const SMALL_MODEL = 'mobilenetv3-small-0.75@96';
@@ -35,8 +35,9 @@ export interface SeededStudy {
 
 /**
  * What creating a study does (services/query/study.repository.ts) in one transaction: the study,
- * one variant and one job per label (all on one already stored model), then the NOTIFY that wakes
- * the control plane. Set-based, so thousands of jobs take milliseconds.
+ * one variant and one job per label (all on one already stored model; each job a round of its own,
+ * so that every agent takes one job at a time), then the NOTIFY that wakes the control plane.
+ * Set-based, so thousands of jobs take milliseconds.
  */
 export async function seedStudy(db: pg.Pool, opts: { name: string; jobs: number; protocol: JobProtocol; model: BuiltVariant }): Promise<SeededStudy> {
   const client = await db.connect();
@@ -52,11 +53,11 @@ export async function seedStudy(db: pg.Pool, opts: { name: string; jobs: number;
       [study!.id, opts.model.sha256, opts.jobs],
     );
     const { rows: jobs } = await client.query<{ id: string }>(
-      `INSERT INTO jobs (study_id, variant_id, protocol, created_at)
-       SELECT $1, v.id, $2, clock_timestamp() FROM variants v WHERE v.study_id = $1 ORDER BY v.position RETURNING id`,
+      `INSERT INTO jobs (study_id, variant_id, protocol, round, created_at)
+       SELECT $1, v.id, $2, v.position, clock_timestamp() FROM variants v WHERE v.study_id = $1 ORDER BY v.position RETURNING id`,
       [study!.id, JSON.stringify(opts.protocol)],
     );
-    await client.query(`SELECT pg_notify('latfleet_jobs', $1)`, [study!.id]);
+    await client.query(`SELECT pg_notify($1, $2)`, [JOBS_CHANNEL, study!.id]);
     await client.query('COMMIT');
     return { studyId: study!.id, jobIds: jobs.map((j) => j.id), protocol: opts.protocol, committedAt: Date.now() };
   } catch (err) {

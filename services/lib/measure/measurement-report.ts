@@ -1,6 +1,6 @@
 import type { MeasurementProtocol } from './protocol.js';
 import type { WarmupOutcome, StopReason } from './run-loop.js';
-import type { EnvironmentSample, RunQuality } from './run-quality.js';
+import type { EnvironmentSample, QualityFlag, RunQuality } from './run-quality.js';
 import type { LatencyStats } from './stats.js';
 
 /** One pass of warm-up, timed and profiled runs; a throttled or busy pass is repeated. */
@@ -81,6 +81,11 @@ export interface MeasurementReport<E extends EnvironmentSample = EnvironmentSamp
   attempts: Array<MeasurementAttempt<E>>;
   /** the kept attempt's verdict: still throttled or busy after the retries means flagged, not dropped */
   flagged: boolean;
+  /**
+   * the kept attempt's flags that made it flagged: all of them for a run measured alone; in an
+   * interleaved round only ROUND_EXCLUDING_FLAGS (the others stay in `quality.flags` as advice)
+   */
+  flaggedBy?: QualityFlag[];
   quality: RunQuality;
   timed: LatencyStats;
   profiled: LatencyStats | null;

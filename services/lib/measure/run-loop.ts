@@ -141,9 +141,12 @@ export function randomOrder(n: number, random: (max: number) => number = randomI
  * Timed runs of several variants at once (their sessions all open, profiling off), in blocks of
  * `blockRuns` runs that alternate between the variants, in a fresh random order every cycle: each
  * variant's runs are spread over the same stretch of time, so a change in the host's speed reaches
- * all of them alike and cancels in their ratios. Cycles continue until every variant has its
- * minimum count and duration (`timedRuns`, `timedMinSeconds`), or one reaches the cap. The
- * confidence rule (`targetCiFraction`) does not apply: a round's precision comes from its replicates.
+ * all of them alike and cancels in their ratios. Each block starts with one untimed run: the first
+ * run after a switch finds the caches holding the other model's weights and takes 25–30% longer
+ * (MobileNetV3-Large here), which would turn a tenth of the samples into switch costs instead of
+ * the model's steady latency. Cycles continue until every variant has its minimum count and
+ * duration (`timedRuns`, `timedMinSeconds`), or one reaches the cap. The confidence rule
+ * (`targetCiFraction`) does not apply: a round's precision comes from its replicates.
  */
 export async function interleavedTimedRuns(
   runs: readonly RunOnce[],
@@ -162,6 +165,10 @@ export async function interleavedTimedRuns(
   let first = true;
   while (!satisfied() && !atCap()) {
     for (const i of order(runs.length)) {
+      if (runs.length > 1) {
+        ctx.signal.throwIfAborted();
+        await runs[i]!();
+      }
       for (let k = 0; k < blockRuns && latencies[i]!.length < cap; k++) {
         ctx.signal.throwIfAborted();
         if (!first && p.cooldownMs > 0) await ctx.clock.sleep(p.cooldownMs, ctx.signal);

@@ -24,6 +24,17 @@ export type QualityFlag =
   | 'busy-system'
   | 'unstable';
 
+/**
+ * The flags that still exclude a replicate measured in an interleaved round. The others act on
+ * every variant of the round alike — the host's speed (`host-speed-changed`, `host-slow`), work on
+ * other cores (`busy-load`, `busy-system`) — or only widen a run's spread (`unstable`), which the
+ * spread between rounds already carries: the paired ratio cancels or absorbs them (with a
+ * CPU-bound process on the other core, A/A ratios stayed unbiased, SD about 1%:
+ * test/bench/RESULTS.md, "Interleaving"). Throttling can change the variants' relative costs,
+ * and a preempted process loses time in some blocks only: those still exclude.
+ */
+export const ROUND_EXCLUDING_FLAGS: readonly QualityFlag[] = ['frequency-drop', 'temperature-rise', 'busy-cpu'];
+
 export interface RunQuality {
   /** the core slowed down or heated up during the measurement, or the host changed speed or ran slow */
   throttled: boolean;

@@ -104,6 +104,14 @@ const STUDIES: readonly StudySpecInput[] = [
     baseline: { model: 'mobilenetv2-1.0', quantization: 'none' },
   },
   {
+    name: 'aa-seeds',
+    description:
+      'A/A check: MobileNetV3-Large 1.0 with six weight seeds, the same network six times. Every comparison should come out within noise (at most 5% beyond it, by chance)',
+    base: 'mobilenetv3-large-1.0',
+    axes: { seed: [1, 2, 3, 4, 5, 6] },
+    baseline: { seed: 1 },
+  },
+  {
     name: 'families',
     description: 'One published model per family at its own resolution',
     variants: [

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { halfWidths } from './round-planner.js';
+
+const run = (variantId: string, round: number, medianNs: number, o: { baseline?: boolean; flagged?: boolean; deviceId?: string } = {}) => ({
+  variantId,
+  deviceId: o.deviceId ?? 'd1',
+  round,
+  medianNs: String(medianNs),
+  baseline: o.baseline ?? variantId === 'base',
+  flagged: o.flagged ?? false,
+});
+
+describe(halfWidths.name, () => {
+  it('gives each variant’s CI half-width of Δ% against the baseline on the same device, from clean runs', () => {
+    const runs = [0, 1, 2, 3].flatMap((r) => [run('base', r, 100), run('a', r, [102, 101, 103, 102][r]!), run('b', r, 90, { flagged: r === 3 })]);
+    const [a, b] = halfWidths(runs);
+    expect(a).toBeGreaterThan(0);
+    expect(a).toBeLessThan(3);
+    expect(b).toBe(0); // three clean rounds of exactly −10%
+  });
+
+  it('is undecided (null) for a variant without a clean run, or with too few rounds', () => {
+    const runs = [run('base', 0, 100), run('base', 1, 100), run('a', 0, 101, { flagged: true }), run('a', 1, 102, { flagged: true }), run('b', 0, 100), run('b', 1, 99)];
+    expect(halfWidths(runs)).toEqual([null, null]);
+  });
+
+  it('compares on each device separately', () => {
+    const runs = ['d1', 'd2'].flatMap((deviceId) => [0, 1, 2].flatMap((r) => [run('base', r, 100, { deviceId }), run('a', r, 110, { deviceId })]));
+    expect(halfWidths(runs)).toEqual([0, 0]);
+  });
+});

@@ -1,0 +1,204 @@
+// Verdicts you can bet on: false positives of A/A studies, power on small real differences, and
+// reproducibility of a whole ablation, on a real local fleet (embedded Postgres, control, query,
+// one CPU agent pinned to the last core), with the default protocol.
+//   npm run build && node test/bench/verdicts.bench.mjs [--aa 20] [--power 20] [--repro 5] [--only aa,power,repro]
+// Half of the A/A studies run with a CPU-bound process on core 0 (the agent is on the last core).
+// Prints Markdown for test/bench/RESULTS.md and writes the raw answers to --out (JSON).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalFleet } from '../../dist/cli/fleet.js';
+import { loadConfig } from '../../dist/lib/config/index.js';
+import { builtinStudy } from '../../dist/lib/models/index.js';
+import { machine } from './bench-support.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    aa: { type: 'string', default: '20' },
+    power: { type: 'string', default: '20' },
+    repro: { type: 'string', default: '5' },
+    only: { type: 'string', default: 'aa,power,repro' },
+    out: { type: 'string', default: join(os.tmpdir(), 'latfleet-verdicts.json') },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const parts = new Set(args.only.split(','));
+const log = (s) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
+
+const dataDir = mkdtempSync(join(os.tmpdir(), 'latfleet-bench-verdicts-'));
+const base = 47000 + Math.floor(Math.random() * 1000);
+const config = loadConfig({
+  ...process.env,
+  LATFLEET_DATA_DIR: dataDir,
+  LATFLEET_PG_PORT: String(base),
+  LATFLEET_GRPC_PORT: String(base + 1),
+  LATFLEET_HTTP_PORT: String(base + 2),
+});
+const fleet = new LocalFleet(config);
+const api = fleet.api;
+const url = `http://${config.httpHost}:${config.httpPort}`;
+const key = (await import('../../dist/cli/fleet.js')).localSecret(dataDir, 'api-key');
+
+async function http(method, path, body) {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** Submits a study, waits for it, returns its detail, comparison and (optionally) every variant's layer deltas. */
+async function runStudy(spec, { layers = false } = {}) {
+  const t0 = Date.now();
+  const created = await http('POST', '/api/v1/studies', spec);
+  let study;
+  for (;;) {
+    study = await http('GET', `/api/v1/studies/${created.id}`);
+    if (['completed', 'failed', 'cancelled'].includes(study.status)) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  const comparison = await http('GET', `/api/v1/studies/${created.id}/comparison`);
+  const deltas = [];
+  if (layers) {
+    for (const v of comparison.variants.filter((v) => !v.baseline)) {
+      deltas.push(await http('GET', `/api/v1/studies/${created.id}/layer-deltas?variant=${encodeURIComponent(v.label)}`));
+    }
+  }
+  return { id: created.id, study, comparison, deltas, seconds };
+}
+
+function burner() {
+  const child = spawn('taskset', ['-c', '0', process.execPath, '-e', 'for(;;){}'], { stdio: 'ignore' });
+  return () => child.kill('SIGKILL');
+}
+
+const rows = (cmp) => cmp.rows.filter((r) => !r.baseline);
+const called = (r) => r.verdict === 'faster' || r.verdict === 'slower';
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const rounds = (r) => r.study.rounds ?? {};
+
+const results = { machine: machine(), started: new Date().toISOString(), aa: [], power: [], repro: [] };
+log(`fleet in ${dataDir}`);
+await fleet.start(log);
+try {
+  if (parts.has('aa')) {
+    const n = Number(args.aa);
+    for (let i = 0; i < n; i++) {
+      const loaded = i % 2 === 1;
+      const stop = loaded ? burner() : () => undefined;
+      try {
+        const spec = { ...builtinStudy('aa-seeds'), name: `aa-${i}` };
+        const r = await runStudy(spec, { layers: true });
+        const e2e = rows(r.comparison);
+        const layerVerdicts = r.deltas.flatMap((d) => d.groups.layer.filter((g) => g.key !== '').map((g) => g.verdict));
+        results.aa.push({
+          i,
+          loaded,
+          seconds: r.seconds,
+          rounds: rounds(r),
+          e2e: e2e.map((x) => ({ variant: x.variant, verdict: x.verdict, deltaPct: x.deltaPct, mdePct: x.mdePct, rounds: x.rounds, flagged: x.flaggedReplicates })),
+          layerCalled: layerVerdicts.filter((v) => v === 'faster' || v === 'slower').length,
+          layerTotal: layerVerdicts.length,
+          layerUndecided: layerVerdicts.filter((v) => v === 'undecided').length,
+        });
+        const last = results.aa.at(-1);
+        log(`A/A ${i + 1}/${n}${loaded ? ' (loaded)' : ''}: ${e2e.filter(called).length}/${e2e.length} e2e called, ${last.layerCalled}/${last.layerTotal} layers called, ${r.seconds.toFixed(0)} s, ${JSON.stringify(last.rounds)}`);
+      } finally {
+        stop();
+      }
+    }
+  }
+  if (parts.has('power')) {
+    const n = Number(args.power);
+    const pairs = [
+      { name: 'resolution', spec: { base: 'mobilenetv3-large-1.0', variants: [{ label: '224' }, { label: '208', resolution: 208 }], baseline: '224' }, expect: 'faster', variant: '208' },
+      { name: 'activation', spec: { base: 'mobilenetv3-large-1.0', variants: [{ label: 'paper' }, { label: 'relu', activation: 'relu' }], baseline: 'paper' }, expect: 'faster', variant: 'relu' },
+    ];
+    for (let i = 0; i < n; i++) {
+      for (const p of pairs) {
+        const r = await runStudy({ name: `power-${p.name}-${i}`, ...p.spec });
+        const row = rows(r.comparison).find((x) => x.variant === p.variant);
+        const wallPerVariant = r.seconds / r.comparison.variants.length;
+        results.power.push({ pair: p.name, i, verdict: row.verdict, right: row.verdict === p.expect, deltaPct: row.deltaPct, mdePct: row.mdePct, rounds: row.rounds, seconds: r.seconds, wallPerVariant });
+        log(`power ${p.name} ${i + 1}/${n}: ${row.verdict} Δ ${row.deltaPct}% MDE ±${row.mdePct}% (${row.rounds} rounds), ${r.seconds.toFixed(0)} s`);
+      }
+    }
+  }
+  if (parts.has('repro')) {
+    const n = Number(args.repro);
+    for (let i = 0; i < n; i++) {
+      const r = await runStudy({ ...builtinStudy('mbv3-hswish-placement'), name: `repro-${i}` });
+      results.repro.push({
+        i,
+        seconds: r.seconds,
+        rows: rows(r.comparison).map((x) => ({ variant: x.variant, deltaPct: x.deltaPct, low: x.deltaCiLowPct, high: x.deltaCiHighPct, verdict: x.verdict, rounds: x.rounds })),
+      });
+      log(`repro ${i + 1}/${n}: ${rows(r.comparison).map((x) => `${x.variant} ${x.deltaPct}%`).join(', ')} (${r.seconds.toFixed(0)} s)`);
+    }
+  }
+} finally {
+  writeFileSync(args.out, JSON.stringify(results, null, 1));
+  await fleet.stop();
+  if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
+}
+
+// ---- Markdown ----
+const out = [];
+const m = results.machine;
+out.push(`Measured by \`test/bench/verdicts.bench.mjs\` from ${results.started}; raw answers in ${args.out}.`);
+out.push(`Machine: ${m.nproc} CPUs, \`${m.cpuModel}\`, ${m.kernel}, Node ${m.node}, onnxruntime-node ${m.onnxruntime}. A local fleet (embedded Postgres, control, query, one CPU agent pinned to the last core), default protocol.`);
+if (results.aa.length) {
+  const all = results.aa.flatMap((s) => s.e2e);
+  const by = (loaded) => results.aa.filter((s) => s.loaded === loaded);
+  const line = (set, label) => {
+    const e = set.flatMap((s) => s.e2e);
+    const lc = set.reduce((a, s) => a + s.layerCalled, 0);
+    const lt = set.reduce((a, s) => a + s.layerTotal, 0);
+    const lu = set.reduce((a, s) => a + s.layerUndecided, 0);
+    const mde = median(e.filter((x) => x.mdePct !== null).map((x) => x.mdePct));
+    const rds = median(e.map((x) => x.rounds));
+    return `| ${label} | ${set.length} | ${e.filter(called).length} / ${e.length} (${((100 * e.filter(called).length) / e.length).toFixed(1)}%) | ${e.filter((x) => x.verdict === 'undecided').length} | ${lc} / ${lt} (${((100 * lc) / lt).toFixed(2)}%) | ${lu} | ${mde?.toFixed(2)}% | ${rds} | ${median(set.map((s) => s.seconds)).toFixed(0)} s |`;
+  };
+  out.push('\n#### A/A false positives (aa-seeds: one network, six weight seeds)\n');
+  out.push('| condition | studies | e2e comparisons called beyond the noise | e2e undecided | layer comparisons called (after BH) | layers undecided | median MDE | median rounds | median study wall time |');
+  out.push('|---|---|---|---|---|---|---|---|---|');
+  out.push(line(by(false), 'quiet'));
+  out.push(line(by(true), 'CPU-bound process on the other core'));
+  out.push(line(results.aa, '**all**'));
+  void all;
+}
+if (results.power.length) {
+  out.push('\n#### Power: small real differences (20 repetitions each)\n');
+  out.push('| comparison | right direction | wrong direction | within noise / undecided | median Δ | median MDE | median rounds | median wall time per variant |');
+  out.push('|---|---|---|---|---|---|---|---|');
+  for (const name of [...new Set(results.power.map((p) => p.pair))]) {
+    const ps = results.power.filter((p) => p.pair === name);
+    const wrong = ps.filter((p) => (p.verdict === 'faster' || p.verdict === 'slower') && !p.right).length;
+    const label = name === 'resolution' ? 'MobileNetV3-L 1.0 @208 vs @224' : 'MobileNetV3-L 1.0 ReLU everywhere vs the paper’s activations';
+    out.push(`| ${label} | ${ps.filter((p) => p.right).length} / ${ps.length} | ${wrong} | ${ps.length - wrong - ps.filter((p) => p.right).length} | ${median(ps.map((p) => p.deltaPct)).toFixed(2)}% | ±${median(ps.map((p) => p.mdePct)).toFixed(2)}% | ${median(ps.map((p) => p.rounds))} | ${median(ps.map((p) => p.wallPerVariant)).toFixed(1)} s |`);
+  }
+}
+if (results.repro.length) {
+  out.push('\n#### Reproducibility: mbv3-hswish-placement run 5 times\n');
+  const variants = results.repro[0].rows.map((r) => r.variant);
+  out.push('| variant | Δ% in each run | SD of Δ% (pp) | every Δ% inside the other runs’ CIs |');
+  out.push('|---|---|---|---|');
+  for (const v of variants) {
+    const per = results.repro.map((run) => run.rows.find((r) => r.variant === v));
+    const ds = per.map((r) => r.deltaPct);
+    const mean = ds.reduce((a, b) => a + b, 0) / ds.length;
+    const sd = Math.sqrt(ds.reduce((a, b) => a + (b - mean) ** 2, 0) / (ds.length - 1));
+    const inside = per.every((r, i) => per.every((o, j) => i === j || (o.low !== null && r.deltaPct >= o.low && r.deltaPct <= o.high)));
+    out.push(`| ${v} | ${ds.map((d) => d.toFixed(2)).join(', ')} | ${sd.toFixed(2)} | ${inside ? 'yes' : 'no'} |`);
+  }
+}
+console.log(out.join('\n'));
