@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
-import { resolveProtocol } from '../lib/measure/index.js';
+import { LayerAttributor, resolveProtocol } from '../lib/measure/index.js';
 import { AgentState, JobPhase, type ConnectRequest, type DeviceFacts, type JobAssignment, type RoundAssignment, type UploadResultsRequest } from '../lib/proto/index.js';
 import { AGENT_VERSION } from './agent-version.js';
 import { ControlClient } from './control.client.js';
@@ -178,7 +178,8 @@ export class AgentService implements OnApplicationShutdown {
         try {
           this.status(a, JobPhase.JOB_PHASE_FETCHING);
           const model = await this.models.get(a.modelSha256);
-          ready.push({ a, job: { modelPath: model.path, inputName: a.inputName, inputShape: a.inputShape, protocol: a.protocol! } });
+          const layerNames = a.layerNames.length ? { layerNames: a.layerNames } : {};
+          ready.push({ a, job: { modelPath: model.path, inputName: a.inputName, inputShape: a.inputShape, protocol: a.protocol!, ...layerNames } });
         } catch (err) {
           fail(a, err);
         }
@@ -202,7 +203,7 @@ export class AgentService implements OnApplicationShutdown {
       ready.forEach(({ a }, i) => {
         const result = results[i]!;
         if (result instanceof Error) return fail(a, result);
-        entries.push(this.outbox.put(toUpload(a, result)));
+        entries.push(this.outbox.put(toUpload(a, withLayers(result, a.layerNames))));
         this.status(a, JobPhase.JOB_PHASE_UPLOADING, 0);
       });
       // From here on the measurements are safe on disk: a failed upload is retried in the background.
@@ -258,6 +259,17 @@ export class AgentService implements OnApplicationShutdown {
   }
 }
 
+/**
+ * Every node timing with its builder layer: runners that attribute (ort-node, through the graph the
+ * runtime ran) keep theirs; the others' nodes (a phone's or a board's profile) are attributed here
+ * by name, from the assignment's layer names, so that control stores what the agent sends.
+ */
+export function withLayers(r: RunnerResult, layerNames: readonly string[]): RunnerResult {
+  if (r.layers.every((l) => l.layer !== undefined)) return r;
+  const names = new LayerAttributor(layerNames);
+  return { ...r, layers: r.layers.map((l) => (l.layer !== undefined ? l : { ...l, layer: names.layerOf(l.nodeName) })) };
+}
+
 function toUpload(a: JobAssignment, r: RunnerResult): UploadResultsRequest[] {
   let sequence = 0;
   const part = (p: Partial<UploadResultsRequest>): UploadResultsRequest => ({ jobId: a.jobId, attempt: a.attempt, sequence: sequence++, ...p });
@@ -280,7 +292,7 @@ function toUpload(a: JobAssignment, r: RunnerResult): UploadResultsRequest[] {
     parts.push(part({ latencies: { latenciesNs: r.latenciesNs.slice(i, i + LATENCIES_PER_CHUNK) } }));
   }
   for (let i = 0; i < r.layers.length; i += LAYERS_PER_CHUNK) {
-    parts.push(part({ layers: { timings: r.layers.slice(i, i + LAYERS_PER_CHUNK).map((l) => ({ ...l, layer: l.layer ?? '' })) } }));
+    parts.push(part({ layers: { timings: r.layers.slice(i, i + LAYERS_PER_CHUNK).map((l) => ({ ...l, layer: l.layer ?? '', overheadNs: l.overheadNs === undefined ? undefined : Math.round(l.overheadNs) })) } }));
   }
   return parts;
 }

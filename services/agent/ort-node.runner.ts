@@ -91,8 +91,8 @@ const systemHooks: OrtRunnerHooks = {
 
 let hostProbe: HostSpeedProbe | undefined;
 
-/** A job, optionally with the builder's layer names (else they are read from the model's `latfleet.variant` metadata). */
-export type OrtRunnerJob = RunnerJob & { layerNames?: string[] };
+/** A job; without the builder's layer names they are read from the model's `latfleet.variant` metadata. */
+export type OrtRunnerJob = RunnerJob;
 
 /** A builder layer and its block (for the per-block table). */
 interface LayerBlock {

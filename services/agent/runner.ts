@@ -11,6 +11,8 @@ export interface RunnerJob {
   inputName: string;
   inputShape: number[];
   protocol: Protocol;
+  /** the builder's logical layers (from the assignment); absent: read from the model's metadata where the runner can */
+  layerNames?: string[];
 }
 
 export interface RunnerResult {

@@ -11,6 +11,8 @@ export interface LeasedJob {
   modelSizeBytes: number;
   inputName: string;
   inputShape: number[];
+  /** the builder's layers of the model, in network order ([] for a model latfleet did not build) */
+  layerNames: string[];
   protocol: JobProtocol;
   /** the round it belongs to and its place in the round's order: a device gets a round's queued jobs together */
   round: number;
@@ -199,7 +201,8 @@ export class JobRepository {
         [leased.map((j) => j['id']), leased.map((j) => j['attempt']), leased.map((j) => j['device_id'])],
       );
       const variants: Array<Record<string, unknown>> = await m.query(
-        `SELECT v.id, v.label, m.sha256, m.size_bytes, m.input_name, m.input_shape
+        `SELECT v.id, v.label, m.sha256, m.size_bytes, m.input_name, m.input_shape,
+                coalesce((SELECT array_agg(l ->> 'name' ORDER BY k) FROM jsonb_array_elements(m.layers) WITH ORDINALITY AS x(l, k)), '{}') AS layer_names
            FROM variants v JOIN models m ON m.sha256 = v.model_sha256 WHERE v.id = ANY($1::uuid[])`,
         [[...new Set(leased.map((j) => j['variant_id']))]],
       );
@@ -239,6 +242,7 @@ export class JobRepository {
             modelSizeBytes: Number(v['size_bytes']),
             inputName: v['input_name'] as string,
             inputShape: v['input_shape'] as number[],
+            layerNames: v['layer_names'] as string[],
             protocol: job['protocol'] as JobProtocol,
             round: job['round'] as number,
             roundPosition: job['round_position'] as number,

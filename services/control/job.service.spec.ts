@@ -27,6 +27,7 @@ const lease = (deviceId: string, jobId: string, roundPosition = 0): DeviceLease 
   modelSizeBytes: 1,
   inputName: 'input',
   inputShape: [1, 3, 8, 8],
+  layerNames: ['stem'],
   protocol: { warmupRuns: 1, timedRuns: 1, profiledRuns: 0, graphOptimizationLevel: 'all' },
   round: 0,
   roundPosition,

@@ -139,6 +139,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
           inputName: job.inputName,
           inputShape: job.inputShape,
           protocol: toWireProtocol(job.protocol),
+          layerNames: job.layerNames,
         })),
       },
     });

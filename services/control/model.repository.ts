@@ -1,11 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { LayerInfo } from '../lib/models/index.js';
 
 @Injectable()
 export class ModelRepository {
-  private readonly layerCache = new Map<string, string[]>();
-
   constructor(private readonly ds: DataSource) {}
 
   async findBytes(sha256: string): Promise<Buffer | null> {
@@ -27,15 +24,5 @@ export class ModelRepository {
       length,
     ]);
     return rows[0]?.data ?? Buffer.alloc(0);
-  }
-
-  /** Logical layer names of a model, for attributing runtime nodes. Immutable per hash, so cached. */
-  async layerNames(sha256: string): Promise<string[]> {
-    const hit = this.layerCache.get(sha256);
-    if (hit) return hit;
-    const rows: Array<{ layers: LayerInfo[] }> = await this.ds.query(`SELECT layers FROM models WHERE sha256 = $1`, [sha256]);
-    const names = (rows[0]?.layers ?? []).map((l) => l.name);
-    this.layerCache.set(sha256, names);
-    return names;
   }
 }

@@ -21,7 +21,7 @@ export interface RunRecord {
   flagged: boolean;
   report: Record<string, unknown>;
   latenciesNs: number[];
-  layers: Array<{ iteration: number; nodeName: string; opType: string; layer: string; durationNs: number; provider: string }>;
+  layers: Array<{ iteration: number; nodeName: string; opType: string; layer: string; durationNs: number; provider: string; overheadNs?: number | undefined }>;
 }
 
 export interface UploadRecord {
@@ -117,8 +117,11 @@ export class ResultRepository {
       await copyRows(client, 'run_latencies (run_id, iteration, latency_ns)', run.latenciesNs.map((ns, i) => `${runId}\t${i}\t${Math.round(ns)}\n`));
       await copyRows(
         client,
-        'layer_timings (run_id, iteration, node_name, op_type, layer, duration_ns, provider)',
-        run.layers.map((l) => `${runId}\t${l.iteration}\t${esc(l.nodeName)}\t${esc(l.opType)}\t${esc(l.layer)}\t${Math.round(l.durationNs)}\t${esc(l.provider)}\n`),
+        'layer_timings (run_id, iteration, node_name, op_type, layer, duration_ns, provider, overhead_ns)',
+        run.layers.map(
+          (l) =>
+            `${runId}\t${l.iteration}\t${esc(l.nodeName)}\t${esc(l.opType)}\t${esc(l.layer)}\t${Math.round(l.durationNs)}\t${esc(l.provider)}\t${l.overheadNs === undefined ? '\\N' : Math.round(l.overheadNs)}\n`,
+        ),
       );
       await this.jobs.complete(jobId, attempt, m);
       await this.recordUpload({ deviceId, jobId, attempt, runId, outcome: 'stored', bytes }, m);

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { toWireProtocol, type UploadResultsRequest } from '../lib/proto/index.js';
 import type { JobRepository } from './job.repository.js';
-import type { ModelRepository } from './model.repository.js';
 import type { ResultRepository, RunRecord, StoredRun, UploadRecord } from './result.repository.js';
 import { ResultService } from './result.service.js';
 
@@ -32,7 +31,7 @@ function upload(over: { latencies?: number[]; layers?: UploadResultsRequest['lay
       sequence: 2,
       layers: over.layers ?? {
         timings: [
-          { iteration: 0, nodeName: 'stem.conv_nchwc', opType: 'Conv', layer: '', durationNs: 500_000, provider: 'CPU' },
+          { iteration: 0, nodeName: 'stem.conv_nchwc', opType: 'Conv', layer: 'stem', durationNs: 500_000, provider: 'CPU', overheadNs: 20_000 },
           { iteration: 0, nodeName: 'ReorderOutput', opType: 'ReorderOutput', layer: '', durationNs: 10_000, provider: 'CPU' },
         ],
       },
@@ -53,17 +52,19 @@ function setup(opts: { stored?: StoredRun; jobRun?: StoredRun; outcome?: 'not-gr
       return { runId: 'run-1', latencyRows: 3, layerRows: 2, duplicate: false };
     },
   } as unknown as ResultRepository;
-  const models = { layerNames: async () => ['stem', 'blocks.0.dw'] } as unknown as ModelRepository;
-  const sut = new ResultService(results, {} as JobRepository, models);
+  const sut = new ResultService(results, {} as JobRepository);
   return { sut, records, uploads };
 }
 
 describe(ResultService.name, () => {
-  it('stores the summary statistics of the timed runs and attributes nodes to layers', async () => {
+  it('stores the summary statistics of the timed runs, and the nodes with the layer and overhead the agent gave them', async () => {
     const { sut, records } = setup();
     await expect(sut.ingest('d', upload())).resolves.toMatchObject({ runId: 'run-1', duplicate: false });
     expect(records[0]!.stats).toMatchObject({ count: 3, median: 2_000_000, min: 1_000_000 });
-    expect(records[0]!.layers.map((l) => l.layer)).toEqual(['stem', '']);
+    expect(records[0]!.layers.map((l) => [l.layer, l.overheadNs])).toEqual([
+      ['stem', 20_000],
+      ['', undefined],
+    ]);
   });
 
   it('acknowledges a re-sent upload without storing it again, and records it as a duplicate', async () => {
@@ -87,6 +88,7 @@ describe(ResultService.name, () => {
     ['an absurd latency', { latencies: [1e16] }, 'latencies[0]'],
     ['no timed runs', { latencies: [] }, 'latencies'],
     ['a negative layer time', { layers: { timings: [{ iteration: 0, nodeName: 'x', opType: 'Conv', layer: '', durationNs: -1, provider: '' }] } }, 'layers[0].duration_ns'],
+    ['a negative executor overhead', { layers: { timings: [{ iteration: 0, nodeName: 'x', opType: 'Conv', layer: '', durationNs: 1, provider: '', overheadNs: -3 }] } }, 'layers[0].overhead_ns'],
     ['an unknown optimization level', { level: 'max' }, 'summary.protocol.graphOptimizationLevel'],
   ])('rejects %s, naming the field, and stores nothing', async (_what, over, field) => {
     const { sut, records, uploads } = setup();

@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
-import { LayerAttributor, resolveProtocol, summarize } from '../lib/measure/index.js';
+import { resolveProtocol, summarize } from '../lib/measure/index.js';
 import type { JobProtocol } from '../lib/store/index.js';
 import type { Protocol, UploadResultsRequest, UploadResultsResponse } from '../lib/proto/index.js';
 import { JobRepository } from './job.repository.js';
-import { ModelRepository } from './model.repository.js';
 import { ResultRepository, type RunRecord, type UploadRecord } from './result.repository.js';
 import { uploadBytes } from './upload-size.js';
 
@@ -18,7 +17,6 @@ export class ResultService {
   constructor(
     private readonly results: ResultRepository,
     private readonly jobs: JobRepository,
-    private readonly models: ModelRepository,
   ) {}
 
   /**
@@ -67,10 +65,12 @@ export class ResultService {
         throw LatfleetError.validation(`layers[${i}].duration_ns`, `${l.durationNs} ns is not a plausible duration`);
       }
       if (!l.nodeName) throw LatfleetError.validation(`layers[${i}].node_name`, 'required');
+      if (l.overheadNs !== undefined && !(Number.isFinite(l.overheadNs) && l.overheadNs >= 0 && l.overheadNs <= MAX_NS)) {
+        throw LatfleetError.validation(`layers[${i}].overhead_ns`, `${l.overheadNs} ns is not a plausible duration`);
+      }
     });
     const protocol = toProtocol(summary.protocol);
     const modelSha256 = summary.modelSha256;
-    const attributor = new LayerAttributor(await this.models.layerNames(modelSha256));
 
     const stored = await this.results.store(jobId, deviceId, attempt, (lease): RunRecord => ({
       lease,
@@ -84,7 +84,8 @@ export class ResultService {
       flagged: summary.flagged,
       report: parseReport(summary.reportJson),
       latenciesNs: latencies,
-      layers: layers.map((l) => ({ ...l, layer: l.layer || attributor.layerOf(l.nodeName) })),
+      // attributed by the agent (services/agent/agent.service.ts withLayers): '' is a node no layer claims
+      layers,
     }), bytes);
     if (stored === 'not-granted') {
       throw new LatfleetError(ErrorCode.PermissionDenied, `job ${jobId} attempt ${attempt} was never leased to this agent`);

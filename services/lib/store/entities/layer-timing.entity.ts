@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
- * Kernel time of one runtime node in one profiled iteration. Narrow and append-only, COPY in:
+ * Kernel time (and executor overhead) of one runtime node in one profiled iteration. Narrow and append-only, COPY in:
  * the primary key doubles as the by-run index; no foreign key (per-row checks dominate COPY).
  */
 @Entity('layer_timings')
@@ -14,4 +14,6 @@ export class LayerTimingEntity {
   @Column('text') layer!: string;
   @Column('bigint', { name: 'duration_ns' }) durationNs!: string;
   @Column('text') provider!: string;
+  /** Executor time on the node outside its kernel (NodeTiming.overheadNs); null where the runtime does not tell. */
+  @Column('bigint', { name: 'overhead_ns', nullable: true }) overheadNs!: string | null;
 }

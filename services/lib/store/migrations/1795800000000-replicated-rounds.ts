@@ -9,6 +9,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * keeps its job's round. `studies.rounds` records, per device group, how many rounds ran and
  * what ended them (adaptive stopping).
  * Runs stored before have no round (null): they are compared as independent replicates.
+ * `layer_timings.overhead_ns`: each node's executor overhead, typed on the wire instead of only in
+ * the run's report (null for rows stored before, and where the runtime does not tell).
  */
 export class ReplicatedRounds1795800000000 implements MigrationInterface {
   name = 'ReplicatedRounds1795800000000';
@@ -20,9 +22,11 @@ export class ReplicatedRounds1795800000000 implements MigrationInterface {
     await q.query(`CREATE INDEX "IDX_jobs_study_round" ON "jobs" ("study_id", "round")`);
     await q.query(`ALTER TABLE "runs" ADD "round" integer`);
     await q.query(`ALTER TABLE "studies" ADD "rounds" jsonb NOT NULL DEFAULT '{}'`);
+    await q.query(`ALTER TABLE "layer_timings" ADD "overhead_ns" bigint`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "layer_timings" DROP COLUMN "overhead_ns"`);
     await q.query(`ALTER TABLE "studies" DROP COLUMN "rounds"`);
     await q.query(`ALTER TABLE "runs" DROP COLUMN "round"`);
     await q.query(`DROP INDEX "IDX_jobs_study_round"`);

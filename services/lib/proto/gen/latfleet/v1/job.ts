@@ -76,7 +76,14 @@ export interface JobAssignment {
   modelSizeBytes: number;
   inputName: string;
   inputShape: number[];
-  protocol: Protocol | undefined;
+  protocol:
+    | Protocol
+    | undefined;
+  /**
+   * The builder's logical layers of the model (empty for a model latfleet did not build): runners
+   * attribute every runtime node to one of them.
+   */
+  layerNames: string[];
 }
 
 /**

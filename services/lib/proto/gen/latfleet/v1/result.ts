@@ -51,6 +51,11 @@ export interface LayerTiming {
   layer: string;
   durationNs: number;
   provider: string;
+  /**
+   * Executor time on this node outside its kernel (from the previous node's end to this node's
+   * end, less the kernel); absent where the runtime's profile does not tell (TFLite, vendor tools).
+   */
+  overheadNs?: number | undefined;
 }
 
 export interface LayerChunk {
