@@ -40,8 +40,9 @@ export default dashboard({
           *ReLU everywhere*, *h-swish @16* / *@112* (h-swish only in layers with at least 16 / 112
           output channels, ReLU elsewhere). **h-swish op**: *fused* (one HardSwish node) or
           *decomposed* (x·ReLU6(x+3)/6, as runtimes without a fused kernel execute it).
-          **Δ** is against the study's baseline on the same device; **verdict** says whether the 95%
-          intervals of the two medians are apart. top-1 comes from the accuracy registry
+          **Δ** is against the study's baseline on the same device; **verdict** says whether the
+          95% interval of the paired rounds' ratio excludes no change (docs/verdicts.md), with its
+          **MDE** (the smallest difference it could call). top-1 comes from the accuracy registry
           (\`POST /api/v1/accuracies\`); activation changes are not free in accuracy, so record yours.
           Run it with \`latfleet study run mbv3-hswish-placement\`.`,
       }),
@@ -59,8 +60,8 @@ export default dashboard({
               ${ACTIVATION_NAME} AS activation, coalesce(m.spec ->> 'hswishImpl', 'fused') AS "h-swish op", v.label AS variant,
               acc.top1 AS "top-1 %", m.madds::float8 / 1e6 AS "MAdds M", m.params::float8 / 1e6 AS "params M",
               c.median_ms AS "median ms",
-              round(c.ci_low_ms::numeric, 3) || ' – ' || round(c.ci_high_ms::numeric, 3) AS "95% CI ms",
-              ${DELTA_COLUMNS}, c.n AS samples`,
+              round(c.runs_min_ms::numeric, 3) || ' – ' || round(c.runs_max_ms::numeric, 3) AS "runs' medians ms",
+              ${DELTA_COLUMNS}, c.runs, c.flagged AS "runs flagged"`,
               '$device',
             ),
           ),

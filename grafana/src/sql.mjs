@@ -18,29 +18,49 @@ export function studyOptions(prefer) {
 export const DEVICE_OPTIONS = `SELECT name AS __text, id::text AS __value FROM devices ORDER BY name`;
 
 /**
- * CTEs `samples` and `cells`: every timed iteration of every run of a (variant, device), pooled,
- * and per cell the median, p90 and a distribution-free 95% confidence interval of the median (the
- * order statistics at ranks n/2 ∓ 0.98·√n, the normal approximation to the binomial). The API's
- * comparison uses a bootstrap interval; the two agree closely from a few dozen samples on.
+ * CTE `cells`: per (variant, device), its clean replicates (runs not flagged): the median of the
+ * runs' medians and p90s, and their range (`runs_min_ms`, `runs_max_ms`; the API's comparison
+ * gives a hierarchical-bootstrap interval instead, which SQL cannot draw).
+ * `n` is the timed iterations behind them, `runs` the replicates, `flagged` the runs left out.
  */
 export function latencyCells(where) {
   return `
-    samples AS (
-      SELECT r.variant_id, r.device_id, r.id AS run_id, l.latency_ns,
-             row_number() OVER (PARTITION BY r.variant_id, r.device_id ORDER BY l.latency_ns) AS k,
-             count(*) OVER (PARTITION BY r.variant_id, r.device_id) AS n
-        FROM runs r
-        JOIN run_latencies l ON l.run_id = r.id
-       WHERE ${where}
-    ),
     cells AS (
-      SELECT variant_id, device_id, max(n) AS n, count(DISTINCT run_id) AS runs,
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ns) / 1e6 AS median_ms,
-             percentile_cont(0.9) WITHIN GROUP (ORDER BY latency_ns) / 1e6 AS p90_ms,
-             max(latency_ns) FILTER (WHERE k = greatest(1, floor(n / 2.0 - 0.98 * sqrt(n))))::float8 / 1e6 AS ci_low_ms,
-             max(latency_ns) FILTER (WHERE k = least(n, ceil(n / 2.0 + 1 + 0.98 * sqrt(n))))::float8 / 1e6 AS ci_high_ms
-        FROM samples
-       GROUP BY variant_id, device_id
+      SELECT r.variant_id, r.device_id,
+             sum(r.timed_runs) FILTER (WHERE NOT r.flagged) AS n,
+             count(*) FILTER (WHERE NOT r.flagged) AS runs,
+             count(*) FILTER (WHERE r.flagged) AS flagged,
+             percentile_cont(0.5) WITHIN GROUP (ORDER BY r.median_ns) FILTER (WHERE NOT r.flagged) / 1e6 AS median_ms,
+             percentile_cont(0.5) WITHIN GROUP (ORDER BY r.p90_ns) FILTER (WHERE NOT r.flagged) / 1e6 AS p90_ms,
+             min(r.median_ns) FILTER (WHERE NOT r.flagged)::float8 / 1e6 AS runs_min_ms,
+             max(r.median_ns) FILTER (WHERE NOT r.flagged)::float8 / 1e6 AS runs_max_ms
+        FROM runs r
+       WHERE ${where}
+       GROUP BY r.variant_id, r.device_id
+    )`;
+}
+
+/** t(0.975, df) for df = 1…30 (Student); beyond 30 the value for 30, slightly conservative. */
+const T975 = `(ARRAY[12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                     2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042])`;
+
+/**
+ * CTE `paired`: per (variant, device), the rounds in which both it and the baseline (`baseline`
+ * picks the baseline variant `bv`) have a clean run: their number `n`, the mean `m` and standard
+ * deviation `s` of ln(variant median / baseline median) — what the API's verdict is computed from
+ * (services/lib/measure/replicates.ts).
+ */
+function pairedRounds(where, baseline) {
+  // where: (table alias) => condition on the runs of that alias
+  return `
+    paired AS (
+      SELECT c.variant_id, c.device_id, count(*) AS n, avg(ln(c.median_ns::float8 / b.median_ns)) AS m, stddev_samp(ln(c.median_ns::float8 / b.median_ns)) AS s
+        FROM runs c
+        JOIN variants cv ON cv.id = c.variant_id
+        JOIN variants bv ON bv.study_id = cv.study_id AND ${baseline}
+        JOIN runs b ON b.variant_id = bv.id AND b.device_id = c.device_id AND b.round = c.round AND NOT b.flagged
+       WHERE ${where('c')} AND NOT c.flagged AND c.round IS NOT NULL AND c.median_ns > 0 AND b.median_ns > 0
+       GROUP BY c.variant_id, c.device_id
     )`;
 }
 
@@ -61,25 +81,31 @@ export function variantAccuracy(variantWhere) {
 }
 
 /**
- * Δ to the baseline cell on the same device, and whether the two 95% intervals are apart (a
- * conservative noise check; the API's verdict adds a Mann–Whitney U test).
+ * Δ to the baseline cell on the same device as the API computes it — the geometric mean of the
+ * paired rounds' ratios (× the baseline's median for ms); without paired rounds, the ratio of the
+ * medians — and the verdict: a 95% t interval of the log ratios that excludes 0; fewer than 3
+ * rounds: undecided.
  */
 export const DELTA_COLUMNS = `
-  c.median_ms - b.median_ms AS "Δ ms",
-  100 * (c.median_ms / nullif(b.median_ms, 0) - 1) AS "Δ %",
+  b.median_ms * (coalesce(exp(p.m), c.median_ms / nullif(b.median_ms, 0)) - 1) AS "Δ ms",
+  100 * (coalesce(exp(p.m), c.median_ms / nullif(b.median_ms, 0)) - 1) AS "Δ %",
   CASE WHEN c.variant_id = b.variant_id THEN 'baseline'
        WHEN b.variant_id IS NULL THEN 'no baseline result'
-       WHEN c.ci_high_ms < b.ci_low_ms THEN 'faster'
-       WHEN c.ci_low_ms > b.ci_high_ms THEN 'slower'
-       ELSE 'within noise' END AS verdict`;
+       WHEN coalesce(p.n, 0) < 3 THEN 'undecided (' || coalesce(p.n, 0) || ' rounds)'
+       WHEN abs(p.m) > ${T975}[least(p.n - 1, 30)] * p.s / sqrt(p.n) THEN CASE WHEN p.m > 0 THEN 'slower' ELSE 'faster' END
+       ELSE 'within noise' END AS verdict,
+  round((100 * (exp(${T975}[least(greatest(p.n, 2) - 1, 30)] * p.s / sqrt(p.n)) - 1))::numeric, 2) AS "MDE ±%"`;
 
 /**
  * Per variant and device of $study (on the devices in `devices`, a SQL list): the pooled latency
  * cell `c`, the baseline's cell `b` beside it (the baseline variant `bv` is the one `baseline`
  * picks), accuracy `acc`, model `m` and device `d`.
  */
+const runsOf = (devices) => (t) => `${t}.study_id = ${STUDY} AND ${t}.device_id::text IN (${devices})`;
+
 export const studyCells = (select, { devices, baseline, order = 'd.name, v.position' }) => `
-  WITH ${latencyCells(`r.study_id = ${STUDY} AND r.device_id::text IN (${devices})`)},
+  WITH ${latencyCells(runsOf(devices)('r'))},
+  ${pairedRounds(runsOf(devices), baseline)},
   ${variantAccuracy(`v.study_id = ${STUDY}`)}
   SELECT ${select}
     FROM cells c
@@ -88,5 +114,6 @@ export const studyCells = (select, { devices, baseline, order = 'd.name, v.posit
     JOIN devices d ON d.id = c.device_id
     LEFT JOIN variants bv ON bv.study_id = v.study_id AND ${baseline}
     LEFT JOIN cells b ON b.variant_id = bv.id AND b.device_id = c.device_id
+    LEFT JOIN paired p ON p.variant_id = c.variant_id AND p.device_id = c.device_id
     LEFT JOIN acc ON acc.variant_id = v.id
    ORDER BY ${order}`;

@@ -21,8 +21,8 @@ export default dashboard({
   title: 'latfleet / Study',
   tags: ['study'],
   description: `
-    One study: end-to-end latency per variant and device (timed runs, profiling off) with a 95%
-    confidence interval of the median, the difference to a baseline of your choice, and MAdds.`,
+    One study: end-to-end latency per variant and device (timed runs, profiling off) over its
+    replicates (runs), the difference to a baseline of your choice with its verdict, and MAdds.`,
   time: { from: 'now-30d', to: 'now' },
   variables: [
     sqlVariable('study', 'Study', studyOptions()),
@@ -60,20 +60,22 @@ export default dashboard({
     ],
     [
       table({
-        title: 'Latency per variant, 95% CI of the median, Δ vs $baseline',
+        title: 'Latency per variant over its replicates, Δ vs $baseline',
         description: `
-          Timed runs only (profiling off), every iteration of every run of the variant on the
-          device pooled. CI: distribution-free 95% interval of the median. Verdict: "faster" or
-          "slower" when the two intervals do not overlap (conservative; the API's comparison
-          also runs a Mann–Whitney U test). top-1: the accuracy registry (variant, else model).`,
+          Timed runs only (profiling off). Each run (a fresh session, in one round of the study) is
+          a replicate: median ms is the median of the clean runs' medians, "runs min/max" their
+          range; flagged runs are left out and counted. Verdict: a 95% t interval of the per-round
+          log ratio to the baseline (both measured in the same round, interleaved) excludes 0, as
+          the API decides (docs/verdicts.md); fewer than 3 paired rounds: undecided. MDE: the
+          interval's half-width. top-1: the accuracy registry (variant, else model).`,
         w: 24,
         h: 10,
         targets: [
           sql(
             comparison(`
-              v.label AS variant, d.name AS device, c.median_ms AS "median ms", c.ci_low_ms AS "CI low ms", c.ci_high_ms AS "CI high ms",
+              v.label AS variant, d.name AS device, c.median_ms AS "median ms", c.runs_min_ms AS "runs min ms", c.runs_max_ms AS "runs max ms",
               c.p90_ms AS "p90 ms", ${DELTA_COLUMNS},
-              m.madds::float8 / 1e6 AS "MAdds M", m.params::float8 / 1e6 AS "params M", acc.top1 AS "top-1 %", c.n AS samples, c.runs`),
+              m.madds::float8 / 1e6 AS "MAdds M", m.params::float8 / 1e6 AS "params M", acc.top1 AS "top-1 %", c.n AS samples, c.runs, c.flagged AS "runs flagged"`),
           ),
         ],
         fields: { decimals: 3 },

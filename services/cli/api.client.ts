@@ -94,12 +94,12 @@ export class ApiClient {
     return this.request(`/api/v1/enrollment-tokens/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
-  ablationTable(id: string, devices: readonly string[] = []): Promise<AblationTable> {
-    return this.request(`/api/v1/studies/${encodeURIComponent(id)}/table${deviceQuery(devices, '?')}`);
+  ablationTable(id: string, devices: readonly string[] = [], opts: TableOptions = {}): Promise<AblationTable> {
+    return this.request(`/api/v1/studies/${encodeURIComponent(id)}/table${tableQuery({ devices, ...opts })}`);
   }
 
-  async ablationTableCsv(id: string, devices: readonly string[] = []): Promise<string> {
-    return this.fetchText(`/api/v1/studies/${encodeURIComponent(id)}/table?format=csv${deviceQuery(devices, '&')}`);
+  async ablationTableCsv(id: string, devices: readonly string[] = [], opts: TableOptions = {}): Promise<string> {
+    return this.fetchText(`/api/v1/studies/${encodeURIComponent(id)}/table${tableQuery({ devices, ...opts, format: 'csv' })}`);
   }
 
   runLayers(id: string): Promise<RunLayers> {
@@ -107,4 +107,16 @@ export class ApiClient {
   }
 }
 
-const deviceQuery = (devices: readonly string[], sep: '?' | '&') => (devices.length ? `${sep}device=${encodeURIComponent(devices.join(','))}` : '');
+export interface TableOptions {
+  /** keep runs flagged as throttled or busy in the figures (`include=flagged`) */
+  includeFlagged?: boolean;
+}
+
+function tableQuery(o: TableOptions & { devices: readonly string[]; format?: 'csv' }): string {
+  const params = new URLSearchParams();
+  if (o.format) params.set('format', o.format);
+  if (o.devices.length) params.set('device', o.devices.join(','));
+  if (o.includeFlagged) params.set('include', 'flagged');
+  const q = params.toString();
+  return q ? `?${q}` : '';
+}

@@ -22,12 +22,26 @@ function csv(rows: Array<Record<string, unknown>>): string {
   return [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
 }
 
+/** `4.00 [3.88, 4.20]`; no interval from a single replicate; `—` when every run is flagged. */
+function latencyCell(c: Pick<AblationCell, 'medianMs' | 'ciLowMs' | 'ciHighMs'>): string {
+  if (c.medianMs === null) return '—';
+  return c.ciLowMs === null || c.ciHighMs === null ? c.medianMs.toFixed(2) : `${c.medianMs.toFixed(2)} [${c.ciLowMs.toFixed(2)}, ${c.ciHighMs.toFixed(2)}]`;
+}
+
+/** `±0.8%`: the smallest difference the comparison resolves. */
+const mde = (mdePct: number | null) => (mdePct === null ? '' : `±${mdePct.toFixed(mdePct < 0.1 ? 2 : 1)}%`);
+
+/** `3`, or `3 +1 flagged` when flagged runs were left out (or, with include=flagged, are among them). */
+const runsCell = (c: Pick<AblationCell, 'replicates' | 'flaggedReplicates'>) => `${c.replicates}${c.flaggedReplicates ? ` +${c.flaggedReplicates} flagged` : ''}`;
+
+const verdictCell = (r: Pick<AblationCell, 'verdict' | 'mdePct'>) => (r.verdict === null ? '' : r.verdict === 'undecided' ? 'undecided' : `${r.verdict} ${mde(r.mdePct)}`.trim());
+
 export function renderComparison(c: Comparison, format: Format): string {
   if (format === 'json') return JSON.stringify(c, null, 2) + '\n';
-  if (format === 'csv') return csv(c.rows.map(({ runIds, ...r }) => ({ ...r, runIds })));
+  if (format === 'csv') return csv(c.rows.map(({ runIds, flaggedRunIds, ...r }) => ({ ...r, runIds, flaggedRunIds })));
   const table = new Table({
-    head: ['variant', 'device', 'median ms', 'p90 ms', 'Δ ms', 'Δ %', 'MAdds M', 'params M', 'samples'],
-    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    head: ['variant', 'device', 'median ms [95% CI]', 'p90 ms', 'Δ ms', 'Δ %', 'verdict', 'runs', 'MAdds M', 'params M'],
+    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right'],
     style: { head: [], border: [] },
     chars: COMPACT,
   });
@@ -35,16 +49,30 @@ export function renderComparison(c: Comparison, format: Format): string {
     table.push([
       r.baseline ? `${r.variant} (baseline)` : r.variant,
       r.device,
-      fixed(r.medianMs, 2),
+      latencyCell(r),
       fixed(r.p90Ms, 2),
       r.baseline ? '' : signed(r.deltaMs, 2),
       r.baseline ? '' : signed(r.deltaPct, 1, '%'),
+      r.baseline ? '' : verdictCell(r),
+      runsCell(r),
       millions(r.madds),
       millions(r.params),
-      String(r.samples),
     ]);
   }
-  return `${c.study} (${c.status}) — single-threaded end-to-end latency, baseline ${c.baseline}\n${table.toString()}\n`;
+  const notes = footnotes(c.rows.map((r) => ({ where: `${r.variant} on ${r.device}`, cell: r })), c.includeFlagged);
+  return `${c.study} (${c.status}) — single-threaded end-to-end latency, baseline ${c.baseline}\n${table.toString()}\nverdict: ${c.noiseTest}\n${notes}`;
+}
+
+/** Why verdicts are undecided, and which runs were flagged with what. */
+function footnotes(cells: Array<{ where: string; cell: Pick<AblationCell, 'verdict' | 'verdictReason' | 'flaggedReplicates' | 'flags'> }>, includeFlagged: boolean): string {
+  const undecided = cells.filter((x) => x.cell.verdict === 'undecided' && x.cell.verdictReason).map((x) => `  ${x.where}: ${x.cell.verdictReason}`);
+  const flagged = cells
+    .filter((x) => x.cell.flaggedReplicates > 0)
+    .map((x) => `  ${x.where}: ${x.cell.flaggedReplicates}${x.cell.flags.length ? ` (${x.cell.flags.join(', ')})` : ''}`);
+  return (
+    (undecided.length ? `undecided:\n${undecided.join('\n')}\n` : '') +
+    (flagged.length ? `flagged runs (throttled or busy; ${includeFlagged ? 'included' : 'left out'}):\n${flagged.join('\n')}\n` : '')
+  );
 }
 
 /** What `latfleet layers` tabulates: logical layers (stored node timings), or the report's per-block or per-op-type table. */
@@ -127,19 +155,20 @@ export function renderLayers(l: RunLayers, format: Format, by: LayerGrouping = '
   return `${heading}${legend}${table.toString()}\n`;
 }
 
-/** `+10.9% *`: * beyond the noise, ~ within it; the baseline has no delta. */
+/** `+10.9% * ±0.8%`: * beyond the noise, ~ within it, ? undecided; the resolution after the verdict; the baseline has no delta. */
 function deltaCell(c: AblationCell): string {
+  if (c.verdict === 'undecided') return c.deltaPct === null ? '?' : `${signed(c.deltaPct, 1, '%')} ?`;
   if (c.deltaPct === null) return '';
   const mark = c.verdict === null ? '' : c.verdict === 'within noise' ? ' ~' : ' *';
-  return `${signed(c.deltaPct, 1, '%')}${mark}`;
+  return `${signed(c.deltaPct, 1, '%')}${mark} ${mde(c.mdePct)}`.trim();
 }
 
-/** A study as a paper's ablation table: rows variants; per device the median [95% CI] and Δ; MAdds, params, top-1. */
+/** A study as a paper's ablation table: rows variants; per device the median [95% CI], Δ with its resolution and the runs; MAdds, params, top-1. */
 export function renderAblationTable(t: AblationTable): string {
-  const head = ['variant', 'MAdds M', 'params M', 'top-1 %', ...t.devices.flatMap((d) => [`${d.name} ms [95% CI]`, `${d.name} Δ`])];
+  const head = ['variant', 'MAdds M', 'params M', 'top-1 %', ...t.devices.flatMap((d) => [`${d.name} ms [95% CI]`, 'Δ ±MDE', 'runs'])];
   const table = new Table({
     head,
-    colAligns: ['left', 'right', 'right', 'right', ...t.devices.flatMap(() => ['right', 'right'] as const)],
+    colAligns: ['left', 'right', 'right', 'right', ...t.devices.flatMap(() => ['right', 'right', 'right'] as const)],
     style: { head: [], border: [] },
     chars: COMPACT,
   });
@@ -149,11 +178,13 @@ export function renderAblationTable(t: AblationTable): string {
       millions(r.madds),
       millions(r.params),
       r.top1 === null ? '' : r.top1.toFixed(1),
-      ...r.latency.flatMap((c) => (c ? [`${c.medianMs.toFixed(2)} [${c.ciLowMs.toFixed(2)}, ${c.ciHighMs.toFixed(2)}]`, r.baseline ? '' : deltaCell(c)] : ['—', ''])),
+      ...r.latency.flatMap((c) => (c ? [latencyCell(c), r.baseline ? '' : deltaCell(c), runsCell(c)] : ['—', '', ''])),
     ]);
   }
+  const cells = t.rows.flatMap((r) => r.latency.flatMap((cell, i) => (cell ? [{ where: `${r.variant} on ${t.devices[i]!.name}`, cell }] : [])));
   return (
-    `${t.study} (${t.status}) — single-threaded latency, median [95% CI] per device; Δ vs ${t.baseline}\n${table.toString()}\n` +
-    `* beyond the noise, ~ within it (${t.noiseTest}); — not measured\n`
+    `${t.study} (${t.status}) — single-threaded latency, median [95% CI] of the runs per device; Δ vs ${t.baseline}\n${table.toString()}\n` +
+    `* beyond the noise, ~ within it, ? undecided; ±MDE: the smallest difference the rounds resolve; runs: replicates; — not measured\n` +
+    `verdict: ${t.noiseTest}\n${footnotes(cells, t.includeFlagged)}`
   );
 }

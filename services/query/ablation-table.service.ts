@@ -1,16 +1,27 @@
 import { Injectable } from '@nestjs/common';
-import { ComparisonService, type Comparison, type Verdict } from './comparison.service.js';
+import { ComparisonService, type CompareOptions, type Comparison, type ComparisonRow } from './comparison.service.js';
 import { toCsv } from './csv.util.js';
 
-export interface AblationCell {
-  medianMs: number;
-  ciLowMs: number;
-  ciHighMs: number;
-  deltaMs: number | null;
-  deltaPct: number | null;
-  verdict: Verdict | null;
-  samples: number;
-}
+/** A cell's figures, in table and CSV order. */
+export const ABLATION_CELL_FIELDS = [
+  'medianMs',
+  'ciLowMs',
+  'ciHighMs',
+  'deltaMs',
+  'deltaPct',
+  'deltaCiLowPct',
+  'deltaCiHighPct',
+  'mdePct',
+  'verdict',
+  'verdictReason',
+  'replicates',
+  'rounds',
+  'flaggedReplicates',
+  'flags',
+  'samples',
+] as const satisfies ReadonlyArray<keyof ComparisonRow>;
+
+export type AblationCell = Pick<ComparisonRow, (typeof ABLATION_CELL_FIELDS)[number]>;
 
 export interface AblationRow {
   variant: string;
@@ -25,7 +36,7 @@ export interface AblationRow {
 }
 
 /** A paper's ablation table: one row per variant; latency per device, Δ, MAdds, params, top-1. */
-export interface AblationTable extends Pick<Comparison, 'studyId' | 'study' | 'status' | 'baseline' | 'confidenceLevel' | 'noiseTest' | 'devices'> {
+export interface AblationTable extends Pick<Comparison, 'studyId' | 'study' | 'status' | 'baseline' | 'confidenceLevel' | 'noiseTest' | 'includeFlagged' | 'devices'> {
   rows: AblationRow[];
 }
 
@@ -33,17 +44,17 @@ export interface AblationTable extends Pick<Comparison, 'studyId' | 'study' | 's
 export class AblationTableService {
   constructor(private readonly comparisons: ComparisonService) {}
 
-  async table(studyId: string, devices?: readonly string[]): Promise<AblationTable> {
-    return toAblationTable(await this.comparisons.compare(studyId, devices));
+  async table(studyId: string, devices?: readonly string[], opts: CompareOptions = {}): Promise<AblationTable> {
+    return toAblationTable(await this.comparisons.compare(studyId, devices, opts));
   }
 }
+
+const pick = (r: ComparisonRow): AblationCell => Object.fromEntries(ABLATION_CELL_FIELDS.map((f) => [f, r[f]])) as AblationCell;
 
 export function toAblationTable(c: Comparison): AblationTable {
   const cell = (variantId: string, deviceId: string): AblationCell | null => {
     const r = c.rows.find((x) => x.variantId === variantId && x.deviceId === deviceId);
-    return r
-      ? { medianMs: r.medianMs, ciLowMs: r.ciLowMs, ciHighMs: r.ciHighMs, deltaMs: r.deltaMs, deltaPct: r.deltaPct, verdict: r.verdict, samples: r.samples }
-      : null;
+    return r ? pick(r) : null;
   };
   return {
     studyId: c.studyId,
@@ -52,6 +63,7 @@ export function toAblationTable(c: Comparison): AblationTable {
     baseline: c.baseline,
     confidenceLevel: c.confidenceLevel,
     noiseTest: c.noiseTest,
+    includeFlagged: c.includeFlagged,
     devices: c.devices,
     rows: c.variants.map((v) => ({
       variant: v.label,
@@ -66,11 +78,13 @@ export function toAblationTable(c: Comparison): AblationTable {
   };
 }
 
-const CELL_COLUMNS = ['median_ms', 'ci_low_ms', 'ci_high_ms', 'delta_ms', 'delta_pct', 'verdict', 'samples'] as const;
+/** `deltaCiLowPct` → `delta_ci_low_pct`; `flaggedReplicates` → `flagged_replicates` */
+const snake = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const csvValue = (v: AblationCell[keyof AblationCell]) => (Array.isArray(v) ? v.join(';') : v);
 
-/** One line per variant; per device the columns `median_ms[<device>]`, `delta_pct[<device>]`, …. */
+/** One line per variant; per device the columns `median_ms[<device>]`, `delta_pct[<device>]`, …; flags `;`-separated. */
 export function ablationTableCsv(t: AblationTable): string {
-  const header = ['variant', 'baseline', 'model', 'madds', 'params', 'top1', ...t.devices.flatMap((d) => CELL_COLUMNS.map((c) => `${c}[${d.name}]`))];
+  const header = ['variant', 'baseline', 'model', 'madds', 'params', 'top1', ...t.devices.flatMap((d) => ABLATION_CELL_FIELDS.map((f) => `${snake(f)}[${d.name}]`))];
   const rows = t.rows.map((r) => [
     r.variant,
     r.baseline,
@@ -78,7 +92,7 @@ export function ablationTableCsv(t: AblationTable): string {
     r.madds,
     r.params,
     r.top1,
-    ...r.latency.flatMap((c) => (c ? [c.medianMs, c.ciLowMs, c.ciHighMs, c.deltaMs, c.deltaPct, c.verdict, c.samples] : CELL_COLUMNS.map(() => null))),
+    ...r.latency.flatMap((c) => ABLATION_CELL_FIELDS.map((f) => (c ? csvValue(c[f]) : null))),
   ]);
   return toCsv(header, rows);
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { RunReplicate } from './latency-statistics.js';
 
 export interface StudyVariant {
   id: string;
@@ -12,16 +13,28 @@ export interface StudyVariant {
   params: number;
 }
 
-/** Every timed iteration of every stored run of one variant on one device, pooled. */
+/** The stored runs of one variant on one device, each with its timed iterations. */
 export interface LatencyCell {
   variantId: string;
   deviceId: string;
   deviceName: string;
   deviceClass: string;
-  /** ascending, nanoseconds */
-  samplesNs: number[];
-  runIds: string[];
+  /** in run id order */
+  runs: RunReplicate[];
 }
+
+const jsonTextArray = (json: string) => `(CASE WHEN jsonb_typeof(${json}) = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(${json})) ELSE '{}'::text[] END)`;
+
+/** A run's quality flags as text[] (`report.quality.flags`: those that flagged it and, in an interleaved round, advisory ones); `run`: the runs table's alias. */
+export const runQualityFlagsSql = (run: string) => jsonTextArray(`${run}.report -> 'quality' -> 'flags'`);
+
+/**
+ * The flags that flagged a run as text[] (none for a clean run): `report.flaggedBy`; reports from
+ * before it existed, when every quality flag flagged a run: `report.quality.flags`.
+ */
+export const runFlaggedBySql = (run: string) =>
+  `(CASE WHEN NOT ${run}.flagged THEN '{}'::text[] WHEN jsonb_typeof(${run}.report -> 'flaggedBy') = 'array' ` +
+  `THEN ${jsonTextArray(`${run}.report -> 'flaggedBy'`)} ELSE ${runQualityFlagsSql(run)} END)`;
 
 @Injectable()
 export class ComparisonRepository {
@@ -38,27 +51,35 @@ export class ComparisonRepository {
   }
 
   /**
-   * Raw latencies per variant and device (optionally only some devices). The runs index narrows to
-   * the study; each run's latencies are then one range of the run_latencies primary key (a lateral
-   * subquery per run, so the planner cannot prefer a scan of the whole table as it grows).
+   * Every run with timed latencies per variant and device (optionally only some devices). The runs
+   * index narrows to the study; each run's latencies are then one range of the run_latencies
+   * primary key (a lateral subquery per run, so the planner cannot prefer a scan of the whole
+   * table as it grows), sent as one string per run.
    */
   async cells(studyId: string, deviceIds?: readonly string[]): Promise<LatencyCell[]> {
-    const rows: Array<{ variantId: string; deviceId: string; deviceName: string; deviceClass: string; samples: string; runIds: string[] }> = await this.ds.query(
-      `SELECT r.variant_id AS "variantId", r.device_id AS "deviceId", d.name AS "deviceName", d.device_class AS "deviceClass",
-              string_agg(x.samples, ',') AS samples, array_agg(r.id ORDER BY r.id) AS "runIds"
-         FROM runs r
-         JOIN devices d ON d.id = r.device_id
-         CROSS JOIN LATERAL (SELECT string_agg(l.latency_ns::text, ',') AS samples FROM run_latencies l WHERE l.run_id = r.id) x
-        WHERE r.study_id = $1 AND ($2::uuid[] IS NULL OR r.device_id = ANY($2::uuid[])) AND x.samples IS NOT NULL
-        GROUP BY r.variant_id, r.device_id, d.name, d.device_class
-        ORDER BY d.name`,
-      [studyId, deviceIds ?? null],
-    );
-    return rows.map(({ samples, ...r }) => ({ ...r, samplesNs: parseSorted(samples) }));
+    const rows: Array<{ id: string; variantId: string; deviceId: string; deviceName: string; deviceClass: string; round: number | null; flagged: boolean; flags: string[]; samples: string }> =
+      await this.ds.query(
+        `SELECT r.id, r.variant_id AS "variantId", r.device_id AS "deviceId", d.name AS "deviceName", d.device_class AS "deviceClass",
+                r.round, r.flagged, ${runFlaggedBySql('r')} AS flags, x.samples
+           FROM runs r
+           JOIN devices d ON d.id = r.device_id
+           CROSS JOIN LATERAL (SELECT string_agg(l.latency_ns::text, ',') AS samples FROM run_latencies l WHERE l.run_id = r.id) x
+          WHERE r.study_id = $1 AND ($2::uuid[] IS NULL OR r.device_id = ANY($2::uuid[])) AND x.samples IS NOT NULL
+          ORDER BY d.name, r.variant_id, r.id`,
+        [studyId, deviceIds ?? null],
+      );
+    const cells = new Map<string, LatencyCell>();
+    for (const { id, variantId, deviceId, deviceName, deviceClass, round, flagged, flags, samples } of rows) {
+      const key = `${variantId}/${deviceId}`;
+      let cell = cells.get(key);
+      if (!cell) cells.set(key, (cell = { variantId, deviceId, deviceName, deviceClass, runs: [] }));
+      cell.runs.push({ id, round, flagged, flags, sortedNs: parseSorted(samples) });
+    }
+    return [...cells.values()];
   }
 }
 
-/** `3,1,2` → [1, 2, 3]: one string per cell parses far faster than a bigint[] of strings. */
+/** `3,1,2` → [1, 2, 3]: one string per run parses far faster than a bigint[] of strings. */
 export function parseSorted(csv: string): number[] {
   return csv === '' ? [] : Array.from(Float64Array.from(csv.split(','), Number).sort());
 }

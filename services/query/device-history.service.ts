@@ -1,21 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
-import { compareMedians } from '../lib/measure/index.js';
-import { CONFIDENCE_LEVEL, type Verdict } from './comparison.service.js';
+import { MIN_ROUNDS } from '../lib/measure/index.js';
 import type { DeviceHistoryQuery } from './device.dto.js';
 import { DeviceRepository, type DeviceRef } from './device.repository.js';
-import { summarizeRuns, type LatencySummary } from './model.service.js';
+import {
+  latencyOf,
+  latencySummary,
+  noCleanReplicate,
+  pairedValues,
+  replicatedDelta,
+  selectReplicates,
+  undecidedDelta,
+  type LatencySummary,
+  type ReplicatedDelta,
+} from './latency-statistics.js';
 import { ModelRepository } from './model.repository.js';
 import { RunRepository, type RunSamples } from './run.repository.js';
 
 export interface VersionSegment extends LatencySummary {
   runtimeVersion: string;
   agentVersion: string;
+  /** stored runs of the segment, flagged ones included */
   runs: number;
   firstRunAt: string;
   lastRunAt: string;
-  /** vs every earlier segment pooled; null for the first */
-  vsHistory: { deltaPct: number; pValue: number; verdict: Verdict } | null;
+  /** the segment's run medians vs those of every earlier segment (independent replicates: Welch); null for the first */
+  vsHistory: ReplicatedDelta | null;
   /** slower than its history beyond the noise */
   regression: boolean;
 }
@@ -35,7 +45,9 @@ export interface DeviceHistory {
   models: ModelHistory[];
 }
 
-const pct = (x: number) => Math.round(x * 1e4) / 1e2;
+const HISTORY_NOISE_TEST =
+  'each run a replicate; a segment vs all earlier segments: Welch t on the log run medians, 95% interval of the ratio excludes 1; ' +
+  `fewer than ${MIN_ROUNDS} runs on a side: undecided; flagged runs left out`;
 
 @Injectable()
 export class DeviceHistoryService {
@@ -47,8 +59,8 @@ export class DeviceHistoryService {
 
   /**
    * One device across runtime and agent versions: per model, the runs in time order cut into
-   * segments of one version pair; a segment whose median is slower than all earlier ones pooled,
-   * beyond the noise, is a regression.
+   * segments of one version pair; a segment slower than all earlier ones, beyond the noise, is a
+   * regression.
    */
   async history(deviceId: string, q: DeviceHistoryQuery): Promise<DeviceHistory> {
     const device = await this.devices.find(deviceId);
@@ -66,16 +78,11 @@ export class DeviceHistoryService {
     const models = [...byModel.entries()]
       .map(([model, rs]) => modelHistory(model, rs))
       .sort((a, b) => Number(b.regression) - Number(a.regression) || a.model.localeCompare(b.model));
-    return {
-      device,
-      optimization: q.optimization,
-      noiseTest: 'segment vs all earlier segments pooled: bootstrap 95% CI of the median difference excludes 0 and Mann–Whitney U p < 0.05',
-      models,
-    };
+    return { device, optimization: q.optimization, noiseTest: HISTORY_NOISE_TEST, models };
   }
 }
 
-/** Runs must be in time order. */
+/** Runs must be in time order. Rounds pair variants within a study, not versions over time: every run counts as an independent replicate here. */
 export function modelHistory(model: string, runs: readonly RunSamples[]): ModelHistory {
   const groups: RunSamples[][] = [];
   for (const r of runs) {
@@ -83,22 +90,24 @@ export function modelHistory(model: string, runs: readonly RunSamples[]): ModelH
     if (last && last[0]!.runtimeVersion === r.runtimeVersion && last[0]!.agentVersion === r.agentVersion) last.push(r);
     else groups.push([r]);
   }
-  const history: number[] = [];
-  const segments = groups.map((g): VersionSegment => {
-    const samples = g.flatMap((r) => r.samplesNs);
-    let vsHistory: VersionSegment['vsHistory'] = null;
-    if (history.length) {
-      const cmp = compareMedians(history, samples, { alpha: 1 - CONFIDENCE_LEVEL });
-      vsHistory = { deltaPct: pct(cmp.relativeDifference), pValue: cmp.mannWhitney.pValue, verdict: cmp.verdict };
+  const history: RunSamples[] = [];
+  const segments = groups.map((g, i): VersionSegment => {
+    const sel = selectReplicates(g, false);
+    const unpaired = (rs: readonly RunSamples[]) => pairedValues(rs.map((r) => ({ round: null, sortedNs: r.sortedNs })));
+    let vsHistory: ReplicatedDelta | null = null;
+    if (i > 0) {
+      if (sel.used.length === 0) vsHistory = undecidedDelta(noCleanReplicate(sel.flagged));
+      else if (history.length === 0) vsHistory = undecidedDelta('no clean replicate in the history');
+      else vsHistory = replicatedDelta({ base: unpaired(history), cand: unpaired(sel.used) });
     }
-    for (const s of samples) history.push(s);
+    history.push(...sel.used);
     return {
       runtimeVersion: g[0]!.runtimeVersion,
       agentVersion: g[0]!.agentVersion,
       runs: g.length,
       firstRunAt: g[0]!.createdAt.toISOString(),
       lastRunAt: g[g.length - 1]!.createdAt.toISOString(),
-      ...summarizeRuns(g),
+      ...latencySummary(latencyOf(sel.used), sel),
       vsHistory,
       regression: vsHistory?.verdict === 'slower',
     };

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { LayerInfo } from '../lib/models/index.js';
+import { runFlaggedBySql } from './comparison.repository.js';
+import type { RunReplicate } from './latency-statistics.js';
 
 export interface VariantLayers {
   id: string;
@@ -17,6 +19,9 @@ export interface IterationSum {
   opType: string;
   ns: number;
 }
+
+/** A stored run of one variant on one device, without its latencies. */
+export type LayerDeltaRun = Omit<RunReplicate, 'sortedNs'>;
 
 @Injectable()
 export class LayerDeltaRepository {
@@ -41,12 +46,12 @@ export class LayerDeltaRepository {
     );
   }
 
-  async runIds(studyId: string, variantId: string, deviceId: string): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.ds.query(
-      `SELECT id FROM runs WHERE study_id = $1 AND variant_id = $2 AND device_id = $3 ORDER BY created_at, id`,
+  async runs(studyId: string, variantId: string, deviceId: string): Promise<LayerDeltaRun[]> {
+    return this.ds.query(
+      `SELECT r.id, r.round, r.flagged, ${runFlaggedBySql('r')} AS flags FROM runs r
+        WHERE r.study_id = $1 AND r.variant_id = $2 AND r.device_id = $3 ORDER BY r.created_at, r.id`,
       [studyId, variantId, deviceId],
     );
-    return rows.map((r) => r.id);
   }
 
   /** One range scan of the layer_timings primary key per run. */
@@ -59,12 +64,13 @@ export class LayerDeltaRepository {
     return rows;
   }
 
-  /** Median of the timed (unprofiled) iterations over the runs. */
-  async endToEndMedianNs(runIds: readonly string[]): Promise<number | null> {
-    const [row] = await this.ds.query(
-      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ns) AS median FROM run_latencies WHERE run_id = ANY($1::uuid[])`,
+  /** Per run: the median of its timed (unprofiled) iterations; runs without any are absent. */
+  async timedMediansNs(runIds: readonly string[]): Promise<Map<string, number>> {
+    const rows: Array<{ runId: string; median: number }> = await this.ds.query(
+      `SELECT run_id AS "runId", percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ns) AS median FROM run_latencies
+        WHERE run_id = ANY($1::uuid[]) GROUP BY run_id`,
       [runIds],
     );
-    return row?.median === null || row?.median === undefined ? null : Number(row.median);
+    return new Map(rows.map((r) => [r.runId, Number(r.median)]));
   }
 }

@@ -1,39 +1,68 @@
 import { Injectable } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
-import { blockOfLayer } from '../lib/measure/index.js';
+import { benjaminiHochberg, blockOfLayer, median, pairByRound, pairedShift, percentileCont, type PairedInput, type Verdict } from '../lib/measure/index.js';
 import type { LayerInfo } from '../lib/models/index.js';
-import { CONFIDENCE_LEVEL, type Verdict } from './comparison.service.js';
 import { DeviceRepository, type DeviceRef } from './device.repository.js';
-import { compareSamples, sampleStats } from './latency-statistics.js';
-import { LayerDeltaRepository, type IterationSum, type VariantLayers } from './layer-delta.repository.js';
+import {
+  CONFIDENCE_LEVEL,
+  distinctFlags,
+  FDR,
+  ms,
+  NO_DELTA,
+  noCleanReplicate,
+  pct,
+  replicatedDelta,
+  selectReplicates,
+  undecidedDelta,
+  type ReplicatedDelta,
+  type ReplicateSelection,
+} from './latency-statistics.js';
+import { LayerDeltaRepository, type IterationSum, type LayerDeltaRun, type VariantLayers } from './layer-delta.repository.js';
 import { LruCache } from './lru-cache.util.js';
-import { percentileCont } from './percentile.util.js';
 import { UNATTRIBUTED } from './run.service.js';
-import type { LayerDeltaQuery } from './study.dto.js';
+import { includesFlagged, type LayerDeltaQuery } from './study.dto.js';
 import { StudyRepository } from './study.repository.js';
 
 export const GROUPINGS = ['block', 'op', 'role', 'runtimeOp', 'layer'] as const;
 export type Grouping = (typeof GROUPINGS)[number];
 
-export interface GroupDelta {
-  /** block (`stem`, `blocks.3`, `head`), builder op (conv, dwconv, se, add, pool, fc), role, ONNX Runtime op type, or layer */
-  key: string;
+/** A paired difference of per-run medians: the baseline's and the variant's runs of one round on the device. */
+export interface PairedGroupDelta {
+  /** mean over the paired rounds of the baseline's per-run medians (over all its runs when no round pairs) */
   baselineMs: number;
   variantMs: number;
+  /** variantMs − baselineMs: the mean over rounds of the per-round difference */
   deltaMs: number;
-  /** relative to the baseline's time in this group; null when the baseline spends nothing there */
+  /** relative to baselineMs; null when the baseline spends nothing there */
   deltaPct: number | null;
+  /** paired t interval (95%) of deltaMs; null with fewer than 3 rounds */
+  deltaCiLowMs: number | null;
+  deltaCiHighMs: number | null;
+  /** paired t test; null with fewer than 3 rounds */
+  pValue: number | null;
+  rounds: number;
+  verdict: Verdict;
+}
+
+export interface GroupDelta extends PairedGroupDelta {
+  /** block (`stem`, `blocks.3`, `head`), builder op (conv, dwconv, se, add, pool, fc), role, ONNX Runtime op type, or layer */
+  key: string;
   /** share of the sum of all groups' deltas (signed) */
   shareOfDelta: number | null;
-  /** Mann–Whitney U over the profiled iterations; null where the bootstrap interval alone says within noise */
-  pValue: number | null;
-  verdict: Verdict;
+  /** Benjamini–Hochberg over the groups of this grouping; the verdict compares it with 0.05 */
+  pAdjusted: number | null;
 }
 
 export interface LayerDeltaSide {
   label: string;
   model: string;
+  /** the runs the figures come from */
   runIds: string[];
+  /** the variant's flagged runs on the device (also in runIds with include=flagged) */
+  flaggedRunIds: string[];
+  replicates: number;
+  flaggedReplicates: number;
+  flags: string[];
   profiledIterations: number;
 }
 
@@ -43,22 +72,21 @@ export interface LayerDeltas {
   device: DeviceRef;
   variant: LayerDeltaSide;
   baseline: LayerDeltaSide;
-  /** medians of the timed (unprofiled) runs */
-  endToEnd: { baselineMs: number | null; variantMs: number | null; deltaMs: number | null; deltaPct: number | null };
-  /** medians over profiled iterations of all kernel time */
-  profiledKernel: { baselineMs: number; variantMs: number; deltaMs: number; deltaPct: number | null };
+  includeFlagged: boolean;
+  /** the timed (unprofiled) runs: medians of the run medians; the difference as in the comparison */
+  endToEnd: { baselineMs: number | null; variantMs: number | null } & ReplicatedDelta;
+  /** all kernel time of the profiled runs, per run its median over iterations; paired by round (verdict from the unadjusted p) */
+  profiledKernel: PairedGroupDelta;
   note: string;
   groups: Record<Grouping, GroupDelta[]>;
 }
 
 const NOTE =
-  'Per group: median over profiled iterations of the group’s summed kernel time (0 where the group is absent). ' +
-  'Medians are not additive and profiling adds overhead: the group deltas need not sum to the end-to-end delta.';
-
-const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
-const pct = (x: number) => Math.round(x * 1e4) / 1e2;
-/** Per group the bootstrap has few samples (profiled iterations): 1000 resamples resolve its percentiles well. */
-const GROUP_RESAMPLES = 1000;
+  'Per group and run: the median over the run’s profiled iterations of the group’s summed kernel time (0 where the group is absent). ' +
+  'The variant’s and the baseline’s runs are paired by round on the device: Δ is the mean over rounds of the per-round difference, with a ' +
+  'paired t interval (95%, not adjusted). p-values: Benjamini–Hochberg within each grouping (one family each for block, op, role, ' +
+  'runtimeOp and layer); the verdict compares the adjusted p with 0.05; fewer than 3 rounds: undecided. Flagged runs are left out ' +
+  'unless include=flagged. Medians are not additive and profiling adds overhead: the group deltas need not sum to the end-to-end delta.';
 
 @Injectable()
 export class LayerDeltaService {
@@ -75,50 +103,49 @@ export class LayerDeltaService {
   async deltas(studyId: string, q: LayerDeltaQuery): Promise<LayerDeltas> {
     const study = await this.studies.header(studyId);
     if (!study) throw LatfleetError.notFound('study', studyId);
+    const includeFlagged = includesFlagged(q);
     const baselineLabel = q.baseline ?? study.baselineLabel;
     const [variant, baseline] = await Promise.all([this.layers.variant(studyId, q.variant), this.layers.variant(studyId, baselineLabel)]);
     if (!variant) throw LatfleetError.validation('variant', `study ${study.name} has no variant ${JSON.stringify(q.variant)}`);
     if (!baseline) throw LatfleetError.validation('baseline', `study ${study.name} has no variant ${JSON.stringify(baselineLabel)}`);
     const device = await this.pickDevice(studyId, q.device, variant, baseline);
-    const [variantRuns, baselineRuns] = await Promise.all([
-      this.layers.runIds(studyId, variant.id, device.id),
-      this.layers.runIds(studyId, baseline.id, device.id),
-    ]);
-    const key = JSON.stringify([studyId, variant.id, baseline.id, device.id, variantRuns, baselineRuns]);
+    const [variantRuns, baselineRuns] = await Promise.all([this.layers.runs(studyId, variant.id, device.id), this.layers.runs(studyId, baseline.id, device.id)]);
+    const cand = selectReplicates(variantRuns, includeFlagged);
+    const base = selectReplicates(baselineRuns, includeFlagged);
+    const ids = (runs: readonly LayerDeltaRun[]) => runs.map((r) => r.id);
+    const key = JSON.stringify([studyId, variant.id, baseline.id, device.id, ids(cand.used), ids(base.used), includeFlagged]);
     const cached = this.answers.get(key);
     if (cached) return cached;
-    const [variantSums, baselineSums, variantE2e, baselineE2e] = await Promise.all([
-      this.layers.iterationSums(variantRuns),
-      this.layers.iterationSums(baselineRuns),
-      this.layers.endToEndMedianNs(variantRuns),
-      this.layers.endToEndMedianNs(baselineRuns),
+    const [variantSums, baselineSums, variantTimed, baselineTimed] = await Promise.all([
+      this.layers.iterationSums(ids(cand.used)),
+      this.layers.iterationSums(ids(base.used)),
+      this.layers.timedMediansNs(ids(cand.used)),
+      this.layers.timedMediansNs(ids(base.used)),
     ]);
     const order = layerOrder(baseline.layers, variant.layers);
-    const cand = new ProfiledSide(variantSums, variant.layers, variantRuns.join(','));
-    const base = new ProfiledSide(baselineSums, baseline.layers, baselineRuns.join(','));
-    const groups = Object.fromEntries(GROUPINGS.map((g) => [g, groupDeltas(base, cand, g, order)])) as Record<Grouping, GroupDelta[]>;
-    const kernelBase = base.totalMedianNs();
-    const kernelCand = cand.totalMedianNs();
+    const candProfiled = new ProfiledRuns(variantSums, variant.layers, cand.used);
+    const baseProfiled = new ProfiledRuns(baselineSums, baseline.layers, base.used);
+    const side = (v: VariantLayers, sel: ReplicateSelection<LayerDeltaRun>, profiled: ProfiledRuns): LayerDeltaSide => ({
+      label: v.label,
+      model: v.model,
+      runIds: ids(sel.used),
+      flaggedRunIds: ids(sel.flagged),
+      replicates: sel.used.length,
+      flaggedReplicates: sel.flagged.length,
+      flags: distinctFlags(sel.flagged),
+      profiledIterations: profiled.iterations,
+    });
     const answer: LayerDeltas = {
       studyId,
       study: study.name,
       device,
-      variant: { label: variant.label, model: variant.model, runIds: variantRuns, profiledIterations: cand.iterations },
-      baseline: { label: baseline.label, model: baseline.model, runIds: baselineRuns, profiledIterations: base.iterations },
-      endToEnd: {
-        baselineMs: baselineE2e === null ? null : ms(baselineE2e),
-        variantMs: variantE2e === null ? null : ms(variantE2e),
-        deltaMs: baselineE2e === null || variantE2e === null ? null : ms(variantE2e - baselineE2e),
-        deltaPct: baselineE2e === null || variantE2e === null || baselineE2e === 0 ? null : pct((variantE2e - baselineE2e) / baselineE2e),
-      },
-      profiledKernel: {
-        baselineMs: ms(kernelBase),
-        variantMs: ms(kernelCand),
-        deltaMs: ms(kernelCand - kernelBase),
-        deltaPct: kernelBase ? pct((kernelCand - kernelBase) / kernelBase) : null,
-      },
+      variant: side(variant, cand, candProfiled),
+      baseline: side(baseline, base, baseProfiled),
+      includeFlagged,
+      endToEnd: endToEnd({ sel: base, timedNs: baselineTimed }, { sel: cand, timedNs: variantTimed }),
+      profiledKernel: profiledKernel(baseProfiled, candProfiled),
       note: NOTE,
-      groups,
+      groups: Object.fromEntries(GROUPINGS.map((g) => [g, groupDeltas(baseProfiled, candProfiled, g, order)])) as Record<Grouping, GroupDelta[]>,
     };
     this.answers.set(key, answer);
     return answer;
@@ -138,6 +165,24 @@ export class LayerDeltaService {
   }
 }
 
+interface TimedSide {
+  sel: ReplicateSelection<LayerDeltaRun>;
+  /** run → median of its timed iterations */
+  timedNs: Map<string, number>;
+}
+
+function endToEnd(base: TimedSide, cand: TimedSide): LayerDeltas['endToEnd'] {
+  const values = (s: TimedSide): PairedInput['base'] => s.sel.used.filter((r) => s.timedNs.has(r.id)).map((r) => ({ round: r.round, value: s.timedNs.get(r.id)! }));
+  const b = values(base);
+  const c = values(cand);
+  const medianMs = (xs: PairedInput['base']) => (xs.length ? ms(median(xs.map((x) => x.value))) : null);
+  const figures = { baselineMs: medianMs(b), variantMs: medianMs(c) };
+  if (b.length && c.length) return { ...figures, ...replicatedDelta({ base: b, cand: c }) };
+  const empty = b.length === 0 ? base : cand;
+  if (empty.sel.used.length === 0 && empty.sel.flagged.length > 0) return { ...figures, ...undecidedDelta(`${empty === base ? 'baseline' : 'variant'}: ${noCleanReplicate(empty.sel.flagged)}`) };
+  return { ...figures, ...NO_DELTA };
+}
+
 /** Layer names in network order: the baseline's layers, then the variant's that the baseline lacks. */
 function layerOrder(...lists: LayerInfo[][]): Map<string, { index: number; block: string }> {
   const order = new Map<string, { index: number; block: string }>();
@@ -145,25 +190,35 @@ function layerOrder(...lists: LayerInfo[][]): Map<string, { index: number; block
   return order;
 }
 
-/** One variant's profiled iterations, with the per-iteration total of any grouping. */
-export class ProfiledSide {
-  private readonly slots: Map<string, number>;
+type RunValues = PairedInput['base'];
+
+/** One variant's profiled runs: per run and group, the median over the run's iterations of the group's summed kernel time. */
+export class ProfiledRuns {
+  /** `${runId}/${iteration}` → slot */
+  private readonly slots = new Map<string, number>();
+  private readonly slotsOfRun = new Map<string, number[]>();
   private readonly meta: Map<string, LayerInfo>;
+  /** the runs with profiled iterations, in the order given */
+  private readonly profiled: ReadonlyArray<{ id: string; round: number | null }>;
 
   constructor(
     private readonly sums: readonly IterationSum[],
     layers: readonly LayerInfo[],
-    /** the runs the sums come from; seeds the bootstrap */
-    readonly identity = '',
+    runs: ReadonlyArray<{ id: string; round: number | null }>,
   ) {
-    this.slots = new Map();
     for (const s of sums) {
       const key = `${s.runId}/${s.iteration}`;
-      if (!this.slots.has(key)) this.slots.set(key, this.slots.size);
+      if (this.slots.has(key)) continue;
+      this.slots.set(key, this.slots.size);
+      const list = this.slotsOfRun.get(s.runId);
+      if (list) list.push(this.slots.size - 1);
+      else this.slotsOfRun.set(s.runId, [this.slots.size - 1]);
     }
     this.meta = new Map(layers.map((l) => [l.name, l]));
+    this.profiled = runs.filter((r) => this.slotsOfRun.has(r.id));
   }
 
+  /** profiled iterations over all runs */
   get iterations(): number {
     return this.slots.size;
   }
@@ -176,58 +231,105 @@ export class ProfiledSide {
     return (g === 'op' ? info?.op : info?.role) ?? UNATTRIBUTED;
   }
 
-  /** Group → its summed kernel time in every iteration (0 where absent). */
-  totals(g: Grouping): Map<string, number[]> {
-    const out = new Map<string, number[]>();
+  /** Group → per profiled run (with its round) the group's median kernel time over the run's iterations (0 where absent). */
+  groupMedians(g: Grouping): Map<string, RunValues> {
+    return this.medians((s) => this.keyOf(s, g));
+  }
+
+  /** Per profiled run: the median over its iterations of all kernel time. */
+  totalMedians(): RunValues {
+    return this.medians(() => '').get('') ?? [];
+  }
+
+  /** Every profiled run at 0 ns: a group this variant does not have. */
+  zeros(): RunValues {
+    return this.profiled.map((r) => ({ round: r.round, value: 0 }));
+  }
+
+  private medians(keyOf: (s: IterationSum) => string): Map<string, RunValues> {
+    const totals = new Map<string, Float64Array>();
     for (const s of this.sums) {
-      const key = this.keyOf(s, g);
-      let t = out.get(key);
-      if (!t) out.set(key, (t = new Array<number>(this.slots.size).fill(0)));
+      const key = keyOf(s);
+      let t = totals.get(key);
+      if (!t) totals.set(key, (t = new Float64Array(this.slots.size)));
       t[this.slots.get(`${s.runId}/${s.iteration}`)!]! += s.ns;
+    }
+    const out = new Map<string, RunValues>();
+    for (const [key, t] of totals) {
+      out.set(
+        key,
+        this.profiled.map((r) => ({ round: r.round, value: percentileCont(Float64Array.from(this.slotsOfRun.get(r.id)!, (i) => t[i]!).sort(), 0.5) })),
+      );
     }
     return out;
   }
-
-  totalMedianNs(): number {
-    if (this.slots.size === 0) return 0;
-    const t = new Array<number>(this.slots.size).fill(0);
-    for (const s of this.sums) t[this.slots.get(`${s.runId}/${s.iteration}`)!]! += s.ns;
-    return medianOf(t);
-  }
 }
 
-const sortedCopy = (xs: readonly number[]) => Array.from(Float64Array.from(xs).sort());
-const medianOf = (xs: number[]) => percentileCont(sortedCopy(xs), 0.5);
+const meanOf = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
-export function groupDeltas(base: ProfiledSide, cand: ProfiledSide, g: Grouping, order: Map<string, { index: number; block: string }>): GroupDelta[] {
+interface PairedGroup {
+  baseNs: number;
+  candNs: number;
+  ciNs: { low: number; high: number } | null;
+  pValue: number | null;
+  rounds: number;
+}
+
+/** One group's runs paired by round: the means over the paired rounds (over all runs when none pair) and the paired t test. */
+function pairGroup(base: RunValues, cand: RunValues): PairedGroup {
+  const shift = pairedShift({ base, cand }, { level: CONFIDENCE_LEVEL });
+  const pairs = pairByRound({ base, cand });
+  return {
+    baseNs: meanOf(pairs.length ? pairs.map((p) => p.base) : base.map((x) => x.value)),
+    candNs: meanOf(pairs.length ? pairs.map((p) => p.cand) : cand.map((x) => x.value)),
+    ciNs: shift.differenceCi,
+    pValue: shift.pValue,
+    rounds: shift.rounds,
+  };
+}
+
+const verdictOf = (p: number | null, deltaNs: number): Verdict => (p === null ? 'undecided' : p < FDR ? (deltaNs > 0 ? 'slower' : 'faster') : 'within noise');
+
+/** `decidingP`: the p the verdict compares with 0.05 (a family's adjusted p, or the test's own). */
+function toGroupDelta(g: PairedGroup, decidingP: number | null): PairedGroupDelta {
+  const delta = g.candNs - g.baseNs;
+  return {
+    baselineMs: ms(g.baseNs),
+    variantMs: ms(g.candNs),
+    deltaMs: ms(delta),
+    deltaPct: g.baseNs > 0 ? pct(delta / g.baseNs) : null,
+    deltaCiLowMs: g.ciNs && ms(g.ciNs.low),
+    deltaCiHighMs: g.ciNs && ms(g.ciNs.high),
+    pValue: g.pValue,
+    rounds: g.rounds,
+    verdict: verdictOf(decidingP, delta),
+  };
+}
+
+function profiledKernel(base: ProfiledRuns, cand: ProfiledRuns): PairedGroupDelta {
+  const g = pairGroup(base.totalMedians(), cand.totalMedians());
+  return toGroupDelta(g, g.pValue);
+}
+
+export function groupDeltas(base: ProfiledRuns, cand: ProfiledRuns, g: Grouping, order: Map<string, { index: number; block: string }>): GroupDelta[] {
   if (base.iterations === 0 || cand.iterations === 0) return [];
-  const b = base.totals(g);
-  const c = cand.totals(g);
-  const zeros = (n: number) => new Array<number>(n).fill(0);
-  const rows = [...new Set([...b.keys(), ...c.keys()])].map((key) => {
-    const bt = b.get(key) ?? zeros(base.iterations);
-    const ct = c.get(key) ?? zeros(cand.iterations);
-    const bs = sampleStats(sortedCopy(bt), `${base.identity}|${g}|${key}`, CONFIDENCE_LEVEL, GROUP_RESAMPLES);
-    const cs = sampleStats(sortedCopy(ct), `${cand.identity}|${g}|${key}`, CONFIDENCE_LEVEL, GROUP_RESAMPLES);
-    const cmp = compareSamples(bs, cs, CONFIDENCE_LEVEL, { lazyPValue: true });
-    return { key, bm: bs.median, cm: cs.median, pValue: cmp.pValue, verdict: cmp.verdict };
-  });
-  const totalDelta = rows.reduce((s, r) => s + (r.cm - r.bm), 0);
+  const b = base.groupMedians(g);
+  const c = cand.groupMedians(g);
+  const rows = [...new Set([...b.keys(), ...c.keys()])].map((key) => ({ key, ...pairGroup(b.get(key) ?? base.zeros(), c.get(key) ?? cand.zeros()) }));
+  const adjusted = benjaminiHochberg(rows.map((r) => r.pValue));
+  const totalDelta = rows.reduce((s, r) => s + (r.candNs - r.baseNs), 0);
   const rank = (key: string) =>
     key === UNATTRIBUTED ? Number.MAX_SAFE_INTEGER : g === 'layer' ? (order.get(key)?.index ?? Number.MAX_SAFE_INTEGER - 1) : blockRank(key, order);
+  const withP = rows.map((r, i) => ({ ...r, pAdjusted: adjusted[i] ?? null }));
   const sorted =
     g === 'block' || g === 'layer'
-      ? rows.sort((x, y) => rank(x.key) - rank(y.key) || x.key.localeCompare(y.key))
-      : rows.sort((x, y) => Math.abs(y.cm - y.bm) - Math.abs(x.cm - x.bm) || x.key.localeCompare(y.key));
+      ? withP.sort((x, y) => rank(x.key) - rank(y.key) || x.key.localeCompare(y.key))
+      : withP.sort((x, y) => Math.abs(y.candNs - y.baseNs) - Math.abs(x.candNs - x.baseNs) || x.key.localeCompare(y.key));
   return sorted.map((r) => ({
     key: r.key,
-    baselineMs: ms(r.bm),
-    variantMs: ms(r.cm),
-    deltaMs: ms(r.cm - r.bm),
-    deltaPct: r.bm > 0 ? pct((r.cm - r.bm) / r.bm) : null,
-    shareOfDelta: totalDelta !== 0 ? Math.round(((r.cm - r.bm) / totalDelta) * 1e4) / 1e4 : null,
-    pValue: r.pValue,
-    verdict: r.verdict,
+    ...toGroupDelta(r, r.pAdjusted),
+    shareOfDelta: totalDelta !== 0 ? Math.round(((r.candNs - r.baseNs) / totalDelta) * 1e4) / 1e4 : null,
+    pAdjusted: r.pAdjusted,
   }));
 }
 

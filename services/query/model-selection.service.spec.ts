@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Comparison, ComparisonRow } from './comparison.service.js';
+import { NO_DELTA } from './latency-statistics.js';
 import { paretoOf, rankByReward } from './model-selection.service.js';
 
-const row = (variant: string, medianMs: number, madds: number, top1: number | null): ComparisonRow => ({
+const row = (variant: string, medianMs: number | null, madds: number, top1: number | null): ComparisonRow => ({
   variant, variantId: variant, baseline: false, model: variant, device: 'pixel', deviceId: 'd', medianMs, p90Ms: medianMs, ciLowMs: medianMs, ciHighMs: medianMs,
-  samples: 10, deltaMs: null, deltaPct: null, deltaCiLowMs: null, deltaCiHighMs: null, pValue: null, significant: null, verdict: null, madds, params: 1,
-  top1, top1Source: null, runIds: [],
+  samples: 10, replicates: medianMs === null ? 0 : 3, flaggedReplicates: medianMs === null ? 3 : 0, flags: [], ...NO_DELTA, madds, params: 1,
+  top1, top1Source: null, runIds: [], flaggedRunIds: [],
 });
 const comparison = (rows: ComparisonRow[]): Comparison => ({
-  studyId: 's', study: 'scaling', status: 'completed', baseline: 'b0', confidenceLevel: 0.95, noiseTest: '', devices: [{ id: 'd', name: 'pixel', deviceClass: 'phone' }], variants: [], rows,
+  studyId: 's', study: 'scaling', status: 'completed', baseline: 'b0', confidenceLevel: 0.95, noiseTest: '', includeFlagged: false,
+  devices: [{ id: 'd', name: 'pixel', deviceClass: 'phone' }], variants: [], rows,
 });
 
 // EfficientNet-like: more MAdds, more accuracy, more latency; one variant with no accuracy yet.
@@ -29,6 +31,11 @@ describe(rankByReward.name, () => {
     expect(reward('b3')).toBeCloseTo(0.811 * 2.3 ** -0.07, 12);
   });
 
+  it('leaves out a variant whose every run on the device is flagged: it has no latency to rank', () => {
+    const sut = rankByReward(comparison([row('b0', 60, 390, 76.3), row('busy', null, 390, 77)]), { targetMs: 100, constraint: 'soft' });
+    expect(sut.devices[0]!.rows.map((r) => r.variant)).toEqual(['b0']);
+  });
+
   it('uses given exponents over the preset', () => {
     const sut = rankByReward(c, { targetMs: 100, constraint: 'soft', beta: -2 });
     expect(sut).toMatchObject({ alpha: -0.07, beta: -2 });
@@ -42,6 +49,12 @@ describe(paretoOf.name, () => {
     expect(sut.accuracyFront).toEqual(['b0', 'b1', 'b2', 'b3']);
     expect(sut.maddsFront).toEqual(['b0']);
     expect(sut.maddsLatencyCorrelation).toEqual({ rho: 1, n: 5 });
+  });
+
+  it('leaves out a variant without a latency on the device', () => {
+    const sut = paretoOf(comparison([row('a', 10, 300, 70), row('busy', null, 100, 72)])).devices[0]!;
+    expect(sut.points.map((p) => p.variant)).toEqual(['a']);
+    expect(sut.accuracyFront).toEqual(['a']);
   });
 
   it('drops a model that is slower and less accurate than another, and MAdds that mislead lower ρ', () => {

@@ -82,7 +82,10 @@ export class ModelSelectionService {
   }
 }
 
-const rowsOn = (c: Comparison, d: DeviceRef) => c.rows.filter((r) => r.deviceId === d.id);
+type MeasuredRow = ComparisonRow & { medianMs: number };
+
+/** The device's rows with a latency: a variant whose every run there is flagged takes no part. */
+const rowsOn = (c: Comparison, d: DeviceRef) => c.rows.filter((r): r is MeasuredRow => r.deviceId === d.id && r.medianMs !== null);
 
 export function rankByReward(c: Comparison, opts: RewardOptions): Reward {
   const exponents: RewardExponents = { ...REWARD_EXPONENTS[opts.constraint] };
@@ -121,7 +124,7 @@ export function paretoOf(c: Comparison): Pareto {
     const withAccuracy = rows.filter((r) => r.top1 !== null);
     const accuracy = new Set(paretoFront(withAccuracy, [(r) => r.medianMs, (r) => -r.top1!]));
     const madds = new Set(paretoFront(rows, [(r) => r.medianMs, (r) => r.madds]));
-    const names = (s: Set<ComparisonRow>) => rows.filter((r) => s.has(r)).map((r) => r.variant);
+    const names = (s: Set<MeasuredRow>) => rows.filter((r) => s.has(r)).map((r) => r.variant);
     return {
       device,
       points: rows.map((r) => ({

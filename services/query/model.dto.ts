@@ -11,6 +11,6 @@ export const modelListQuery = z
 export type ModelListQuery = z.output<typeof modelListQuery>;
 
 export const modelDevicesQuery = z
-  .object({ optimization: z.enum(OPTIMIZATION_LEVELS).default('all').describe('graph optimization level of the runs to pool') })
+  .object({ optimization: z.enum(OPTIMIZATION_LEVELS).default('all').describe('graph optimization level of the runs to include') })
   .strict();
 export type ModelDevicesQuery = z.output<typeof modelDevicesQuery>;

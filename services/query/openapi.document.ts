@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { ABLATION_CELL_FIELDS } from './ablation-table.service.js';
 import { accuracyListQuery, createAccuracyBody } from './accuracy.dto.js';
 import { deviceHistoryQuery, deviceListQuery } from './device.dto.js';
 import { modelDevicesQuery, modelListQuery } from './model.dto.js';
-import { runListQuery } from './run.dto.js';
+import { runLatenciesQuery, runListQuery } from './run.dto.js';
 import { ablationTableQuery, comparisonQuery, layerDeltaQuery, paretoQuery, rewardQuery, studyListQuery } from './study.dto.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -16,6 +17,8 @@ interface Operation {
   /** answers without an API key (probes, Prometheus, these docs) */
   open?: boolean;
   query?: z.ZodType;
+  /** answers text/csv too (format=csv) */
+  csv?: boolean;
   body?: z.ZodType | JsonSchema;
   /** status → [description, schema or content type] */
   responses: Record<number, [string, (JsonSchema | string)?]>;
@@ -28,33 +31,114 @@ const str = (description?: string) => ({ type: 'string', ...(description ? { des
 const nullable = (s: JsonSchema) => ({ anyOf: [s, { type: 'null' }] });
 const arr = (items: JsonSchema) => ({ type: 'array', items });
 const page = (item: JsonSchema) => obj({ items: arr(item), limit: { type: 'integer' }, offset: { type: 'integer' }, total: { type: 'integer' } });
-const verdict = { enum: ['faster', 'slower', 'within noise'] };
+const int = (description?: string) => ({ type: 'integer', ...(description ? { description } : {}) });
+const bool = (description?: string) => ({ type: 'boolean', ...(description ? { description } : {}) });
+const verdict = { enum: ['faster', 'slower', 'within noise', 'undecided'] };
 const device = obj({ id: str(), name: str(), deviceClass: str() });
+
+/** LatencySummary (latency-statistics.ts): a latency from replicates, flagged runs counted. */
+const latencySummary = {
+  medianMs: nullable(num('median over the runs (replicates) of each run’s median; null when every run is flagged')),
+  p90Ms: nullable(num('median over the runs of each run’s p90')),
+  ciLowMs: nullable(num('95% hierarchical bootstrap CI of the median (runs, then iterations); null with fewer than 2 runs')),
+  ciHighMs: nullable(num()),
+  samples: int('timed iterations of the runs used'),
+  replicates: int('runs the figures come from'),
+  flaggedReplicates: int('flagged runs (throttled or busy after the agent’s retries): left out unless include=flagged'),
+  flags: arr(str('a flag that flagged one of them (report.flaggedBy), e.g. busy-cpu')),
+};
+
+/** ReplicatedDelta (latency-statistics.ts): a difference from run medians paired by round. */
+const replicatedDelta = {
+  deltaMs: nullable(num('the baseline’s median × (ratio − 1)')),
+  deltaPct: nullable(num('ratio − 1 in %, the ratio being the geometric mean of the per-round ratios of run medians')),
+  deltaCiLowMs: nullable(num('95% interval of the ratio, over the baseline’s median')),
+  deltaCiHighMs: nullable(num()),
+  deltaCiLowPct: nullable(num('95% interval of the ratio − 1, in %')),
+  deltaCiHighPct: nullable(num()),
+  mdePct: nullable(num('minimum detectable effect: the interval’s half-width in %; "within noise" means within ±mdePct')),
+  pValue: nullable(num('paired t on the log ratios (Welch for runs without a round)')),
+  significant: nullable(bool('the interval excludes no difference; null when undecided')),
+  verdict: nullable(verdict),
+  verdictReason: nullable(str('why the verdict is undecided, e.g. "2 paired rounds: a verdict needs at least 3"')),
+  rounds: nullable(int('rounds paired (paired) or the smaller side’s runs (unpaired)')),
+  design: nullable({ enum: ['paired', 'unpaired'] }),
+};
+
+const pairedGroupDelta = {
+  baselineMs: num('mean over the paired rounds of the baseline’s per-run medians (over all its runs when no round pairs)'),
+  variantMs: num(),
+  deltaMs: num('mean over rounds of variant − baseline'),
+  deltaPct: nullable(num('relative to baselineMs; null when the baseline spends nothing there')),
+  deltaCiLowMs: nullable(num('paired t interval (95%, not adjusted); null with fewer than 3 rounds')),
+  deltaCiHighMs: nullable(num()),
+  pValue: nullable(num('paired t; null with fewer than 3 rounds')),
+  rounds: int('rounds in which both variants have a profiled run'),
+  verdict,
+};
+
+const layerDeltaSide = obj({
+  label: str(), model: str(), runIds: arr(str()), flaggedRunIds: arr(str()), replicates: int(), flaggedReplicates: int(), flags: arr(str()),
+  profiledIterations: int(),
+});
 
 const SCHEMAS: Record<string, JsonSchema> = {
   Error: obj({ error: obj({ code: { enum: ['VALIDATION_FAILED', 'NOT_FOUND', 'UNAUTHENTICATED', 'PERMISSION_DENIED', 'CONFLICT', 'UNAVAILABLE', 'INTERNAL'] }, message: str(), field: str('the input field at fault') }, ['code', 'message']) }),
   Device: obj({ id: str(), name: str(), deviceClass: str(), cpuModel: str(), cores: { type: 'integer' }, os: str(), runner: str(), runtimeVersion: str(), agentVersion: str(), tags: { type: 'object' }, state: { enum: ['online', 'offline'] }, lastSeenAt: nullable(str()) }),
   ComparisonRow: obj({
-    variant: str(), variantId: str(), baseline: { type: 'boolean' }, model: str(), device: str(), deviceId: str(),
-    medianMs: num(), p90Ms: num(), ciLowMs: num('95% bootstrap CI of the median'), ciHighMs: num(), samples: { type: 'integer' },
-    deltaMs: nullable(num('vs the baseline on the same device')), deltaPct: nullable(num()),
-    deltaCiLowMs: nullable(num('95% bootstrap CI of the median difference')), deltaCiHighMs: nullable(num()),
-    pValue: nullable(num('two-sided Mann–Whitney U')), significant: nullable({ type: 'boolean' }), verdict: nullable(verdict),
-    madds: { type: 'integer' }, params: { type: 'integer' }, top1: nullable(num('ImageNet top-1, %')), top1Source: nullable(str()), runIds: arr(str()),
+    variant: str(), variantId: str(), baseline: bool(), model: str(), device: str(), deviceId: str(),
+    ...latencySummary,
+    ...replicatedDelta,
+    madds: int(), params: int(), top1: nullable(num('ImageNet top-1, %')), top1Source: nullable(str()),
+    runIds: arr(str('the runs the figures come from')), flaggedRunIds: arr(str('the flagged runs (also in runIds with include=flagged)')),
   }),
-  Comparison: obj({ studyId: str(), study: str(), status: str(), baseline: str(), confidenceLevel: num(), noiseTest: str(), devices: arr(device), variants: arr({ type: 'object' }), rows: arr(ref('ComparisonRow')) }),
+  Comparison: obj({
+    studyId: str(), study: str(), status: str(), baseline: str(), confidenceLevel: num(), noiseTest: str(), includeFlagged: bool('flagged runs are in the figures'),
+    devices: arr(device), variants: arr({ type: 'object' }), rows: arr(ref('ComparisonRow')),
+  }),
   AblationTable: obj({
-    studyId: str(), study: str(), status: str(), baseline: str(), confidenceLevel: num(), noiseTest: str(), devices: arr(device),
+    studyId: str(), study: str(), status: str(), baseline: str(), confidenceLevel: num(), noiseTest: str(), includeFlagged: bool(), devices: arr(device),
     rows: arr(obj({
-      variant: str(), baseline: { type: 'boolean' }, model: str(), madds: { type: 'integer' }, params: { type: 'integer' }, top1: nullable(num()), top1Source: nullable(str()),
-      latency: arr(nullable(obj({ medianMs: num(), ciLowMs: num(), ciHighMs: num(), deltaMs: nullable(num()), deltaPct: nullable(num()), verdict: nullable(verdict), samples: { type: 'integer' } }))),
+      variant: str(), baseline: bool(), model: str(), madds: int(), params: int(), top1: nullable(num()), top1Source: nullable(str()),
+      latency: arr(nullable(obj(Object.fromEntries(ABLATION_CELL_FIELDS.map((f) => [f, ({ ...latencySummary, ...replicatedDelta } as Record<string, JsonSchema>)[f]!]))))),
     })),
   }),
-  GroupDelta: obj({ key: str(), baselineMs: num(), variantMs: num(), deltaMs: num(), deltaPct: nullable(num()), shareOfDelta: nullable(num()), pValue: nullable(num()), verdict }),
+  ReplicatedDelta: obj(replicatedDelta),
+  GroupDelta: obj({
+    key: str(), ...pairedGroupDelta, shareOfDelta: nullable(num('share of the sum of all groups’ deltas (signed)')),
+    pAdjusted: nullable(num('Benjamini–Hochberg within the grouping; the verdict compares it with 0.05')),
+  }),
   LayerDeltas: obj({
-    studyId: str(), study: str(), device, variant: { type: 'object' }, baseline: { type: 'object' }, endToEnd: { type: 'object' }, profiledKernel: { type: 'object' }, note: str(),
+    studyId: str(), study: str(), device, variant: layerDeltaSide, baseline: layerDeltaSide, includeFlagged: bool(),
+    endToEnd: obj({ baselineMs: nullable(num('median of the timed runs’ medians')), variantMs: nullable(num()), ...replicatedDelta }),
+    profiledKernel: obj(pairedGroupDelta),
+    note: str(),
     groups: obj(Object.fromEntries(['block', 'op', 'role', 'runtimeOp', 'layer'].map((g) => [g, arr(ref('GroupDelta'))]))),
   }),
+  RunSummary: obj({
+    id: str(), studyId: str(), study: str(), variant: str(), model: str(), deviceId: str(), device: str(),
+    medianMs: num(), p90Ms: num(), minMs: num(), timedRuns: int(), profiledMedianMs: num(), runtimeVersion: str(), agentVersion: str(),
+    round: nullable(int('its job’s round; null for runs stored before rounds')), flagged: bool('throttled or busy after the agent’s retries'), createdAt: str(),
+  }),
+  Run: obj({
+    id: str(), studyId: str(), study: str(), variantId: str(), variant: str(), model: str(), modelSha256: str(), deviceId: str(), device: str(),
+    jobId: str(), attempt: int('the job attempt that stored it'), round: nullable(int('its job’s round; null for runs stored before rounds')),
+    startedAt: str(), finishedAt: str(), createdAt: str(),
+    environment: { type: 'object', description: 'device, core, CPU model, governor/frequency, temperature, runtime and agent versions, …' },
+    protocol: { type: 'object', description: 'the measurement protocol' },
+    statistics: obj({
+      timedRuns: int(), medianNs: num(), p90Ns: num(), p99Ns: nullable(num()), minNs: num(), maxNs: nullable(num()), meanNs: num(), stdNs: nullable(num()),
+      madNs: nullable(num('median absolute deviation (unscaled)')), medianCiLowNs: nullable(num('bootstrap 95% CI of the run’s median')), medianCiHighNs: nullable(num()),
+      profiledMedianNs: num(), profilingOverhead: nullable(num('profiled median ÷ timed median − 1')),
+    }),
+    latencyRows: int(), layerRows: int(),
+    flagged: bool('throttled or busy after the agent’s retries: left out of figures and verdicts unless include=flagged'),
+    flags: arr(str('report.quality.flags: those that flagged it and, in an interleaved round, advisory ones')),
+    flaggedBy: arr(str('the flags that flagged it (report.flaggedBy; report.quality.flags for reports without it); empty for a clean run')),
+    attempts: arr(obj({ attempt: nullable(int('0 for the first')), flags: arr(str()), startedAt: nullable(str()), finishedAt: nullable(str()) })),
+    report: { type: 'object', description: 'the agent’s measurement report as stored' },
+  }),
+  RunLatencies: obj({ runId: str(), latencies: arr(obj({ iteration: int(), latencyNs: num() })) }),
   AttributedGroupRow: obj({
     key: str('block or runtime op type; `(unattributed)`: nodes no layer claims; `(session)`: the run’s time outside every node'),
     kernelMs: num('median over profiled runs of the kernel time'), overheadMs: num('median of the executor’s time between kernels spent on these nodes'),
@@ -103,11 +187,20 @@ const SCHEMAS: Record<string, JsonSchema> = {
   DeviceHistory: obj({
     device, optimization: str(), noiseTest: str(),
     models: arr(obj({
-      model: str(), regression: { type: 'boolean' },
-      segments: arr(obj({ runtimeVersion: str(), agentVersion: str(), runs: { type: 'integer' }, firstRunAt: str(), lastRunAt: str(), medianMs: num(), p90Ms: num(), ciLowMs: num(), ciHighMs: num(), samples: { type: 'integer' }, vsHistory: nullable({ type: 'object' }), regression: { type: 'boolean' } })),
+      model: str(), regression: bool(),
+      segments: arr(obj({
+        runtimeVersion: str(), agentVersion: str(), runs: int('stored runs, flagged ones included'), firstRunAt: str(), lastRunAt: str(), ...latencySummary,
+        vsHistory: nullable(ref('ReplicatedDelta')), regression: bool('slower than its history beyond the noise'),
+      })),
     })),
   }),
-  ModelAcrossDevices: obj({ model: str(), sha256s: arr(str()), madds: { type: 'integer' }, params: { type: 'integer' }, optimization: str(), devices: arr({ type: 'object' }) }),
+  ModelAcrossDevices: obj({
+    model: str(), sha256s: arr(str()), madds: int(), params: int(), optimization: str(), note: str(),
+    devices: arr(obj({
+      device, ...latencySummary, runs: int('stored runs, flagged ones included'), relativeToFastest: nullable(num('median ÷ the fastest device’s')),
+      runtimeVersions: arr(str()), lastRunAt: str(),
+    })),
+  }),
 };
 
 const notFound: [string, JsonSchema] = ['unknown id', ref('Error')];
@@ -124,7 +217,9 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v1/devices', tag: 'devices', summary: 'devices with their state', query: deviceListQuery, responses: { 200: ['a page of devices', page(ref('Device'))], 400: invalid } },
   {
     method: 'get', path: '/api/v1/devices/{id}/history', tag: 'devices', summary: 'one device across runtime and agent versions, with regressions flagged',
-    description: 'Per model, the runs in time order cut into segments of one (runtime, agent) version pair; a segment slower than all earlier ones pooled, beyond the noise, is a regression.',
+    description:
+      'Per model, the runs in time order cut into segments of one (runtime, agent) version pair, each run a replicate; a segment whose run medians are ' +
+      'slower than those of all earlier segments (Welch t on the log run medians), beyond the noise, is a regression. Flagged runs are left out and counted.',
     query: deviceHistoryQuery, responses: { 200: ['history', ref('DeviceHistory')], 400: invalid, 404: notFound },
   },
   { method: 'get', path: '/api/v1/studies', tag: 'studies', summary: 'studies, newest first', query: studyListQuery, responses: { 200: ['a page of studies', page(anyObject)], 400: invalid } },
@@ -140,14 +235,22 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: 'get', path: '/api/v1/studies/{id}/comparison', tag: 'analysis', summary: 'per variant and device: median with its CI, Δ vs the baseline and whether it exceeds the noise',
+    description:
+      'Each run is a replicate: a cell’s median is the median of its runs’ medians, its CI a hierarchical bootstrap (runs, then iterations). ' +
+      'Δ vs the baseline comes from the runs’ medians paired by round on the device (t interval of the log ratios; Welch for runs without a round); ' +
+      'fewer than 3 rounds: undecided, with the reason. Flagged runs are left out of figures and verdicts unless include=flagged, and always counted.',
     query: comparisonQuery, responses: { 200: ['comparison', ref('Comparison')], 400: invalid, 404: notFound },
   },
   {
     method: 'get', path: '/api/v1/studies/{id}/table', tag: 'analysis', summary: "the study as a paper's ablation table: rows variants; latency per device, Δ, MAdds, params, top-1",
-    query: ablationTableQuery, responses: { 200: ['table (JSON, or CSV with format=csv)', ref('AblationTable')], 400: invalid, 404: notFound },
+    query: ablationTableQuery, csv: true, responses: { 200: ['table (JSON, or CSV with format=csv)', ref('AblationTable')], 400: invalid, 404: notFound },
   },
   {
     method: 'get', path: '/api/v1/studies/{id}/layer-deltas', tag: 'analysis', summary: 'where the time went between two variants: deltas per block, op, role, runtime op type and layer',
+    description:
+      'Per group and run the median over the run’s profiled iterations of the group’s kernel time; runs paired by round on the device, a paired t test per group, ' +
+      'Benjamini–Hochberg within each grouping (one family per grouping); verdict from the adjusted p < 0.05, undecided with fewer than 3 rounds. ' +
+      'Flagged runs are left out unless include=flagged.',
     query: layerDeltaQuery, responses: { 200: ['deltas', ref('LayerDeltas')], 400: invalid, 404: notFound },
   },
   {
@@ -158,7 +261,15 @@ export const OPERATIONS: Operation[] = [
     method: 'get', path: '/api/v1/studies/{id}/pareto', tag: 'analysis', summary: 'Pareto fronts latency–accuracy and latency–MAdds per device, and the MAdds–latency rank correlation',
     query: paretoQuery, responses: { 200: ['fronts', ref('Pareto')], 400: invalid, 404: notFound },
   },
-  { method: 'get', path: '/api/v1/runs', tag: 'runs', summary: 'runs, newest first', query: runListQuery, responses: { 200: ['a page of runs', page(anyObject)], 400: invalid } },
+  { method: 'get', path: '/api/v1/runs', tag: 'runs', summary: 'runs, newest first', query: runListQuery, responses: { 200: ['a page of runs', page(ref('RunSummary'))], 400: invalid } },
+  {
+    method: 'get', path: '/api/v1/runs/{id}', tag: 'runs', summary: 'one run: study, variant, device, job, attempt, round, times, environment, protocol, statistics, quality flags, attempts and the whole report',
+    responses: { 200: ['the run', ref('Run')], 404: notFound },
+  },
+  {
+    method: 'get', path: '/api/v1/runs/{id}/latencies', tag: 'runs', summary: 'the run’s raw timed latencies (profiling off) in iteration order',
+    query: runLatenciesQuery, csv: true, responses: { 200: ['latencies (JSON, or CSV iteration,latency_ns with format=csv)', ref('RunLatencies')], 400: invalid, 404: notFound },
+  },
   {
     method: 'get', path: '/api/v1/runs/{id}/layers', tag: 'runs', summary: 'per logical layer of one run: kernel, executor overhead and total medians with their shares; the session bucket; layer-sum ratios',
     description:
@@ -170,6 +281,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v1/models', tag: 'models', summary: 'stored models (built variants) with their run counts', query: modelListQuery, responses: { 200: ['a page of models', page(anyObject)], 400: invalid } },
   {
     method: 'get', path: '/api/v1/models/{ref}/devices', tag: 'models', summary: 'one model side by side on every device that ran it (ref: sha256 or canonical name)',
+    description: 'Per device each run, from any study, is a replicate: the median of the runs’ medians with a hierarchical bootstrap CI. Flagged runs are left out and counted.',
     query: modelDevicesQuery, responses: { 200: ['per device', ref('ModelAcrossDevices')], 400: invalid, 404: notFound },
   },
   { method: 'get', path: '/api/v1/accuracies', tag: 'accuracy', summary: 'the accuracy registry (published top-1 preloaded with their source)', query: accuracyListQuery, responses: { 200: ['a page of entries', page(ref('Accuracy'))], 400: invalid } },
@@ -216,7 +328,7 @@ function responses(op: Operation): JsonSchema {
           ? {}
           : typeof content === 'string'
             ? { content: { [content]: { schema: { type: 'string' } } } }
-            : { content: { 'application/json': { schema: content }, ...(op.path.endsWith('/table') ? { 'text/csv': { schema: { type: 'string' } } } : {}) } }),
+            : { content: { 'application/json': { schema: content }, ...(op.csv ? { 'text/csv': { schema: { type: 'string' } } } : {}) } }),
       },
     ]),
   );

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { quantileSorted } from 'simple-statistics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { freePort } from '../../test/support/free-port.js';
@@ -61,7 +62,7 @@ describe('query HTTP API', () => {
   let ds: DataSource;
   let app: INestApplication;
   let base: string;
-  const ids = { study: '', variants: {} as Record<string, string>, vmA: '', vmB: '', phone: '', runWithOverhead: '', runKernelOnly: '' };
+  const ids = { study: '', variants: {} as Record<string, string>, vmA: '', vmB: '', phone: '', runWithOverhead: '', runKernelOnly: '', flaggedRun: '' };
   const models = {} as Record<'paper' | 'relu' | 'hswish' | 'v2', SeededModel>;
 
   const get = async (path: string) => {
@@ -80,6 +81,7 @@ describe('query HTTP API', () => {
     await ds.initialize();
     const vmA = await insertDevice(ds, { name: 'vm-a' });
     const vmB = await insertDevice(ds, { name: 'vm-b' });
+    const vmC = await insertDevice(ds, { name: 'vm-c', online: false });
     const phone = await insertDevice(ds, { name: 'phone-x', deviceClass: 'phone', online: false });
     Object.assign(ids, { vmA: vmA.id, vmB: vmB.id, phone: phone.id });
     models.paper = await insertModel(ds, 'mobilenetv3-small-0.75');
@@ -97,25 +99,56 @@ describe('query HTTP API', () => {
     });
     ids.study = study.id;
     ids.variants = study.variantIds;
-    // vm-a: relu 10% faster; hswish the very same latencies as the paper's; hswish spends +5 µs in every h-swish layer.
-    const timing = (m: SeededModel, extraHswish: number) => [
-      ...layerTimings(m.layers, 5, (l) => 10_000 + (l.activation === 'hswish' ? extraHswish : 0)),
+    // vm-a: four rounds; the host runs 5% slower in round 1 and 3% faster in round 2, for every variant of the round. relu is 10%
+    // faster; hswish differs from the paper only by session noise (±0.1%) and spends +5 µs in every h-swish layer; hswish's run of
+    // round 3 is flagged busy-cpu (20% slow).
+    const timing = (m: SeededModel, extraHswish: number, slow = 1) => [
+      ...layerTimings(m.layers, 5, (l) => 10_000 * slow + (l.activation === 'hswish' ? extraHswish : 0)),
       ...Array.from({ length: 5 }, (_, iteration) => ({ iteration, nodeName: 'ReorderOutput_1', opType: 'ReorderOutput', layer: '', durationNs: 3_000 })),
     ];
-    const run = (label: 'relu' | 'paper' | 'hswish', deviceId: string, center: number, extra = 0) =>
-      insertRun(ds, { studyId: study.id, variantId: study.variantIds[label]!, deviceId, model: models[label], latenciesNs: latencies(center), timings: timing(models[label], extra) });
-    ids.runWithOverhead = await run('paper', vmA.id, 4 * MS);
-    ids.runKernelOnly = await run('relu', vmA.id, 3.6 * MS);
+    type Label = 'relu' | 'paper' | 'hswish';
+    const run = (label: Label, deviceId: string, centerNs: number, o: { round?: number | null; extra?: number; flags?: string[]; slow?: number; timed?: boolean } = {}) =>
+      insertRun(ds, {
+        studyId: study.id, variantId: study.variantIds[label]!, deviceId, model: models[label], latenciesNs: latencies(centerNs), round: o.round ?? null, flags: o.flags,
+        timings: o.timed === false ? undefined : timing(models[label], o.extra ?? 0, o.slow),
+      });
+    const HOST = [1, 1.05, 0.97, 1];
+    const NOISE = [0.999, 1.001, 0.9995];
+    for (const [round, host] of HOST.entries()) {
+      const paper = await run('paper', vmA.id, 4 * MS * host, { round });
+      const relu = await run('relu', vmA.id, 3.6 * MS * host, { round });
+      if (round === 0) Object.assign(ids, { runWithOverhead: paper, runKernelOnly: relu });
+      if (round < 3) await run('hswish', vmA.id, 4 * MS * host * NOISE[round]!, { round, extra: 5_000 });
+      else ids.flaggedRun = await run('hswish', vmA.id, 5 * MS * host, { round, extra: 5_000, flags: ['busy-cpu'], slow: 1.2 });
+    }
     await ds.query(`UPDATE runs SET report = $2 WHERE id = $1`, [ids.runWithOverhead, JSON.stringify({ attribution: reportWithOverhead(models.paper) })]);
     await ds.query(`UPDATE runs SET report = $2 WHERE id = $1`, [ids.runKernelOnly, JSON.stringify({ attribution: { source: 'names', unattributedShare: 0.01, layerSumToProfiledMedian: 0.9, layerSumToProfileRunMedian: null, layerSumToTimedMedian: 0.95 } })]);
-    await run('hswish', vmA.id, 4 * MS, 5_000);
-    await run('paper', vmB.id, 8 * MS);
-    await run('relu', vmB.id, 7.2 * MS);
-    await run('hswish', vmB.id, 8.8 * MS);
-    // Device history on vm-a: mobilenetv2-0.35 gets 10% slower with runtime 1.31.0; the paper model stays put.
+    // As a current agent reports an interleaved round: host-slow is advice only (it acts on every variant of the round alike),
+    // busy-cpu flagged the run; a clean run may carry advice too.
+    await ds.query(
+      `UPDATE runs SET report = jsonb_set(report, '{quality,flags}', '["busy-cpu", "host-slow"]') || '{"flaggedBy": ["busy-cpu"]}' WHERE id = $1`,
+      [ids.flaggedRun],
+    );
+    await ds.query(
+      `UPDATE runs SET report = '{"flagged": false, "flaggedBy": [], "quality": {"flags": ["host-slow"]}}' WHERE job_id IN (SELECT id FROM jobs WHERE round = 1) AND variant_id = $1 AND device_id = $2`,
+      [study.variantIds['relu'], vmA.id],
+    );
+    // vm-b: three runs each stored before rounds existed (independent replicates); hswish 10% slower.
+    for (const f of [1, 1.02, 0.99]) {
+      await run('paper', vmB.id, 8 * MS * f);
+      await run('relu', vmB.id, 7.2 * MS * f);
+      await run('hswish', vmB.id, 8.8 * MS * f);
+    }
+    // vm-c (offline now): three rounds; every hswish run was flagged busy.
+    for (const round of [0, 1, 2]) {
+      await run('paper', vmC.id, 6 * MS, { round, timed: false });
+      await run('relu', vmC.id, 5.4 * MS, { round, timed: false });
+      await run('hswish', vmC.id, 6 * MS, { round, timed: false, flags: ['busy-system'] });
+    }
+    // Device history on vm-a: mobilenetv2-0.35 gets 10% slower with runtime 1.31.0 (three runs each); the paper model stays put.
     const other = await insertStudy(ds, { name: 'history', baseline: 'v2', variants: [{ label: 'v2', model: models.v2 }], status: 'running' });
     const at = (minutes: number) => new Date(Date.now() - (60 - minutes) * 60_000);
-    for (const [minute, runtime, center] of [[0, '1.29.0', 5], [10, '1.29.0', 5.01], [20, '1.31.0', 5.5]] as const) {
+    for (const [minute, runtime, center] of [[0, '1.29.0', 5], [5, '1.29.0', 5.01], [10, '1.29.0', 4.99], [30, '1.31.0', 5.52], [40, '1.31.0', 5.49], [50, '1.31.0', 5.5]] as const) {
       await insertRun(ds, {
         studyId: other.id, variantId: other.variantIds['v2']!, deviceId: vmA.id, model: models.v2, latenciesNs: latencies(center * MS),
         environment: { runtimeVersion: runtime, agentVersion: '0.1.0' }, createdAt: at(minute),
@@ -132,43 +165,104 @@ describe('query HTTP API', () => {
     await db?.drop();
   });
 
+  /** Every run of the study as Postgres holds it: its round, flags, sorted latencies and their percentile_cont median. */
+  async function storedRuns(): Promise<Array<{ id: string; label: string; device: string; round: number | null; flagged: boolean; flags: string[]; median: number; sorted: number[] }>> {
+    const rows: Array<{ id: string; label: string; device: string; round: number | null; flagged: boolean; flags: string[]; median: number; sorted: string[] }> = await ds.query(
+      `SELECT r.id, v.label, d.name AS device, r.round, r.flagged,
+              ARRAY(SELECT jsonb_array_elements_text(coalesce(r.report -> 'flaggedBy', r.report -> 'quality' -> 'flags', '[]'))) AS flags,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY l.latency_ns) AS median, array_agg(l.latency_ns ORDER BY l.latency_ns) AS sorted
+         FROM runs r JOIN run_latencies l ON l.run_id = r.id JOIN variants v ON v.id = r.variant_id JOIN devices d ON d.id = r.device_id
+        WHERE r.study_id = $1 GROUP BY r.id, v.label, d.name ORDER BY r.id`,
+      [ids.study],
+    );
+    return rows.map((r) => ({ ...r, median: Number(r.median), sorted: r.sorted.map(Number) }));
+  }
+  const medianOf = (xs: number[]) => quantileSorted([...xs].sort((a, b) => a - b), 0.5);
+
   describe('GET /api/v1/studies/{id}/comparison', () => {
-    it('gives medians and p90s equal to Postgres’ percentile_cont over the stored latencies, with a CI around each median', async () => {
+    it('takes each stored run as a replicate: the median of the clean runs’ medians, their p90s, a CI, the runs and the flagged ones', async () => {
       const { status, body } = await get(`/api/v1/studies/${ids.study}/comparison`);
       const c = body as Comparison;
-      const truth: Array<{ label: string; device: string; median: number; p90: number }> = await ds.query(
-        `SELECT v.label, d.name AS device, percentile_cont(0.5) WITHIN GROUP (ORDER BY l.latency_ns) AS median,
-                percentile_cont(0.9) WITHIN GROUP (ORDER BY l.latency_ns) AS p90
-           FROM runs r JOIN run_latencies l ON l.run_id = r.id JOIN variants v ON v.id = r.variant_id JOIN devices d ON d.id = r.device_id
-          WHERE r.study_id = $1 GROUP BY v.label, d.name`,
-        [ids.study],
-      );
+      const runs = await storedRuns();
 
       expect(status).toBe(200);
-      expect(c.rows).toHaveLength(6);
-      for (const t of truth) {
-        const row = c.rows.find((r) => r.variant === t.label && r.device === t.device)!;
-        expect(row.medianMs).toBeCloseTo(t.median / MS, 3);
-        expect(row.p90Ms).toBeCloseTo(t.p90 / MS, 3);
-        expect(row.ciLowMs).toBeLessThanOrEqual(row.medianMs);
-        expect(row.ciHighMs).toBeGreaterThanOrEqual(row.medianMs);
-        expect(row.ciHighMs - row.ciLowMs).toBeLessThan(row.medianMs * 0.05);
+      expect(c.rows.map((r) => `${r.device}/${r.variant}`)).toEqual([
+        'vm-a/relu', 'vm-a/paper', 'vm-a/hswish', 'vm-b/relu', 'vm-b/paper', 'vm-b/hswish', 'vm-c/relu', 'vm-c/paper', 'vm-c/hswish',
+      ]);
+      const cleanRuns = (row: Comparison['rows'][number]) => runs.filter((r) => r.label === row.variant && r.device === row.device && !r.flagged);
+      for (const row of c.rows) {
+        const flagged = runs.filter((r) => r.label === row.variant && r.device === row.device && r.flagged);
+        expect(row).toMatchObject({
+          replicates: cleanRuns(row).length, flaggedReplicates: flagged.length, flags: [...new Set(flagged.flatMap((r) => r.flags))],
+          samples: cleanRuns(row).reduce((a, r) => a + r.sorted.length, 0), runIds: cleanRuns(row).map((r) => r.id), flaggedRunIds: flagged.map((r) => r.id),
+        });
       }
-      expect(c.rows.map((r) => `${r.device}/${r.variant}`)).toEqual(['vm-a/relu', 'vm-a/paper', 'vm-a/hswish', 'vm-b/relu', 'vm-b/paper', 'vm-b/hswish']);
+      const measured = c.rows.filter((r) => cleanRuns(r).length > 0);
+      expect(measured).toHaveLength(8);
+      for (const row of measured) {
+        const clean = cleanRuns(row);
+        expect(row.medianMs!).toBeCloseTo(medianOf(clean.map((r) => r.median)) / MS, 3);
+        expect(row.p90Ms!).toBeCloseTo(medianOf(clean.map((r) => quantileSorted(r.sorted, 0.9))) / MS, 3);
+        expect(row.ciLowMs!).toBeLessThanOrEqual(row.medianMs!);
+        expect(row.ciHighMs!).toBeGreaterThanOrEqual(row.medianMs!);
+        expect(row.ciLowMs!).toBeLessThanOrEqual(Math.max(...clean.map((r) => r.median)) / MS);
+      }
+      // the host's speed changes between rounds: the latency's interval carries it
+      const paperA = c.rows.find((r) => r.device === 'vm-a' && r.variant === 'paper')!;
+      expect(paperA.ciHighMs! - paperA.ciLowMs!).toBeGreaterThan(0.1);
     });
 
-    it('says whether each difference to the baseline exceeds the noise, per device', async () => {
+    it('pairs each variant’s runs with the baseline’s by round on the device, and calls a difference only beyond the noise', async () => {
       const { body } = await get(`/api/v1/studies/${ids.study}/comparison`);
       const row = (device: string, variant: string) => (body as Comparison).rows.find((r) => r.device === device && r.variant === variant)!;
+      const runs = (await storedRuns()).filter((r) => !r.flagged);
+      const geometricRatio = (device: string, variant: string) => {
+        const base = new Map(runs.filter((r) => r.device === device && r.label === 'paper').map((r) => [r.round, r.median]));
+        const logs = runs.filter((r) => r.device === device && r.label === variant && base.has(r.round)).map((r) => Math.log(r.median / base.get(r.round)!));
+        return { rounds: logs.length, pct: (Math.exp(logs.reduce((a, b) => a + b, 0) / logs.length) - 1) * 100 };
+      };
 
-      expect(row('vm-a', 'paper')).toMatchObject({ baseline: true, deltaMs: 0, deltaPct: 0, verdict: null, significant: null });
-      expect(row('vm-a', 'relu')).toMatchObject({ verdict: 'faster', significant: true, deltaPct: -10 });
+      expect(row('vm-a', 'paper')).toMatchObject({ baseline: true, deltaMs: 0, deltaPct: 0, verdict: null, significant: null, rounds: null });
+      expect(row('vm-a', 'relu')).toMatchObject({ verdict: 'faster', significant: true, deltaPct: -10, design: 'paired', rounds: 4, verdictReason: null });
       expect(row('vm-a', 'relu').deltaCiHighMs).toBeLessThan(0);
-      expect(row('vm-a', 'hswish')).toMatchObject({ verdict: 'within noise', significant: false, deltaMs: 0 });
-      expect(row('vm-a', 'hswish').deltaCiLowMs).toBeLessThanOrEqual(0);
-      expect(row('vm-a', 'hswish').deltaCiHighMs).toBeGreaterThanOrEqual(0);
-      expect(row('vm-b', 'hswish')).toMatchObject({ verdict: 'slower', significant: true, deltaPct: 10 });
+      expect(row('vm-a', 'relu').deltaCiHighPct).toBeLessThan(0);
+      expect(row('vm-a', 'relu')).toMatchObject({ replicates: 4, flaggedReplicates: 0, flags: [] });
+      expect(row('vm-a', 'hswish')).toMatchObject({ verdict: 'within noise', significant: false, design: 'paired', rounds: 3, flaggedReplicates: 1, flags: ['busy-cpu'] });
+      expect(row('vm-a', 'hswish').deltaPct).toBeCloseTo(geometricRatio('vm-a', 'hswish').pct, 2);
+      expect(row('vm-a', 'hswish').rounds).toBe(geometricRatio('vm-a', 'hswish').rounds);
+      expect(row('vm-a', 'hswish').deltaCiLowPct).toBeLessThanOrEqual(0);
+      expect(row('vm-a', 'hswish').deltaCiHighPct).toBeGreaterThanOrEqual(0);
+      expect(row('vm-a', 'hswish').mdePct).toBeGreaterThan(0);
+      expect(row('vm-a', 'hswish').mdePct).toBeLessThan(1);
+      expect(row('vm-b', 'hswish')).toMatchObject({ verdict: 'slower', significant: true, deltaPct: 10, design: 'unpaired', rounds: 3 });
       expect(row('vm-b', 'hswish').pValue).toBeLessThan(0.05);
+      expect(row('vm-c', 'relu')).toMatchObject({ verdict: 'faster', deltaPct: -10, rounds: 3 });
+      expect(row('vm-c', 'hswish')).toMatchObject({
+        medianMs: null, ciLowMs: null, replicates: 0, flaggedReplicates: 3, flags: ['busy-system'], deltaPct: null, verdict: 'undecided',
+        verdictReason: 'no clean replicate: 3 flagged (busy-system)',
+      });
+      expect((body as Comparison).noiseTest).toMatch(/^paired rounds: t interval of the log ratio of run medians excludes 0 \(95%\); fewer than 3 rounds: undecided/);
+    });
+
+    it('keeps the flagged runs with include=flagged, still counting them', async () => {
+      const { body } = await get(`/api/v1/studies/${ids.study}/comparison?include=flagged`);
+      const c = body as Comparison;
+      const row = (device: string) => c.rows.find((r) => r.device === device && r.variant === 'hswish')!;
+
+      expect(c.includeFlagged).toBe(true);
+      expect(row('vm-a')).toMatchObject({ replicates: 4, rounds: 4, flaggedReplicates: 1, flags: ['busy-cpu'] });
+      expect(row('vm-a').runIds).toContain(ids.flaggedRun);
+      expect(row('vm-c')).toMatchObject({ medianMs: 6, replicates: 3, flaggedReplicates: 3, verdict: 'within noise', verdictReason: null });
+      expect(await get(`/api/v1/studies/${ids.study}/comparison?include=everything`)).toMatchObject({ status: 400, body: { error: { field: 'include' } } });
+    });
+
+    it('answers with the fields the OpenAPI document declares', async () => {
+      const doc = (await get('/api/docs/openapi.json')).body as { components: { schemas: Record<string, { properties: Record<string, unknown> }> } };
+      const declared = (name: string) => Object.keys(doc.components.schemas[name]!.properties).sort();
+      const c = (await get(`/api/v1/studies/${ids.study}/comparison`)).body as Comparison;
+
+      expect(Object.keys(c).sort()).toEqual(declared('Comparison'));
+      for (const r of c.rows) expect(Object.keys(r).sort()).toEqual(declared('ComparisonRow'));
     });
 
     it('puts MAdds, params and the registry’s top-1 beside the latency', async () => {
@@ -192,10 +286,11 @@ describe('query HTTP API', () => {
       const { body } = await get(`/api/v1/studies/${ids.study}/table`);
       const t = body as AblationTable;
 
-      expect(t.devices.map((d) => d.name)).toEqual(['vm-a', 'vm-b']);
+      expect(t.devices.map((d) => d.name)).toEqual(['vm-a', 'vm-b', 'vm-c']);
       expect(t.rows.map((r) => r.variant)).toEqual(['relu', 'paper', 'hswish']);
-      expect(t.rows[0]!.latency.map((c) => c?.deltaPct)).toEqual([-10, -10]);
+      expect(t.rows[0]!.latency.map((c) => c?.deltaPct)).toEqual([-10, -10, -10]);
       expect(t.rows[1]).toMatchObject({ baseline: true, top1: 65.4, madds: models.paper.madds });
+      expect(t.rows[2]!.latency[2]).toMatchObject({ medianMs: null, verdict: 'undecided', flaggedReplicates: 3, flags: ['busy-system'] });
     });
 
     it('comes as CSV with one column per device and figure', async () => {
@@ -204,34 +299,70 @@ describe('query HTTP API', () => {
 
       expect(status).toBe(200);
       expect(type).toMatch(/^text\/csv/);
-      expect(header).toBe('variant,baseline,model,madds,params,top1,median_ms[vm-b],ci_low_ms[vm-b],ci_high_ms[vm-b],delta_ms[vm-b],delta_pct[vm-b],verdict[vm-b],samples[vm-b]');
+      expect(header).toBe(
+        'variant,baseline,model,madds,params,top1,median_ms[vm-b],ci_low_ms[vm-b],ci_high_ms[vm-b],delta_ms[vm-b],delta_pct[vm-b],delta_ci_low_pct[vm-b],' +
+          'delta_ci_high_pct[vm-b],mde_pct[vm-b],verdict[vm-b],verdict_reason[vm-b],replicates[vm-b],rounds[vm-b],flagged_replicates[vm-b],flags[vm-b],samples[vm-b]',
+      );
       expect(lines).toHaveLength(3);
-      expect(lines[2]).toMatch(/^hswish,false,mobilenetv3-small-0\.75\+act=hswish,\d+,\d+,,8\.\d+,.*,10,slower,60$/);
+      expect(lines[2]).toMatch(/^hswish,false,mobilenetv3-small-0\.75\+act=hswish,\d+,\d+,,8\.8,[\d.]+,[\d.]+,0\.8,10,[\d.]+,[\d.]+,[\d.]+,slower,,3,3,0,,180$/);
     });
   });
 
   describe('GET /api/v1/studies/{id}/layer-deltas', () => {
-    it('attributes the extra time to the blocks, ops and layers that have h-swish', async () => {
+    it('attributes the extra time to the blocks, ops and layers that have h-swish, pairing the runs by round', async () => {
       const { status, body } = await get(`/api/v1/studies/${ids.study}/layer-deltas?variant=hswish&device=vm-a`);
       const d = body as LayerDeltas;
       const hswish = models.hswish.layers.filter((l) => l.activation === 'hswish');
       const count = (pred: (l: (typeof hswish)[number]) => boolean) => hswish.filter(pred).length;
 
       expect(status).toBe(200);
-      expect(d).toMatchObject({ device: { name: 'vm-a' }, baseline: { label: 'paper', profiledIterations: 5 }, variant: { label: 'hswish', profiledIterations: 5 } });
+      expect(d).toMatchObject({
+        device: { name: 'vm-a' }, includeFlagged: false,
+        baseline: { label: 'paper', profiledIterations: 20, replicates: 4, flaggedReplicates: 0 },
+        variant: { label: 'hswish', profiledIterations: 15, replicates: 3, flaggedReplicates: 1, flags: ['busy-cpu'], flaggedRunIds: [ids.flaggedRun] },
+      });
       for (const g of d.groups.block) {
         const n = g.key === '(unattributed)' ? 0 : count((l) => l.block === g.key);
         expect(g.deltaMs).toBeCloseTo((n * 5_000) / MS, 6);
-        expect(g.verdict).toBe(n ? 'slower' : 'within noise');
+        expect(g).toMatchObject({ rounds: 3, verdict: n ? 'slower' : 'within noise' });
+        expect(g.pAdjusted!).toBeGreaterThanOrEqual(g.pValue!);
       }
       expect(d.groups.block.map((g) => g.key)).toEqual([...new Set(models.paper.layers.map((l) => l.block)), '(unattributed)']);
-      for (const g of d.groups.op) if (g.key !== '(unattributed)') expect(g.deltaMs).toBeCloseTo((count((l) => l.op === g.key) * 5_000) / MS, 6);
+      for (const g of d.groups.op.filter((x) => x.key !== '(unattributed)')) expect(g.deltaMs).toBeCloseTo((count((l) => l.op === g.key) * 5_000) / MS, 6);
       const unchanged = models.hswish.layers.find((l) => l.activation !== 'hswish')!.name;
       expect(d.groups.layer.find((g) => g.key === unchanged)).toMatchObject({ baselineMs: 0.01, variantMs: 0.01, deltaMs: 0, verdict: 'within noise' });
       expect(d.groups.layer.find((g) => g.key === 'stem')).toMatchObject({ baselineMs: 0.01, variantMs: 0.015, deltaMs: 0.005, deltaPct: 50 });
       expect(d.groups.runtimeOp.find((g) => g.key === 'ReorderOutput')).toMatchObject({ deltaMs: 0 });
       expect(d.profiledKernel.deltaMs).toBeCloseTo((hswish.length * 5_000) / MS, 6);
-      expect(d.endToEnd).toMatchObject({ deltaMs: 0, deltaPct: 0 });
+      expect(d.note).toContain('Benjamini–Hochberg within each grouping');
+    });
+
+    it('gives the end-to-end difference as the comparison does', async () => {
+      const d = (await get(`/api/v1/studies/${ids.study}/layer-deltas?variant=hswish&device=vm-a`)).body as LayerDeltas;
+      const c = (await get(`/api/v1/studies/${ids.study}/comparison?device=vm-a`)).body as Comparison;
+      const row = (variant: string) => c.rows.find((r) => r.variant === variant)!;
+
+      expect(d.endToEnd).toMatchObject({
+        baselineMs: row('paper').medianMs, variantMs: row('hswish').medianMs, deltaPct: row('hswish').deltaPct, mdePct: row('hswish').mdePct,
+        verdict: 'within noise', rounds: 3, design: 'paired',
+      });
+    });
+
+    it('answers with the fields the OpenAPI document declares', async () => {
+      const doc = (await get('/api/docs/openapi.json')).body as { components: { schemas: Record<string, { properties: Record<string, { properties?: object }> }> } };
+      const declared = (name: string, field?: string) => Object.keys(field ? doc.components.schemas[name]!.properties[field]!.properties! : doc.components.schemas[name]!.properties).sort();
+      const d = (await get(`/api/v1/studies/${ids.study}/layer-deltas?variant=hswish&device=vm-a`)).body as LayerDeltas;
+
+      expect(Object.keys(d).sort()).toEqual(declared('LayerDeltas'));
+      expect(Object.keys(d.groups.block[0]!).sort()).toEqual(declared('GroupDelta'));
+      for (const field of ['variant', 'endToEnd', 'profiledKernel'] as const) expect(Object.keys(d[field]).sort()).toEqual(declared('LayerDeltas', field));
+    });
+
+    it('keeps the flagged run with include=flagged', async () => {
+      const d = (await get(`/api/v1/studies/${ids.study}/layer-deltas?variant=hswish&device=vm-a&include=flagged`)).body as LayerDeltas;
+
+      expect(d).toMatchObject({ includeFlagged: true, variant: { replicates: 4, flaggedReplicates: 1, profiledIterations: 20 }, endToEnd: { rounds: 4 } });
+      expect(d.groups.layer.every((g) => g.rounds === 4)).toBe(true);
     });
 
     it('needs a device when the variants ran on several, and names the missing variant', async () => {
@@ -239,6 +370,65 @@ describe('query HTTP API', () => {
       expect(await get(`/api/v1/studies/${ids.study}/layer-deltas?variant=gelu&device=vm-a`)).toMatchObject({ status: 400, body: { error: { field: 'variant' } } });
       expect(await get(`/api/v1/studies/${ids.study}/layer-deltas?device=vm-a`)).toMatchObject({ status: 400, body: { error: { field: 'variant' } } });
       expect(await get(`/api/v1/studies/${ids.study}/layer-deltas?variant=hswish&device=phone-x`)).toMatchObject({ status: 400, body: { error: { field: 'device' } } });
+    });
+  });
+
+  describe('GET /api/v1/runs/{id} and /latencies', () => {
+    it('gives the run as stored: where, when, its round, statistics, quality flags, attempts and report', async () => {
+      const { status, body } = await get(`/api/v1/runs/${ids.flaggedRun}`);
+      const [row] = await ds.query(
+        `SELECT r.job_id, r.round, r.median_ns, r.p90_ns, r.timed_runs, r.started_at, r.report FROM runs r WHERE r.id = $1`,
+        [ids.flaggedRun],
+      );
+
+      expect(status).toBe(200);
+      expect(body).toMatchObject({
+        id: ids.flaggedRun, studyId: ids.study, study: 'activations', variant: 'hswish', variantId: ids.variants['hswish'], model: models.hswish.name,
+        modelSha256: models.hswish.sha256, device: 'vm-a', deviceId: ids.vmA, jobId: row.job_id, attempt: 1, round: 3,
+        startedAt: row.started_at.toISOString(), flagged: true, flags: ['busy-cpu', 'host-slow'], flaggedBy: ['busy-cpu'],
+        statistics: { medianNs: Number(row.median_ns), p90Ns: Number(row.p90_ns), timedRuns: row.timed_runs, stdNs: null },
+        protocol: { timedRuns: 60 }, environment: { runtimeVersion: '1.30.0' }, report: row.report,
+      });
+      expect(body.attempts).toEqual(
+        row.report.attempts.map((a: { attempt: number; startedAt: string; finishedAt: string }) => ({ attempt: a.attempt, flags: ['busy-cpu'], startedAt: a.startedAt, finishedAt: a.finishedAt })),
+      );
+      expect(body.attempts).toHaveLength(2);
+    });
+
+    it('shows the advice a clean run carries apart from the flags that would exclude it', async () => {
+      const [clean] = await ds.query(`SELECT id FROM runs WHERE report -> 'flaggedBy' = '[]'::jsonb`);
+      expect((await get(`/api/v1/runs/${clean.id}`)).body).toMatchObject({ variant: 'relu', round: 1, flagged: false, flags: ['host-slow'], flaggedBy: [] });
+    });
+
+    it('answers with the fields the OpenAPI document declares', async () => {
+      const doc = (await get('/api/docs/openapi.json')).body as { components: { schemas: Record<string, { properties: Record<string, unknown> }> } };
+      const declared = (name: string) => Object.keys(doc.components.schemas[name]!.properties).sort();
+      const run = (await get(`/api/v1/runs/${ids.runWithOverhead}`)).body;
+      const listed = (await get(`/api/v1/runs?study=${ids.study}&limit=1`)).body.items[0];
+
+      expect(Object.keys(run).sort()).toEqual(declared('Run'));
+      expect(Object.keys(listed).sort()).toEqual(declared('RunSummary'));
+      expect(Object.keys(run.statistics).sort()).toEqual(Object.keys((doc.components.schemas['Run']!.properties['statistics'] as { properties: object }).properties).sort());
+      expect(run).toMatchObject({ round: 0, flagged: false, flags: [], attempts: [] });
+    });
+
+    it('gives the raw timed latencies in iteration order, as JSON or CSV', async () => {
+      const stored: Array<{ iteration: number; latency_ns: string }> = await ds.query(`SELECT iteration, latency_ns FROM run_latencies WHERE run_id = $1 ORDER BY iteration`, [ids.flaggedRun]);
+      const json = await get(`/api/v1/runs/${ids.flaggedRun}/latencies`);
+      const csv = await get(`/api/v1/runs/${ids.flaggedRun}/latencies?format=csv`);
+
+      expect(stored).toHaveLength(60);
+      expect(json.body).toEqual({ runId: ids.flaggedRun, latencies: stored.map((r) => ({ iteration: r.iteration, latencyNs: Number(r.latency_ns) })) });
+      expect(csv.type).toMatch(/^text\/csv/);
+      expect(csv.text).toBe(['iteration,latency_ns', ...stored.map((r) => `${r.iteration},${r.latency_ns}`)].join('\r\n') + '\r\n');
+      expect(await get(`/api/v1/runs/${ids.flaggedRun}/latencies?format=xml`)).toMatchObject({ status: 400, body: { error: { field: 'format' } } });
+    });
+
+    it('answers 404 for an unknown run', async () => {
+      for (const path of ['', '/latencies']) {
+        expect(await get(`/api/v1/runs/1b4e28ba-2fa1-11d2-883f-0016d3cca427${path}`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+        expect(await get(`/api/v1/runs/not-a-run${path}`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+      }
     });
   });
 
@@ -272,7 +462,11 @@ describe('query HTTP API', () => {
     });
 
     it('shows runs stored before executor overhead with kernel time only', async () => {
-      for (const [runId, source, kernel] of [[ids.runKernelOnly, 'names', { toProfiledMedian: 0.9, toModelRunMedian: null, toTimedMedian: 0.95 }], [await anyRunWithoutReport(), null, null]] as const) {
+      const cases = [
+        [ids.runKernelOnly, 'names', { toProfiledMedian: 0.9, toModelRunMedian: null, toTimedMedian: 0.95 }],
+        [await anyRunWithoutReport(), null, { toProfiledMedian: null, toModelRunMedian: null, toTimedMedian: null }],
+      ] as const;
+      for (const [runId, source, kernel] of cases) {
         const { status, body } = await get(`/api/v1/runs/${runId}/layers`);
         const l = body as RunLayers;
 
@@ -282,7 +476,7 @@ describe('query HTTP API', () => {
         expect(l.layers.reduce((a, r) => a + r.share, 0)).toBeCloseTo(1, 2);
         expect(l).toMatchObject({ attributionSource: source, session: null, blocks: null, opTypes: null, layerSumWithOverheadMs: null, modelRunMedianMs: null });
         expect(l.ratios.withOverhead).toEqual({ toProfiledMedian: null, toModelRunMedian: null, toTimedMedian: null });
-        if (kernel) expect(l.ratios.kernel).toEqual(kernel);
+        expect(l.ratios.kernel).toEqual(kernel);
       }
     });
 
@@ -365,11 +559,20 @@ describe('query HTTP API', () => {
   });
 
   describe('across devices and versions', () => {
-    it('shows one model side by side on every device that ran it', async () => {
+    it('shows one model side by side on every device that ran it, each run a replicate', async () => {
       const { body } = await get('/api/v1/models/mobilenetv3-small-0.75/devices');
       const m = body as ModelAcrossDevices;
-      expect(m.devices.map((d) => [d.device.name, d.relativeToFastest, d.samples])).toEqual([['vm-a', 1, 60], ['vm-b', 2, 60]]);
-      expect((await get(`/api/v1/models/${models.paper.sha256}/devices`)).body.devices).toHaveLength(2);
+      const paper = (await storedRuns()).filter((r) => r.label === 'paper');
+      expect(m.devices.map((d) => [d.device.name, d.relativeToFastest, d.replicates, d.samples])).toEqual([['vm-a', 1, 4, 240], ['vm-c', 1.5, 3, 180], ['vm-b', 2, 3, 180]]);
+      for (const d of m.devices) {
+        expect(d.medianMs!).toBeCloseTo(medianOf(paper.filter((r) => r.device === d.device.name).map((r) => r.median)) / MS, 3);
+        expect(d.ciLowMs!).toBeLessThan(d.ciHighMs!);
+      }
+      const hswish = (await get('/api/v1/models/mobilenetv3-small-0.75+act=hswish/devices')).body as ModelAcrossDevices;
+      expect(hswish.devices.map((d) => [d.device.name, d.replicates, d.flaggedReplicates, d.flags])).toEqual([
+        ['vm-a', 3, 1, ['busy-cpu']], ['vm-b', 3, 0, []], ['vm-c', 0, 3, ['busy-system']],
+      ]);
+      expect((await get(`/api/v1/models/${models.paper.sha256}/devices`)).body.devices).toHaveLength(3);
       expect(await get('/api/v1/models/resnet-50/devices')).toMatchObject({ status: 404 });
     });
 
@@ -380,8 +583,10 @@ describe('query HTTP API', () => {
 
       expect(h.models[0]!.model).toBe('mobilenetv2-0.35');
       expect(v2.regression).toBe(true);
-      expect(v2.segments.map((s) => [s.runtimeVersion, s.runs, s.regression])).toEqual([['1.29.0', 2, false], ['1.31.0', 1, true]]);
-      expect(v2.segments[1]!.vsHistory).toMatchObject({ verdict: 'slower' });
+      expect(v2.segments.map((s) => [s.runtimeVersion, s.runs, s.replicates, s.regression])).toEqual([['1.29.0', 3, 3, false], ['1.31.0', 3, 3, true]]);
+      expect(v2.segments[1]!.vsHistory).toMatchObject({ verdict: 'slower', design: 'unpaired', rounds: 3 });
+      expect(v2.segments[1]!.vsHistory!.deltaPct).toBeCloseTo(10, 0);
+      expect(h.models.find((m) => m.model === 'mobilenetv3-small-0.75+act=hswish')!.segments[0]).toMatchObject({ runs: 4, replicates: 3, flaggedReplicates: 1 });
       expect(h.models.find((m) => m.model === 'mobilenetv3-small-0.75')).toMatchObject({ regression: false, segments: [{ vsHistory: null }] });
       expect(await get(`/api/v1/devices/1b4e28ba-2fa1-11d2-883f-0016d3cca427/history`)).toMatchObject({ status: 404 });
     });
@@ -393,8 +598,10 @@ describe('query HTTP API', () => {
       expect((await get('/api/v1/studies?status=running')).body).toMatchObject({ total: 1, items: [{ name: 'history' }] });
       expect((await get('/api/v1/devices?class=phone')).body).toMatchObject({ total: 1, items: [{ name: 'phone-x', state: 'offline' }] });
       expect((await get('/api/v1/devices?state=online')).body.total).toBe(2);
-      expect((await get(`/api/v1/runs?study=${ids.study}&variant=relu`)).body).toMatchObject({ total: 2 });
-      expect((await get('/api/v1/runs?device=vm-b&limit=2')).body).toMatchObject({ total: 3, items: [{ device: 'vm-b' }, { device: 'vm-b' }] });
+      expect((await get(`/api/v1/runs?study=${ids.study}&variant=relu`)).body).toMatchObject({ total: 10 });
+      expect((await get('/api/v1/runs?device=vm-b&limit=2')).body).toMatchObject({ total: 9, items: [{ device: 'vm-b', round: null, flagged: false }, { device: 'vm-b' }] });
+      const vmC = (await get(`/api/v1/runs?study=${ids.study}&variant=hswish&device=vm-c`)).body;
+      expect(vmC.items.map((r: { round: number; flagged: boolean }) => [r.round, r.flagged]).sort()).toEqual([[0, true], [1, true], [2, true]]);
       expect((await get('/api/v1/models?measured=true')).body.total).toBe(4);
       expect(await get('/api/v1/studies?limit=0')).toMatchObject({ status: 400, body: { error: { field: 'limit' } } });
       expect(await get('/api/v1/runs?variant=relu')).toMatchObject({ status: 400, body: { error: { field: 'variant' } } });
@@ -429,7 +636,7 @@ describe('query HTTP API', () => {
       const leaseAge = Number(/^latfleet_jobs_oldest_lease_age_seconds (\S+)$/m.exec(m)?.[1]);
       expect(leaseAge).toBeGreaterThanOrEqual(120);
       expect(leaseAge).toBeLessThan(180);
-      expect(m).toMatch(/^latfleet_result_rows_ingested_total\{kind="latency"\} 540$/m);
+      expect(m).toMatch(/^latfleet_result_rows_ingested_total\{kind="latency"\} 2160$/m);
       expect(m).toMatch(/^latfleet_result_bytes_ingested_total 3500$/m);
       expect(m).toMatch(/^latfleet_result_uploads_rejected_total\{code="VALIDATION_FAILED"\} 1$/m);
       expect(m).toMatch(/^latfleet_result_uploads_rejected_total\{code="PERMISSION_DENIED"\} 0$/m);

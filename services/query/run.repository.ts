@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { LayerInfo } from '../lib/models/index.js';
-import { parseSorted } from './comparison.repository.js';
+import { parseSorted, runFlaggedBySql, runQualityFlagsSql } from './comparison.repository.js';
+import type { RunReplicate } from './latency-statistics.js';
 import type { Page } from './pagination.dto.js';
 
 export interface RunRow {
@@ -38,7 +39,67 @@ export interface RunSummary {
   profiledMedianMs: number;
   runtimeVersion: string;
   agentVersion: string;
+  /** its job's round; null for runs stored before rounds existed */
+  round: number | null;
+  /** throttled or busy after the agent's retries */
+  flagged: boolean;
   createdAt: string;
+}
+
+/** The columns the ingest computed from the run's timed iterations (nanoseconds unless named otherwise); null where the run predates them. */
+export interface RunStatistics {
+  timedRuns: number;
+  medianNs: number;
+  p90Ns: number;
+  p99Ns: number | null;
+  minNs: number;
+  maxNs: number | null;
+  meanNs: number;
+  stdNs: number | null;
+  /** median absolute deviation from the median (unscaled) */
+  madNs: number | null;
+  /** bootstrap 95% CI of the run's median */
+  medianCiLowNs: number | null;
+  medianCiHighNs: number | null;
+  profiledMedianNs: number;
+  /** profiled median over timed median, minus one */
+  profilingOverhead: number | null;
+}
+
+/** A stored run as the runs table holds it. */
+export interface RunRecord {
+  id: string;
+  studyId: string;
+  study: string;
+  variantId: string;
+  variant: string;
+  model: string;
+  modelSha256: string;
+  deviceId: string;
+  device: string;
+  jobId: string;
+  attempt: number;
+  round: number | null;
+  startedAt: string;
+  finishedAt: string;
+  createdAt: string;
+  environment: Record<string, unknown>;
+  protocol: Record<string, unknown>;
+  statistics: RunStatistics;
+  latencyRows: number;
+  layerRows: number;
+  flagged: boolean;
+  /** report.quality.flags: those that flagged it and, in an interleaved round, advisory ones */
+  flags: string[];
+  /** the flags that flagged it (report.flaggedBy; report.quality.flags in reports without it); empty for a clean run */
+  flaggedBy: string[];
+  /** the agent's measurement report as stored (its shape varies with the agent's version) */
+  report: Record<string, unknown>;
+}
+
+export interface RunLatency {
+  iteration: number;
+  latencyNs: number;
 }
 
 export interface RunFilter {
@@ -47,9 +108,8 @@ export interface RunFilter {
   deviceId?: string;
 }
 
-/** One run with its raw latencies, for pooling across runs (one model, possibly many studies). */
-export interface RunSamples {
-  id: string;
+/** One run with its raw latencies, a replicate of its model on its device (one model, possibly many studies). */
+export interface RunSamples extends RunReplicate {
   deviceId: string;
   deviceName: string;
   deviceClass: string;
@@ -58,8 +118,6 @@ export interface RunSamples {
   runtimeVersion: string;
   agentVersion: string;
   createdAt: Date;
-  /** ascending, nanoseconds */
-  samplesNs: number[];
 }
 
 const VERSION = (key: string) => `coalesce(nullif(r.environment->>'${key}', ''), 'unknown')`;
@@ -78,6 +136,41 @@ export class RunRepository {
       [id],
     );
     return r ? { ...r, medianNs: Number(r.medianNs), profiledMedianNs: Number(r.profiledMedianNs) } : null;
+  }
+
+  async record(id: string): Promise<RunRecord | null> {
+    const [r] = await this.ds.query(
+      `SELECT r.id, r.study_id AS "studyId", s.name AS study, r.variant_id AS "variantId", v.label AS variant, m.name AS model,
+              r.model_sha256 AS "modelSha256", r.device_id AS "deviceId", d.name AS device, r.job_id AS "jobId", r.attempt, r.round,
+              r.started_at AS "startedAt", r.finished_at AS "finishedAt", r.created_at AS "createdAt", r.environment, r.protocol,
+              jsonb_build_object(
+                'timedRuns', r.timed_runs, 'medianNs', r.median_ns, 'p90Ns', r.p90_ns, 'p99Ns', r.p99_ns, 'minNs', r.min_ns, 'maxNs', r.max_ns,
+                'meanNs', r.mean_ns, 'stdNs', r.std_ns, 'madNs', r.mad_ns, 'medianCiLowNs', r.median_ci_low_ns, 'medianCiHighNs', r.median_ci_high_ns,
+                'profiledMedianNs', r.profiled_median_ns, 'profilingOverhead', r.profiling_overhead) AS statistics,
+              r.latency_rows AS "latencyRows", r.layer_rows AS "layerRows", r.flagged, ${runQualityFlagsSql('r')} AS flags,
+              ${runFlaggedBySql('r')} AS "flaggedBy", r.report
+         FROM runs r JOIN variants v ON v.id = r.variant_id JOIN studies s ON s.id = r.study_id
+         JOIN models m ON m.sha256 = r.model_sha256 JOIN devices d ON d.id = r.device_id
+        WHERE r.id = $1`,
+      [id],
+    );
+    if (!r) return null;
+    const iso = (d: Date) => d.toISOString();
+    return { ...r, startedAt: iso(r.startedAt), finishedAt: iso(r.finishedAt), createdAt: iso(r.createdAt) };
+  }
+
+  async exists(id: string): Promise<boolean> {
+    const rows = await this.ds.query(`SELECT 1 FROM runs WHERE id = $1`, [id]);
+    return rows.length > 0;
+  }
+
+  /** The run's timed latencies in iteration order. */
+  async latencies(runId: string): Promise<RunLatency[]> {
+    const rows: Array<{ iteration: number; latencyNs: string }> = await this.ds.query(
+      `SELECT iteration, latency_ns AS "latencyNs" FROM run_latencies WHERE run_id = $1 ORDER BY iteration`,
+      [runId],
+    );
+    return rows.map((r) => ({ iteration: r.iteration, latencyNs: Number(r.latencyNs) }));
   }
 
   /** Per logical layer: the median over profiled iterations of the summed kernel time of its nodes. */
@@ -103,7 +196,7 @@ export class RunRepository {
       `SELECT r.id, r.study_id AS "studyId", s.name AS study, v.label AS variant, m.name AS model, r.device_id AS "deviceId", d.name AS device,
               r.median_ns AS "medianNs", r.p90_ns AS "p90Ns", r.min_ns AS "minNs", r.timed_runs AS "timedRuns",
               r.profiled_median_ns AS "profiledMedianNs", ${VERSION('runtimeVersion')} AS "runtimeVersion",
-              ${VERSION('agentVersion')} AS "agentVersion", r.created_at AS "createdAt"
+              ${VERSION('agentVersion')} AS "agentVersion", r.round, r.flagged, r.created_at AS "createdAt"
          FROM runs r JOIN variants v ON v.id = r.variant_id JOIN studies s ON s.id = r.study_id
          JOIN models m ON m.sha256 = r.model_sha256 JOIN devices d ON d.id = r.device_id
          ${where} ORDER BY r.created_at DESC, r.id LIMIT $4 OFFSET $5`,
@@ -123,9 +216,10 @@ export class RunRepository {
 
   /** Runs of some models (by sha256) at one optimization level, optionally on one device, oldest first, with their latencies. */
   async samples(sha256s: readonly string[], optimization: string, deviceId?: string): Promise<RunSamples[]> {
-    const rows: Array<Omit<RunSamples, 'samplesNs'> & { samples: string | null }> = await this.ds.query(
+    const rows: Array<Omit<RunSamples, 'sortedNs'> & { samples: string | null }> = await this.ds.query(
       `SELECT r.id, r.device_id AS "deviceId", d.name AS "deviceName", d.device_class AS "deviceClass", m.name AS model, m.sha256,
               ${VERSION('runtimeVersion')} AS "runtimeVersion", ${VERSION('agentVersion')} AS "agentVersion", r.created_at AS "createdAt",
+              r.round, r.flagged, ${runFlaggedBySql('r')} AS flags,
               (SELECT string_agg(l.latency_ns::text, ',' ORDER BY l.latency_ns) FROM run_latencies l WHERE l.run_id = r.id) AS samples
          FROM runs r JOIN devices d ON d.id = r.device_id JOIN models m ON m.sha256 = r.model_sha256
         WHERE r.model_sha256 = ANY($1::bpchar[]) AND coalesce(r.protocol->>'graphOptimizationLevel', 'all') = $2
@@ -133,7 +227,7 @@ export class RunRepository {
         ORDER BY r.created_at, r.id`,
       [sha256s, optimization, deviceId ?? null],
     );
-    return rows.filter((r) => r.samples).map(({ samples, ...r }) => ({ ...r, samplesNs: parseSorted(samples!) }));
+    return rows.filter((r) => r.samples).map(({ samples, ...r }) => ({ ...r, sortedNs: parseSorted(samples!) }));
   }
 
   /** sha256 of every model measured on a device. */

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { AttributedGroup } from '../lib/measure/index.js';
 import type { LayerInfo } from '../lib/models/index.js';
 import type { DeviceRepository } from './device.repository.js';
-import type { LayerMedian, RunRepository, RunRow } from './run.repository.js';
-import { RunService } from './run.service.js';
+import type { LayerMedian, RunRecord, RunRepository, RunRow } from './run.repository.js';
+import { RunService, runLatenciesCsv } from './run.service.js';
 
 const RUN_ID = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
 
@@ -125,6 +125,54 @@ describe(RunService.name, () => {
 
     it('refuses an unknown run', async () => {
       await expect(serviceFor(null).layers(RUN_ID)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+  });
+
+  describe('get', () => {
+    const record = (report: Record<string, unknown>): RunRecord => ({
+      id: RUN_ID, studyId: 's', study: 'activations', variantId: 'v', variant: 'hswish', model: 'm', modelSha256: 'a'.repeat(64), deviceId: 'd', device: 'vm-a',
+      jobId: 'j', attempt: 1, round: 2, startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:09.000Z', createdAt: '2026-01-01T00:00:10.000Z',
+      environment: {}, protocol: {}, latencyRows: 60, layerRows: 100, flagged: true, flags: ['busy-system'], flaggedBy: ['busy-system'],
+      statistics: {
+        timedRuns: 60, medianNs: 1, p90Ns: 1, p99Ns: null, minNs: 1, maxNs: null, meanNs: 1, stdNs: null, madNs: null, medianCiLowNs: null, medianCiHighNs: null,
+        profiledMedianNs: 1, profilingOverhead: null,
+      },
+      report,
+    });
+    const serviceWith = (r: RunRecord | null, latencies = [{ iteration: 0, latencyNs: 900_000 }, { iteration: 1, latencyNs: 910_000 }]) =>
+      new RunService({ record: async () => r, exists: async () => r !== null, latencies: async () => latencies } as unknown as RunRepository, {} as DeviceRepository);
+
+    it('lists the report’s attempts with their flags, the kept one last, and keeps the whole report', async () => {
+      const report = {
+        flagged: true,
+        attempts: [
+          { attempt: 0, startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:04.000Z', quality: { flags: ['busy-system', 'host-slow'] } },
+          { attempt: 1, startedAt: '2026-01-01T00:00:05.000Z', finishedAt: '2026-01-01T00:00:09.000Z', quality: { flags: ['busy-system'] } },
+        ],
+      };
+      const sut = await serviceWith(record(report)).get(RUN_ID);
+
+      expect(sut.attempts).toEqual([
+        { attempt: 0, flags: ['busy-system', 'host-slow'], startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:04.000Z' },
+        { attempt: 1, flags: ['busy-system'], startedAt: '2026-01-01T00:00:05.000Z', finishedAt: '2026-01-01T00:00:09.000Z' },
+      ]);
+      expect(sut).toMatchObject({ round: 2, flagged: true, flags: ['busy-system'], report });
+    });
+
+    it('has no attempts for a run whose report predates them', async () => {
+      expect((await serviceWith(record({})).get(RUN_ID)).attempts).toEqual([]);
+    });
+
+    it('refuses an unknown run', async () => {
+      await expect(serviceWith(null).get(RUN_ID)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(serviceWith(null, []).latencies(RUN_ID)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+
+    it('gives the raw latencies in iteration order, as JSON or CSV', async () => {
+      const sut = await serviceWith(record({})).latencies(RUN_ID);
+
+      expect(sut).toEqual({ runId: RUN_ID, latencies: [{ iteration: 0, latencyNs: 900_000 }, { iteration: 1, latencyNs: 910_000 }] });
+      expect(runLatenciesCsv(sut)).toBe('iteration,latency_ns\r\n0,900000\r\n1,910000\r\n');
     });
   });
 });

@@ -1,11 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
 import { SESSION_OVERHEAD, UNATTRIBUTED as MEASURE_UNATTRIBUTED, type AttributedGroup } from '../lib/measure/index.js';
+import { toCsv } from './csv.util.js';
 import { DeviceRepository } from './device.repository.js';
 import type { Page } from './pagination.dto.js';
 import type { RunListQuery } from './run.dto.js';
-import { RunRepository, type RunSummary } from './run.repository.js';
+import { RunRepository, type RunLatency, type RunRecord, type RunSummary } from './run.repository.js';
+import { readStoredAttempts, type RunAttempt } from './stored-attempts.util.js';
 import { readStoredAttribution } from './stored-attribution.util.js';
+
+/** One stored run: where and when it ran, its round, its statistics, its quality flags and attempts, and the agent's whole report. */
+export interface RunDetail extends Omit<RunRecord, 'report'> {
+  /** from report.attempts, the kept attempt last */
+  attempts: RunAttempt[];
+  report: Record<string, unknown>;
+}
+
+/** A run's timed latencies (profiling off) in iteration order. */
+export interface RunLatencies {
+  runId: string;
+  latencies: RunLatency[];
+}
+
+export function runLatenciesCsv(l: RunLatencies): string {
+  return toCsv(['iteration', 'latency_ns'], l.latencies.map((x) => [x.iteration, x.latencyNs]));
+}
 
 export interface LayerRow {
   /** Logical layer name; `(unattributed)` for runtime nodes that map to no layer. */
@@ -113,6 +132,19 @@ export class RunService {
     if (q.variant !== undefined && q.study === undefined) throw LatfleetError.validation('variant', 'needs study: labels are unique only within a study');
     const [device] = q.device === undefined ? [] : await this.devices.resolve([q.device]);
     return this.runs.list({ studyId: q.study, variantLabel: q.variant, deviceId: device?.id }, q.limit, q.offset);
+  }
+
+  async get(runId: string): Promise<RunDetail> {
+    const run = await this.runs.record(runId);
+    if (!run) throw LatfleetError.notFound('run', runId);
+    const { report, ...rest } = run;
+    return { ...rest, attempts: readStoredAttempts(report), report };
+  }
+
+  async latencies(runId: string): Promise<RunLatencies> {
+    const [exists, latencies] = await Promise.all([this.runs.exists(runId), this.runs.latencies(runId)]);
+    if (!exists) throw LatfleetError.notFound('run', runId);
+    return { runId, latencies };
   }
 
   async layers(runId: string): Promise<RunLayers> {

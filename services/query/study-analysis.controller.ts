@@ -7,6 +7,7 @@ import { ModelSelectionService, type Pareto, type Reward } from './model-selecti
 import {
   ablationTableQuery,
   comparisonQuery,
+  includesFlagged,
   layerDeltaQuery,
   paretoQuery,
   rewardQuery,
@@ -31,7 +32,7 @@ export class StudyAnalysisController {
 
   @Get('comparison')
   comparison(@Param('id', new IdPipe('study')) id: string, @Query(new ZodValidationPipe(comparisonQuery)) q: ComparisonQuery): Promise<Comparison> {
-    return this.comparisons.compare(id, q.device);
+    return this.comparisons.compare(id, q.device, { includeFlagged: includesFlagged(q) });
   }
 
   @Get('table')
@@ -40,7 +41,7 @@ export class StudyAnalysisController {
     @Query(new ZodValidationPipe(ablationTableQuery)) q: AblationTableQuery,
     @Res({ passthrough: true }) res: Response,
   ): Promise<AblationTable | string> {
-    const table = await this.tables.table(id, q.device);
+    const table = await this.tables.table(id, q.device, { includeFlagged: includesFlagged(q) });
     if (q.format === 'json') return table;
     res.type('text/csv; charset=utf-8');
     return ablationTableCsv(table);

@@ -13,12 +13,19 @@ export const studyListQuery = z
 export type StudyListQuery = z.output<typeof studyListQuery>;
 
 const device = listParam.optional().describe('device names or ids (comma-separated or repeated); default: every device with results');
+const include = z
+  .enum(['flagged'])
+  .optional()
+  .describe('flagged: keep runs flagged as throttled or busy in the figures and verdicts (by default they are left out and counted)');
 
-export const comparisonQuery = z.object({ device }).strict();
+/** `include=flagged` */
+export const includesFlagged = (q: { include?: 'flagged' }) => q.include === 'flagged';
+
+export const comparisonQuery = z.object({ device, include }).strict();
 export type ComparisonQuery = z.output<typeof comparisonQuery>;
 
 export const ablationTableQuery = z
-  .object({ device, format: z.enum(['json', 'csv']).default('json').describe('json, or csv (text/csv, one row per variant)') })
+  .object({ device, include, format: z.enum(['json', 'csv']).default('json').describe('json, or csv (text/csv, one row per variant)') })
   .strict();
 export type AblationTableQuery = z.output<typeof ablationTableQuery>;
 
@@ -27,6 +34,7 @@ export const layerDeltaQuery = z
     variant: z.string().min(1).max(200).describe('label of the variant to explain'),
     baseline: z.string().min(1).max(200).optional().describe("label of the variant to compare against; default: the study's baseline"),
     device: z.string().min(1).max(200).optional().describe('device name or id; may be left out when both variants ran on exactly one common device'),
+    include,
   })
   .strict();
 export type LayerDeltaQuery = z.output<typeof layerDeltaQuery>;

@@ -27,7 +27,8 @@ const STUDY = {
   base: 'mobilenetv3-small-0.75@96',
   axes: { activation: ['paper', 'relu', '@16'] },
   baseline: 'paper',
-  protocol: { warmupRuns: 1, timedRuns: 15, profiledRuns: 2, maxRetries: 0 },
+  // three rounds exactly: enough for paired verdicts, no adaptive rounds to wait for
+  protocol: { warmupRuns: 1, timedRuns: 15, profiledRuns: 2, maxRetries: 0, replicates: 3, targetHalfWidthPct: 0 },
 };
 const TOP1 = { paper: 65.4, relu: 64.1, '@16': 65.0 } as Record<string, number>;
 
@@ -209,10 +210,11 @@ describe('every dashboard panel, against a fleet that has run a small study', ()
     expect(rows).toHaveLength(api.rows.length);
     for (const a of api.rows) {
       const r = rows.find((x) => x['variant'] === a.variant && x['device'] === a.device)!;
-      expect(Number(r['median ms']), a.variant).toBeCloseTo(a.medianMs, 2);
+      expect(Number(r['median ms']), a.variant).toBeCloseTo(a.medianMs!, 2);
       expect(Number(r['Δ ms']), a.variant).toBeCloseTo(a.deltaMs!, 2);
-      expect(Number(r['CI low ms'])).toBeLessThanOrEqual(Number(r['median ms']));
-      expect(Number(r['CI high ms'])).toBeGreaterThanOrEqual(Number(r['median ms']));
+      expect(Number(r['runs min ms'])).toBeLessThanOrEqual(Number(r['median ms']));
+      expect(Number(r['runs max ms'])).toBeGreaterThanOrEqual(Number(r['median ms']));
+      expect(r['verdict'], a.variant).toBe(a.baseline ? 'baseline' : a.verdict === 'undecided' ? `undecided (${a.rounds} rounds)` : a.verdict);
     }
   });
 

@@ -83,7 +83,7 @@ describe('a fleet that keeps strangers out and does what it is told', () => {
       name: 'phones-only',
       base: 'mobilenetv3-small-0.75@96',
       devices: { class: 'android' },
-      protocol: { warmupRuns: 1, timedRuns: 5, profiledRuns: 1, maxRetries: 0 },
+      protocol: { warmupRuns: 1, timedRuns: 5, profiledRuns: 1, maxRetries: 0, replicates: 1 },
     });
     await new Promise((r) => setTimeout(r, 2500));
     expect((await fleet.api.study(study.id)).jobs).toMatchObject({ queued: 1, leased: 0 });
@@ -94,14 +94,14 @@ describe('a fleet that keeps strangers out and does what it is told', () => {
     const long = await fleet.api.createStudy({
       name: 'long',
       base: 'mobilenetv3-large-1.0',
-      protocol: { warmupRuns: 1, timedRuns: 20_000, profiledRuns: 1, maxRetries: 0 },
+      protocol: { warmupRuns: 1, timedRuns: 20_000, profiledRuns: 1, maxRetries: 0, replicates: 1 },
     });
     await pollUntil(async () => (await fleet.api.study(long.id)).jobs.leased === 1, { what: 'the long job leased', timeoutMs: 30_000 });
     await expect(fleet.api.cancelStudy(long.id)).resolves.toMatchObject({ status: 'cancelled', abortedJobs: 1 });
     const next = await fleet.api.createStudy({
       name: 'after-cancel',
       base: 'mobilenetv3-small-0.75@96',
-      protocol: { warmupRuns: 1, timedRuns: 5, profiledRuns: 1, maxRetries: 0 },
+      protocol: { warmupRuns: 1, timedRuns: 5, profiledRuns: 1, maxRetries: 0, replicates: 1 },
     });
     const done = await waitForStudy(fleet.api, next.id, { quiet: true, intervalMs: 200, timeoutMs: 60_000 });
     expect(done.status).toBe('completed');

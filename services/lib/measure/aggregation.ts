@@ -1,4 +1,4 @@
-import { quantileSorted } from 'simple-statistics';
+import { percentileCont } from './percentile.js';
 import type { NodeTiming } from './ort-profile.js';
 
 /** The key of time that belongs to no layer (runtime-inserted nodes nothing ties to the builder's graph). */
@@ -51,7 +51,7 @@ export interface BreakdownOptions {
   sessionOverheadNs?: readonly number[];
 }
 
-const medianOf = (values: number[]) => quantileSorted(values.sort((a, b) => a - b), 0.5);
+const medianOf = (values: number[]) => percentileCont(values.sort((a, b) => a - b), 0.5);
 
 interface Totals {
   kernel: number[];

@@ -1,4 +1,4 @@
-import { quantileSorted } from 'simple-statistics';
+import { percentileCont } from './percentile.js';
 import { SeededRandom } from './seeded-random.js';
 import { bootstrapMediansOfSorted, DEFAULT_RESAMPLES, percentileInterval, type ConfidenceInterval } from './stats.js';
 import { studentTQuantile, studentTTwoSidedP } from './student-t.js';
@@ -34,7 +34,7 @@ export interface ReplicatedLatency {
   iterations: number;
 }
 
-const medianOfUnsorted = (xs: readonly number[]) => quantileSorted(Float64Array.from(xs).sort() as unknown as number[], 0.5);
+const medianOfUnsorted = (xs: readonly number[]) => percentileCont(Float64Array.from(xs).sort(), 0.5);
 
 /**
  * A variant's latency from its replicates: the median of the replicates' medians, with a
@@ -45,8 +45,8 @@ const medianOfUnsorted = (xs: readonly number[]) => quantileSorted(Float64Array.
 export function replicatedLatency(replicates: ReadonlyArray<Pick<Replicate, 'sortedNs'>>, options: { level?: number; resamples?: number; seed?: number } = {}): ReplicatedLatency {
   const reps = replicates.filter((r) => r.sortedNs.length > 0);
   if (reps.length === 0) throw new RangeError('replicatedLatency: no replicate has iterations');
-  const medians = reps.map((r) => quantileSorted(r.sortedNs as number[], 0.5));
-  const p90s = reps.map((r) => quantileSorted(r.sortedNs as number[], 0.9));
+  const medians = reps.map((r) => percentileCont(r.sortedNs, 0.5));
+  const p90s = reps.map((r) => percentileCont(r.sortedNs, 0.9));
   const iterations = reps.reduce((s, r) => s + r.sortedNs.length, 0);
   const base = { median: medianOfUnsorted(medians), p90: medianOfUnsorted(p90s), replicates: reps.length, iterations };
   if (reps.length < 2) return { ...base, ci: null };

@@ -1,4 +1,5 @@
-import { mean, medianAbsoluteDeviation, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
+import { mean, medianAbsoluteDeviation, sampleStandardDeviation } from 'simple-statistics';
+import { percentileCont } from './percentile.js';
 import { SeededRandom } from './seeded-random.js';
 
 export interface ConfidenceInterval {
@@ -58,10 +59,10 @@ export function summarize(values: readonly number[], options: BootstrapOptions =
     count: sorted.length,
     min: sorted[0]!,
     max: sorted[sorted.length - 1]!,
-    median: quantileSorted(sorted, 0.5),
+    median: percentileCont(sorted, 0.5),
     mean: avg,
-    p90: quantileSorted(sorted, 0.9),
-    p99: quantileSorted(sorted, 0.99),
+    p90: percentileCont(sorted, 0.9),
+    p99: percentileCont(sorted, 0.99),
     std,
     mad: medianAbsoluteDeviation(sorted),
     cv: avg === 0 ? 0 : std / avg,
@@ -74,7 +75,7 @@ export function summarize(values: readonly number[], options: BootstrapOptions =
 }
 
 export function median(values: readonly number[]): number {
-  return quantileSorted(sortedFinite(values, 'median'), 0.5);
+  return percentileCont(sortedFinite(values, 'median'), 0.5);
 }
 
 /** Percentile bootstrap confidence interval of the median. */
@@ -92,7 +93,7 @@ export function percentileInterval(draws: Float64Array, level: number): Confiden
   if (!(level > 0 && level < 1)) throw new RangeError(`confidence level ${level} is not in (0, 1)`);
   const sorted = Array.from(draws.sort());
   const tail = (1 - level) / 2;
-  return { low: quantileSorted(sorted, tail), high: quantileSorted(sorted, 1 - tail), level };
+  return { low: percentileCont(sorted, tail), high: percentileCont(sorted, 1 - tail), level };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentileCont } from './percentile.util.js';
+import { percentileCont } from './percentile.js';
 
 describe(percentileCont.name, () => {
   // Postgres 18: SELECT percentile_cont(p) WITHIN GROUP (ORDER BY x) FROM unnest('{1,2,3,4,10}'::float8[]) x

@@ -1,6 +1,7 @@
 /**
- * The p-quantile of an ascending sample with linear interpolation between closest ranks: the same
- * number as Postgres' `percentile_cont(p)`, so API figures match a query over the stored rows.
+ * The one percentile definition latfleet uses (ingest, query, dashboards): the p-quantile of an
+ * ascending sample with linear interpolation between closest ranks, the same number as Postgres'
+ * `percentile_cont(p)`, so that API figures match a query over the stored rows.
  */
 export function percentileCont(sorted: ArrayLike<number>, p: number): number {
   const n = sorted.length;
