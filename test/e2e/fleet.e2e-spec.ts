@@ -106,27 +106,54 @@ describe('the local fleet, end to end', () => {
     expect(study.rounds['*'].detail).toMatch(/^4 rounds \(maxReplicates\)/);
   });
 
-  it('serves a comparison whose medians, p90s and deltas are those of the stored latencies', async () => {
+  it('serves a comparison whose figures are those of the stored runs, each run a replicate and each round a pair', async () => {
     const comparison = await fleet.api.comparison(studyId);
+    // per run its median and p90 of the stored iterations; per variant the median of those over its runs
     const { rows: truth } = await db.query(
-      `SELECT v.label, percentile_cont(0.5) WITHIN GROUP (ORDER BY l.latency_ns) AS median,
-              percentile_cont(0.9) WITHIN GROUP (ORDER BY l.latency_ns) AS p90, array_agg(DISTINCT r.id) AS runs
-         FROM runs r JOIN run_latencies l ON l.run_id = r.id JOIN variants v ON v.id = r.variant_id
-        WHERE r.study_id = $1 GROUP BY v.label`,
+      `WITH per_run AS (
+         SELECT r.id, r.round, v.label, percentile_cont(0.5) WITHIN GROUP (ORDER BY l.latency_ns) AS median,
+                percentile_cont(0.9) WITHIN GROUP (ORDER BY l.latency_ns) AS p90
+           FROM runs r JOIN run_latencies l ON l.run_id = r.id JOIN variants v ON v.id = r.variant_id
+          WHERE r.study_id = $1 AND NOT r.flagged GROUP BY r.id, r.round, v.label)
+       SELECT label, percentile_cont(0.5) WITHIN GROUP (ORDER BY median) AS median, percentile_cont(0.5) WITHIN GROUP (ORDER BY p90) AS p90,
+              array_agg(id ORDER BY id) AS runs, json_object_agg(round, median) AS by_round
+         FROM per_run GROUP BY label`,
       [studyId],
     );
     const byLabel = new Map(truth.map((t) => [t.label, t]));
     expect(comparison.rows).toHaveLength(2);
-    const base = Number(byLabel.get('paper').median);
+    const base = byLabel.get('paper');
+    const relu = byLabel.get('relu');
+    // Δ: the geometric mean of the per-round ratios of the runs' medians, on the baseline's median
+    const rounds = Object.keys(relu.by_round).filter((r) => base.by_round[r] !== undefined);
+    const ratio = Math.exp(rounds.reduce((a, r) => a + Math.log(relu.by_round[r] / base.by_round[r]), 0) / rounds.length);
     for (const row of comparison.rows) {
       const t = byLabel.get(row.variant);
       expect(row.medianMs).toBeCloseTo(Number(t.median) / 1e6, 3);
       expect(row.p90Ms).toBeCloseTo(Number(t.p90) / 1e6, 3);
-      expect(row.runIds).toEqual(t.runs);
-      expect(row.deltaMs).toBeCloseTo((Number(t.median) - base) / 1e6, 3);
-      expect(row.samples).toBe(PROTOCOL.timedRuns);
+      expect([...row.runIds].sort()).toEqual(t.runs);
+      expect(row.samples).toBe(t.runs.length * PROTOCOL.timedRuns);
     }
+    const reluRow = comparison.rows.find((r) => r.variant === 'relu')!;
+    expect(reluRow.rounds).toBe(rounds.length);
+    expect(reluRow.deltaPct).toBeCloseTo((ratio - 1) * 100, 1);
+    expect(reluRow.deltaMs).toBeCloseTo((Number(base.median) * (ratio - 1)) / 1e6, 3);
+    expect(reluRow.mdePct).toBeGreaterThan(0);
+    expect(['faster', 'slower', 'within noise', 'undecided']).toContain(reluRow.verdict);
     expect(comparison.rows.find((r) => r.variant === 'paper')).toMatchObject({ baseline: true, deltaMs: 0, deltaPct: 0 });
+  });
+
+  it('serves a run with its quality record and its raw iterations as JSON and CSV', async () => {
+    const { rows } = await db.query(`SELECT id, round, flagged, report FROM runs WHERE study_id = $1 ORDER BY round LIMIT 1`, [studyId]);
+    const run = rows[0];
+    const detail = await (await fetch(`${fleet.api.baseUrl}/api/v1/runs/${run.id}`)).json();
+    expect(detail).toMatchObject({ id: run.id, studyId, round: run.round, flagged: run.flagged, flags: run.report.quality.flags });
+    expect(detail.attempts).toHaveLength(run.report.attempts.length);
+    const { rows: iterations } = await db.query(`SELECT iteration, latency_ns FROM run_latencies WHERE run_id = $1 ORDER BY iteration`, [run.id]);
+    const json = await (await fetch(`${fleet.api.baseUrl}/api/v1/runs/${run.id}/latencies`)).json();
+    expect(json.latencies).toEqual(iterations.map((l) => ({ iteration: l.iteration, latencyNs: Number(l.latency_ns) })));
+    const csv = await (await fetch(`${fleet.api.baseUrl}/api/v1/runs/${run.id}/latencies?format=csv`)).text();
+    expect(csv.trim().split(/\r?\n/)).toEqual(['iteration,latency_ns', ...iterations.map((l) => `${l.iteration},${l.latency_ns}`)]);
   });
 
   it('serves per-layer medians that are those of the stored node timings, attributed to builder layers', async () => {

@@ -152,6 +152,12 @@ describe(interleavedTimedRuns.name, () => {
     expect(sut.map((o) => o.latenciesNs.length)).toEqual([50, 50]);
   });
 
+  it('times exactly timedRuns when it is not a multiple of the block', async () => {
+    const clock = new FakeClock();
+    const sut = await interleavedTimedRuns([clock.runner(() => 1e6), clock.runner(() => 1e6)], protocol({ timedRuns: 25 }), 10, ctx(clock));
+    expect(sut.map((o) => o.latenciesNs.length)).toEqual([25, 25]);
+  });
+
   it('stops at the cap', async () => {
     const clock = new FakeClock();
     const sut = await interleavedTimedRuns([clock.runner(() => 1e3), clock.runner(() => 1e3)], protocol({ timedRuns: 10, timedMinSeconds: 100, timedMaxRuns: 12 }), 5, ctx(clock));

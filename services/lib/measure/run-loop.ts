@@ -178,6 +178,8 @@ export async function interleavedTimedRuns(
         const ns = Number(ctx.clock.nowNs() - t0);
         latencies[i]!.push(ns);
         totals[i]! += ns;
+        // the block that reaches the minimum count ends there: exactly `timedRuns` where no duration rule asks for more
+        if (latencies[i]!.length === p.timedRuns && totals[i]! >= minNs) break;
       }
     }
     const done = Math.min(...latencies.map((l) => l.length));
