@@ -1,7 +1,7 @@
 // Verdicts you can bet on: false positives of A/A studies, power on small real differences, and
 // reproducibility of a whole ablation, on a real local fleet (embedded Postgres, control, query,
 // one CPU agent pinned to the last core), with the default protocol.
-//   npm run build && node test/bench/verdicts.bench.mjs [--aa 20] [--power 20] [--repro 5] [--only aa,power,repro]
+//   npm run build && node test/bench/verdicts.bench.mjs [--aa 20] [--aa-rounds 0] [--power 20] [--repro 5] [--only aa,power,repro]
 // Half of the A/A studies run with a CPU-bound process on core 0 (the agent is on the last core).
 // Prints Markdown for test/bench/RESULTS.md and writes the raw answers to --out (JSON).
 import { spawn } from 'node:child_process';
@@ -17,6 +17,8 @@ import { machine } from './bench-support.mjs';
 const { values: args } = parseArgs({
   options: {
     aa: { type: 'string', default: '20' },
+    // A/A studies with exactly this many rounds (no adaptive rounds); 0: the default protocol
+    'aa-rounds': { type: 'string', default: '0' },
     power: { type: 'string', default: '20' },
     repro: { type: 'string', default: '5' },
     only: { type: 'string', default: 'aa,power,repro' },
@@ -96,7 +98,8 @@ try {
       const loaded = i % 2 === 1;
       const stop = loaded ? burner() : () => undefined;
       try {
-        const spec = { ...builtinStudy('aa-seeds'), name: `aa-${i}` };
+        const fixed = Number(args['aa-rounds']);
+        const spec = { ...builtinStudy('aa-seeds'), name: `aa-${i}`, ...(fixed > 0 ? { protocol: { replicates: fixed, targetHalfWidthPct: 0 } } : {}) };
         const r = await runStudy(spec, { layers: true });
         const e2e = rows(r.comparison);
         const layerVerdicts = r.deltas.flatMap((d) => d.groups.layer.filter((g) => g.key !== '').map((g) => g.verdict));
@@ -168,7 +171,7 @@ if (results.aa.length) {
     const rds = median(e.map((x) => x.rounds));
     return `| ${label} | ${set.length} | ${e.filter(called).length} / ${e.length} (${((100 * e.filter(called).length) / e.length).toFixed(1)}%) | ${e.filter((x) => x.verdict === 'undecided').length} | ${lc} / ${lt} (${((100 * lc) / lt).toFixed(2)}%) | ${lu} | ${mde?.toFixed(2)}% | ${rds} | ${median(set.map((s) => s.seconds)).toFixed(0)} s |`;
   };
-  out.push('\n#### A/A false positives (aa-seeds: one network, six weight seeds)\n');
+  out.push(`\n#### A/A false positives (aa-seeds: one network, six weight seeds; ${Number(args['aa-rounds']) > 0 ? `exactly ${args['aa-rounds']} rounds per study` : 'default protocol'})\n`);
   out.push('| condition | studies | e2e comparisons called beyond the noise | e2e undecided | layer comparisons called (after BH) | layers undecided | median MDE | median rounds | median study wall time |');
   out.push('|---|---|---|---|---|---|---|---|---|');
   out.push(line(by(false), 'quiet'));
