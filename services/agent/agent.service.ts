@@ -21,6 +21,8 @@ const PHASES: Record<RunPhase, JobPhase> = {
 const LATENCIES_PER_CHUNK = 10_000;
 const LAYERS_PER_CHUNK = 5_000;
 const STATUS_EVERY_MS = 250;
+/** How often an agent whose name is registered to another credential tries again (an admin must revoke that device). */
+const NAME_TAKEN_RETRY_MS = 60_000;
 
 interface Credential {
   agentId: string;
@@ -80,6 +82,10 @@ export class AgentService implements OnApplicationShutdown {
         if (e.code === GrpcStatus.UNAUTHENTICATED && existsSync(this.credentialFile)) {
           this.logger.warn('credential rejected: registering again');
           writeFileSync(this.credentialFile, '');
+        } else if (e.code === GrpcStatus.PERMISSION_DENIED && !this.stopping) {
+          // the name belongs to an enrolled device: only an admin can free it; asking often will not help
+          this.logger.error(`cannot register as ${this.name}: ${e.details}; retrying every ${NAME_TAKEN_RETRY_MS / 1000} s`);
+          backoff = NAME_TAKEN_RETRY_MS;
         } else if (!this.stopping) {
           this.logger.warn(`control plane ${this.control.address} unreachable (${e.details ?? e.message}); retrying in ${backoff} ms`);
           this.control.failover();
@@ -90,7 +96,7 @@ export class AgentService implements OnApplicationShutdown {
         this.wake = r;
         setTimeout(r, backoff);
       });
-      backoff = Math.min(backoff * 2, 10_000);
+      backoff = backoff >= NAME_TAKEN_RETRY_MS ? NAME_TAKEN_RETRY_MS : Math.min(backoff * 2, 10_000);
     }
   }
 
@@ -234,7 +240,7 @@ export class AgentService implements OnApplicationShutdown {
       this.logger.log(`results of ${key} stored as run ${ack.runId}${ack.duplicate ? ' (already stored)' : ''}`);
     } catch (err) {
       const e = err as ServiceError;
-      if (e.code === GrpcStatus.INVALID_ARGUMENT || e.code === GrpcStatus.PERMISSION_DENIED) {
+      if (e.code === GrpcStatus.INVALID_ARGUMENT || e.code === GrpcStatus.PERMISSION_DENIED || e.code === GrpcStatus.RESOURCE_EXHAUSTED) {
         // The control plane will never accept these: keep them aside for inspection, do not retry forever.
         this.logger.error(`results of ${key} rejected (${e.details}); moved out of the outbox`);
         this.outbox.remove(key);

@@ -57,6 +57,10 @@ export class ApiClient {
     return this.request('/api/v1/devices');
   }
 
+  revokeDevice(ref: string): Promise<{ id: string; name: string; revoked: true; wasEnrolled: boolean }> {
+    return this.request(`/api/v1/devices/${encodeURIComponent(ref)}/revoke`, { method: 'POST' });
+  }
+
   createStudy(spec: unknown): Promise<StudyDetail> {
     return this.request('/api/v1/studies', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
   }

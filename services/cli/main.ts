@@ -129,15 +129,26 @@ registerCompareCommand(program, api);
 
 registerLayersCommand(program, api);
 
-program
+const devices = program
   .command('devices')
-  .description('registered devices and whether their agent is online')
+  .description('registered devices and whether their agent is online; `devices revoke` cuts one off')
   .option('--url <url>', 'query service URL')
   .option('--json', 'JSON output')
   .action(async (opts: { url?: string; json?: boolean }) => {
     const { items } = await api(opts).devices();
     if (opts.json) return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
     for (const d of items) process.stdout.write(`${d.state.padEnd(8)} ${d.name}  ${d.deviceClass}  ${d.cpuModel}  ${d.runner} ${d.runtimeVersion}\n`);
+  });
+devices
+  .command('revoke <device>')
+  .description(
+    'revoke a device (name or id): its agent is refused from its next call or heartbeat and its jobs go back to the queue; ' +
+      'its results stay, and the name may be registered again with an enrollment token (revoke the token too to keep the agent out)',
+  )
+  .option('--url <url>', 'query service URL')
+  .action(async (ref: string, opts: { url?: string }) => {
+    const d = await api(opts).revokeDevice(ref);
+    process.stdout.write(`${d.name} (${d.id}) revoked${d.wasEnrolled ? '' : ' (it already was)'}\n`);
   });
 
 const enroll = program.command('enroll').description('enrollment tokens that let new agents register');

@@ -1,7 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import type { Readable, Writable } from 'node:stream';
 import { Controller, Logger, UseFilters } from '@nestjs/common';
-import { Observable, Subject, from, lastValueFrom, toArray } from 'rxjs';
+import { Observable, Subject, from } from 'rxjs';
 import {
   AgentServiceControllerMethods,
   AgentState,
@@ -15,6 +15,7 @@ import {
   type UploadResultsRequest,
   type UploadResultsResponse,
 } from '../lib/proto/index.js';
+import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { DeviceService } from './device.service.js';
 import { GrpcExceptionFilter } from './grpc-exception.filter.js';
 import { holdUntilSubscribed } from './hold-until-subscribed.js';
@@ -74,7 +75,12 @@ export class AgentController implements AgentServiceController {
 
   private async onAgentMessage(session: AgentSession, msg: ConnectRequest): Promise<void> {
     if (msg.heartbeat) {
-      await this.devices.heartbeat(session.deviceId);
+      if (!(await this.devices.heartbeat(session.deviceId))) {
+        // revoked (latfleet devices revoke): the session ends; its leases go back to the queue when its heartbeats stop counting
+        this.logger.warn(`agent ${session.deviceName}: device revoked; ending its session`);
+        if (this.sessions.remove(session)) session.out.error(new LatfleetError(ErrorCode.Unauthenticated, 'this device was revoked: register again with an enrollment token'));
+        return;
+      }
       // A working agent keeps its lease: only silence (or a lease far past any job) frees the job.
       if (msg.heartbeat.jobId) await this.jobService.extendLease(session, msg.heartbeat.jobId);
       if (msg.heartbeat.state === AgentState.AGENT_STATE_IDLE) this.jobService.idle(session);
@@ -92,14 +98,14 @@ export class AgentController implements AgentServiceController {
   uploadResults(requests: Observable<UploadResultsRequest>, metadata?: Metadata, call?: Readable): Observable<UploadResultsResponse> {
     // Before anything else: a paused call must not have delivered messages yet.
     const admitted = this.uploads.admit(call);
-    const collected = lastValueFrom(requests.pipe(toArray()));
+    const collected = this.uploads.collect(requests);
     return from(
       (async () => {
         const done = await admitted;
         try {
           const device = await this.devices.authenticate(bearer(metadata));
-          const parts = await this.uploads.within(collected);
-          const ack = await this.results.ingest(device.id, parts);
+          const { parts, bytes } = await this.uploads.within(collected);
+          const ack = await this.results.ingest(device.id, parts, bytes);
           const session = this.sessions.get(device.id);
           if (session && parts[0]) this.jobService.release(session, parts[0].jobId);
           return ack;

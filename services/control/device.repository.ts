@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { DeviceEntity } from '../lib/store/index.js';
+import { DeviceEntity, REVOKED, updateReturning } from '../lib/store/index.js';
 
 @Injectable()
 export class DeviceRepository {
@@ -14,18 +14,36 @@ export class DeviceRepository {
     return this.repo.findOneBy({ id });
   }
 
-  async upsertByName(device: Omit<DeviceEntity, 'id' | 'createdAt' | 'lastSeenAt' | 'state'>): Promise<DeviceEntity> {
-    await this.repo.upsert({ ...device, state: 'offline' }, { conflictPaths: ['name'] });
-    return this.repo.findOneByOrFail({ name: device.name });
+  /**
+   * Stores a new device, or gives a revoked device's name (credential hash REVOKED) to the caller,
+   * keeping its id and history; null when the name belongs to an enrolled device (left as it is).
+   */
+  async insertUnlessNameTaken(device: Omit<DeviceEntity, 'id' | 'createdAt' | 'lastSeenAt' | 'state'>): Promise<DeviceEntity | null> {
+    const result = await this.repo.createQueryBuilder().insert().values({ ...device, state: 'offline' }).orIgnore().returning('id').execute();
+    const id = (result.raw as Array<{ id: string }>)[0]?.id;
+    if (id) return this.repo.findOneByOrFail({ id });
+    const rebound = await this.repo
+      .createQueryBuilder()
+      .update()
+      .set({ ...device, state: 'offline' })
+      .where('name = :name AND credential_hash = :revoked', { name: device.name, revoked: REVOKED })
+      .returning('id')
+      .execute();
+    const again = (rebound.raw as Array<{ id: string }>)[0]?.id;
+    return again ? this.repo.findOneByOrFail({ id: again }) : null;
   }
 
   async setState(id: string, state: DeviceEntity['state']): Promise<void> {
     await this.repo.update({ id }, { state, lastSeenAt: new Date() });
   }
 
-  /** A heartbeat: the device is alive (and online again after a sweep marked it offline). */
-  async touch(id: string): Promise<void> {
-    await this.repo.update({ id }, { lastSeenAt: new Date(), state: 'online' });
+  /** A heartbeat: the device is alive (and online again after a sweep marked it offline). False: it was revoked meanwhile. */
+  async touch(id: string): Promise<boolean> {
+    const rows = await updateReturning(this.ds.manager, `UPDATE devices SET last_seen_at = now(), state = 'online' WHERE id = $1 AND credential_hash <> $2 RETURNING id`, [
+      id,
+      REVOKED,
+    ]);
+    return rows.length > 0;
   }
 
   /**

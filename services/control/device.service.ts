@@ -1,9 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
-import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
+import { ErrorCode, LatfleetError, PG_INT_MAX, rejectNulCharacters, UUID_PATTERN } from '../lib/errors/index.js';
 import type { DeviceFacts, RegisterResponse } from '../lib/proto/index.js';
-import type { DeviceEntity } from '../lib/store/index.js';
+import { REVOKED, type DeviceEntity } from '../lib/store/index.js';
+import { agentText } from './agent-text.js';
 import { DeviceRepository } from './device.repository.js';
 
 const DEVICE_CLASSES = ['cpu', 'android', 'npu'];
@@ -20,7 +21,7 @@ export class DeviceService {
     if (!(await this.validToken(token))) throw new LatfleetError(ErrorCode.Unauthenticated, 'enrollment_token: not valid, revoked or expired');
     const f = validateFacts(facts);
     const secret = randomBytes(32).toString('base64url');
-    const device = await this.devices.upsertByName({
+    const device = await this.devices.insertUnlessNameTaken({
       name: f.name,
       deviceClass: f.deviceClass,
       cpuModel: f.cpuModel,
@@ -33,6 +34,14 @@ export class DeviceService {
       tags: f.tags,
       credentialHash: sha256(secret).toString('hex'),
     });
+    // A name is a device: registering it again would hand its id, results and credential to the caller.
+    if (!device) {
+      throw new LatfleetError(
+        ErrorCode.PermissionDenied,
+        `facts.name: device '${f.name}' is already registered; the agent that registered it keeps its credential (restore it), an admin can revoke the device (latfleet devices revoke '${f.name}') to free the name, or register under another name`,
+        'facts.name',
+      );
+    }
     return { agentId: device.id, credential: `${device.id}.${secret}`, heartbeatIntervalMs: this.config.heartbeatMs };
   }
 
@@ -47,13 +56,16 @@ export class DeviceService {
   /** Resolves the `authorization: Bearer <agent id>.<secret>` metadata to its device. */
   async authenticate(authorization: string | undefined): Promise<DeviceEntity> {
     const credential = authorization?.startsWith('Bearer ') ? authorization.slice(7) : '';
-    const [id, secret] = credential.split('.', 2);
-    if (!id || !secret || !/^[0-9a-f-]{36}$/.test(id)) {
+    // exactly `<uuid>.<secret>`: anything after a second dot is not ignored, it makes the credential invalid
+    const [id, secret, ...extra] = credential.split('.');
+    if (!id || !secret || extra.length > 0 || !UUID_PATTERN.test(id)) {
       throw new LatfleetError(ErrorCode.Unauthenticated, 'missing or malformed agent credential');
     }
     const device = await this.devices.findById(id);
     const given = sha256(secret);
-    if (!device || !timingSafeEqual(given, Buffer.from(device.credentialHash, 'hex'))) {
+    const stored = Buffer.from(device?.credentialHash ?? REVOKED, 'hex');
+    // a revoked device's hash is empty: no secret matches it
+    if (!device || stored.length !== given.length || !timingSafeEqual(given, stored)) {
       throw new LatfleetError(ErrorCode.Unauthenticated, 'agent credential not valid');
     }
     return device;
@@ -67,14 +79,19 @@ export class DeviceService {
     return this.devices.setState(id, 'offline');
   }
 
-  heartbeat(id: string) {
+  /** False when the device was revoked meanwhile: its session must end. */
+  heartbeat(id: string): Promise<boolean> {
     return this.devices.touch(id);
   }
 }
 
 function validateFacts(facts: DeviceFacts | undefined): DeviceFacts {
   if (!facts) throw LatfleetError.validation('facts', 'required');
+  rejectNulCharacters(facts, 'facts');
+  if (facts.cores > PG_INT_MAX) throw LatfleetError.validation('facts.cores', `at most ${PG_INT_MAX}`);
   if (!facts.name || facts.name.length > 128) throw LatfleetError.validation('facts.name', 'required, at most 128 characters');
+  // the name goes into control's log lines
+  if (agentText(facts.name) !== facts.name) throw LatfleetError.validation('facts.name', 'control characters are not allowed');
   if (!DEVICE_CLASSES.includes(facts.deviceClass)) {
     throw LatfleetError.validation('facts.device_class', `expected one of ${DEVICE_CLASSES.join(', ')}`);
   }

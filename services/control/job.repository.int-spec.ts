@@ -212,7 +212,7 @@ describe(JobRepository.name, () => {
     await ds.query(`UPDATE devices SET last_seen_at = now() - interval '1 minute' WHERE id = $1`, [d1.id]);
     await sut.requeueLost(30);
     await sut.leaseNext(d2, 60);
-    expect(await sut.findGrantedAttempt(lease!.jobId, d1.id, 1)).toMatchObject({ attempt: 1, jobState: 'leased' });
+    expect(await sut.findGrantedAttempt(lease!.jobId, d1.id, 1)).toMatchObject({ attempt: 1, jobState: 'leased', modelSha256: 'a'.repeat(64) });
     expect(await sut.findGrantedAttempt(lease!.jobId, d2.id, 1)).toBeNull();
     await ds.transaction((m) => sut.complete(lease!.jobId, 1, m));
     const attempts = await ds.query(`SELECT attempt, outcome FROM job_attempts ORDER BY attempt`);

@@ -28,6 +28,8 @@ export interface GrantedAttempt {
   attempt: number;
   deviceId: string;
   jobState: string;
+  /** the model the job measures: an upload must name this one */
+  modelSha256: string;
 }
 
 export type LeasingDevice = Pick<DeviceEntity, 'id' | 'deviceClass' | 'cpuModel' | 'tags'>;
@@ -259,8 +261,9 @@ export class JobRepository {
    */
   async findGrantedAttempt(jobId: string, deviceId: string, attempt: number, m: EntityManager = this.ds.manager): Promise<GrantedAttempt | null> {
     const rows: GrantedAttempt[] = await m.query(
-      `SELECT j.id AS "jobId", j.study_id AS "studyId", j.variant_id AS "variantId", j.round, a.attempt, a.device_id AS "deviceId", j.state AS "jobState"
-         FROM job_attempts a JOIN jobs j ON j.id = a.job_id
+      `SELECT j.id AS "jobId", j.study_id AS "studyId", j.variant_id AS "variantId", j.round, a.attempt, a.device_id AS "deviceId", j.state AS "jobState",
+              v.model_sha256 AS "modelSha256"
+         FROM job_attempts a JOIN jobs j ON j.id = a.job_id JOIN variants v ON v.id = j.variant_id
         WHERE a.job_id = $1 AND a.device_id = $2 AND a.attempt = $3 FOR UPDATE OF j`,
       [jobId, deviceId, attempt],
     );

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
+import { PG_INT_MAX, UUID_PATTERN } from '../lib/errors/index.js';
 import { JobPhase, toWireProtocol, type JobStatus } from '../lib/proto/index.js';
 import { CANCEL_CHANNEL, JOBS_CHANNEL, type CancelledLease } from '../lib/store/index.js';
+import { agentText } from './agent-text.js';
 import { DeviceRepository } from './device.repository.js';
 import { JobRepository, type DeviceLease } from './job.repository.js';
 import { SessionRegistry, type AgentSession } from './session.registry.js';
@@ -146,35 +148,55 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /** A heartbeat from a working agent keeps its lease (up to the maximum job duration). */
-  extendLease(session: AgentSession, jobId: string): Promise<void> {
+  async extendLease(session: AgentSession, jobId: string): Promise<void> {
+    if (!isJobRef(jobId)) return;
     return this.jobs.extendLease(jobId, session.deviceId, this.config.leaseSeconds, this.config.maxJobSeconds);
   }
 
   /** The agent says it is working on this job (e.g. it reconnected mid-job). */
   busyWith(session: AgentSession, jobId: string): void {
+    if (!isJobRef(jobId)) return;
     session.busy = true;
     session.jobIds.add(jobId);
   }
 
+  /**
+   * An agent's report on one of its jobs. Every update is scoped to this device's lease in the
+   * database, so a status for a job the session was not given changes nothing unless the lease is in
+   * fact this device's (an agent that reconnected mid-job names it in a heartbeat that may be handled
+   * after this status); such a status is logged in one brief line, without its text.
+   */
   async status(session: AgentSession, s: JobStatus): Promise<void> {
+    const held = session.jobIds.has(s.jobId);
+    if (!isJobRef(s.jobId, s.attempt)) {
+      this.logger.debug(`${session.deviceName}: status for a job that does not exist ignored`);
+      return;
+    }
+    const message = agentText(s.message);
+    const said = held ? `: ${message}` : ' (a job this session does not hold)';
     if (s.phase === JobPhase.JOB_PHASE_REJECTED) {
       // The agent is busy with another job (it said which in a heartbeat): the job goes back to the
       // queue without counting as an attempt, and the agent is not offered work until it is free.
-      this.logger.warn(`job ${s.jobId} handed back by ${session.deviceName}: ${s.message}`);
-      await this.jobs.rejectAttempt(s.jobId, session.deviceId, s.attempt, s.message || 'agent busy');
+      this.log(held, `job ${s.jobId} handed back by ${session.deviceName}${said}`);
+      await this.jobs.rejectAttempt(s.jobId, session.deviceId, s.attempt, message || 'agent busy');
       // Still busy (with the job its heartbeat named, if that arrived first): only an idle heartbeat frees it.
       session.jobIds.delete(s.jobId);
       session.busy = true;
       return;
     }
     if (s.phase === JobPhase.JOB_PHASE_FAILED) {
-      this.logger.warn(`job ${s.jobId} attempt ${s.attempt} failed on ${session.deviceName}: ${s.message}`);
-      await this.jobs.failAttempt(s.jobId, session.deviceId, s.attempt, s.message || 'failed on the agent');
+      this.log(held, `job ${s.jobId} attempt ${s.attempt} failed on ${session.deviceName}${said}`);
+      await this.jobs.failAttempt(s.jobId, session.deviceId, s.attempt, message || 'failed on the agent');
       this.release(session, s.jobId);
       return;
     }
     const phase = JobPhase[s.phase]?.replace('JOB_PHASE_', '').toLowerCase() ?? 'unknown';
-    await this.jobs.updateProgress(s.jobId, session.deviceId, s.attempt, phase, Math.min(1, Math.max(0, s.progress || 0)), s.message ? s.message.slice(0, 500) : null);
+    await this.jobs.updateProgress(s.jobId, session.deviceId, s.attempt, phase, Math.min(1, Math.max(0, s.progress || 0)), message || null);
+  }
+
+  private log(held: boolean, line: string): void {
+    if (held) this.logger.warn(line);
+    else this.logger.debug(line);
   }
 
   /** One of the agent's jobs was stored or failed; once its whole round is, the agent is free: give it the next. */
@@ -222,3 +244,6 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 }
+
+/** A job id and attempt that can name a stored lease; anything else is ignored before it reaches SQL or a log line. */
+const isJobRef = (jobId: string, attempt = 0) => UUID_PATTERN.test(jobId) && attempt <= PG_INT_MAX;

@@ -7,8 +7,7 @@ import { ServerCredentials } from '@grpc/grpc-js';
 import { ConfigError, loadConfig, logLevels, type LatfleetConfig } from '../lib/config/index.js';
 import { AGENT_SERVICE_PROTO, LATFLEET_V1_PACKAGE_NAME, protoLoaderOptions, protoRoot } from '../lib/proto/index.js';
 import { ControlModule } from './control.module.js';
-
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
+import { isLoopback } from './loopback.js';
 
 /** TLS when configured; plaintext only on loopback unless explicitly allowed. */
 export function serverCredentials(config: LatfleetConfig): ServerCredentials {

@@ -1,14 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
-import { toWireProtocol, type UploadResultsRequest } from '../lib/proto/index.js';
+import { toWireProtocol, type LayerTiming, type RunSummary, type UploadResultsRequest } from '../lib/proto/index.js';
 import type { JobRepository } from './job.repository.js';
 import type { ResultRepository, RunRecord, StoredRun, UploadRecord } from './result.repository.js';
 import { ResultService } from './result.service.js';
 
-const LEASE = { jobId: 'job-1', studyId: 's', variantId: 'v', attempt: 1, deviceId: 'd', jobState: 'leased' };
+const JOB = '00000000-0000-4000-8000-000000000001';
+const SHA = 'a'.repeat(64);
+const LEASE = { jobId: JOB, studyId: 's', variantId: 'v', round: 0, attempt: 1, deviceId: 'd', jobState: 'leased', modelSha256: SHA };
 
-function upload(over: { latencies?: number[]; layers?: UploadResultsRequest['layers']; level?: string } = {}): UploadResultsRequest[] {
-  const base = { jobId: 'job-1', attempt: 1 };
+interface UploadOverrides {
+  latencies?: number[];
+  layers?: UploadResultsRequest['layers'];
+  level?: string;
+  summary?: Partial<RunSummary>;
+  jobId?: string;
+  attempt?: number;
+}
+
+const timing = (over: Partial<LayerTiming> = {}): LayerTiming => ({ iteration: 0, nodeName: 'x', opType: 'Conv', layer: '', durationNs: 1, provider: '', ...over });
+
+function upload(over: UploadOverrides = {}): UploadResultsRequest[] {
+  const base = { jobId: over.jobId ?? JOB, attempt: over.attempt ?? 1 };
   return [
     {
       ...base,
@@ -18,11 +31,12 @@ function upload(over: { latencies?: number[]; layers?: UploadResultsRequest['lay
         finishedAtUnixMs: 1_700_000_001_000,
         protocol: { ...toWireProtocol({ warmupRuns: 1, timedRuns: 3, profiledRuns: 1 }), graphOptimizationLevel: over.level ?? 'all' },
         environment: undefined,
-        modelSha256: 'a'.repeat(64),
+        modelSha256: SHA,
         profiledMedianNs: 4_000_000,
         flagged: false,
         reportJson: '',
         messageCount: 3,
+        ...over.summary,
       },
     },
     { ...base, sequence: 1, latencies: { latenciesNs: over.latencies ?? [3_000_000, 1_000_000, 2_000_000] } },
@@ -39,7 +53,7 @@ function upload(over: { latencies?: number[]; layers?: UploadResultsRequest['lay
   ];
 }
 
-function setup(opts: { stored?: StoredRun; jobRun?: StoredRun; outcome?: 'not-granted' | 'superseded' | 'cancelled' } = {}) {
+function setup(opts: { stored?: StoredRun; jobRun?: StoredRun; outcome?: 'not-granted' | 'superseded' | 'cancelled'; granted?: boolean } = {}) {
   const records: RunRecord[] = [];
   const uploads: UploadRecord[] = [];
   const results = {
@@ -48,11 +62,12 @@ function setup(opts: { stored?: StoredRun; jobRun?: StoredRun; outcome?: 'not-gr
     store: async (_job: string, _device: string, _attempt: number, build: (lease: typeof LEASE) => RunRecord) => {
       if (opts.outcome) return opts.outcome;
       records.push(build(LEASE));
-      uploads.push({ deviceId: 'd', jobId: 'job-1', attempt: 1, outcome: 'stored', bytes: 0 });
+      uploads.push({ deviceId: 'd', jobId: JOB, attempt: 1, outcome: 'stored', bytes: 0 });
       return { runId: 'run-1', latencyRows: 3, layerRows: 2, duplicate: false };
     },
   } as unknown as ResultRepository;
-  const sut = new ResultService(results, {} as JobRepository);
+  const jobs = { findGrantedAttempt: async () => (opts.granted === false ? null : LEASE) } as unknown as JobRepository;
+  const sut = new ResultService(results, jobs);
   return { sut, records, uploads };
 }
 
@@ -95,6 +110,53 @@ describe(ResultService.name, () => {
     await expect(sut.ingest('d', upload(over))).rejects.toMatchObject({ code: ErrorCode.ValidationFailed, field });
     expect(records).toHaveLength(0);
     expect(uploads).toEqual([expect.objectContaining({ outcome: 'rejected', errorCode: ErrorCode.ValidationFailed, field })]);
+  });
+
+  const INT64_MAX = 9_223_372_036_854_775_807;
+  const nested = (depth: number) => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+
+  it.each([
+    ['another model', { summary: { modelSha256: 'b'.repeat(64) } }, 'summary.model_sha256'],
+    ['no model', { summary: { modelSha256: '' } }, 'summary.model_sha256'],
+    ['a path for a model', { summary: { modelSha256: '../../etc/passwd' } }, 'summary.model_sha256'],
+    ['a model sha longer than 64 characters', { summary: { modelSha256: 'a'.repeat(65) } }, 'summary.model_sha256'],
+    ['a finish before the start', { summary: { startedAtUnixMs: 1_700_000_001_000, finishedAtUnixMs: 1_700_000_000_000 } }, 'summary.finished_at_unix_ms'],
+    ['a finish two days ahead', { summary: { finishedAtUnixMs: Date.now() + 2 * 86_400_000 } }, 'summary.finished_at_unix_ms'],
+    ['int64-max times', { summary: { startedAtUnixMs: INT64_MAX, finishedAtUnixMs: INT64_MAX } }, 'summary.started_at_unix_ms'],
+    ['a negative profiled median', { summary: { profiledMedianNs: -1 } }, 'summary.profiled_median_ns'],
+    ['an int64-max profiled median', { summary: { profiledMedianNs: INT64_MAX } }, 'summary.profiled_median_ns'],
+    ['a timed latency under a microsecond', { latencies: [2_000_000, 999] }, 'latencies[1]'],
+    ['a node timed twice in one iteration', { layers: { timings: [timing(), timing({ opType: 'Relu' })] } }, 'layers[1]'],
+    ['an iteration beyond int32', { layers: { timings: [timing({ iteration: 2 ** 31 })] } }, 'layers[0].iteration'],
+    ['a NUL in a node name', { layers: { timings: [timing({ nodeName: 'x\0y' })] } }, 'layers[0].nodeName'],
+    ['a deeply nested report', { summary: { reportJson: nested(100_000) } }, 'summary.report_json'],
+    ['a NUL in the report', { summary: { reportJson: '{"note":"a\\u0000b"}' } }, 'summary.report_json.note'],
+    ['a job id that is no uuid', { jobId: 'job-1' }, 'job_id'],
+    ['an attempt beyond int32', { attempt: 2 ** 31 }, 'attempt'],
+  ])('rejects %s, naming the field, and stores nothing', async (_what, over: UploadOverrides, field) => {
+    const { sut, records, uploads } = setup();
+
+    await expect(sut.ingest('d', upload(over))).rejects.toMatchObject({ code: ErrorCode.ValidationFailed, field });
+
+    expect(records).toHaveLength(0);
+    expect(uploads).toEqual([expect.objectContaining({ outcome: 'rejected', field })]);
+  });
+
+  it('records a rejected upload whose job reference cannot be stored without that reference', async () => {
+    const { sut, uploads } = setup();
+
+    await expect(sut.ingest('d', upload({ jobId: 'x\0', attempt: 2 ** 32 - 1 }))).rejects.toMatchObject({ field: 'job_id' });
+
+    expect(uploads).toEqual([expect.objectContaining({ outcome: 'rejected', jobId: null, attempt: null })]);
+  });
+
+  it("refuses another agent's completed job before saying whether it is done", async () => {
+    const stored = { runId: 'run-of-b', latencyRows: 3, layerRows: 2, duplicate: true };
+    const { sut, records } = setup({ granted: false, stored, jobRun: stored });
+
+    await expect(sut.ingest('d', upload())).rejects.toMatchObject({ code: ErrorCode.PermissionDenied, message: expect.not.stringContaining('run-of-b') });
+
+    expect(records).toHaveLength(0);
   });
 
   it('stores nothing from a stream cut short, and asks for the upload again (retryable)', async () => {

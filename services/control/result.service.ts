@@ -1,14 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
+import { ErrorCode, LatfleetError, PG_INT_MAX, rejectNulCharacters, UUID_PATTERN } from '../lib/errors/index.js';
 import { resolveProtocol, summarize } from '../lib/measure/index.js';
 import type { JobProtocol } from '../lib/store/index.js';
-import type { Protocol, UploadResultsRequest, UploadResultsResponse } from '../lib/proto/index.js';
+import type { LayerTiming, Protocol, UploadResultsRequest, UploadResultsResponse } from '../lib/proto/index.js';
 import { JobRepository } from './job.repository.js';
 import { ResultRepository, type RunRecord, type UploadRecord } from './result.repository.js';
 import { uploadBytes } from './upload-size.js';
 
 /** An hour: no single inference we measure takes longer; larger values are corrupt. */
 const MAX_NS = 3_600e9;
+/** A microsecond: no timed inference of a whole network is faster; smaller values are corrupt. */
+const MIN_NS = 1_000;
+/** A run's clock may run ahead of control's by this much, not more. */
+const MAX_CLOCK_AHEAD_MS = 86_400_000;
+/** Deeper than any report an agent writes; Postgres's jsonb (and JSON.stringify) would fail on far deeper ones. */
+const MAX_REPORT_DEPTH = 32;
 
 @Injectable()
 export class ResultService {
@@ -23,10 +29,19 @@ export class ResultService {
    * Validates a whole upload, then stores it in one transaction. Re-sent uploads are acknowledged,
    * not stored twice. Every upload, stored, repeated or rejected, is recorded for the ingest metrics.
    */
-  async ingest(deviceId: string, parts: UploadResultsRequest[]): Promise<UploadResultsResponse> {
-    const bytes = uploadBytes(parts);
+  async ingest(deviceId: string, parts: UploadResultsRequest[], bytes = uploadBytes(parts)): Promise<UploadResultsResponse> {
+    const jobId = parts[0]?.jobId;
+    const attempt = parts[0]?.attempt;
     const record = (outcome: UploadRecord['outcome'], extra: Partial<UploadRecord> = {}) =>
-      this.results.recordUpload({ deviceId, jobId: parts[0]?.jobId || null, attempt: parts[0]?.attempt ?? null, outcome, bytes, ...extra });
+      this.results.recordUpload({
+        deviceId,
+        // what cannot be stored as a job reference is recorded as none: the rejection still counts
+        jobId: jobId && UUID_PATTERN.test(jobId) ? jobId : null,
+        attempt: attempt !== undefined && attempt <= PG_INT_MAX ? attempt : null,
+        outcome,
+        bytes,
+        ...extra,
+      });
     try {
       const ack = await this.ingestValid(deviceId, parts, bytes);
       if (ack.duplicate) await record('duplicate', { runId: ack.runId || null });
@@ -42,11 +57,16 @@ export class ResultService {
     if (!first) throw LatfleetError.validation('upload', 'empty: expected a summary, latencies and layers');
     const { jobId, attempt } = first;
     if (!jobId) throw LatfleetError.validation('job_id', 'required');
+    if (!UUID_PATTERN.test(jobId)) throw LatfleetError.validation('job_id', 'expected a job id (uuid)');
+    if (attempt > PG_INT_MAX) throw LatfleetError.validation('attempt', `at most ${PG_INT_MAX}`);
     for (const p of parts) {
       if (p.jobId !== jobId || p.attempt !== attempt) {
         throw LatfleetError.validation('job_id', 'every chunk of one upload must name the same job and attempt');
       }
     }
+    // Ownership before anything else: whether (and by which run) a job is done is not another agent's business.
+    const lease = await this.jobs.findGrantedAttempt(jobId, deviceId, attempt);
+    if (!lease) throw notGranted(jobId, attempt);
     const already = await this.results.findRun(jobId, attempt);
     if (already) return { runId: already.runId, latencyRows: already.latencyRows, layerRows: already.layerRows, duplicate: true };
 
@@ -58,17 +78,18 @@ export class ResultService {
     const layers = chunks.flatMap((c) => c.layers?.timings ?? []);
     if (latencies.length === 0) throw LatfleetError.validation('latencies', 'at least one timed run is required');
     latencies.forEach((ns, i) => {
-      if (!Number.isFinite(ns) || ns <= 0 || ns > MAX_NS) throw LatfleetError.validation(`latencies[${i}]`, `${ns} ns is not a plausible latency`);
+      if (!plausibleNs(ns, MIN_NS)) throw LatfleetError.validation(`latencies[${i}]`, `${ns} ns is not a plausible latency`);
     });
-    layers.forEach((l, i) => {
-      if (!Number.isFinite(l.durationNs) || l.durationNs < 0 || l.durationNs > MAX_NS) {
-        throw LatfleetError.validation(`layers[${i}].duration_ns`, `${l.durationNs} ns is not a plausible duration`);
-      }
-      if (!l.nodeName) throw LatfleetError.validation(`layers[${i}].node_name`, 'required');
-      if (l.overheadNs !== undefined && !(Number.isFinite(l.overheadNs) && l.overheadNs >= 0 && l.overheadNs <= MAX_NS)) {
-        throw LatfleetError.validation(`layers[${i}].overhead_ns`, `${l.overheadNs} ns is not a plausible duration`);
-      }
-    });
+    checkLayers(layers);
+    if (summary.modelSha256 !== lease.modelSha256) {
+      throw LatfleetError.validation('summary.model_sha256', `${JSON.stringify(summary.modelSha256.slice(0, 80))} is not the model of job ${jobId}`);
+    }
+    checkTimes(summary.startedAtUnixMs, summary.finishedAtUnixMs);
+    if (!plausibleNs(summary.profiledMedianNs, 0)) {
+      throw LatfleetError.validation('summary.profiled_median_ns', `${summary.profiledMedianNs} ns is not a plausible duration`);
+    }
+    rejectNulCharacters(summary.environment, 'summary.environment');
+    const report = parseReport(summary.reportJson);
     const protocol = toProtocol(summary.protocol);
     const modelSha256 = summary.modelSha256;
 
@@ -82,14 +103,12 @@ export class ResultService {
       stats: summarize(latencies),
       profiledMedianNs: summary.profiledMedianNs,
       flagged: summary.flagged,
-      report: parseReport(summary.reportJson),
+      report,
       latenciesNs: latencies,
       // attributed by the agent (services/agent/agent.service.ts withLayers): '' is a node no layer claims
       layers,
     }), bytes);
-    if (stored === 'not-granted') {
-      throw new LatfleetError(ErrorCode.PermissionDenied, `job ${jobId} attempt ${attempt} was never leased to this agent`);
-    }
+    if (stored === 'not-granted') throw notGranted(jobId, attempt);
     if (stored === 'cancelled') {
       throw new LatfleetError(ErrorCode.PermissionDenied, `job ${jobId} was cancelled: results of attempt ${attempt} are no longer accepted`);
     }
@@ -105,7 +124,42 @@ export class ResultService {
   }
 }
 
-/** The agent's measurement report; kept as sent (it is the agent's account), but it must be a JSON object. */
+const notGranted = (jobId: string, attempt: number) =>
+  new LatfleetError(ErrorCode.PermissionDenied, `job ${jobId} attempt ${attempt} was never leased to this agent`);
+
+/** A duration in ns Postgres can store and a measurement could produce: finite, at least `min`, at most an hour. */
+const plausibleNs = (ns: number, min: number) => Number.isFinite(ns) && ns >= min && ns <= MAX_NS;
+
+function checkLayers(layers: LayerTiming[]): void {
+  const seen = new Set<string>();
+  layers.forEach((l, i) => {
+    if (!plausibleNs(l.durationNs, 0)) throw LatfleetError.validation(`layers[${i}].duration_ns`, `${l.durationNs} ns is not a plausible duration`);
+    if (!l.nodeName) throw LatfleetError.validation(`layers[${i}].node_name`, 'required');
+    if (l.overheadNs !== undefined && !plausibleNs(l.overheadNs, 0)) {
+      throw LatfleetError.validation(`layers[${i}].overhead_ns`, `${l.overheadNs} ns is not a plausible duration`);
+    }
+    if (!(Number.isInteger(l.iteration) && l.iteration >= 0 && l.iteration <= PG_INT_MAX)) {
+      throw LatfleetError.validation(`layers[${i}].iteration`, `at most ${PG_INT_MAX}`);
+    }
+    rejectNulCharacters(l, `layers[${i}]`);
+    const key = `${l.iteration}\0${l.nodeName}`;
+    if (seen.has(key)) throw LatfleetError.validation(`layers[${i}]`, `duplicate timing of node '${l.nodeName}' in iteration ${l.iteration}`);
+    seen.add(key);
+  });
+}
+
+/** A run starts before it finishes, after 1970, and finishes no later than a day ahead of control's clock. */
+function checkTimes(startedAtMs: number, finishedAtMs: number): void {
+  if (!(Number.isSafeInteger(startedAtMs) && startedAtMs >= 0 && startedAtMs <= Date.now() + MAX_CLOCK_AHEAD_MS)) {
+    throw LatfleetError.validation('summary.started_at_unix_ms', `${startedAtMs} is not a plausible time`);
+  }
+  if (!(Number.isSafeInteger(finishedAtMs) && finishedAtMs <= Date.now() + MAX_CLOCK_AHEAD_MS)) {
+    throw LatfleetError.validation('summary.finished_at_unix_ms', `${finishedAtMs} is more than a day ahead of the control plane's clock`);
+  }
+  if (finishedAtMs < startedAtMs) throw LatfleetError.validation('summary.finished_at_unix_ms', 'before started_at_unix_ms');
+}
+
+/** The agent's measurement report; kept as sent (it is the agent's account), but it must be a JSON object Postgres can store. */
 function parseReport(json: string): Record<string, unknown> {
   if (!json) return {};
   let value: unknown;
@@ -115,7 +169,23 @@ function parseReport(json: string): Record<string, unknown> {
     throw LatfleetError.validation('summary.report_json', 'not valid JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw LatfleetError.validation('summary.report_json', 'expected a JSON object');
+  if (jsonDepth(value) > MAX_REPORT_DEPTH) throw LatfleetError.validation('summary.report_json', `nested deeper than ${MAX_REPORT_DEPTH} levels`);
+  rejectNulCharacters(value, 'summary.report_json');
   return value as Record<string, unknown>;
+}
+
+/** Nesting depth of a parsed JSON value, without recursion (the value may be nested thousands deep). */
+function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  while (pending.length > 0) {
+    const [v, depth] = pending.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_REPORT_DEPTH) return deepest;
+    for (const inner of Object.values(v)) pending.push([inner, depth + 1]);
+  }
+  return deepest;
 }
 
 /** A chunk re-sent within one stream (same sequence) counts once. */

@@ -1,11 +1,22 @@
 import { PassThrough } from 'node:stream';
+import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../lib/errors/index.js';
+import type { UploadResultsRequest } from '../lib/proto/index.js';
 import { UploadGate } from './upload-gate.js';
+import { uploadBytes } from './upload-size.js';
+
+const LIMITS = { uploadMaxMessages: 4096, uploadMaxBytes: 512 * 2 ** 20 };
+const chunk = (sequence: number, n = 100): UploadResultsRequest => ({
+  jobId: '00000000-0000-4000-8000-000000000001',
+  attempt: 1,
+  sequence,
+  latencies: { latenciesNs: Array.from({ length: n }, (_, i) => 1_000_000 + i) },
+});
 
 describe(UploadGate.name, () => {
   it('lets a bounded number of uploads in, pauses the others and resumes them in order', async () => {
-    const sut = new UploadGate({ uploadConcurrency: 2 });
+    const sut = new UploadGate({ uploadConcurrency: 2, ...LIMITS });
     const streams = [1, 2, 3, 4].map(() => new PassThrough({ objectMode: true }));
     for (const s of streams) s.resume();
     const order: number[] = [];
@@ -26,7 +37,7 @@ describe(UploadGate.name, () => {
   });
 
   it('drops an upload whose stream closes while it waits', async () => {
-    const sut = new UploadGate({ uploadConcurrency: 1 });
+    const sut = new UploadGate({ uploadConcurrency: 1, ...LIMITS });
     const first = await sut.admit(new PassThrough());
     const leaving = new PassThrough();
     const waiting = sut.admit(leaving);
@@ -38,9 +49,43 @@ describe(UploadGate.name, () => {
   });
 
   it('gives up on an admitted upload that stalls, as retryable, and passes one that arrives', async () => {
-    const sut = new UploadGate({ uploadConcurrency: 1 });
+    const sut = new UploadGate({ uploadConcurrency: 1, ...LIMITS });
     sut.receiveDeadlineMs = 20;
     await expect(sut.within(new Promise(() => undefined))).rejects.toMatchObject({ code: ErrorCode.Unavailable });
     await expect(sut.within(Promise.resolve('parts'))).resolves.toBe('parts');
+  });
+
+  it('collects an upload within the limits with its wire size', async () => {
+    const sut = new UploadGate({ uploadConcurrency: 1, uploadMaxMessages: 3, uploadMaxBytes: 2 ** 20 });
+    const requests = new Subject<UploadResultsRequest>();
+    const received = sut.collect(requests);
+    const parts = [chunk(0), chunk(1), chunk(2)];
+
+    for (const p of parts) requests.next(p);
+    requests.complete();
+
+    await expect(received).resolves.toEqual({ parts, bytes: uploadBytes(parts) });
+  });
+
+  it('refuses an upload with more messages than allowed as the next arrives, naming the limit, and keeps nothing more', async () => {
+    const sut = new UploadGate({ uploadConcurrency: 1, uploadMaxMessages: 3, uploadMaxBytes: 2 ** 20 });
+    const requests = new Subject<UploadResultsRequest>();
+    const received = sut.collect(requests);
+
+    for (let i = 0; i < 4; i++) requests.next(chunk(i));
+
+    await expect(received).rejects.toMatchObject({ code: ErrorCode.ResourceExhausted, message: expect.stringContaining('more than 3 messages (LATFLEET_UPLOAD_MAX_MESSAGES)') });
+    expect(requests.observed).toBe(false);
+  });
+
+  it('refuses an upload larger than allowed before it ends, naming the limit', async () => {
+    const sut = new UploadGate({ uploadConcurrency: 1, uploadMaxMessages: 4096, uploadMaxBytes: 2 ** 20 });
+    const requests = new Subject<UploadResultsRequest>();
+    const received = sut.collect(requests);
+
+    for (let i = 0; i < 50; i++) requests.next(chunk(i, 10_000));
+
+    await expect(received).rejects.toMatchObject({ code: ErrorCode.ResourceExhausted, message: expect.stringContaining('more than 1 MB (LATFLEET_UPLOAD_MAX_MB)') });
+    expect(requests.observed).toBe(false);
   });
 });

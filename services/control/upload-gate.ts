@@ -1,7 +1,16 @@
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
+import type { Observable, Subscription } from 'rxjs';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
+import type { UploadResultsRequest } from '../lib/proto/index.js';
+import { uploadBytes } from './upload-size.js';
+
+export interface ReceivedUpload {
+  parts: UploadResultsRequest[];
+  /** wire size of the parts */
+  bytes: number;
+}
 
 /**
  * Bounds the uploads control holds in memory: beyond `uploadConcurrency`, an upload's stream is
@@ -13,7 +22,42 @@ export class UploadGate {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(@Inject(CONFIG) private readonly config: Pick<LatfleetConfig, 'uploadConcurrency'>) {}
+  constructor(@Inject(CONFIG) private readonly config: Pick<LatfleetConfig, 'uploadConcurrency' | 'uploadMaxMessages' | 'uploadMaxBytes'>) {}
+
+  /**
+   * The upload's messages as they arrive, refused (RESOURCE_EXHAUSTED, naming the limit) as soon as
+   * one more would exceed the messages or bytes an upload may have: what follows is not kept.
+   * Subscribes at once (Nest drops messages that arrive before the handler subscribes); the promise
+   * is marked handled, so a refusal before the caller awaits it cannot end the process.
+   */
+  collect(requests: Observable<UploadResultsRequest>): Promise<ReceivedUpload> {
+    const { uploadMaxMessages, uploadMaxBytes } = this.config;
+    const received = new Promise<ReceivedUpload>((resolve, reject) => {
+      const parts: UploadResultsRequest[] = [];
+      let bytes = 0;
+      let refused = false;
+      let subscription: Subscription | undefined;
+      const refuse = (limit: string) => {
+        refused = true;
+        subscription?.unsubscribe();
+        reject(new LatfleetError(ErrorCode.ResourceExhausted, `upload: ${limit}; nothing stored`));
+      };
+      subscription = requests.subscribe({
+        next: (msg) => {
+          if (refused) return;
+          if (parts.length >= uploadMaxMessages) return refuse(`more than ${uploadMaxMessages} messages (LATFLEET_UPLOAD_MAX_MESSAGES)`);
+          bytes += uploadBytes([msg]);
+          if (bytes > uploadMaxBytes) return refuse(`more than ${uploadMaxBytes / 2 ** 20} MB (LATFLEET_UPLOAD_MAX_MB)`);
+          parts.push(msg);
+        },
+        error: (err) => reject(err),
+        complete: () => resolve({ parts, bytes }),
+      });
+      if (refused) subscription.unsubscribe();
+    });
+    received.catch(() => undefined);
+    return received;
+  }
 
   /**
    * An admitted upload must arrive whole within this long (a 4,100-row run is about 260 kB): one

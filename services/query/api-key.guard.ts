@@ -6,7 +6,7 @@ import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 
 const PUBLIC = 'latfleet:public';
-/** Health, readiness and metrics answer without a key (probes and Prometheus). */
+/** Health and readiness answer without a key (probes); everything else follows LATFLEET_API_READ. */
 export const Public = () => SetMetadata(PUBLIC, true);
 
 const digest = (s: string) => createHash('sha256').update(s).digest();

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { REVOKED, updateReturning } from '../lib/store/index.js';
 import { DataSource } from 'typeorm';
-import { LatfleetError } from '../lib/errors/index.js';
+import { LatfleetError, UUID_PATTERN } from '../lib/errors/index.js';
 import type { DeviceListQuery } from './device.dto.js';
-import { UUID_PATTERN, type Page } from './pagination.dto.js';
+import type { Page } from './pagination.dto.js';
 
 export interface DeviceRow {
   id: string;
@@ -71,5 +72,19 @@ export class DeviceRepository {
       if (!hit) throw LatfleetError.validation(field, `no device named or with id ${JSON.stringify(ref)}`);
       return hit;
     });
+  }
+
+  /**
+   * Revokes a device's credential (its agent is refused from its next call or heartbeat; the name
+   * may be registered again, keeping the device's id and results). Null for an unknown id.
+   */
+  async revoke(id: string): Promise<(DeviceRef & { revokedNow: boolean }) | null> {
+    const [row] = await updateReturning<DeviceRef & { revokedNow: boolean }>(
+      this.ds.manager,
+      `UPDATE devices d SET credential_hash = $2, state = 'offline' FROM (SELECT id, credential_hash <> $2 AS enrolled FROM devices WHERE id = $1 FOR UPDATE) old
+        WHERE d.id = old.id RETURNING d.id, d.name, d.device_class AS "deviceClass", old.enrolled AS "revokedNow"`,
+      [id, REVOKED],
+    );
+    return row ?? null;
   }
 }

@@ -1,10 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { Public } from './api-key.guard.js';
 import { openApiDocument } from './openapi.document.js';
 import { renderDocsPage } from './docs.page.js';
 
-/** The API described: an OpenAPI document and a self-contained page (no external scripts). */
-@Public()
+/** The API described: an OpenAPI document and a self-contained page (no external scripts); a read like any other. */
 @Controller('api/docs')
 export class DocsController {
   private readonly document = openApiDocument();

@@ -5,7 +5,6 @@ import { Public } from './api-key.guard.js';
 import { MetricsService } from './metrics.service.js';
 
 @Controller()
-@Public()
 export class HealthController {
   constructor(
     private readonly ds: DataSource,
@@ -13,11 +12,13 @@ export class HealthController {
   ) {}
 
   @Get('healthz')
+  @Public()
   health(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('readyz')
+  @Public()
   async ready(): Promise<{ status: 'ok' }> {
     try {
       await this.ds.query('SELECT 1');
@@ -27,6 +28,7 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  /** A read like any other: it names devices and studies, so it needs the key when reads do. */
   @Get('metrics')
   @HttpCode(200)
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')

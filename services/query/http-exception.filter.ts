@@ -2,6 +2,7 @@ import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter 
 import type { Response } from 'express';
 import { ErrorCode, HTTP_STATUS, LatfleetError } from '../lib/errors/index.js';
 import { ModelSpecError } from '../lib/models/index.js';
+import { QUERY_CANCELED } from './statement-timeout.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string };
@@ -22,6 +23,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (e instanceof LatfleetError) return [HTTP_STATUS[e.code], { error: { code: e.code, message: e.message, field: e.field } }];
     if (e instanceof ModelSpecError) {
       return [400, { error: { code: ErrorCode.ValidationFailed, message: e.message, field: e.field || undefined } }];
+    }
+    if ((e as { driverError?: { code?: string } } | null)?.driverError?.code === QUERY_CANCELED) {
+      this.logger.warn(`a query ran past LATFLEET_QUERY_STATEMENT_TIMEOUT_MS and was cancelled: ${(e as Error).message}`);
+      return [503, { error: { code: ErrorCode.Unavailable, message: 'the query took too long and was cancelled (LATFLEET_QUERY_STATEMENT_TIMEOUT_MS); narrow it or try again' } }];
     }
     if (e instanceof HttpException) {
       const status = e.getStatus();

@@ -7,6 +7,7 @@ import { QueryModule } from './query.module.js';
 export async function startQuery(config: LatfleetConfig) {
   const app = await NestFactory.create<NestExpressApplication>(QueryModule.forRoot(config), { logger: logLevels(config.logLevel) });
   app.useBodyParser('json', { limit: '1mb' });
+  app.disable('x-powered-by');
   app.enableShutdownHooks();
   await app.listen(config.httpPort, config.httpHost);
   return app;

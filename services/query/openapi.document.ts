@@ -205,15 +205,16 @@ const SCHEMAS: Record<string, JsonSchema> = {
 
 const notFound: [string, JsonSchema] = ['unknown id', ref('Error')];
 const invalid: [string, JsonSchema] = ['invalid parameter; `error.field` names it', ref('Error')];
+const finishedStudy: [string, JsonSchema] = ['the study already completed or failed: nothing to cancel', ref('Error')];
 const unauthenticated: [string, JsonSchema] = ['API key missing or not valid', ref('Error')];
 const anyObject = { type: 'object' };
 
 export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/healthz', tag: 'health', open: true, summary: 'liveness', responses: { 200: ['ok', anyObject] } },
   { method: 'get', path: '/readyz', tag: 'health', open: true, summary: 'readiness (database reachable)', responses: { 200: ['ok', anyObject], 503: ['database unreachable', ref('Error')] } },
-  { method: 'get', path: '/metrics', tag: 'health', open: true, summary: 'Prometheus exposition (see the README for every metric)', responses: { 200: ['metrics', 'text/plain'] } },
-  { method: 'get', path: '/api/docs', tag: 'docs', open: true, summary: 'this API, as a page', responses: { 200: ['HTML', 'text/html'] } },
-  { method: 'get', path: '/api/docs/openapi.json', tag: 'docs', open: true, summary: 'this API, as an OpenAPI 3.1 document', responses: { 200: ['OpenAPI document', anyObject] } },
+  { method: 'get', path: '/metrics', tag: 'health', summary: 'Prometheus exposition (see the README for every metric)', responses: { 200: ['metrics', 'text/plain'] } },
+  { method: 'get', path: '/api/docs', tag: 'docs', summary: 'this API, as a page', responses: { 200: ['HTML', 'text/html'] } },
+  { method: 'get', path: '/api/docs/openapi.json', tag: 'docs', summary: 'this API, as an OpenAPI 3.1 document', responses: { 200: ['OpenAPI document', anyObject] } },
   { method: 'get', path: '/api/v1/devices', tag: 'devices', summary: 'devices with their state', query: deviceListQuery, responses: { 200: ['a page of devices', page(ref('Device'))], 400: invalid } },
   {
     method: 'get', path: '/api/v1/devices/{id}/history', tag: 'devices', summary: 'one device across runtime and agent versions, with regressions flagged',
@@ -221,6 +222,17 @@ export const OPERATIONS: Operation[] = [
       'Per model, the runs in time order cut into segments of one (runtime, agent) version pair, each run a replicate; a segment whose run medians are ' +
       'slower than those of all earlier segments (Welch t on the log run medians), beyond the noise, is a regression. Flagged runs are left out and counted.',
     query: deviceHistoryQuery, responses: { 200: ['history', ref('DeviceHistory')], 400: invalid, 404: notFound },
+  },
+  {
+    method: 'post', path: '/api/v1/devices/{ref}/revoke', tag: 'devices', summary: 'revoke a device by name or id (API key)',
+    description:
+      'Its credential stops working: the agent is refused from its next call or heartbeat and its jobs go back to the queue. Its results stay, and ' +
+      'its name may be registered again with an enrollment token (keeping the device id).',
+    responses: {
+      200: ['the device', { type: 'object', properties: { id: str(), name: str(), deviceClass: str(), revoked: { const: true }, wasEnrolled: bool('false when it was revoked already') } }],
+      401: unauthenticated,
+      404: notFound,
+    },
   },
   { method: 'get', path: '/api/v1/studies', tag: 'studies', summary: 'studies, newest first', query: studyListQuery, responses: { 200: ['a page of studies', page(anyObject)], 400: invalid } },
   {
@@ -231,7 +243,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v1/studies/{id}', tag: 'studies', summary: 'one study: status, progress, variants (MAdds, params), jobs', responses: { 200: ['the study', anyObject], 404: notFound } },
   {
     method: 'post', path: '/api/v1/studies/{id}/cancel', tag: 'studies', summary: 'cancel a study: queued jobs never run, running ones are aborted; stored results stay',
-    responses: { 200: ['cancelled', obj({ id: str(), status: { enum: ['cancelled'] }, abortedJobs: { type: 'integer' } })], 401: unauthenticated, 404: notFound },
+    responses: { 200: ['cancelled', obj({ id: str(), status: { enum: ['cancelled'] }, abortedJobs: { type: 'integer' } })], 401: unauthenticated, 404: notFound, 409: finishedStudy },
   },
   {
     method: 'get', path: '/api/v1/studies/{id}/comparison', tag: 'analysis', summary: 'per variant and device: median with its CI, Δ vs the baseline and whether it exceeds the noise',

@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { quantileSorted } from 'simple-statistics';
+import { percentileCont } from '../lib/measure/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { freePort } from '../../test/support/free-port.js';
@@ -177,7 +177,7 @@ describe('query HTTP API', () => {
     );
     return rows.map((r) => ({ ...r, median: Number(r.median), sorted: r.sorted.map(Number) }));
   }
-  const medianOf = (xs: number[]) => quantileSorted([...xs].sort((a, b) => a - b), 0.5);
+  const medianOf = (xs: number[]) => percentileCont([...xs].sort((a, b) => a - b), 0.5);
 
   describe('GET /api/v1/studies/{id}/comparison', () => {
     it('takes each stored run as a replicate: the median of the clean runs’ medians, their p90s, a CI, the runs and the flagged ones', async () => {
@@ -202,7 +202,7 @@ describe('query HTTP API', () => {
       for (const row of measured) {
         const clean = cleanRuns(row);
         expect(row.medianMs!).toBeCloseTo(medianOf(clean.map((r) => r.median)) / MS, 3);
-        expect(row.p90Ms!).toBeCloseTo(medianOf(clean.map((r) => quantileSorted(r.sorted, 0.9))) / MS, 3);
+        expect(row.p90Ms!).toBeCloseTo(medianOf(clean.map((r) => percentileCont(r.sorted, 0.9))) / MS, 3);
         expect(row.ciLowMs!).toBeLessThanOrEqual(row.medianMs!);
         expect(row.ciHighMs!).toBeGreaterThanOrEqual(row.medianMs!);
         expect(row.ciLowMs!).toBeLessThanOrEqual(Math.max(...clean.map((r) => r.median)) / MS);

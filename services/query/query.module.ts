@@ -1,5 +1,5 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ConfigModule, type LatfleetConfig } from '../lib/config/index.js';
 import { StoreModule } from '../lib/store/index.js';
 import { AblationTableService } from './ablation-table.service.js';
@@ -12,6 +12,7 @@ import { ComparisonService } from './comparison.service.js';
 import { DeviceHistoryService } from './device-history.service.js';
 import { DeviceController } from './device.controller.js';
 import { DeviceRepository } from './device.repository.js';
+import { DeviceService } from './device.service.js';
 import { DocsController } from './docs.controller.js';
 import { EnrollmentTokenController } from './enrollment-token.controller.js';
 import { EnrollmentTokenRepository } from './enrollment-token.repository.js';
@@ -22,6 +23,8 @@ import { LayerDeltaRepository } from './layer-delta.repository.js';
 import { LayerDeltaService } from './layer-delta.service.js';
 import { MetricsRepository } from './metrics.repository.js';
 import { MetricsService } from './metrics.service.js';
+import { NulCharacterPipe } from './nul-character.pipe.js';
+import { StatementTimeout } from './statement-timeout.js';
 import { ModelSelectionService } from './model-selection.service.js';
 import { ModelController } from './model.controller.js';
 import { ModelRepository } from './model.repository.js';
@@ -57,6 +60,7 @@ export class QueryModule implements NestModule {
       providers: [
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_PIPE, useClass: NulCharacterPipe },
         AblationTableService,
         AccuracyRepository,
         AccuracyService,
@@ -64,6 +68,7 @@ export class QueryModule implements NestModule {
         ComparisonService,
         DeviceHistoryService,
         DeviceRepository,
+        DeviceService,
         EnrollmentTokenRepository,
         HttpMetricsMiddleware,
         LayerDeltaRepository,
@@ -75,6 +80,7 @@ export class QueryModule implements NestModule {
         ModelService,
         RunRepository,
         RunService,
+        StatementTimeout,
         StudyRepository,
         StudyService,
       ],

@@ -120,6 +120,11 @@ export interface RunSamples extends RunReplicate {
   createdAt: Date;
 }
 
+/** A run is listed whether or not its model is stored (a model may be pruned; older agents named others). */
+const MODEL_OF_RUN = 'LEFT JOIN models m ON m.sha256 = r.model_sha256';
+/** The model's name, or the sha256 the run named when no stored model has it. */
+const MODEL_NAME = 'coalesce(m.name, r.model_sha256)';
+
 const VERSION = (key: string) => `coalesce(nullif(r.environment->>'${key}', ''), 'unknown')`;
 
 @Injectable()
@@ -129,10 +134,10 @@ export class RunRepository {
   async find(id: string): Promise<RunRow | null> {
     const [r] = await this.ds.query(
       `SELECT r.id, r.study_id AS "studyId", v.label AS "variantLabel", d.name AS "deviceName",
-              r.median_ns AS "medianNs", r.profiled_median_ns AS "profiledMedianNs", m.layers,
+              r.median_ns AS "medianNs", r.profiled_median_ns AS "profiledMedianNs", coalesce(m.layers, '[]'::jsonb) AS layers,
               r.report -> 'attribution' AS attribution
          FROM runs r JOIN variants v ON v.id = r.variant_id JOIN devices d ON d.id = r.device_id
-         JOIN models m ON m.sha256 = r.model_sha256 WHERE r.id = $1`,
+         ${MODEL_OF_RUN} WHERE r.id = $1`,
       [id],
     );
     return r ? { ...r, medianNs: Number(r.medianNs), profiledMedianNs: Number(r.profiledMedianNs) } : null;
@@ -140,7 +145,7 @@ export class RunRepository {
 
   async record(id: string): Promise<RunRecord | null> {
     const [r] = await this.ds.query(
-      `SELECT r.id, r.study_id AS "studyId", s.name AS study, r.variant_id AS "variantId", v.label AS variant, m.name AS model,
+      `SELECT r.id, r.study_id AS "studyId", s.name AS study, r.variant_id AS "variantId", v.label AS variant, ${MODEL_NAME} AS model,
               r.model_sha256 AS "modelSha256", r.device_id AS "deviceId", d.name AS device, r.job_id AS "jobId", r.attempt, r.round,
               r.started_at AS "startedAt", r.finished_at AS "finishedAt", r.created_at AS "createdAt", r.environment, r.protocol,
               jsonb_build_object(
@@ -150,7 +155,7 @@ export class RunRepository {
               r.latency_rows AS "latencyRows", r.layer_rows AS "layerRows", r.flagged, ${runQualityFlagsSql('r')} AS flags,
               ${runFlaggedBySql('r')} AS "flaggedBy", r.report
          FROM runs r JOIN variants v ON v.id = r.variant_id JOIN studies s ON s.id = r.study_id
-         JOIN models m ON m.sha256 = r.model_sha256 JOIN devices d ON d.id = r.device_id
+         ${MODEL_OF_RUN} JOIN devices d ON d.id = r.device_id
         WHERE r.id = $1`,
       [id],
     );
@@ -193,12 +198,12 @@ export class RunRepository {
     const where = `WHERE ($1::uuid IS NULL OR r.study_id = $1) AND ($2::text IS NULL OR v.label = $2) AND ($3::uuid IS NULL OR r.device_id = $3)`;
     const params = [f.studyId ?? null, f.variantLabel ?? null, f.deviceId ?? null];
     const rows: Array<Record<string, unknown>> = await this.ds.query(
-      `SELECT r.id, r.study_id AS "studyId", s.name AS study, v.label AS variant, m.name AS model, r.device_id AS "deviceId", d.name AS device,
+      `SELECT r.id, r.study_id AS "studyId", s.name AS study, v.label AS variant, ${MODEL_NAME} AS model, r.device_id AS "deviceId", d.name AS device,
               r.median_ns AS "medianNs", r.p90_ns AS "p90Ns", r.min_ns AS "minNs", r.timed_runs AS "timedRuns",
               r.profiled_median_ns AS "profiledMedianNs", ${VERSION('runtimeVersion')} AS "runtimeVersion",
               ${VERSION('agentVersion')} AS "agentVersion", r.round, r.flagged, r.created_at AS "createdAt"
          FROM runs r JOIN variants v ON v.id = r.variant_id JOIN studies s ON s.id = r.study_id
-         JOIN models m ON m.sha256 = r.model_sha256 JOIN devices d ON d.id = r.device_id
+         ${MODEL_OF_RUN} JOIN devices d ON d.id = r.device_id
          ${where} ORDER BY r.created_at DESC, r.id LIMIT $4 OFFSET $5`,
       [...params, limit, offset],
     );

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { BuiltVariant } from '../lib/models/index.js';
-import { insertRound, JOBS_CHANNEL, type DeviceSelector, type JobProtocol, type RoundLog, type StudyStatus } from '../lib/store/index.js';
+import { cancelStudy, insertRound, JOBS_CHANNEL, type CancelledLease, type DeviceSelector, type JobProtocol, type RoundLog, type StudyStatus } from '../lib/store/index.js';
 import type { Page } from './pagination.dto.js';
 import type { StudyListQuery } from './study.dto.js';
 
@@ -139,6 +139,11 @@ export class StudyRepository {
     ]);
     const [{ n }] = await this.ds.query(`SELECT count(*)::int AS n FROM studies s ${where}`, filters);
     return { items: rows.map(toSummary), limit: q.limit, offset: q.offset, total: n };
+  }
+
+  /** Ends the study's queued and leased jobs and tells the control processes; null for an unknown study. */
+  cancel(id: string): Promise<CancelledLease[] | null> {
+    return cancelStudy(this.ds, id);
   }
 
   /** Name, status and baseline only: what an analysis needs to label its answer. */

@@ -1,20 +1,28 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { LatfleetError } from '../lib/errors/index.js';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
+import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { DEFAULT_PROTOCOL } from '../lib/measure/index.js';
-import { buildVariant, parseStudySpec } from '../lib/models/index.js';
+import { buildVariant, describeVariant, parseStudySpec, type StudySpec } from '../lib/models/index.js';
 import type { Page } from './pagination.dto.js';
 import type { StudyListQuery } from './study.dto.js';
 import { StudyRepository, type StudyDetail, type StudySummary } from './study.repository.js';
+
+/** float32 weights: the size of a model is its parameters times four, give or take its graph. */
+const BYTES_PER_PARAM = 4;
 
 @Injectable()
 export class StudyService {
   private readonly logger = new Logger(StudyService.name);
 
-  constructor(private readonly studies: StudyRepository) {}
+  constructor(
+    @Inject(CONFIG) private readonly config: LatfleetConfig,
+    private readonly studies: StudyRepository,
+  ) {}
 
   /** Validates the spec, builds every variant, stores it all and queues the first rounds (a job per variant in each). */
   async create(body: unknown): Promise<StudyDetail> {
     const spec = parseStudySpec(body);
+    this.checkModelSizes(spec);
     const protocol = spec.protocol ?? DEFAULT_PROTOCOL;
     const { ids, each, ...selector } = spec.devices ?? {};
     let targets: string[] | null = null;
@@ -40,6 +48,41 @@ export class StudyService {
     return (await this.studies.find(id))!;
   }
 
+  /** Estimates every model's size from its description (no graph, no weights) and refuses what would not fit. */
+  private checkModelSizes(spec: StudySpec): void {
+    const mb = (bytes: number) => Math.ceil(bytes / 2 ** 20);
+    let total = 0;
+    for (const v of spec.variants) {
+      const bytes = describeVariant(v.spec).params * BYTES_PER_PARAM;
+      if (bytes > this.config.maxModelBytes) {
+        throw LatfleetError.validation(
+          'variants',
+          `${v.label === v.name ? v.name : `${v.label} (${v.name})`} would be about ${mb(bytes)} MB; at most ${mb(this.config.maxModelBytes)} MB per model (LATFLEET_MAX_MODEL_MB)`,
+        );
+      }
+      total += bytes;
+    }
+    if (total > this.config.maxStudyModelBytes) {
+      throw LatfleetError.validation(
+        'variants',
+        `the study's ${spec.variants.length} models would be about ${mb(total)} MB; at most ${mb(this.config.maxStudyModelBytes)} MB per study (LATFLEET_MAX_STUDY_MODEL_MB)`,
+      );
+    }
+  }
+
+  /** Queued jobs never run; running ones are aborted on their agents. Results already stored stay. A finished study is refused. */
+  async cancel(id: string): Promise<{ id: string; status: 'cancelled'; abortedJobs: number }> {
+    const before = await this.studies.header(id);
+    if (!before) throw LatfleetError.notFound('study', id);
+    if (before.status === 'completed' || before.status === 'failed') throw finished(id, before.status);
+    const aborted = await this.studies.cancel(id);
+    if (aborted === null) throw LatfleetError.notFound('study', id);
+    // it may have finished between the two reads: then the cancellation changed nothing
+    const after = await this.studies.header(id);
+    if (after && after.status !== 'cancelled') throw finished(id, after.status);
+    return { id, status: 'cancelled', abortedJobs: aborted.length };
+  }
+
   list(q: StudyListQuery): Promise<Page<StudySummary>> {
     return this.studies.list(q);
   }
@@ -50,3 +93,6 @@ export class StudyService {
     return study;
   }
 }
+
+const finished = (id: string, status: string) =>
+  new LatfleetError(ErrorCode.Conflict, `study ${id} is already ${status}: there is nothing left to cancel`);

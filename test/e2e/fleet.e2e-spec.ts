@@ -146,11 +146,11 @@ describe('the local fleet, end to end', () => {
   it('serves a run with its quality record and its raw iterations as JSON and CSV', async () => {
     const { rows } = await db.query(`SELECT id, round, flagged, report FROM runs WHERE study_id = $1 ORDER BY round LIMIT 1`, [studyId]);
     const run = rows[0];
-    const detail = await (await fetch(`${fleet.api.baseUrl}/api/v1/runs/${run.id}`)).json();
+    const detail = (await (await fetch(`${fleet.api.baseUrl}/api/v1/runs/${run.id}`)).json()) as { attempts: unknown[] };
     expect(detail).toMatchObject({ id: run.id, studyId, round: run.round, flagged: run.flagged, flags: run.report.quality.flags });
     expect(detail.attempts).toHaveLength(run.report.attempts.length);
     const { rows: iterations } = await db.query(`SELECT iteration, latency_ns FROM run_latencies WHERE run_id = $1 ORDER BY iteration`, [run.id]);
-    const json = await (await fetch(`${fleet.api.baseUrl}/api/v1/runs/${run.id}/latencies`)).json();
+    const json = (await (await fetch(`${fleet.api.baseUrl}/api/v1/runs/${run.id}/latencies`)).json()) as { latencies: unknown[] };
     expect(json.latencies).toEqual(iterations.map((l) => ({ iteration: l.iteration, latencyNs: Number(l.latency_ns) })));
     const csv = await (await fetch(`${fleet.api.baseUrl}/api/v1/runs/${run.id}/latencies?format=csv`)).text();
     expect(csv.trim().split(/\r?\n/)).toEqual(['iteration,latency_ns', ...iterations.map((l) => `${l.iteration},${l.latency_ns}`)]);

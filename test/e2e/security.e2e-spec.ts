@@ -78,6 +78,25 @@ describe('a fleet that keeps strangers out and does what it is told', () => {
     }
   });
 
+  it('refuses to register a name that is taken, and the device stays with the agent that registered it', async () => {
+    const s = stub(`${config.grpcHost}:${config.grpcPort}`);
+    try {
+      const { token } = await fleet.api.createEnrollmentToken('takeover attempt', 1);
+      const owner = await register(s, token, { ...FACTS, name: 'phone-owned' });
+      const before = await db.query(`SELECT * FROM devices WHERE name = 'phone-owned'`);
+
+      await expect(register(s, token, { ...FACTS, name: 'phone-owned', cpuModel: 'forged' })).rejects.toMatchObject({
+        code: grpc.status.PERMISSION_DENIED,
+      });
+
+      const after = await db.query(`SELECT * FROM devices WHERE name = 'phone-owned'`);
+      expect(after.rows).toEqual(before.rows);
+      expect(after.rows[0].id).toBe(owner.agentId);
+    } finally {
+      s.close();
+    }
+  });
+
   it('leaves a job for android phones queued on a CPU-only fleet', async () => {
     const study = await fleet.api.createStudy({
       name: 'phones-only',

@@ -20,6 +20,11 @@ const schema = z.object({
   LATFLEET_MAX_JOB_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(14_400),
   LATFLEET_MODEL_CACHE_MB: z.coerce.number().int().min(0).max(1_048_576).default(256),
   LATFLEET_UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(16),
+  LATFLEET_UPLOAD_MAX_MESSAGES: z.coerce.number().int().min(1).max(1_000_000).default(4096),
+  LATFLEET_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(65_536).default(512),
+  LATFLEET_QUERY_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
+  LATFLEET_MAX_MODEL_MB: z.coerce.number().int().min(1).max(65_536).default(512),
+  LATFLEET_MAX_STUDY_MODEL_MB: z.coerce.number().int().min(1).max(1_048_576).default(2048),
   LATFLEET_API_KEYS: z.string().optional(),
   LATFLEET_API_KEY: z.string().min(1).optional(),
   LATFLEET_API_READ: z.enum(['open', 'key']).default('open'),
@@ -70,6 +75,16 @@ export type LatfleetConfig = {
   modelCacheBytes: number;
   /** Uploads control receives and stores at once; later ones wait, paused (bounds control's memory). */
   uploadConcurrency: number;
+  /** Messages one upload may have; control refuses the upload as the next one arrives. */
+  uploadMaxMessages: number;
+  /** Wire bytes one upload may have (its messages serialized); refused as the stream arrives. */
+  uploadMaxBytes: number;
+  /** Longest a statement of the query service may run (Postgres statement_timeout; 0: no limit). */
+  queryStatementTimeoutMs: number;
+  /** Largest model a study may ask for, estimated before building as params × 4 bytes (float32 weights). */
+  maxModelBytes: number;
+  /** Largest total of a study's models, estimated the same way: the query service builds them all in memory. */
+  maxStudyModelBytes: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** Keys that may call the HTTP API's write endpoints (and read ones when `apiRead` is `key`). */
   apiKeys: string[];
@@ -139,6 +154,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatfleetConfig
     maxJobSeconds: e.LATFLEET_MAX_JOB_SECONDS,
     modelCacheBytes: e.LATFLEET_MODEL_CACHE_MB * 1024 * 1024,
     uploadConcurrency: e.LATFLEET_UPLOAD_CONCURRENCY,
+    uploadMaxMessages: e.LATFLEET_UPLOAD_MAX_MESSAGES,
+    uploadMaxBytes: e.LATFLEET_UPLOAD_MAX_MB * 1024 * 1024,
+    queryStatementTimeoutMs: e.LATFLEET_QUERY_STATEMENT_TIMEOUT_MS,
+    maxModelBytes: e.LATFLEET_MAX_MODEL_MB * 1024 * 1024,
+    maxStudyModelBytes: e.LATFLEET_MAX_STUDY_MODEL_MB * 1024 * 1024,
     logLevel: e.LATFLEET_LOG_LEVEL,
     apiKeys: (e.LATFLEET_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
     apiKey: e.LATFLEET_API_KEY,

@@ -8,6 +8,7 @@ const GRPC_CODES: Record<ErrorCode, status> = {
   [ErrorCode.PermissionDenied]: status.PERMISSION_DENIED,
   [ErrorCode.Conflict]: status.ALREADY_EXISTS,
   [ErrorCode.Unavailable]: status.UNAVAILABLE,
+  [ErrorCode.ResourceExhausted]: status.RESOURCE_EXHAUSTED,
   [ErrorCode.Internal]: status.INTERNAL,
 };
 

@@ -7,5 +7,6 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.PermissionDenied]: 403,
   [ErrorCode.Conflict]: 409,
   [ErrorCode.Unavailable]: 503,
+  [ErrorCode.ResourceExhausted]: 413,
   [ErrorCode.Internal]: 500,
 };

@@ -5,6 +5,8 @@ export enum ErrorCode {
   PermissionDenied = 'PERMISSION_DENIED',
   Conflict = 'CONFLICT',
   Unavailable = 'UNAVAILABLE',
+  /** A configured limit (size, count) was exceeded: sending the same again will not help. */
+  ResourceExhausted = 'RESOURCE_EXHAUSTED',
   Internal = 'INTERNAL',
 }
 

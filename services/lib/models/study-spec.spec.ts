@@ -108,6 +108,30 @@ describe(parseStudySpec.name, () => {
     expect(sut.message).toMatch(message);
   });
 
+  it('refuses six axes of twenty values from their sizes, naming the limit, without building the product', () => {
+    const twenty = Array.from({ length: 20 }, (_, i) => i + 1);
+    const axes = Object.fromEntries(['seed', 'stem', 'resolution', 'width', 'depth', 'head'].map((k) => [k, twenty]));
+    const started = performance.now();
+
+    const sut = studyError({ name: 's', base: 'mobilenetv3-large-1.0', axes });
+
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(sut.field).toBe('axes');
+    expect(sut.message).toMatch(/64000000 combinations; at most 256/);
+  });
+
+  it('counts listed variants with the axis combinations against the limit', () => {
+    const sut = studyError({
+      name: 's',
+      base: 'mobilenetv3-large-1.0',
+      axes: { seed: Array.from({ length: 200 }, (_, i) => i + 1) },
+      variants: Array.from({ length: 57 }, () => 'mixnet-s'),
+    });
+
+    expect(sut.field).toBe('variants');
+    expect(sut.message).toMatch(/257 variants; at most 256/);
+  });
+
   it('rejects text that is neither JSON nor YAML', () => {
     expect(() => parseStudySpec('name: [unclosed')).toThrow(ModelSpecError);
   });

@@ -115,12 +115,19 @@ interface Candidate {
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
+/** Refuses a study with too many variants from the sizes alone, before building any combination. */
+function checkVariantCount(input: StudyInput): void {
+  const combinations = Object.values(input.axes ?? {}).reduce((n, values) => (n === 0 ? values.length : n * values.length), 0);
+  if (combinations > MAX_STUDY_VARIANTS) throw new ModelSpecError('axes', `${combinations} combinations; at most ${MAX_STUDY_VARIANTS}`);
+  const total = combinations + (input.variants?.length ?? 0);
+  if (total > MAX_STUDY_VARIANTS) throw new ModelSpecError('variants', `${total} variants; at most ${MAX_STUDY_VARIANTS}`);
+}
+
 function axisCandidates(input: StudyInput, base: Record<string, unknown>): Candidate[] {
   const axes = Object.entries(input.axes ?? {});
   if (axes.length === 0) return [];
   let combos: Array<Record<string, Scalar>> = [{}];
   for (const [key, values] of axes) combos = combos.flatMap((combo) => values.map((value) => ({ ...combo, [key]: value })));
-  if (combos.length > MAX_STUDY_VARIANTS) throw new ModelSpecError('axes', `${combos.length} combinations; at most ${MAX_STUDY_VARIANTS}`);
   const byAxis = new Map(axes);
   for (const [key] of axes) if (!VARIANT_FIELDS.has(key)) throw new ModelSpecError(`axes.${key}`, 'unknown variant field');
   for (const [key, values] of axes) {
@@ -187,6 +194,7 @@ export function parseStudySpec(raw: unknown): StudySpec {
     throw new ModelSpecError(formatPath(issue.path), issue.message);
   }
   const input = parsed.data;
+  checkVariantCount(input);
   const base = baseObject(input.base);
   if (input.base !== undefined) withinField('base', null, () => (base.model === undefined ? null : parseVariantSpec(base)));
   const candidates = [...axisCandidates(input, base), ...listCandidates(input, base)];
@@ -194,7 +202,6 @@ export function parseStudySpec(raw: unknown): StudySpec {
     if (input.base === undefined) throw new ModelSpecError('variants', 'expected axes, variants or a base');
     candidates.push({ label: variantName(parseVariantSpec(base)), field: 'base', spec: parseVariantSpec(base) });
   }
-  if (candidates.length > MAX_STUDY_VARIANTS) throw new ModelSpecError('variants', `${candidates.length} variants; at most ${MAX_STUDY_VARIANTS}`);
   const baseline = pickBaseline(input, candidates);
 
   const labels = new Map<string, Candidate>();

@@ -2,6 +2,9 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 
 export type DeviceState = 'online' | 'offline';
 
+/** The credential hash of a revoked device: no secret hashes to it, and its name may be registered again. */
+export const REVOKED = '';
+
 @Entity('devices')
 export class DeviceEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
