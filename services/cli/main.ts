@@ -8,7 +8,7 @@ import { ApiClient, ApiError } from './api.client.js';
 import { LocalFleet } from './fleet.js';
 import { renderComparison, type Format } from './render.js';
 import { readStudyInput } from './study-input.js';
-import { waitForStudy } from './study-progress.js';
+import { describeRounds, waitForStudy } from './study-progress.js';
 import { registerCompareCommand } from './compare.command.js';
 import { registerLayersCommand } from './layers.command.js';
 import { registerModelCommands } from './models.command.js';
@@ -71,6 +71,7 @@ program
         say(`study ${study.name} (${study.id}): ${study.variants.length} variants, baseline ${study.baselineLabel}`);
         const done = await waitForStudy(fleet.api, study.id);
         say(`study ${done.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        for (const line of describeRounds(done.rounds)) say(line);
         process.stdout.write(renderComparison(await fleet.api.comparison(study.id), opts.format));
         say(`comparison: ${fleet.api.baseUrl}/api/v1/studies/${study.id}/comparison`);
         if (done.status !== 'completed') exitCode = 1;
@@ -96,6 +97,7 @@ study
     say(`study ${created.name} (${created.id}) queued: ${created.variants.length} variants`);
     if (!opts.wait) return void process.stdout.write(`${created.id}\n`);
     const done = await waitForStudy(client, created.id);
+    for (const line of describeRounds(done.rounds)) say(line);
     process.stdout.write(renderComparison(await client.comparison(created.id), opts.format));
     if (done.status !== 'completed') process.exitCode = 1;
   });

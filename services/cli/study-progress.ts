@@ -54,3 +54,8 @@ export function describeRunning(jobs: StudyDetail['jobList']): string {
     })
     .join('; ');
 }
+
+/** One line per device group: how many rounds ran and what ended them ("any device: every comparison within ±0.62% …"). */
+export function describeRounds(rounds: StudyDetail['rounds']): string[] {
+  return Object.entries(rounds ?? {}).map(([group, log]) => `rounds on ${group === '*' ? 'any device' : `device ${group}`}: ${log.detail}`);
+}
