@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../lib/config/index.js';
 import { OrtNodeRunner } from './ort-node.runner.js';
 import { createRunner } from './runner.factory.js';
-import { AndroidAdbRunner, CommandRunner } from './runners/index.js';
+import { AndroidAdbRunner, CommandRunner, LiteRtRunner } from './runners/index.js';
 
 describe(createRunner.name, () => {
   const dir = mkdtempSync(join(tmpdir(), 'latfleet-runner-'));
@@ -18,6 +18,12 @@ describe(createRunner.name, () => {
 
   it('runs models in process by default', () => {
     expect(createRunner(loadConfig({}))).toBeInstanceOf(OrtNodeRunner);
+  });
+
+  it('runs TFLite models in process with LiteRT when asked', () => {
+    const sut = createRunner(loadConfig({ LATFLEET_AGENT_RUNNER: 'litert' }));
+    expect(sut).toBeInstanceOf(LiteRtRunner);
+    expect(sut.name).toBe('litert');
   });
 
   it('reaches a phone over adb with the configured serial and big-core mask', () => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ConfigError, type LatfleetConfig } from '../lib/config/index.js';
 import { OrtNodeRunner } from './ort-node.runner.js';
 import type { Runner } from './runner.js';
-import { AndroidAdbRunner, CommandRunner, type CommandRunnerOptions } from './runners/index.js';
+import { AndroidAdbRunner, CommandRunner, LiteRtRunner, type CommandRunnerOptions } from './runners/index.js';
 
 const argv = z.array(z.string()).min(1);
 const commandOptionsSchema = z
@@ -44,6 +44,8 @@ export function createRunner(config: LatfleetConfig): Runner {
       return new AndroidAdbRunner(config.adb!);
     case 'command':
       return new CommandRunner(readCommandRunnerOptions(config.commandRunnerConfig!));
+    case 'litert':
+      return new LiteRtRunner(config.agentCore);
     default:
       return new OrtNodeRunner(config);
   }

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { COMPACT } from './render.js';
-import { buildVariant, describeVariant, listBuiltinStudies, listModels, parseVariantSpec } from '../lib/models/index.js';
+import { buildTflite, buildVariant, describeVariant, listBuiltinStudies, listModels, parseVariantSpec } from '../lib/models/index.js';
 
 const millions = (n: number) => (n / 1e6).toFixed(1);
 
@@ -52,15 +52,19 @@ export function registerModelCommands(program: Command): void {
 
   models
     .command('build <name-or-spec>')
-    .description('write the ONNX model and its layer metadata (JSON) to a directory')
+    .description('write the model (ONNX, or TFLite of the same weights) and its layer metadata (JSON) to a directory')
     .requiredOption('-o, --out <dir>', 'output directory')
-    .action((arg: string, opts: { out: string }) => {
-      const v = buildVariant(parseVariantSpec(specArg(arg)));
+    .addOption(new Option('--format <format>', 'model format').choices(['onnx', 'tflite']).default('onnx'))
+    .action((arg: string, opts: { out: string; format: 'onnx' | 'tflite' }) => {
+      const spec = parseVariantSpec(specArg(arg));
+      const { bytes, meta } = opts.format === 'tflite'
+        ? (({ tflite, ...rest }) => ({ bytes: tflite, meta: rest }))(buildTflite(spec))
+        : (({ onnx, ...rest }) => ({ bytes: onnx, meta: rest }))(buildVariant(spec));
       mkdirSync(opts.out, { recursive: true });
-      const onnxPath = join(opts.out, `${v.name}.onnx`);
-      writeFileSync(onnxPath, v.onnx);
-      const { onnx: _bytes, ...meta } = v;
-      writeFileSync(join(opts.out, `${v.name}.json`), JSON.stringify(meta, null, 2) + '\n');
-      process.stdout.write(`${onnxPath}  sha256 ${v.sha256}  ${(v.onnx.byteLength / 1e6).toFixed(1)} MB\n`);
+      const modelPath = join(opts.out, `${meta.name}.${opts.format}`);
+      writeFileSync(modelPath, bytes);
+      // ONNX keeps its <name>.json; the TFLite twin's description (NHWC input shape) sits beside it
+      writeFileSync(join(opts.out, `${meta.name}${opts.format === 'onnx' ? '' : '.tflite'}.json`), JSON.stringify(meta, null, 2) + '\n');
+      process.stdout.write(`${modelPath}  sha256 ${meta.sha256}  ${(bytes.byteLength / 1e6).toFixed(1)} MB\n`);
     });
 }

@@ -7,3 +7,5 @@ export { parseTfliteBenchmarkOutput } from './tflite-benchmark-output.js';
 export { parseTfliteOpProfile, tfliteNodeTimings } from './tflite-profile.js';
 export { parseRknnPerfDetail, rknnNodeTimings, rknnRunDurationsNs } from './rknn-profile.js';
 export { parseRknnBenchmarkOutput } from './rknn-benchmark-output.js';
+export { LiteRtRunner, LITERT_PROFILING_UNAVAILABLE } from './litert.runner.js';
+export type { LiteRtReport, LiteRtRunnerHooks } from './litert.runner.js';

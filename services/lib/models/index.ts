@@ -6,6 +6,8 @@ import type { LayerInfo } from './layer-info.js';
 import { buildNetwork } from './network-builder.js';
 import { OnnxGraph } from './onnx-graph.js';
 import { resolvePlan } from './plan-resolver.js';
+import { ModelSpecError } from './model-spec.error.js';
+import { onnxToTflite } from './tflite/index.js';
 import type { NormalizedVariantSpec, VariantSpec } from './variant-spec.js';
 import { allModels, resolveVariantSpec, variantName } from './variant-spec.js';
 
@@ -18,6 +20,8 @@ export { parseVariantSpec, variantName } from './variant-spec.js';
 export { ACTIVATION_PRESETS } from './activation-spec.js';
 export { inspectModel, ONNX_IR_VERSION, ONNX_OPSET } from './onnx-graph.js';
 export type { ModelSummary } from './onnx-graph.js';
+export { inspectTflite, TFLITE_SCHEMA_VERSION } from './tflite/index.js';
+export type { TfliteSummary } from './tflite/index.js';
 
 export const INPUT_NAME = 'input';
 export const OUTPUT_NAME = 'logits';
@@ -42,6 +46,12 @@ export interface VariantDescription {
 
 export interface BuiltVariant extends VariantDescription {
   onnx: Uint8Array;
+  sha256: string;
+}
+
+/** The same variant as TFLite: NHWC input `[1, R, R, 3]`, same weights, same layers, MAdds and params. */
+export interface BuiltTfliteVariant extends VariantDescription {
+  tflite: Uint8Array;
   sha256: string;
 }
 
@@ -111,6 +121,27 @@ export function buildVariant(spec: VariantSpec | string): BuiltVariant {
   const { description, graph } = assemble(spec, true);
   const onnx = graph.encode();
   return { ...description, onnx, sha256: createHash('sha256').update(onnx).digest('hex') };
+}
+
+/**
+ * The TFLite model (float32) of the same plan and seeded weights as `buildVariant`: the ONNX graph
+ * built in memory, lowered op by op (tflite/onnx-to-tflite.ts). Same spec, byte-identical bytes.
+ */
+export function buildTflite(spec: VariantSpec | string): BuiltTfliteVariant {
+  const { description, graph } = assemble(spec, true);
+  if (description.spec.quantization !== 'none') {
+    throw new ModelSpecError('quantization', `${description.spec.quantization}: TFLite is emitted in float32 only (int8 TFLite not implemented yet)`);
+  }
+  const tflite = onnxToTflite(graph.toModel(), {
+    description: `latfleet ${description.name}`,
+    metadata: graph.options.metadata ?? {},
+  });
+  return {
+    ...description,
+    inputShape: [1, description.resolution, description.resolution, 3],
+    tflite,
+    sha256: createHash('sha256').update(tflite).digest('hex'),
+  };
 }
 
 export function listFamilies(): FamilyListing[] {

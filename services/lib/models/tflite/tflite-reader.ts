@@ -1,0 +1,89 @@
+import { ByteBuffer } from 'flatbuffers';
+import { BuiltinOperator, Slot, TensorType, TFLITE_FILE_IDENTIFIER } from './tflite-schema.js';
+
+export interface TfliteSummary {
+  version: number;
+  description: string;
+  inputs: string[];
+  outputs: string[];
+  tensors: Array<{ name: string; shape: number[]; type: string; bytes: number }>;
+  operators: Array<{ op: string; version: number; inputs: string[]; outputs: string[] }>;
+  metadata: Record<string, string>;
+}
+
+const opNames = new Map<number, string>(Object.entries(BuiltinOperator).map(([k, v]) => [v, k]));
+const typeNames = new Map<number, string>(Object.entries(TensorType).map(([k, v]) => [v, k]));
+
+/** Reads back what the writer puts in a `.tflite` (names, shapes, ops): enough for tests and for a runner's layer names. */
+export function inspectTflite(bytes: Uint8Array): TfliteSummary {
+  const bb = new ByteBuffer(bytes);
+  if (!bb.__has_identifier(TFLITE_FILE_IDENTIFIER)) throw new Error(`not a TFLite model (no ${TFLITE_FILE_IDENTIFIER} identifier)`);
+  const root = bb.readInt32(bb.position()) + bb.position();
+  const field = (table: number, slot: number): number => bb.__offset(table, 4 + 2 * slot);
+  const string = (table: number, slot: number): string => {
+    const o = field(table, slot);
+    return o ? (bb.__string(table + o) as string) : '';
+  };
+  const int = (table: number, slot: number, fallback = 0): number => {
+    const o = field(table, slot);
+    return o ? bb.readInt32(table + o) : fallback;
+  };
+  const byte = (table: number, slot: number): number => {
+    const o = field(table, slot);
+    return o ? bb.readInt8(table + o) : 0;
+  };
+  const tables = (table: number, slot: number): number[] => {
+    const o = field(table, slot);
+    if (!o) return [];
+    const start = bb.__vector(table + o);
+    return Array.from({ length: bb.__vector_len(table + o) }, (_, i) => bb.__indirect(start + 4 * i));
+  };
+  const int32s = (table: number, slot: number): number[] => {
+    const o = field(table, slot);
+    if (!o) return [];
+    const start = bb.__vector(table + o);
+    return Array.from({ length: bb.__vector_len(table + o) }, (_, i) => bb.readInt32(start + 4 * i));
+  };
+  const bytesOf = (table: number, slot: number): Uint8Array => {
+    const o = field(table, slot);
+    if (!o) return new Uint8Array(0);
+    const start = bb.__vector(table + o);
+    return bytes.subarray(start, start + bb.__vector_len(table + o));
+  };
+
+  const buffers = tables(root, Slot.Model.buffers).map((t) => bytesOf(t, Slot.Buffer.data));
+  const codes = tables(root, Slot.Model.operatorCodes).map((t) => ({
+    op: Math.max(int(t, Slot.OperatorCode.builtinCode), byte(t, Slot.OperatorCode.deprecatedBuiltinCode)),
+    version: int(t, Slot.OperatorCode.version, 1),
+  }));
+  const subgraph = tables(root, Slot.Model.subgraphs)[0]!;
+  const tensors = tables(subgraph, Slot.SubGraph.tensors).map((t) => ({
+    name: string(t, Slot.Tensor.name),
+    shape: int32s(t, Slot.Tensor.shape),
+    type: typeNames.get(byte(t, Slot.Tensor.type)) ?? `type ${byte(t, Slot.Tensor.type)}`,
+    bytes: buffers[int(t, Slot.Tensor.buffer)]?.length ?? 0,
+  }));
+  const nameOf = (i: number) => tensors[i]?.name ?? '';
+  const operators = tables(subgraph, Slot.SubGraph.operators).map((t) => {
+    const code = codes[int(t, Slot.Operator.opcodeIndex)]!;
+    return {
+      op: opNames.get(code.op) ?? `op ${code.op}`,
+      version: code.version,
+      inputs: int32s(t, Slot.Operator.inputs).map(nameOf),
+      outputs: int32s(t, Slot.Operator.outputs).map(nameOf),
+    };
+  });
+  const decoder = new TextDecoder();
+  const metadata = Object.fromEntries(
+    tables(root, Slot.Model.metadata).map((t) => [string(t, Slot.Metadata.name), decoder.decode(buffers[int(t, Slot.Metadata.buffer)] ?? new Uint8Array(0))]),
+  );
+  return {
+    version: int(root, Slot.Model.version),
+    description: string(root, Slot.Model.description),
+    inputs: int32s(subgraph, Slot.SubGraph.inputs).map(nameOf),
+    outputs: int32s(subgraph, Slot.SubGraph.outputs).map(nameOf),
+    tensors,
+    operators,
+    metadata,
+  };
+}
