@@ -22,6 +22,8 @@ export default defineConfig({
         test: { name: 'e2e', include: ['test/e2e/**/*.e2e-spec.ts'], testTimeout: 300_000, hookTimeout: 300_000, fileParallelism: false },
       },
       'test/deploy/vitest.config.ts',
+      // short by default (FUZZ_RUNS=150 cases per surface); npm run test:fuzz runs 10,000
+      'test/fuzz/vitest.config.ts',
     ],
   },
 });

@@ -97,13 +97,14 @@ export class AgentController implements AgentServiceController {
    */
   uploadResults(requests: Observable<UploadResultsRequest>, metadata?: Metadata, call?: Readable): Observable<UploadResultsResponse> {
     // Before anything else: a paused call must not have delivered messages yet.
-    const admitted = this.uploads.admit(call);
+    this.uploads.hold(call);
     const collected = this.uploads.collect(requests);
     return from(
       (async () => {
-        const done = await admitted;
+        // Admission needs the agent: its share of the upload slots is counted by device.
+        const device = await this.devices.authenticate(bearer(metadata));
+        const done = await this.uploads.admit(device.id, call);
         try {
-          const device = await this.devices.authenticate(bearer(metadata));
           const { parts, bytes } = await this.uploads.within(collected);
           const ack = await this.results.ingest(device.id, parts, bytes);
           const session = this.sessions.get(device.id);

@@ -128,6 +128,8 @@ describe(ResultService.name, () => {
     ['a timed latency under a microsecond', { latencies: [2_000_000, 999] }, 'latencies[1]'],
     ['a node timed twice in one iteration', { layers: { timings: [timing(), timing({ opType: 'Relu' })] } }, 'layers[1]'],
     ['an iteration beyond int32', { layers: { timings: [timing({ iteration: 2 ** 31 })] } }, 'layers[0].iteration'],
+    ['a profiled iteration missing a node', { layers: { timings: [timing(), timing({ nodeName: 'y' }), timing({ iteration: 1 })] } }, 'layers'],
+    ['a profiled iteration with a node the others lack', { layers: { timings: [timing(), timing({ iteration: 1 }), timing({ iteration: 1, nodeName: 'y' })] } }, 'layers'],
     ['a NUL in a node name', { layers: { timings: [timing({ nodeName: 'x\0y' })] } }, 'layers[0].nodeName'],
     ['a deeply nested report', { summary: { reportJson: nested(100_000) } }, 'summary.report_json'],
     ['a NUL in the report', { summary: { reportJson: '{"note":"a\\u0000b"}' } }, 'summary.report_json.note'],

@@ -146,6 +146,30 @@ function checkLayers(layers: LayerTiming[]): void {
     if (seen.has(key)) throw LatfleetError.validation(`layers[${i}]`, `duplicate timing of node '${l.nodeName}' in iteration ${l.iteration}`);
     seen.add(key);
   });
+  checkSameNodes(layers);
+}
+
+/**
+ * Every profiled iteration ran the same graph, so it times the same nodes: one missing from an
+ * iteration would leave that iteration out of its layer's median.
+ */
+function checkSameNodes(layers: LayerTiming[]): void {
+  const nodesOf = new Map<number, Set<string>>();
+  for (const l of layers) {
+    let nodes = nodesOf.get(l.iteration);
+    if (!nodes) nodesOf.set(l.iteration, (nodes = new Set()));
+    nodes.add(l.nodeName);
+  }
+  const [first, ...others] = [...nodesOf.entries()].sort((a, b) => a[0] - b[0]);
+  if (!first) return;
+  const [firstIteration, expected] = first;
+  for (const [iteration, nodes] of others) {
+    const missing = [...expected].find((n) => !nodes.has(n));
+    const extra = [...nodes].find((n) => !expected.has(n));
+    if (missing === undefined && extra === undefined) continue;
+    const which = missing !== undefined ? `lacks node '${missing}'` : `has node '${extra}'`;
+    throw LatfleetError.validation('layers', `profiled iteration ${iteration} ${which}, unlike iteration ${firstIteration}: every iteration must time the same nodes`);
+  }
 }
 
 /** A run starts before it finishes, after 1970, and finishes no later than a day ahead of control's clock. */

@@ -12,17 +12,27 @@ export interface ReceivedUpload {
   bytes: number;
 }
 
+interface Waiting {
+  agent: string;
+  turn: () => void;
+}
+
 /**
- * Bounds the uploads control holds in memory: beyond `uploadConcurrency`, an upload's stream is
- * paused before its first message (gRPC stops reading it; HTTP/2 flow control holds the agent back)
- * and resumed, first come first served, when an upload ahead of it is done.
+ * Bounds the uploads control holds in memory: beyond `uploadConcurrency` at once, or beyond
+ * `uploadPerAgent` for one agent, an upload's stream stays paused (gRPC stops reading it; HTTP/2 flow
+ * control holds the agent back) and is resumed, first come first served among the uploads whose agent
+ * is under its share, when an upload ahead of it is done. One agent's stalled uploads thus hold at most
+ * its share of the slots, never every slot.
  */
 @Injectable()
 export class UploadGate {
   private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly perAgent = new Map<string, number>();
+  private readonly waiting: Waiting[] = [];
 
-  constructor(@Inject(CONFIG) private readonly config: Pick<LatfleetConfig, 'uploadConcurrency' | 'uploadMaxMessages' | 'uploadMaxBytes'>) {}
+  constructor(
+    @Inject(CONFIG) private readonly config: Pick<LatfleetConfig, 'uploadConcurrency' | 'uploadPerAgent' | 'uploadMaxMessages' | 'uploadMaxBytes'>,
+  ) {}
 
   /**
    * The upload's messages as they arrive, refused (RESOURCE_EXHAUSTED, naming the limit) as soon as
@@ -82,36 +92,75 @@ export class UploadGate {
     return this.waiting.length;
   }
 
-  /** Resolves, once the upload may proceed, to the function that ends its turn (call it once). */
-  admit(stream?: Readable): Promise<() => void> {
+  /**
+   * Pauses the call's stream before it delivers a message, until `admit` lets it in: call this
+   * synchronously in the handler, before anything is awaited (authenticating the agent is).
+   */
+  hold(stream?: Readable): void {
+    if (stream) holdBack(stream);
+  }
+
+  /**
+   * Resolves, once `agent`'s upload may proceed, to the function that ends its turn (call it once),
+   * and resumes its stream (held by `hold`).
+   */
+  admit(agent: string, stream?: Readable): Promise<() => void> {
     let done = false;
     const release = () => {
       if (done) return;
       done = true;
       this.active--;
-      this.waiting.shift()?.();
+      const held = (this.perAgent.get(agent) ?? 1) - 1;
+      if (held > 0) this.perAgent.set(agent, held);
+      else this.perAgent.delete(agent);
+      this.next();
     };
-    if (this.active < this.config.uploadConcurrency) {
+    const start = () => {
       this.active++;
+      this.perAgent.set(agent, (this.perAgent.get(agent) ?? 0) + 1);
+      if (stream) letGo(stream);
+    };
+    if (this.mayStart(agent)) {
+      start();
       return Promise.resolve(release);
     }
-    if (stream) holdBack(stream);
+    // An agent that gave up while it was being authenticated takes no place in the queue.
+    if (stream?.destroyed) return Promise.resolve(() => undefined);
     return new Promise((resolve) => {
-      const turn = () => {
-        stream?.off('close', gone);
-        this.active++;
-        stream?.resume();
-        resolve(release);
+      const waiting: Waiting = {
+        agent,
+        turn: () => {
+          stream?.off('close', gone);
+          start();
+          resolve(release);
+        },
       };
       // An agent that gives up while waiting leaves the queue (its call ends with what it sent).
       const gone = () => {
-        const i = this.waiting.indexOf(turn);
+        const i = this.waiting.indexOf(waiting);
         if (i >= 0) this.waiting.splice(i, 1);
         resolve(() => undefined);
       };
       stream?.once('close', gone);
-      this.waiting.push(turn);
+      this.waiting.push(waiting);
     });
+  }
+
+  private mayStart(agent: string): boolean {
+    return this.active < this.config.uploadConcurrency && (this.perAgent.get(agent) ?? 0) < this.config.uploadPerAgent;
+  }
+
+  /** Starts the waiting uploads, oldest first, that the freed slots and their agents' shares allow. */
+  private next(): void {
+    for (let i = 0; i < this.waiting.length && this.active < this.config.uploadConcurrency; ) {
+      const w = this.waiting[i]!;
+      if (!this.mayStart(w.agent)) {
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
+      w.turn();
+    }
   }
 }
 
@@ -121,7 +170,22 @@ export class UploadGate {
  * one message. Node offers no public setter for an existing stream's mark.
  */
 function holdBack(stream: Readable): void {
-  const state = (stream as unknown as { _readableState?: { highWaterMark: number } })._readableState;
+  const state = readableState(stream);
+  if (!held.has(stream)) held.set(stream, state?.highWaterMark);
   if (state) state.highWaterMark = 1;
   stream.pause();
 }
+
+/** Undoes `holdBack`: the stream reads ahead as before and flows again. */
+function letGo(stream: Readable): void {
+  if (!held.has(stream)) return;
+  const state = readableState(stream);
+  const mark = held.get(stream);
+  if (state && mark !== undefined) state.highWaterMark = mark;
+  held.delete(stream);
+  stream.resume();
+}
+
+/** Held streams and their own high-water marks. */
+const held = new WeakMap<Readable, number | undefined>();
+const readableState = (stream: Readable) => (stream as unknown as { _readableState?: { highWaterMark: number } })._readableState;

@@ -109,6 +109,15 @@ describe('query HTTP API under abuse', () => {
     expect(await studyRows()).toEqual(before);
   });
 
+  it('answers an unpaired surrogate in a body (json refuses it) with a 400 naming the field, and stores nothing', async () => {
+    const before = await studyRows();
+
+    const sut = await call(open, '/api/v1/studies', { method: 'POST', key: true, body: { name: 'surrogate', base: 'mobilenetv3-small-0.75@96', description: '\ud800' } });
+
+    expect(sut).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED', field: 'description' } } });
+    expect(await studyRows()).toEqual(before);
+  });
+
   it.each(['/metrics', '/api/docs', '/api/docs/openapi.json'])('asks for the key on %s when reads need one', async (path) => {
     expect((await call(keyed, path)).status).toBe(401);
     expect((await call(keyed, path, { key: true })).status).toBe(200);

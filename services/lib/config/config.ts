@@ -20,6 +20,7 @@ const schema = z.object({
   LATFLEET_MAX_JOB_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(14_400),
   LATFLEET_MODEL_CACHE_MB: z.coerce.number().int().min(0).max(1_048_576).default(256),
   LATFLEET_UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(16),
+  LATFLEET_UPLOAD_PER_AGENT: z.coerce.number().int().min(1).max(10_000).default(2),
   LATFLEET_UPLOAD_MAX_MESSAGES: z.coerce.number().int().min(1).max(1_000_000).default(4096),
   LATFLEET_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(65_536).default(512),
   LATFLEET_QUERY_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
@@ -35,7 +36,7 @@ const schema = z.object({
   LATFLEET_AGENT_TLS_CERT: z.string().min(1).optional(),
   LATFLEET_AGENT_TLS_KEY: z.string().min(1).optional(),
   LATFLEET_GRPC_INSECURE: z.enum(['true', 'false']).default('false'),
-  LATFLEET_AGENT_RUNNER: z.enum(['ort-node', 'android-adb', 'command']).default('ort-node'),
+  LATFLEET_AGENT_RUNNER: z.enum(['ort-node', 'android-adb', 'command', 'litert']).default('ort-node'),
   LATFLEET_ADB_SERIAL: z.string().min(1).optional(),
   LATFLEET_ADB_CPU_MASK: z.string().regex(/^(0x)?[0-9a-fA-F]+$/, 'expected a hexadecimal CPU mask such as f0').optional(),
   LATFLEET_ADB_PATH: z.string().min(1).optional(),
@@ -75,6 +76,8 @@ export type LatfleetConfig = {
   modelCacheBytes: number;
   /** Uploads control receives and stores at once; later ones wait, paused (bounds control's memory). */
   uploadConcurrency: number;
+  /** Of those, the most one agent may hold: its further uploads wait, and other agents' go ahead of them. */
+  uploadPerAgent: number;
   /** Messages one upload may have; control refuses the upload as the next one arrives. */
   uploadMaxMessages: number;
   /** Wire bytes one upload may have (its messages serialized); refused as the stream arrives. */
@@ -99,7 +102,7 @@ export type LatfleetConfig = {
   grpcInsecure: boolean;
   agentCacheBytes: number;
   /** How the agent reaches its device: in-process ONNX Runtime, a phone over adb, or a vendor tool. */
-  agentRunner: 'ort-node' | 'android-adb' | 'command';
+  agentRunner: 'ort-node' | 'android-adb' | 'command' | 'litert';
   adb?: {
     serial: string;
     cpuMask: string;
@@ -154,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatfleetConfig
     maxJobSeconds: e.LATFLEET_MAX_JOB_SECONDS,
     modelCacheBytes: e.LATFLEET_MODEL_CACHE_MB * 1024 * 1024,
     uploadConcurrency: e.LATFLEET_UPLOAD_CONCURRENCY,
+    uploadPerAgent: e.LATFLEET_UPLOAD_PER_AGENT,
     uploadMaxMessages: e.LATFLEET_UPLOAD_MAX_MESSAGES,
     uploadMaxBytes: e.LATFLEET_UPLOAD_MAX_MB * 1024 * 1024,
     queryStatementTimeoutMs: e.LATFLEET_QUERY_STATEMENT_TIMEOUT_MS,

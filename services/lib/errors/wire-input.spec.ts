@@ -12,6 +12,12 @@ describe(nulCharacterPath.name, () => {
     expect(nulCharacterPath({ tags: { 'a\0b': 'x' } }, '')).toBe('tags.a\\0b');
   });
 
+  it('names a string or key holding an unpaired surrogate, which json and jsonb refuse, and passes paired ones', () => {
+    expect(nulCharacterPath({ description: '\ud800' }, '')).toBe('description');
+    expect(nulCharacterPath({ tags: { ['a\udfff']: 'x' } }, 'facts')).toBe('facts.tags.a\\udfff');
+    expect(nulCharacterPath({ description: 'emoji 😀 ok' }, '')).toBeNull();
+  });
+
   it('finds nothing in clean values, numbers and bytes', () => {
     expect(nulCharacterPath({ a: 1, b: [true, null, 'x'], c: new Uint8Array([0]) }, 'body')).toBeNull();
   });
