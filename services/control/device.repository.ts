@@ -61,11 +61,12 @@ export class DeviceRepository {
   }
 
   /** An enrollment token that is neither revoked nor expired, by the hash of its secret. */
-  async validEnrollmentToken(tokenHash: string): Promise<boolean> {
-    const rows = await this.ds.query(
-      `SELECT 1 FROM enrollment_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+  /** The id of a valid (not revoked, not expired) enrollment token with this hash; null if there is none. */
+  async validEnrollmentToken(tokenHash: string): Promise<string | null> {
+    const rows: Array<{ id: string }> = await this.ds.query(
+      `SELECT id FROM enrollment_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
       [tokenHash],
     );
-    return rows.length > 0;
+    return rows[0]?.id ?? null;
   }
 }

@@ -10,6 +10,9 @@ import { DeviceRepository } from './device.repository.js';
 const DEVICE_CLASSES = ['cpu', 'android', 'npu'];
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
+/** validToken's answer for the fleet's bootstrap token (LATFLEET_ENROLLMENT_TOKEN), which has no row. */
+const BOOTSTRAP = Symbol('bootstrap enrollment token');
+
 @Injectable()
 export class DeviceService {
   constructor(
@@ -18,7 +21,8 @@ export class DeviceService {
   ) {}
 
   async register(token: string, facts: DeviceFacts | undefined): Promise<RegisterResponse> {
-    if (!(await this.validToken(token))) throw new LatfleetError(ErrorCode.Unauthenticated, 'enrollment_token: not valid, revoked or expired');
+    const enrollment = await this.validToken(token);
+    if (!enrollment) throw new LatfleetError(ErrorCode.Unauthenticated, 'enrollment_token: not valid, revoked or expired');
     const f = validateFacts(facts);
     const secret = randomBytes(32).toString('base64url');
     const device = await this.devices.insertUnlessNameTaken({
@@ -33,6 +37,7 @@ export class DeviceService {
       agentVersion: f.agentVersion,
       tags: f.tags,
       credentialHash: sha256(secret).toString('hex'),
+      enrollmentTokenId: enrollment === BOOTSTRAP ? null : enrollment,
     });
     // A name is a device: registering it again would hand its id, results and credential to the caller.
     if (!device) {
@@ -46,10 +51,11 @@ export class DeviceService {
   }
 
   /** The bootstrap token of the configuration, or one an admin created (`latfleet enroll create`). */
-  private async validToken(token: string): Promise<boolean> {
-    if (!token) return false;
+  /** BOOTSTRAP for the fleet's own token, the id of a valid issued token, or null. */
+  private async validToken(token: string): Promise<typeof BOOTSTRAP | string | null> {
+    if (!token) return null;
     const bootstrap = this.config.enrollmentToken;
-    if (bootstrap && timingSafeEqual(sha256(token), sha256(bootstrap))) return true;
+    if (bootstrap && timingSafeEqual(sha256(token), sha256(bootstrap))) return BOOTSTRAP;
     return this.devices.validEnrollmentToken(sha256(token).toString('hex'));
   }
 

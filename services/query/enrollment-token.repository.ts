@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { updateReturning } from '../lib/store/index.js';
+import { REVOKED, updateReturning } from '../lib/store/index.js';
 
 export interface EnrollmentTokenRow {
   id: string;
@@ -29,12 +29,17 @@ export class EnrollmentTokenRepository {
     return this.ds.query(`SELECT ${COLUMNS} FROM enrollment_tokens ORDER BY created_at DESC`);
   }
 
-  async revoke(id: string): Promise<EnrollmentTokenRow | null> {
-    const rows = await updateReturning<EnrollmentTokenRow>(
-      this.ds.manager,
-      `UPDATE enrollment_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`,
-      [id],
-    );
-    return rows[0] ?? null;
+  /** Revokes the token and every device that enrolled with it (their agents are refused from their next call or heartbeat). */
+  async revoke(id: string): Promise<(EnrollmentTokenRow & { revokedDevices: number }) | null> {
+    return this.ds.transaction(async (m) => {
+      const rows = await updateReturning<EnrollmentTokenRow>(m, `UPDATE enrollment_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`, [id]);
+      if (!rows[0]) return null;
+      const devices = await updateReturning<{ id: string }>(
+        m,
+        `UPDATE devices SET credential_hash = $2, state = 'offline' WHERE enrollment_token_id = $1 AND credential_hash <> $2 RETURNING id`,
+        [id, REVOKED],
+      );
+      return { ...rows[0], revokedDevices: devices.length };
+    });
   }
 }

@@ -307,7 +307,7 @@ export const OPERATIONS: Operation[] = [
     responses: { 201: ['the token, with its secret', anyObject], 400: invalid, 401: unauthenticated },
   },
   { method: 'get', path: '/api/v1/enrollment-tokens', tag: 'enrollment', summary: 'issued tokens (no secrets)', responses: { 200: ['tokens', obj({ items: arr(anyObject) })], 401: unauthenticated } },
-  { method: 'delete', path: '/api/v1/enrollment-tokens/{id}', tag: 'enrollment', summary: 'revoke a token', responses: { 200: ['the revoked token', anyObject], 401: unauthenticated, 404: notFound } },
+  { method: 'delete', path: '/api/v1/enrollment-tokens/{id}', tag: 'enrollment', summary: 'revoke a token and the devices that enrolled with it', responses: { 200: ['the revoked token and `revokedDevices`', anyObject], 401: unauthenticated, 404: notFound } },
 ];
 
 const jsonSchema = (s: z.ZodType | JsonSchema): JsonSchema => {

@@ -155,6 +155,20 @@ describe('query HTTP API under abuse', () => {
     expect((await call(open, `/api/v1/devices/${device.id}/revoke`, { method: 'POST', key: true })).body).toMatchObject({ wasEnrolled: false });
   });
 
+  it('revokes the devices that enrolled with a token when the token is revoked, and only those', async () => {
+    const [token] = await ds.query(`INSERT INTO enrollment_tokens (name, token_hash) VALUES ('lab-b', repeat('b', 64)) RETURNING id`);
+    const enrolled = await insertDevice(ds, { name: 'enrolled-with-b' });
+    const other = await insertDevice(ds, { name: 'enrolled-otherwise' });
+    await ds.query(`UPDATE devices SET enrollment_token_id = $1 WHERE id = $2`, [token.id, enrolled.id]);
+
+    const sut = await call(open, `/api/v1/enrollment-tokens/${token.id}`, { method: 'DELETE', key: true });
+
+    expect(sut).toMatchObject({ status: 200, body: { id: token.id, revokedDevices: 1 } });
+    const rows = await ds.query(`SELECT id, credential_hash FROM devices WHERE id = ANY($1::uuid[]) ORDER BY name`, [[enrolled.id, other.id]]);
+    expect(rows.find((r: { id: string }) => r.id === enrolled.id).credential_hash).toBe(REVOKED);
+    expect(rows.find((r: { id: string }) => r.id === other.id).credential_hash).not.toBe(REVOKED);
+  });
+
   it('does not say which framework answers', async () => {
     expect((await call(open, '/healthz')).headers.get('x-powered-by')).toBeNull();
   });

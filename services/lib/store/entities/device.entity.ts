@@ -19,6 +19,8 @@ export class DeviceEntity {
   @Column('text', { name: 'agent_version' }) agentVersion!: string;
   @Column('jsonb', { default: {} }) tags!: Record<string, string>;
   @Column('text', { name: 'credential_hash' }) credentialHash!: string;
+  /** The enrollment token it registered with; null: the bootstrap token (LATFLEET_ENROLLMENT_TOKEN). Revoking the token revokes the device. */
+  @Column('uuid', { name: 'enrollment_token_id', nullable: true }) enrollmentTokenId!: string | null;
   @Column('text', { default: 'offline' }) state!: DeviceState;
   @Column('timestamptz', { name: 'last_seen_at', nullable: true }) lastSeenAt!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;

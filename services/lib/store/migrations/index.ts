@@ -4,6 +4,7 @@ import { RunStatistics1795560000000 } from './1795560000000-run-statistics.js';
 import { AccuraciesAndUploads1795600000000 } from './1795600000000-accuracies-and-uploads.js';
 import { ModelDataExternalStorage1795700000000 } from './1795700000000-model-data-external-storage.js';
 import { ReplicatedRounds1795800000000 } from './1795800000000-replicated-rounds.js';
+import { DeviceEnrollmentToken1795900000000 } from './1795900000000-device-enrollment-token.js';
 
 export const MIGRATIONS = [
   InitialSchema1795500000000,
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   AccuraciesAndUploads1795600000000,
   ModelDataExternalStorage1795700000000,
   ReplicatedRounds1795800000000,
+  DeviceEnrollmentToken1795900000000,
 ];
