@@ -139,10 +139,10 @@ export class OrtNodeRunner implements Runner {
     const layers = this.layersOf(job);
     const attempts: KeptAttempt[] = [];
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.attempt(attempt, job, protocol, feeds, layers.map((l) => l.name), onProgress, signal);
-      attempts.push(outcome);
-      if (outcome.quality.flags.length === 0 || attempt >= protocol.maxRetries) break;
-      onProgress('warmup', 0, 1, retryNote(attempt, protocol, outcome.quality.flags));
+      const [outcome] = await this.roundAttempt(attempt, [job], protocol, [feeds], [layers], onProgress, signal);
+      attempts.push(outcome!);
+      if (outcome!.quality.flags.length === 0 || attempt >= protocol.maxRetries) break;
+      onProgress('warmup', 0, 1, retryNote(attempt, protocol, outcome!.quality.flags));
       await this.hooks.clock.sleep(protocol.retryCooldownMs, signal);
     }
     return resultOf(startedAt, protocol, layers, attempts, cleanest(attempts));
@@ -192,83 +192,11 @@ export class OrtNodeRunner implements Runner {
     };
   }
 
-  private async attempt(
-    attempt: number,
-    job: RunnerJob,
-    protocol: MeasurementProtocol,
-    feeds: Record<string, ort.Tensor>,
-    layerNames: string[],
-    onProgress: ProgressFn,
-    signal: AbortSignal,
-  ) {
-    const { clock } = this.hooks;
-    const versions = { runtime: this.runtimeVersion, agent: AGENT_VERSION };
-    const startedAt = new Date();
-    const readBefore = this.hooks.readEnvironment(this.config.agentCore, versions);
-
-    const session = await ort.InferenceSession.create(job.modelPath, this.sessionOptions(protocol));
-    let warmup: WarmupOutcome;
-    let timed: TimedOutcome;
-    let cpuShare: number | null = null;
-    let others: number | null = null;
-    let probeBeforeNs: number | null;
-    let probeAfterNs: number | null;
-    let probeNs = 0n;
-    const probe = async () => {
-      const t0 = clock.nowNs();
-      const ns = await this.hooks.hostProbeNs();
-      probeNs += clock.nowNs() - t0;
-      return ns;
-    };
-    try {
-      const runOnce = () => session.run(feeds);
-      warmup = await warmUp(runOnce, protocol, { clock, signal, onProgress: (d, t) => onProgress('warmup', d, t) });
-      probeBeforeNs = await probe();
-      const system0 = this.hooks.systemCpuTimes();
-      const cpu0 = this.hooks.cpuTimeNs();
-      const wall0 = clock.nowNs();
-      timed = await timedRuns(runOnce, protocol, { clock, signal, onProgress: (d, t) => onProgress('timed', d, t) });
-      const cpuNs = this.hooks.cpuTimeNs() - cpu0;
-      const wallNs = Number(clock.nowNs() - wall0);
-      const system1 = this.hooks.systemCpuTimes();
-      if (timed.timedSeconds > 0) cpuShare = cpuNs / (timed.timedSeconds * 1e9);
-      if (system0 && system1) others = otherBusyCpus(system0, system1, cpuNs, wallNs);
-      probeAfterNs = await probe();
-    } finally {
-      await session.release();
-    }
-
-    const profiled = await this.profile(job, protocol, feeds, layerNames, onProgress, signal);
-    // the probes belong to the attempt's environment record (0: not probed): the report keeps both
-    const withProbe = (e: RunEnvironment, ns: number | null): RunEnvironment => ({ ...e, hostProbeNs: ns ?? 0 });
-    const environmentBefore = withProbe(readBefore, probeBeforeNs);
-    const environmentAfter = withProbe(this.hooks.readEnvironment(this.config.agentCore, versions), probeAfterNs);
-    for (const ns of [probeBeforeNs, probeAfterNs]) this.hostBaseline.add(ns);
-    const timedMedian = median(timed.latenciesNs);
-    const relativeMad = timedMedian > 0 ? medianAbsoluteDeviation(timed.latenciesNs) / timedMedian : null;
-    const bestHostProbeNs = this.hostBaseline.ns;
-    const quality = assessRun(environmentBefore, environmentAfter, { cores: this.hooks.cores(), cpuShare, otherBusyCpus: others, relativeMad, bestHostProbeNs }, protocol);
-    return {
-      attempt,
-      startedAt,
-      finishedAt: new Date(),
-      environmentBefore,
-      environmentAfter,
-      quality,
-      warmup,
-      timed: {
-        runs: timed.latenciesNs.length,
-        stopReason: timed.stopReason,
-        seconds: timed.timedSeconds,
-        ciRelativeHalfWidth: timed.ciRelativeHalfWidth,
-        medianNs: timedMedian,
-      },
-      hostProbeSeconds: Number(probeNs) / 1e9,
-      latenciesNs: timed.latenciesNs,
-      profiled,
-    };
-  }
-
+  /**
+   * One attempt of one job (measured alone) or of a round: every session opened and warmed, the host
+   * probed, the timed runs (interleaved when there are several), probed again, then each job's
+   * profiled runs in its own session; each job judged by the round's environment and its own spread.
+   */
   private async roundAttempt(
     attempt: number,
     jobs: RunnerJob[],
@@ -306,7 +234,9 @@ export class OrtNodeRunner implements Runner {
       const system0 = this.hooks.systemCpuTimes();
       const cpu0 = this.hooks.cpuTimeNs();
       const wall0 = clock.nowNs();
-      timed = await interleavedTimedRuns(runOnce, protocol, protocol.interleaveBlockRuns, { clock, signal, onProgress: (d, t) => onProgress('timed', d, t) });
+      const timedProgress = { clock, signal, onProgress: (d: number, t: number) => onProgress('timed', d, t) };
+      // one job alone: its own timed runs (with the confidence rule); several: interleaved blocks
+      timed = runOnce.length === 1 ? [await timedRuns(runOnce[0]!, protocol, timedProgress)] : await interleavedTimedRuns(runOnce, protocol, protocol.interleaveBlockRuns, timedProgress);
       const cpuNs = this.hooks.cpuTimeNs() - cpu0;
       const wallNs = Number(clock.nowNs() - wall0);
       const system1 = this.hooks.systemCpuTimes();
@@ -340,7 +270,7 @@ export class OrtNodeRunner implements Runner {
         warmup: warmups[i]!,
         timed: { runs: t.latenciesNs.length, stopReason: t.stopReason, seconds: t.timedSeconds, ciRelativeHalfWidth: t.ciRelativeHalfWidth, medianNs: timedMedian },
         hostProbeSeconds: Number(probeNs) / 1e9,
-        interleave: { variants: jobs.length, position: i, blockRuns: protocol.interleaveBlockRuns },
+        ...(jobs.length > 1 ? { interleave: { variants: jobs.length, position: i, blockRuns: protocol.interleaveBlockRuns } } : {}),
         latenciesNs: t.latenciesNs,
         profiled: profiled[i]!,
       };
