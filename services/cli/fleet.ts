@@ -48,7 +48,8 @@ export class LocalFleet {
       log('postgres: DATABASE_URL');
     }
     this.databaseUrl = databaseUrl;
-    const token = this.config.enrollmentToken ?? this.localEnrollmentToken();
+    // the local fleet's bootstrap token lives as long as this start: a copy that leaks stops working at the next
+    const token = this.config.enrollmentToken ?? rotateSecret(this.config.dataDir, 'enrollment-token');
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -76,7 +77,7 @@ export class LocalFleet {
     log(`agent: ${this.config.agentName ?? `${os.hostname()}-cpu`} online, pinned to core ${core}; logs in ${this.logDir}`);
   }
 
-  /** The enrollment token of this data directory: made once, kept 0600 beside the data. */
+  /** The enrollment token of this start of the local fleet (a new one each start), kept 0600 beside the data. */
   localEnrollmentToken(): string {
     return localSecret(this.config.dataDir, 'enrollment-token');
   }
@@ -138,6 +139,13 @@ function tcpProbe(host: string, port: number): Promise<void> {
     });
     socket.on('error', reject);
   });
+}
+
+/** A new secret of this data directory, replacing the one before (0600 beside the data). */
+export function rotateSecret(dataDir: string, name: 'enrollment-token'): string {
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, name), randomBytes(24).toString('base64url'), { mode: 0o600 });
+  return localSecret(dataDir, name);
 }
 
 /** A secret of this data directory (API key, enrollment token): made once, kept 0600 beside the data. */
