@@ -22,6 +22,8 @@ export interface LeasedJob {
 /** An attempt of a job that a device was given at some point. */
 export interface GrantedAttempt {
   jobId: string;
+  /** the protocol the job was queued with: what an upload for it may hold */
+  protocol?: JobProtocol;
   studyId: string;
   variantId: string;
   round: number;
@@ -262,7 +264,7 @@ export class JobRepository {
   async findGrantedAttempt(jobId: string, deviceId: string, attempt: number, m: EntityManager = this.ds.manager): Promise<GrantedAttempt | null> {
     const rows: GrantedAttempt[] = await m.query(
       `SELECT j.id AS "jobId", j.study_id AS "studyId", j.variant_id AS "variantId", j.round, a.attempt, a.device_id AS "deviceId", j.state AS "jobState",
-              v.model_sha256 AS "modelSha256"
+              v.model_sha256 AS "modelSha256", j.protocol
          FROM job_attempts a JOIN jobs j ON j.id = a.job_id JOIN variants v ON v.id = j.variant_id
         WHERE a.job_id = $1 AND a.device_id = $2 AND a.attempt = $3 FOR UPDATE OF j`,
       [jobId, deviceId, attempt],

@@ -7,7 +7,18 @@ import { ResultService } from './result.service.js';
 
 const JOB = '00000000-0000-4000-8000-000000000001';
 const SHA = 'a'.repeat(64);
-const LEASE = { jobId: JOB, studyId: 's', variantId: 'v', round: 0, attempt: 1, deviceId: 'd', jobState: 'leased', modelSha256: SHA };
+const LEASE = {
+  jobId: JOB,
+  studyId: 's',
+  variantId: 'v',
+  round: 0,
+  attempt: 1,
+  deviceId: 'd',
+  jobState: 'leased',
+  modelSha256: SHA,
+  // what the job was queued with: at most 5 timed runs, 1 profiled iteration
+  protocol: { warmupRuns: 1, timedRuns: 3, timedMaxRuns: 5, profiledRuns: 1 },
+};
 
 interface UploadOverrides {
   latencies?: number[];
@@ -101,6 +112,12 @@ describe(ResultService.name, () => {
     ['a negative latency', { latencies: [1_000_000, -5] }, 'latencies[1]'],
     ['a NaN latency', { latencies: [Number.NaN] }, 'latencies[0]'],
     ['an absurd latency', { latencies: [1e16] }, 'latencies[0]'],
+    ['more timed runs than the job’s protocol allows', { latencies: Array(6).fill(2_000_000) }, 'latencies'],
+    [
+      'more profiled iterations than the job’s protocol asks for',
+      { layers: { timings: [0, 1].map((iteration) => ({ iteration, nodeName: 'x', opType: 'Conv', layer: '', durationNs: 5, provider: 'CPU' })) } },
+      'layers',
+    ],
     ['no timed runs', { latencies: [] }, 'latencies'],
     ['a negative layer time', { layers: { timings: [{ iteration: 0, nodeName: 'x', opType: 'Conv', layer: '', durationNs: -1, provider: '' }] } }, 'layers[0].duration_ns'],
     ['a negative executor overhead', { layers: { timings: [{ iteration: 0, nodeName: 'x', opType: 'Conv', layer: '', durationNs: 1, provider: '', overheadNs: -3 }] } }, 'layers[0].overhead_ns'],

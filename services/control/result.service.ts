@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, LatfleetError, PG_INT_MAX, rejectNulCharacters, UUID_PATTERN } from '../lib/errors/index.js';
-import { resolveProtocol, summarize } from '../lib/measure/index.js';
+import { resolveProtocol, summarize, timedMaxRuns } from '../lib/measure/index.js';
 import type { JobProtocol } from '../lib/store/index.js';
 import type { LayerTiming, Protocol, UploadResultsRequest, UploadResultsResponse } from '../lib/proto/index.js';
 import { JobRepository } from './job.repository.js';
@@ -77,6 +77,7 @@ export class ResultService {
     const latencies = chunks.flatMap((c) => c.latencies?.latenciesNs ?? []);
     const layers = chunks.flatMap((c) => c.layers?.timings ?? []);
     if (latencies.length === 0) throw LatfleetError.validation('latencies', 'at least one timed run is required');
+    checkCounts(latencies.length, layers, lease.protocol);
     latencies.forEach((ns, i) => {
       if (!plausibleNs(ns, MIN_NS)) throw LatfleetError.validation(`latencies[${i}]`, `${ns} ns is not a plausible latency`);
     });
@@ -181,6 +182,19 @@ function checkTimes(startedAtMs: number, finishedAtMs: number): void {
     throw LatfleetError.validation('summary.finished_at_unix_ms', `${finishedAtMs} is more than a day ahead of the control plane's clock`);
   }
   if (finishedAtMs < startedAtMs) throw LatfleetError.validation('summary.finished_at_unix_ms', 'before started_at_unix_ms');
+}
+
+/**
+ * An upload holds no more timed runs than the job's protocol allows (its cap, `timedMaxRuns`) and
+ * no more profiled iterations than it asks for: a run of three million latencies is not a run.
+ */
+function checkCounts(latencies: number, layers: ReadonlyArray<{ iteration: number }>, jobProtocol: JobProtocol | undefined): void {
+  if (!jobProtocol) return;
+  const p = resolveProtocol(jobProtocol);
+  const cap = timedMaxRuns(p);
+  if (latencies > cap) throw LatfleetError.validation('latencies', `${latencies} timed runs; the job's protocol allows at most ${cap}`);
+  const iterations = new Set(layers.map((l) => l.iteration)).size;
+  if (iterations > p.profiledRuns) throw LatfleetError.validation('layers', `${iterations} profiled iterations; the job's protocol asks for ${p.profiledRuns}`);
 }
 
 /** The agent's measurement report; kept as sent (it is the agent's account), but it must be a JSON object Postgres can store. */
