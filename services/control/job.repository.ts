@@ -23,7 +23,7 @@ export interface LeasedJob {
 export interface GrantedAttempt {
   jobId: string;
   /** the protocol the job was queued with: what an upload for it may hold */
-  protocol?: JobProtocol;
+  protocol: JobProtocol;
   studyId: string;
   variantId: string;
   round: number;

@@ -188,8 +188,7 @@ function checkTimes(startedAtMs: number, finishedAtMs: number): void {
  * An upload holds no more timed runs than the job's protocol allows (its cap, `timedMaxRuns`) and
  * no more profiled iterations than it asks for: a run of three million latencies is not a run.
  */
-function checkCounts(latencies: number, layers: ReadonlyArray<{ iteration: number }>, jobProtocol: JobProtocol | undefined): void {
-  if (!jobProtocol) return;
+function checkCounts(latencies: number, layers: ReadonlyArray<{ iteration: number }>, jobProtocol: JobProtocol): void {
   const p = resolveProtocol(jobProtocol);
   const cap = timedMaxRuns(p);
   if (latencies > cap) throw LatfleetError.validation('latencies', `${latencies} timed runs; the job's protocol allows at most ${cap}`);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalFleet } from '../../dist/cli/fleet.js';
+import { LocalFleet, localSecret } from '../../dist/cli/fleet.js';
 import { loadConfig } from '../../dist/lib/config/index.js';
 import { builtinStudy } from '../../dist/lib/models/index.js';
 import { machine } from './bench-support.mjs';
@@ -39,9 +39,8 @@ const config = loadConfig({
   LATFLEET_HTTP_PORT: String(base + 2),
 });
 const fleet = new LocalFleet(config);
-const api = fleet.api;
 const url = `http://${config.httpHost}:${config.httpPort}`;
-const key = (await import('../../dist/cli/fleet.js')).localSecret(dataDir, 'api-key');
+const key = localSecret(dataDir, 'api-key');
 
 async function http(method, path, body) {
   const res = await fetch(`${url}${path}`, {
@@ -160,7 +159,6 @@ const m = results.machine;
 out.push(`Measured by \`test/bench/verdicts.bench.mjs\` from ${results.started}; raw answers in ${args.out}.`);
 out.push(`Machine: ${m.nproc} CPUs, \`${m.cpuModel}\`, ${m.kernel}, Node ${m.node}, onnxruntime-node ${m.onnxruntime}. A local fleet (embedded Postgres, control, query, one CPU agent pinned to the last core), default protocol.`);
 if (results.aa.length) {
-  const all = results.aa.flatMap((s) => s.e2e);
   const by = (loaded) => results.aa.filter((s) => s.loaded === loaded);
   const line = (set, label) => {
     const e = set.flatMap((s) => s.e2e);
@@ -177,7 +175,6 @@ if (results.aa.length) {
   out.push(line(by(false), 'quiet'));
   out.push(line(by(true), 'CPU-bound process on the other core'));
   out.push(line(results.aa, '**all**'));
-  void all;
 }
 if (results.power.length) {
   out.push('\n#### Power: small real differences (20 repetitions each)\n');
