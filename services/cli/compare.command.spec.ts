@@ -15,6 +15,10 @@ const cell = (medianMs: number | null, deltaPct: number | null, verdict: Verdict
 });
 const TABLE: AblationTable = {
   studyId: ID, study: 'demo', status: 'completed', baseline: 'paper', confidenceLevel: 0.95, noiseTest: 'paired rounds: t interval', includeFlagged: false,
+  reproducibility: [
+    { deviceId: 'd1', device: 'vm-cpu', betweenStudyPct: 0.42, source: 'learned', df: 12, learnedPct: 0.42 },
+    { deviceId: 'd2', device: 'pixel', betweenStudyPct: 0.3, source: 'floor', df: 0, learnedPct: null },
+  ],
   devices: [{ id: 'd1', name: 'vm-cpu', deviceClass: 'cpu' }, { id: 'd2', name: 'pixel', deviceClass: 'phone' }],
   rows: [
     { variant: 'relu', baseline: false, model: 'm', madds: 216_600_000, params: 5_500_000, top1: null, top1Source: null, latency: [cell(3.34, -11.6, 'faster'), null] },
@@ -60,6 +64,9 @@ describe(renderAblationTable.name, () => {
     expect(line('paper')).toMatch(/paper \(baseline\)\s+│\s+216\.6\s+│\s+5\.5\s+│\s+75\.2\s+│\s+3\.78 \[3\.73, 3\.83\]\s+│\s+│\s+3\s+│/);
     expect(sut).toContain('* beyond the noise, ~ within it, ? undecided; ±MDE: the smallest difference the rounds resolve');
     expect(sut).toContain('verdict: paired rounds: t interval\n');
+    expect(sut).toContain(
+      "between studies (SD of Δ added to every interval): vm-cpu 0.42% (learned from 12 repeats of its comparisons in other studies); pixel 0.30% (the protocol's floor; no comparison repeated yet)\n",
+    );
     expect(sut).toContain('undecided:\n  gelu on vm-cpu: 2 paired rounds: a verdict needs at least 3\n  gelu on pixel: no clean replicate: 3 flagged (busy-system, host-slow)\n');
     expect(sut).toContain('flagged runs (throttled or busy; left out):\n  hswish on vm-cpu: 1 (busy-system)\n  gelu on pixel: 3 (busy-system, host-slow)\n');
   });
@@ -68,7 +75,7 @@ describe(renderAblationTable.name, () => {
 describe(renderComparison.name, () => {
   const row = { variantId: 'v', model: 'm', deviceId: 'd', p90Ms: 4.1, samples: 180, flaggedReplicates: 0, flags: [], ...NO_DELTA, madds: 1, params: 1, top1: null, top1Source: null, runIds: [], flaggedRunIds: [] };
   const c: Comparison = {
-    studyId: ID, study: 'demo', status: 'completed', baseline: 'paper', confidenceLevel: 0.95, noiseTest: 'paired rounds', includeFlagged: false, devices: [], variants: [],
+    studyId: ID, study: 'demo', status: 'completed', baseline: 'paper', confidenceLevel: 0.95, noiseTest: 'paired rounds', includeFlagged: false, devices: [], variants: [], reproducibility: [],
     rows: [
       { ...row, variant: 'paper', baseline: true, device: 'vm-a', medianMs: 4, ciLowMs: 3.88, ciHighMs: 4.2, replicates: 4, deltaMs: 0, deltaPct: 0 },
       { ...row, variant: 'relu', baseline: false, device: 'vm-a', medianMs: 3.6, ciLowMs: 3.49, ciHighMs: 3.78, replicates: 4, deltaMs: -0.4, deltaPct: -10, verdict: 'faster', mdePct: 0.12 },

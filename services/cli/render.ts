@@ -60,7 +60,18 @@ export function renderComparison(c: Comparison, format: Format): string {
     ]);
   }
   const notes = footnotes(c.rows.map((r) => ({ where: `${r.variant} on ${r.device}`, cell: r })), c.includeFlagged);
-  return `${c.study} (${c.status}) — single-threaded end-to-end latency, baseline ${c.baseline}\n${table.toString()}\nverdict: ${c.noiseTest}\n${notes}`;
+  return `${c.study} (${c.status}) — single-threaded end-to-end latency, baseline ${c.baseline}\n${table.toString()}\nverdict: ${c.noiseTest}\n${betweenStudies(c.reproducibility)}${notes}`;
+}
+
+/** `between studies: vm-cpu ±0.30% (the protocol's floor; 6 repeats learned 0.21%)` — the component every Δ interval carries. */
+export function betweenStudies(rs: Comparison['reproducibility']): string {
+  if (rs.length === 0) return '';
+  const one = (r: Comparison['reproducibility'][number]) =>
+    `${r.device} ${r.betweenStudyPct.toFixed(2)}%` +
+    (r.source === 'learned'
+      ? ` (learned from ${r.df} repeats of its comparisons in other studies)`
+      : ` (the protocol's floor${r.learnedPct === null ? (r.df ? `; ${r.df} repeats so far, too few to learn from` : '; no comparison repeated yet') : `; ${r.df} repeats learned ${r.learnedPct.toFixed(2)}%`})`);
+  return `between studies (SD of Δ added to every interval): ${rs.map(one).join('; ')}\n`;
 }
 
 /** Why verdicts are undecided, and which runs were flagged with what. */
@@ -185,6 +196,6 @@ export function renderAblationTable(t: AblationTable): string {
   return (
     `${t.study} (${t.status}) — single-threaded latency, median [95% CI] of the runs per device; Δ vs ${t.baseline}\n${table.toString()}\n` +
     `* beyond the noise, ~ within it, ? undecided; ±MDE: the smallest difference the rounds resolve; runs: replicates; — not measured\n` +
-    `verdict: ${t.noiseTest}\n${footnotes(cells, t.includeFlagged)}`
+    `verdict: ${t.noiseTest}\n${betweenStudies(t.reproducibility)}${footnotes(cells, t.includeFlagged)}`
   );
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { halfWidths } from './round-planner.js';
+import { precisions } from './round-planner.js';
+
+const halfWidths = (runs: Parameters<typeof precisions>[0]) => precisions(runs, new Map()).map((p) => p.halfWidthPct);
 
 const run = (variantId: string, round: number, medianNs: number, o: { baseline?: boolean; flagged?: boolean; deviceId?: string } = {}) => ({
   variantId,
@@ -10,7 +12,7 @@ const run = (variantId: string, round: number, medianNs: number, o: { baseline?:
   flagged: o.flagged ?? false,
 });
 
-describe(halfWidths.name, () => {
+describe(precisions.name, () => {
   it('gives each variant’s CI half-width of Δ% against the baseline on the same device, from clean runs', () => {
     const runs = [0, 1, 2, 3].flatMap((r) => [run('base', r, 100), run('a', r, [102, 101, 103, 102][r]!), run('b', r, 90, { flagged: r === 3 })]);
     const [a, b] = halfWidths(runs);
@@ -27,5 +29,15 @@ describe(halfWidths.name, () => {
   it('compares on each device separately', () => {
     const runs = ['d1', 'd2'].flatMap((deviceId) => [0, 1, 2].flatMap((r) => [run('base', r, 100, { deviceId }), run('a', r, 110, { deviceId })]));
     expect(halfWidths(runs)).toEqual([0, 0]);
+  });
+
+  it('gives the half-width in points of Δ%, and the floor the device’s between-study component puts under it', () => {
+    // +95%, exactly: no scatter between rounds, so all of the width is the floor
+    const runs = [0, 1, 2].flatMap((r) => [run('base', r, 100), run('a', r, 195)]);
+    const [p] = precisions(runs, new Map([['d1', 0.003]]));
+    const t2 = 4.302652729749464; // t(0.975, 2)
+    expect(p!.floorPct).toBeCloseTo(195 * Math.sinh(t2 * 0.003), 6);
+    expect(p!.halfWidthPct).toBeCloseTo(p!.floorPct, 6);
+    expect(p!.halfWidthPct).toBeGreaterThan(2.5); // ≈ 2.52 points: 1.95 × the relative half-width
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { compareReplicates, decideNextRound, resolveProtocol } from '../lib/measure/index.js';
-import { ANY_DEVICE, insertRound, JOBS_CHANNEL, type DeviceSelector, type JobProtocol, type RoundLog } from '../lib/store/index.js';
+import { compareReplicates, decideNextRound, resolveProtocol, studentTQuantile, type ComparisonPrecision } from '../lib/measure/index.js';
+import { ANY_DEVICE, deviceReproducibility, insertRound, JOBS_CHANNEL, type DeviceSelector, type JobProtocol, type RoundLog } from '../lib/store/index.js';
 
 interface GroupState {
   open: number;
@@ -45,7 +45,9 @@ export class RoundPlanner {
         WHERE r.study_id = $1 AND j.target_device_id IS NOT DISTINCT FROM $2 AND r.median_ns > 0`,
       [studyId, job.target],
     );
-    const decision = decideNextRound({ protocol, rounds: g.rounds, elapsedSeconds: g.elapsedSeconds, halfWidthsPct: halfWidths(runs) });
+    const devices = await deviceReproducibility(m, [...new Set(runs.map((r) => r.deviceId))], protocol.betweenStudyPct);
+    const betweenSd = new Map([...devices].map(([id, r]) => [id, r.betweenStudyPct / 100]));
+    const decision = decideNextRound({ protocol, rounds: g.rounds, elapsedSeconds: g.elapsedSeconds, comparisons: precisions(runs, betweenSd) });
     const group = job.target ?? ANY_DEVICE;
     const log: RoundLog = {
       rounds: g.rounds + (decision.next ? 1 : 0),
@@ -67,10 +69,11 @@ type RunMedian = { variantId: string; deviceId: string; round: number | null; me
 
 /**
  * Per variant and device that ran anything, against the baseline on that device, from the clean
- * runs: the CI half-width of Δ% (null: undecided, which asks for another round — also when a side
- * has no clean run yet).
+ * runs: the CI half-width of Δ% in percentage points, as the comparison shows it (null: undecided,
+ * which asks for another round — also when a side has no clean run yet), and the floor the device's
+ * between-study component puts under it.
  */
-export function halfWidths(runs: readonly RunMedian[]): Array<number | null> {
+export function precisions(runs: readonly RunMedian[], betweenSd: ReadonlyMap<string, number>): ComparisonPrecision[] {
   const byDevice = new Map<string, Map<string, RunMedian[]>>();
   for (const r of runs) {
     const variants = byDevice.get(r.deviceId) ?? new Map<string, RunMedian[]>();
@@ -78,19 +81,24 @@ export function halfWidths(runs: readonly RunMedian[]): Array<number | null> {
     byDevice.set(r.deviceId, variants);
   }
   const clean = (rs: RunMedian[]) => rs.filter((r) => !r.flagged).map((r) => ({ round: r.round, value: Number(r.medianNs) }));
-  const out: Array<number | null> = [];
-  for (const variants of byDevice.values()) {
+  const out: ComparisonPrecision[] = [];
+  for (const [deviceId, variants] of byDevice) {
+    const between = betweenSd.get(deviceId) ?? 0;
     const base = [...variants.values()].find((rs) => rs[0]!.baseline) ?? [];
     for (const rs of variants.values()) {
       if (rs === base) continue;
       const b = clean(base);
       const c = clean(rs);
-      if (b.length === 0 || c.length === 0) {
-        out.push(null);
+      const cmp = b.length && c.length ? compareReplicates({ base: b, cand: c }, { betweenStudySd: between }) : null;
+      if (!cmp?.ratioCi) {
+        out.push({ halfWidthPct: null, floorPct: 0 });
         continue;
       }
-      const cmp = compareReplicates({ base: b, cand: c });
-      out.push(cmp.minimumDetectable === null ? null : cmp.minimumDetectable * 100);
+      const t = studentTQuantile(0.975, cmp.rounds - 1);
+      out.push({
+        halfWidthPct: ((cmp.ratioCi.high - cmp.ratioCi.low) / 2) * 100,
+        floorPct: cmp.ratio * Math.sinh(t * between) * 100,
+      });
     }
   }
   return out;

@@ -10,7 +10,7 @@ const row = (variant: string, device: string, medianMs: number | null, extra: Pa
 });
 
 const comparison: Comparison = {
-  studyId: 's', study: 'demo', status: 'completed', baseline: 'paper', confidenceLevel: 0.95, noiseTest: 'x', includeFlagged: false,
+  studyId: 's', study: 'demo', status: 'completed', baseline: 'paper', confidenceLevel: 0.95, noiseTest: 'x', includeFlagged: false, reproducibility: [],
   devices: [{ id: 'd-pixel', name: 'pixel', deviceClass: 'phone' }, { id: 'd-vm,cpu', name: 'vm,cpu', deviceClass: 'cpu' }],
   variants: [
     { id: 'v-paper', label: 'paper', baseline: true, model: 'm-paper', madds: 216_600_000, params: 5_500_000, top1: 75.2, top1Source: 'paper' },

@@ -36,7 +36,7 @@ export interface AblationRow {
 }
 
 /** A paper's ablation table: one row per variant; latency per device, Δ, MAdds, params, top-1. */
-export interface AblationTable extends Pick<Comparison, 'studyId' | 'study' | 'status' | 'baseline' | 'confidenceLevel' | 'noiseTest' | 'includeFlagged' | 'devices'> {
+export interface AblationTable extends Pick<Comparison, 'studyId' | 'study' | 'status' | 'baseline' | 'confidenceLevel' | 'noiseTest' | 'includeFlagged' | 'devices' | 'reproducibility'> {
   rows: AblationRow[];
 }
 
@@ -65,6 +65,7 @@ export function toAblationTable(c: Comparison): AblationTable {
     noiseTest: c.noiseTest,
     includeFlagged: c.includeFlagged,
     devices: c.devices,
+    reproducibility: c.reproducibility,
     rows: c.variants.map((v) => ({
       variant: v.label,
       baseline: v.baseline,

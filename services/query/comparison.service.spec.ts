@@ -23,14 +23,19 @@ const rounds = (label: string, device: string, medians: number[], flagged: Recor
 
 const cell = (label: string, device: string, runs: RunReplicate[]): LatencyCell => ({ variantId: `v-${label}`, deviceId: `d-${device}`, deviceName: device, deviceClass: 'cpu', runs });
 
-function setup(cells: LatencyCell[], opts: { study?: boolean } = {}) {
+function setup(cells: LatencyCell[], opts: { study?: boolean; learnedPct?: number } = {}) {
   const asked: Array<readonly string[] | undefined> = [];
-  const studies = { header: async (id: string) => (opts.study === false ? null : { id, name: 's', status: 'completed', baselineLabel: 'base' }) };
+  const studies = { header: async (id: string) => (opts.study === false ? null : { id, name: 's', status: 'completed', baselineLabel: 'base', betweenStudyPct: 0.3 }) };
   const comparisons = {
     variants: async () => [variant('fast', 0), variant('base', 1, true), variant('same', 2), variant('slow', 3), variant('never-ran', 4)],
     cells: async (_: string, deviceIds?: readonly string[]) => (asked.push(deviceIds), cells.filter((c) => !deviceIds || deviceIds.includes(c.deviceId))),
   };
-  const devices = { resolve: async (refs: readonly string[]) => refs.map((r) => ({ id: `d-${r}`, name: r, deviceClass: 'cpu' })) };
+  const devices = {
+    resolve: async (refs: readonly string[]) => refs.map((r) => ({ id: `d-${r}`, name: r, deviceClass: 'cpu' })),
+    // the floor, or a component the device learned from other studies
+    reproducibility: async (ids: readonly string[], floor: number) =>
+      new Map(ids.map((id) => [id, opts.learnedPct ? { betweenStudyPct: opts.learnedPct, source: 'learned', df: 8, learnedPct: opts.learnedPct } : { betweenStudyPct: floor, source: 'floor', df: 0, learnedPct: null }])),
+  };
   const accuracies = { forVariants: async () => new Map([['v-base', { top1: 75.2, source: 'paper', scope: 'model' as const }]]) };
   const sut = new ComparisonService(
     studies as unknown as StudyRepository,
@@ -63,6 +68,21 @@ describe(ComparisonService.name, () => {
     // the latency's interval carries the spread between runs, which pooled iterations would hide
     expect(row.ciLowMs!).toBeLessThanOrEqual(10.03);
     expect(row.ciHighMs!).toBeGreaterThanOrEqual(10.5);
+  });
+
+  it('widens every interval by the device’s between-study component, and says which it used', async () => {
+    const host = [1, 1.05, 0.97, 1.02, 1.08];
+    const base = rounds('base', 'a', host.map((h) => 10e6 * h));
+    const slow = rounds('slow', 'a', host.map((h, r) => 10e6 * h * 1.01 * [0.999, 1.001, 1, 1.001, 0.999][r]!));
+    const floor = await setup([cell('base', 'a', base), cell('slow', 'a', slow)]).sut.compare('s1');
+    const learned = await setup([cell('base', 'a', base), cell('slow', 'a', slow)], { learnedPct: 1 }).sut.compare('s1');
+
+    expect(floor.reproducibility).toEqual([{ deviceId: 'd-a', device: 'a', betweenStudyPct: 0.3, source: 'floor', df: 0, learnedPct: null }]);
+    expect(learned.reproducibility[0]).toMatchObject({ betweenStudyPct: 1, source: 'learned' });
+    // +1% is beyond this study's rounds and the floor, not beyond a device whose studies move by 1% (SD) between them
+    expect(rowOf(floor, 'slow')).toMatchObject({ verdict: 'slower', deltaPct: 1 });
+    expect(rowOf(learned, 'slow')).toMatchObject({ verdict: 'within noise', deltaPct: 1 });
+    expect(rowOf(learned, 'slow').mdePct!).toBeGreaterThan(2.7); // t(0.975, 4) × 1%
   });
 
   it('calls a 3% shift slower over 5 rounds despite the host changing speed between them', async () => {
@@ -173,7 +193,7 @@ describe(ComparisonService.name, () => {
     expect(c.variants.map((v) => v.label)).toEqual(['fast', 'base', 'same', 'slow', 'never-ran']);
     expect(c.devices.map((d) => d.name)).toEqual(['a', 'b']);
     expect(c.includeFlagged).toBe(false);
-    expect(c.noiseTest).toMatch(/^paired rounds: t interval of the log ratio of run medians excludes 0 \(95%\); fewer than 3 rounds: undecided/);
+    expect(c.noiseTest).toMatch(/^paired rounds: t interval of the log ratio of run medians, widened by the device's between-study component, excludes 0 \(95%\); fewer than 3 rounds: undecided/);
   });
 
   it('asks only for the devices named', async () => {

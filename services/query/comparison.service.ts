@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
-import type { ReplicatedLatency } from '../lib/measure/index.js';
+import type { Reproducibility, ReplicatedLatency } from '../lib/measure/index.js';
 import { AccuracyRepository } from './accuracy.repository.js';
 import { ComparisonRepository, type LatencyCell, type StudyVariant } from './comparison.repository.js';
 import { DeviceRepository, type DeviceRef } from './device.repository.js';
@@ -63,6 +63,8 @@ export interface Comparison {
   /** every variant of the study, measured or not, in the study's order */
   variants: Array<{ id: string; label: string; baseline: boolean; model: string; madds: number; params: number; top1: number | null; top1Source: string | null }>;
   rows: ComparisonRow[];
+  /** per device: the between-study component every paired interval on it carries, and where it comes from */
+  reproducibility: Array<Reproducibility & { deviceId: string; device: string }>;
 }
 
 export interface CompareOptions {
@@ -101,10 +103,11 @@ export class ComparisonService implements OnApplicationBootstrap {
     const accuracy = await this.accuracies.forVariants(variants.map((v) => v.id));
     const byId = new Map(variants.map((v) => [v.id, v]));
     const baselineCells = new Map(cells.filter((c) => byId.get(c.variantId)?.isBaseline).map((c) => [c.deviceId, c]));
-    const rows = cells
-      .map((c) => this.toRow(c, byId.get(c.variantId)!, baselineCells.get(c.deviceId), accuracy.get(c.variantId), includeFlagged))
-      .sort((a, b) => a.device.localeCompare(b.device) || byId.get(a.variantId)!.position - byId.get(b.variantId)!.position);
     const seen = new Map(cells.map((c) => [c.deviceId, { id: c.deviceId, name: c.deviceName, deviceClass: c.deviceClass }]));
+    const reproducibility = await this.devices.reproducibility([...seen.keys()], study.betweenStudyPct);
+    const rows = cells
+      .map((c) => this.toRow(c, byId.get(c.variantId)!, baselineCells.get(c.deviceId), accuracy.get(c.variantId), includeFlagged, reproducibility.get(c.deviceId)!.betweenStudyPct / 100))
+      .sort((a, b) => a.device.localeCompare(b.device) || byId.get(a.variantId)!.position - byId.get(b.variantId)!.position);
     return {
       studyId,
       study: study.name,
@@ -125,6 +128,7 @@ export class ComparisonService implements OnApplicationBootstrap {
         top1Source: accuracy.get(v.id)?.source ?? null,
       })),
       rows,
+      reproducibility: [...seen.values()].map((d) => ({ deviceId: d.id, device: d.name, ...reproducibility.get(d.id)! })),
     };
   }
 
@@ -133,7 +137,7 @@ export class ComparisonService implements OnApplicationBootstrap {
     return this.latencies.getOrCompute(used.map((r) => r.id).join(','), () => latencyOf(used));
   }
 
-  private toRow(c: LatencyCell, v: StudyVariant, base: LatencyCell | undefined, acc: { top1: number; source: string } | undefined, includeFlagged: boolean): ComparisonRow {
+  private toRow(c: LatencyCell, v: StudyVariant, base: LatencyCell | undefined, acc: { top1: number; source: string } | undefined, includeFlagged: boolean, betweenStudySd: number): ComparisonRow {
     const sel = selectReplicates(c.runs, includeFlagged);
     const latency = this.latency(sel.used);
     const row: ComparisonRow = {
@@ -157,6 +161,6 @@ export class ComparisonService implements OnApplicationBootstrap {
     if (!latency) return { ...row, ...undecidedDelta(noCleanReplicate(sel.flagged)) };
     const baseSel = selectReplicates(base.runs, includeFlagged);
     if (baseSel.used.length === 0) return { ...row, ...undecidedDelta(`baseline: ${noCleanReplicate(baseSel.flagged)}`) };
-    return { ...row, ...replicatedDelta({ base: pairedValues(baseSel.used), cand: pairedValues(sel.used) }) };
+    return { ...row, ...replicatedDelta({ base: pairedValues(baseSel.used), cand: pairedValues(sel.used) }, betweenStudySd) };
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { REVOKED, updateReturning } from '../lib/store/index.js';
+import type { Reproducibility } from '../lib/measure/index.js';
+import { deviceReproducibility, REVOKED, updateReturning } from '../lib/store/index.js';
 import { DataSource } from 'typeorm';
 import { LatfleetError, UUID_PATTERN } from '../lib/errors/index.js';
 import type { DeviceListQuery } from './device.dto.js';
@@ -31,6 +32,11 @@ const STATE = `CASE WHEN state = 'online' AND last_seen_at > now() - make_interv
 @Injectable()
 export class DeviceRepository {
   constructor(private readonly ds: DataSource) {}
+
+  /** Per device: the between-study component its comparisons carry (the floor, or learned from its repeated comparisons). */
+  reproducibility(deviceIds: readonly string[], floorPct: number): Promise<Map<string, Reproducibility>> {
+    return deviceReproducibility(this.ds, deviceIds, floorPct);
+  }
 
   /** A device is online while its agent's session is open and its heartbeats are recent. */
   async list(staleAfterMs: number, q: DeviceListQuery): Promise<Page<DeviceRow>> {

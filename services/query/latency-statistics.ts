@@ -12,7 +12,7 @@ export const CONFIDENCE_LEVEL = 0.95;
 export const FDR = 1 - CONFIDENCE_LEVEL;
 
 export const NOISE_TEST =
-  `paired rounds: t interval of the log ratio of run medians excludes 0 (95%); fewer than ${MIN_ROUNDS} rounds: undecided; ` +
+  `paired rounds: t interval of the log ratio of run medians, widened by the device's between-study component, excludes 0 (95%); fewer than ${MIN_ROUNDS} rounds: undecided; ` +
   'runs stored without a round: Welch t on the log run medians; flagged runs left out unless include=flagged';
 
 export const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
@@ -160,7 +160,10 @@ export function deltaOf(d: PairedDifference, baseMedianNs: number): ReplicatedDe
   };
 }
 
-/** Candidate vs baseline from per-run medians (ns); ms figures are relative to the median of the baseline's run medians. */
-export function replicatedDelta(input: PairedInput): ReplicatedDelta {
-  return deltaOf(compareReplicates(input, { level: CONFIDENCE_LEVEL }), median(input.base.map((x) => x.value)));
+/**
+ * Candidate vs baseline from per-run medians (ns); ms figures are relative to the median of the
+ * baseline's run medians. `betweenStudySd`: the device's between-study component (log scale).
+ */
+export function replicatedDelta(input: PairedInput, betweenStudySd = 0): ReplicatedDelta {
+  return deltaOf(compareReplicates(input, { level: CONFIDENCE_LEVEL, betweenStudySd }), median(input.base.map((x) => x.value)));
 }

@@ -131,8 +131,9 @@ describe(LayerDeltaService.name, () => {
       iterationSums: async (ids: readonly string[]) => ids.flatMap((id) => sums(id, 5, { stem: (10_000 + extra(id)) * slow(id), 'head.fc': 10_000 * slow(id) })),
       timedMediansNs: async (ids: readonly string[]) => new Map(ids.map((id) => [id, 4e6 * slow(id) * (1 + Number(id.slice(-1)) / 100)])),
     } as unknown as LayerDeltaRepository;
-    const studies = { header: async (id: string) => ({ id, name: 'activations', status: 'completed', baselineLabel: 'paper' }) } as unknown as StudyRepository;
-    return new LayerDeltaService(studies, layers, {} as DeviceRepository);
+    const studies = { header: async (id: string) => ({ id, name: 'activations', status: 'completed', baselineLabel: 'paper', betweenStudyPct: 0.3 }) } as unknown as StudyRepository;
+    const devices = { reproducibility: async (ids: string[], floor: number) => new Map(ids.map((id) => [id, { betweenStudyPct: floor, source: 'floor', df: 0, learnedPct: null }])) };
+    return new LayerDeltaService(studies, layers, devices as unknown as DeviceRepository);
   }
 
   it('leaves the flagged run out of every figure by default, and shows it', async () => {
@@ -146,6 +147,7 @@ describe(LayerDeltaService.name, () => {
     expect(sut.profiledKernel).toMatchObject({ deltaMs: 0.005, rounds: 3, verdict: 'slower' });
     expect(sut.note).toContain('Benjamini–Hochberg within each grouping');
     expect(sut.includeFlagged).toBe(false);
+    expect(sut.reproducibility).toEqual({ betweenStudyPct: 0.3, source: 'floor', df: 0, learnedPct: null });
   });
 
   it('keeps the flagged run with include=flagged', async () => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
-import { benjaminiHochberg, blockOfLayer, median, pairByRound, pairedShift, percentileCont, type PairedInput, type Verdict } from '../lib/measure/index.js';
+import { benjaminiHochberg, blockOfLayer, median, pairByRound, pairedShift, percentileCont, type PairedInput, type Reproducibility, type Verdict } from '../lib/measure/index.js';
 import type { LayerInfo } from '../lib/models/index.js';
 import { DeviceRepository, type DeviceRef } from './device.repository.js';
 import {
@@ -73,6 +73,8 @@ export interface LayerDeltas {
   variant: LayerDeltaSide;
   baseline: LayerDeltaSide;
   includeFlagged: boolean;
+  /** the between-study component every interval here carries (the comparison's) */
+  reproducibility: Reproducibility;
   /** the timed (unprofiled) runs: medians of the run medians; the difference as in the comparison */
   endToEnd: { baselineMs: number | null; variantMs: number | null } & ReplicatedDelta;
   /** all kernel time of the profiled runs, per run its median over iterations; paired by round (verdict from the unadjusted p) */
@@ -113,7 +115,10 @@ export class LayerDeltaService {
     const cand = selectReplicates(variantRuns, includeFlagged);
     const base = selectReplicates(baselineRuns, includeFlagged);
     const ids = (runs: readonly LayerDeltaRun[]) => runs.map((r) => r.id);
-    const key = JSON.stringify([studyId, variant.id, baseline.id, device.id, ids(cand.used), ids(base.used), includeFlagged]);
+    // the device's between-study component grows as other studies repeat its comparisons: part of the answer's identity
+    const between = (await this.devices.reproducibility([device.id], study.betweenStudyPct)).get(device.id)!;
+    const sd = between.betweenStudyPct / 100;
+    const key = JSON.stringify([studyId, variant.id, baseline.id, device.id, ids(cand.used), ids(base.used), includeFlagged, between.betweenStudyPct]);
     const cached = this.answers.get(key);
     if (cached) return cached;
     const [variantSums, baselineSums, variantTimed, baselineTimed] = await Promise.all([
@@ -142,10 +147,11 @@ export class LayerDeltaService {
       variant: side(variant, cand, candProfiled),
       baseline: side(baseline, base, baseProfiled),
       includeFlagged,
-      endToEnd: endToEnd({ sel: base, timedNs: baselineTimed }, { sel: cand, timedNs: variantTimed }),
-      profiledKernel: profiledKernel(baseProfiled, candProfiled),
+      reproducibility: between,
+      endToEnd: endToEnd({ sel: base, timedNs: baselineTimed }, { sel: cand, timedNs: variantTimed }, sd),
+      profiledKernel: profiledKernel(baseProfiled, candProfiled, sd),
       note: NOTE,
-      groups: Object.fromEntries(GROUPINGS.map((g) => [g, groupDeltas(baseProfiled, candProfiled, g, order)])) as Record<Grouping, GroupDelta[]>,
+      groups: Object.fromEntries(GROUPINGS.map((g) => [g, groupDeltas(baseProfiled, candProfiled, g, order, sd)])) as Record<Grouping, GroupDelta[]>,
     };
     this.answers.set(key, answer);
     return answer;
@@ -171,13 +177,13 @@ interface TimedSide {
   timedNs: Map<string, number>;
 }
 
-function endToEnd(base: TimedSide, cand: TimedSide): LayerDeltas['endToEnd'] {
+function endToEnd(base: TimedSide, cand: TimedSide, betweenStudySd: number): LayerDeltas['endToEnd'] {
   const values = (s: TimedSide): PairedInput['base'] => s.sel.used.filter((r) => s.timedNs.has(r.id)).map((r) => ({ round: r.round, value: s.timedNs.get(r.id)! }));
   const b = values(base);
   const c = values(cand);
   const medianMs = (xs: PairedInput['base']) => (xs.length ? ms(median(xs.map((x) => x.value))) : null);
   const figures = { baselineMs: medianMs(b), variantMs: medianMs(c) };
-  if (b.length && c.length) return { ...figures, ...replicatedDelta({ base: b, cand: c }) };
+  if (b.length && c.length) return { ...figures, ...replicatedDelta({ base: b, cand: c }, betweenStudySd) };
   const empty = b.length === 0 ? base : cand;
   if (empty.sel.used.length === 0 && empty.sel.flagged.length > 0) return { ...figures, ...undecidedDelta(`${empty === base ? 'baseline' : 'variant'}: ${noCleanReplicate(empty.sel.flagged)}`) };
   return { ...figures, ...NO_DELTA };
@@ -276,8 +282,8 @@ interface PairedGroup {
 }
 
 /** One group's runs paired by round: the means over the paired rounds (over all runs when none pair) and the paired t test. */
-function pairGroup(base: RunValues, cand: RunValues): PairedGroup {
-  const shift = pairedShift({ base, cand }, { level: CONFIDENCE_LEVEL });
+function pairGroup(base: RunValues, cand: RunValues, betweenStudySd: number): PairedGroup {
+  const shift = pairedShift({ base, cand }, { level: CONFIDENCE_LEVEL, betweenStudySd });
   const pairs = pairByRound({ base, cand });
   return {
     baseNs: meanOf(pairs.length ? pairs.map((p) => p.base) : base.map((x) => x.value)),
@@ -306,16 +312,17 @@ function toGroupDelta(g: PairedGroup, decidingP: number | null): PairedGroupDelt
   };
 }
 
-function profiledKernel(base: ProfiledRuns, cand: ProfiledRuns): PairedGroupDelta {
-  const g = pairGroup(base.totalMedians(), cand.totalMedians());
+function profiledKernel(base: ProfiledRuns, cand: ProfiledRuns, betweenStudySd: number): PairedGroupDelta {
+  const g = pairGroup(base.totalMedians(), cand.totalMedians(), betweenStudySd);
   return toGroupDelta(g, g.pValue);
 }
 
-export function groupDeltas(base: ProfiledRuns, cand: ProfiledRuns, g: Grouping, order: Map<string, { index: number; block: string }>): GroupDelta[] {
+/** `betweenStudySd`: the device's between-study component (log scale), as in the comparison. */
+export function groupDeltas(base: ProfiledRuns, cand: ProfiledRuns, g: Grouping, order: Map<string, { index: number; block: string }>, betweenStudySd = 0): GroupDelta[] {
   if (base.iterations === 0 || cand.iterations === 0) return [];
   const b = base.groupMedians(g);
   const c = cand.groupMedians(g);
-  const rows = [...new Set([...b.keys(), ...c.keys()])].map((key) => ({ key, ...pairGroup(b.get(key) ?? base.zeros(), c.get(key) ?? cand.zeros()) }));
+  const rows = [...new Set([...b.keys(), ...c.keys()])].map((key) => ({ key, ...pairGroup(b.get(key) ?? base.zeros(), c.get(key) ?? cand.zeros(), betweenStudySd) }));
   const adjusted = benjaminiHochberg(rows.map((r) => r.pValue));
   const totalDelta = rows.reduce((s, r) => s + (r.candNs - r.baseNs), 0);
   const rank = (key: string) =>

@@ -9,7 +9,7 @@ const row = (variant: string, medianMs: number | null, madds: number, top1: numb
   top1, top1Source: null, runIds: [], flaggedRunIds: [],
 });
 const comparison = (rows: ComparisonRow[]): Comparison => ({
-  studyId: 's', study: 'scaling', status: 'completed', baseline: 'b0', confidenceLevel: 0.95, noiseTest: '', includeFlagged: false,
+  studyId: 's', study: 'scaling', status: 'completed', baseline: 'b0', confidenceLevel: 0.95, noiseTest: '', includeFlagged: false, reproducibility: [],
   devices: [{ id: 'd', name: 'pixel', deviceClass: 'phone' }], variants: [], rows,
 });
 

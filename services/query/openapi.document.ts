@@ -82,6 +82,14 @@ const layerDeltaSide = obj({
   profiledIterations: int(),
 });
 
+const reproducibility = {
+  betweenStudyPct: num('the SD (%, log scale) of a study’s Δ between studies added in quadrature to every paired interval on the device'),
+  source: { enum: ['learned', 'floor'], description: 'learned from the device’s comparisons repeated in several studies, or the protocol’s floor (betweenStudyPct)' },
+  df: int('degrees of freedom of the learned estimate: Σ (studies − 1) over the repeated comparisons'),
+  learnedPct: nullable(num('the learned estimate (%), once it rests on at least 5 degrees of freedom')),
+};
+const deviceReproducibility = arr(obj({ deviceId: str(), device: str(), ...reproducibility }));
+
 const SCHEMAS: Record<string, JsonSchema> = {
   Error: obj({ error: obj({ code: { enum: ['VALIDATION_FAILED', 'NOT_FOUND', 'UNAUTHENTICATED', 'PERMISSION_DENIED', 'CONFLICT', 'UNAVAILABLE', 'INTERNAL'] }, message: str(), field: str('the input field at fault') }, ['code', 'message']) }),
   Device: obj({ id: str(), name: str(), deviceClass: str(), cpuModel: str(), cores: { type: 'integer' }, os: str(), runner: str(), runtimeVersion: str(), agentVersion: str(), tags: { type: 'object' }, state: { enum: ['online', 'offline'] }, lastSeenAt: nullable(str()) }),
@@ -94,10 +102,10 @@ const SCHEMAS: Record<string, JsonSchema> = {
   }),
   Comparison: obj({
     studyId: str(), study: str(), status: str(), baseline: str(), confidenceLevel: num(), noiseTest: str(), includeFlagged: bool('flagged runs are in the figures'),
-    devices: arr(device), variants: arr({ type: 'object' }), rows: arr(ref('ComparisonRow')),
+    devices: arr(device), variants: arr({ type: 'object' }), rows: arr(ref('ComparisonRow')), reproducibility: deviceReproducibility,
   }),
   AblationTable: obj({
-    studyId: str(), study: str(), status: str(), baseline: str(), confidenceLevel: num(), noiseTest: str(), includeFlagged: bool(), devices: arr(device),
+    studyId: str(), study: str(), status: str(), baseline: str(), confidenceLevel: num(), noiseTest: str(), includeFlagged: bool(), devices: arr(device), reproducibility: deviceReproducibility,
     rows: arr(obj({
       variant: str(), baseline: bool(), model: str(), madds: int(), params: int(), top1: nullable(num()), top1Source: nullable(str()),
       latency: arr(nullable(obj(Object.fromEntries(ABLATION_CELL_FIELDS.map((f) => [f, ({ ...latencySummary, ...replicatedDelta } as Record<string, JsonSchema>)[f]!]))))),
@@ -109,7 +117,7 @@ const SCHEMAS: Record<string, JsonSchema> = {
     pAdjusted: nullable(num('Benjamini–Hochberg within the grouping; the verdict compares it with 0.05')),
   }),
   LayerDeltas: obj({
-    studyId: str(), study: str(), device, variant: layerDeltaSide, baseline: layerDeltaSide, includeFlagged: bool(),
+    studyId: str(), study: str(), device, variant: layerDeltaSide, baseline: layerDeltaSide, includeFlagged: bool(), reproducibility: obj(reproducibility),
     endToEnd: obj({ baselineMs: nullable(num('median of the timed runs’ medians')), variantMs: nullable(num()), ...replicatedDelta }),
     profiledKernel: obj(pairedGroupDelta),
     note: str(),

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { resolveProtocol } from '../lib/measure/index.js';
 import type { BuiltVariant } from '../lib/models/index.js';
 import { cancelStudy, insertRound, JOBS_CHANNEL, type CancelledLease, type DeviceSelector, type JobProtocol, type RoundLog, type StudyStatus } from '../lib/store/index.js';
 import type { Page } from './pagination.dto.js';
@@ -24,6 +25,8 @@ export interface StudyHeader {
   name: string;
   status: StudyStatus;
   baselineLabel: string;
+  /** the protocol's floor of the between-study component (percent) */
+  betweenStudyPct: number;
 }
 
 export interface StudySummary {
@@ -148,8 +151,10 @@ export class StudyRepository {
 
   /** Name, status and baseline only: what an analysis needs to label its answer. */
   async header(id: string): Promise<StudyHeader | null> {
-    const [row] = await this.ds.query(`SELECT id, name, status, baseline_label AS "baselineLabel" FROM studies WHERE id = $1`, [id]);
-    return row ?? null;
+    const [row] = await this.ds.query(`SELECT id, name, status, baseline_label AS "baselineLabel", spec->'protocol' AS protocol FROM studies WHERE id = $1`, [id]);
+    if (!row) return null;
+    const { protocol, ...header } = row;
+    return { ...header, betweenStudyPct: resolveProtocol(protocol ?? {}).betweenStudyPct };
   }
 
   async find(id: string): Promise<StudyDetail | null> {

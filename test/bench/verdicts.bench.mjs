@@ -141,10 +141,22 @@ try {
       const r = await runStudy({ ...builtinStudy('mbv3-hswish-placement'), name: `repro-${i}` });
       results.repro.push({
         i,
+        id: r.id,
         seconds: r.seconds,
         rows: rows(r.comparison).map((x) => ({ variant: x.variant, deltaPct: x.deltaPct, low: x.deltaCiLowPct, high: x.deltaCiHighPct, verdict: x.verdict, rounds: x.rounds })),
+        reproducibility: r.comparison.reproducibility,
+        stop: rounds(r),
       });
-      log(`repro ${i + 1}/${n}: ${rows(r.comparison).map((x) => `${x.variant} ${x.deltaPct}%`).join(', ')} (${r.seconds.toFixed(0)} s)`);
+      const rep = r.comparison.reproducibility[0];
+      log(`repro ${i + 1}/${n} (as served when it finished): ${rows(r.comparison).map((x) => `${x.variant} ${x.deltaPct}% [${x.deltaCiLowPct}, ${x.deltaCiHighPct}]`).join(', ')} (${r.seconds.toFixed(0)} s; between studies ${rep?.betweenStudyPct}% ${rep?.source}, df ${rep?.df})`);
+    }
+    // a study's intervals use what the device knows when they are asked for: once all have run, every one of them knows
+    // the between-study component learned from the others
+    for (const rep of results.repro) {
+      const c = await http('GET', `/api/v1/studies/${rep.id}/comparison`);
+      rep.atFinish = { rows: rep.rows, reproducibility: rep.reproducibility };
+      rep.rows = rows(c).map((x) => ({ variant: x.variant, deltaPct: x.deltaPct, low: x.deltaCiLowPct, high: x.deltaCiHighPct, verdict: x.verdict, rounds: x.rounds }));
+      rep.reproducibility = c.reproducibility;
     }
   }
 } finally {
@@ -190,15 +202,32 @@ if (results.power.length) {
 if (results.repro.length) {
   out.push('\n#### Reproducibility: mbv3-hswish-placement run 5 times\n');
   const variants = results.repro[0].rows.map((r) => r.variant);
-  out.push('| variant | Δ% in each run | SD of Δ% (pp) | every Δ% inside the other runs’ CIs |');
-  out.push('|---|---|---|---|');
+  out.push('| variant | Δ% in each run | CI half-width (pp) in each run | rounds | SD of Δ% (pp) | (run, other run) pairs with Δ% inside the other’s CI |');
+  out.push('|---|---|---|---|---|---|');
+  let inAll = 0;
+  let pairsAll = 0;
   for (const v of variants) {
     const per = results.repro.map((run) => run.rows.find((r) => r.variant === v));
     const ds = per.map((r) => r.deltaPct);
     const mean = ds.reduce((a, b) => a + b, 0) / ds.length;
     const sd = Math.sqrt(ds.reduce((a, b) => a + (b - mean) ** 2, 0) / (ds.length - 1));
-    const inside = per.every((r, i) => per.every((o, j) => i === j || (o.low !== null && r.deltaPct >= o.low && r.deltaPct <= o.high)));
-    out.push(`| ${v} | ${ds.map((d) => d.toFixed(2)).join(', ')} | ${sd.toFixed(2)} | ${inside ? 'yes' : 'no'} |`);
+    let inside = 0;
+    let pairs = 0;
+    for (const [i, r] of per.entries()) for (const [j, o] of per.entries()) if (i !== j) (pairs++, (inside += o.low !== null && r.deltaPct >= o.low && r.deltaPct <= o.high ? 1 : 0));
+    inAll += inside;
+    pairsAll += pairs;
+    const half = per.map((r) => (r.low === null ? '—' : ((r.high - r.low) / 2).toFixed(2)));
+    out.push(`| ${v} | ${ds.map((d) => d.toFixed(2)).join(', ')} | ${half.join(', ')} | ${per.map((r) => r.rounds).join(', ')} | ${sd.toFixed(2)} | ${inside} / ${pairs} |`);
   }
+  const atFinish = results.repro.map((r) => r.atFinish.rows);
+  let inFirst = 0;
+  for (const v of variants) {
+    const per = atFinish.map((rs) => rs.find((r) => r.variant === v));
+    for (const [i, r] of per.entries()) for (const [j, o] of per.entries()) if (i !== j && o.low !== null && r.deltaPct >= o.low && r.deltaPct <= o.high) inFirst++;
+  }
+  out.push(`\nThe table shows every study's comparison as served after all ${results.repro.length} had run. As served when each finished (knowing only the studies before it): ${inFirst} of ${pairsAll} pairs inside.`);
+  out.push(`\n${inAll} of ${pairsAll} (run, other run) pairs had the Δ% inside the other run's CI (${((100 * inAll) / pairsAll).toFixed(0)}%).`);
+  out.push(`Between-study component each study used: ${results.repro.map((r) => { const x = r.reproducibility[0]; return x ? `${x.betweenStudyPct}% (${x.source}, df ${x.df}${x.learnedPct !== null ? `, learned ${x.learnedPct}%` : ''})` : '—'; }).join('; ')}.`);
+  out.push(`What ended each study's rounds: ${results.repro.map((r) => JSON.stringify(r.stop)).join('; ')}.`);
 }
 console.log(out.join('\n'));

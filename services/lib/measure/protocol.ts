@@ -79,6 +79,14 @@ export const protocolSchema = z
      * points), up to maxReplicates or the time budget. 0: exactly `replicates` rounds.
      */
     targetHalfWidthPct: z.number().min(0).max(100).default(1),
+    /**
+     * The least between-study standard deviation of a paired ratio (percent, log scale) assumed
+     * for every comparison: how far a study's Δ moves when the same study is run again later, which
+     * no number of rounds in one study reveals. Added in quadrature to the rounds' own standard
+     * error; a device's component learned from its repeated comparisons replaces it when larger
+     * (docs/verdicts.md, "Between studies"). 0: intervals cover this study's rounds only.
+     */
+    betweenStudyPct: z.number().min(0).max(100).default(0.3),
     /** No new round starts once the study has measured on a device for this long (from its first lease there). 0: no budget. */
     budgetSeconds: z.number().min(0).max(7 * 86_400).default(0),
     /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { benjaminiHochberg, compareReplicates, pairByRound, pairedShift, replicatedLatency } from './replicates.js';
+import { benjaminiHochberg, betweenStudyVariance, compareReplicates, MIN_BETWEEN_STUDY_DF, pairByRound, pairedShift, replicatedLatency, reproducibility, type PairedInput } from './replicates.js';
 import { SeededRandom } from './seeded-random.js';
 import { studentTCdf, studentTQuantile, studentTTwoSidedP } from './student-t.js';
 
@@ -152,5 +152,66 @@ describe(benjaminiHochberg.name, () => {
     expect(adjusted[2]).toBeNull();
     expect(adjusted[3]).toBeCloseTo(0.04 * 4 / 3, 10);
     expect(adjusted[4]).toBeCloseTo(0.5, 10);
+  });
+});
+
+describe('between studies', () => {
+  /**
+   * `studies` studies of one comparison, each of `rounds` paired rounds: the true log ratio moves by
+   * `tau` (SD) from study to study — what the host did in those minutes — and by `sigma` per round.
+   */
+  function repeats(rng: SeededRandom, studies: number, rounds: number, tau: number, sigma = 0.006) {
+    return Array.from({ length: studies }, () => {
+      const shift = tau * rng.normal();
+      const base = Array.from({ length: rounds }, (_, r) => ({ round: r, value: 1e6 * (1 + 0.02 * rng.normal()) }));
+      const cand = base.map((b) => ({ round: b.round, value: b.value * 1.3 * Math.exp(shift + sigma * rng.normal()) }));
+      return { base, cand };
+    });
+  }
+  const estimate = (s: { base: PairedInput['base']; cand: PairedInput['cand'] }) => {
+    const logs = pairByRound(s).map((p) => Math.log(p.cand / p.base));
+    const m = logs.reduce((a, b) => a + b, 0) / logs.length;
+    return { comparison: 'a>b', logRatio: m, se: Math.sqrt(logs.reduce((a, b) => a + (b - m) ** 2, 0) / (logs.length - 1) / logs.length) };
+  };
+
+  it('estimates the component from studies that repeat a comparison, pooled over comparisons', () => {
+    const rng = new SeededRandom(11);
+    const studies = [...repeats(rng, 40, 10, 0.005), ...repeats(rng, 40, 10, 0.005)];
+    const sut = betweenStudyVariance(studies.map((s, i) => ({ ...estimate(s), comparison: i < 40 ? 'a>b' : 'a>c' })));
+    expect(sut).toMatchObject({ df: 78, comparisons: 2 });
+    expect(sut.sd).toBeGreaterThan(0.0035);
+    expect(sut.sd).toBeLessThan(0.0065);
+  });
+
+  it('finds none when studies agree within their own rounds, and nothing to learn from a comparison measured once', () => {
+    const rng = new SeededRandom(12);
+    // DerSimonian–Laird with weights from 10 rounds each leans high, but stays well under the 0.3% floor
+    expect(betweenStudyVariance(repeats(rng, 40, 10, 0).map(estimate)).sd).toBeLessThan(0.0015);
+    expect(betweenStudyVariance([estimate(repeats(rng, 1, 10, 0)[0]!)])).toEqual({ sd: 0, df: 0, comparisons: 0 });
+  });
+
+  it('widens every paired interval so that it covers what a repeat of the study finds', () => {
+    const rng = new SeededRandom(13);
+    const studies = repeats(rng, 60, 10, 0.006);
+    const covered = (betweenStudySd: number) => {
+      const cmps = studies.map((s) => compareReplicates(s, { betweenStudySd }));
+      let inside = 0;
+      for (let i = 1; i < cmps.length; i++) if (cmps[i]!.ratio >= cmps[i - 1]!.ratioCi!.low && cmps[i]!.ratio <= cmps[i - 1]!.ratioCi!.high) inside++;
+      return inside / (cmps.length - 1);
+    };
+    // from its rounds alone a study's interval misses most repeats; with the component it covers ≈ 83% of
+    // them, what two independent estimates of one quantity give a 95% interval (P(|Z| < 1.96/√2))
+    expect(covered(0)).toBeLessThan(0.5);
+    expect(covered(0.006)).toBeGreaterThan(0.7);
+    const wide = compareReplicates(studies[0]!, { betweenStudySd: 0.006 });
+    const narrow = compareReplicates(studies[0]!);
+    expect(wide.ratio).toBe(narrow.ratio);
+    expect(wide.minimumDetectable!).toBeGreaterThan(narrow.minimumDetectable!);
+  });
+
+  it('uses the floor until the device has learned a larger component from enough repeats', () => {
+    expect(reproducibility(0.3, { sd: 0.009, df: MIN_BETWEEN_STUDY_DF - 1, comparisons: 1 })).toEqual({ betweenStudyPct: 0.3, source: 'floor', df: 4, learnedPct: null });
+    expect(reproducibility(0.3, { sd: 0.001, df: 12, comparisons: 3 })).toEqual({ betweenStudyPct: 0.3, source: 'floor', df: 12, learnedPct: 0.1 });
+    expect(reproducibility(0.3, { sd: 0.009, df: 12, comparisons: 3 })).toMatchObject({ betweenStudyPct: 0.9, source: 'learned', df: 12 });
   });
 });

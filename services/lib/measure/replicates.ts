@@ -126,6 +126,18 @@ const undecided = (design: PairedDifference['design'], rounds: number, ratio: nu
   reason,
 });
 
+export interface CompareOptions {
+  level?: number;
+  minRounds?: number;
+  /**
+   * The device's between-study standard deviation of a paired log ratio (`reproducibility`):
+   * how far a study's mean ratio moves between studies measured minutes or days apart, beyond what
+   * its own rounds show. Added in quadrature to the rounds' standard error, so that the interval
+   * covers what a repeat of the study would find, not only this study's minutes. 0: this study only.
+   */
+  betweenStudySd?: number;
+}
+
 /**
  * The ratio candidate / baseline with a t interval on the log ratios of paired rounds: each round's
  * ratio cancels whatever the host did to both variants then (speed state, co-tenants), and the
@@ -133,7 +145,7 @@ const undecided = (design: PairedDifference['design'], rounds: number, ratio: nu
  * Without rounds (runs stored before rounds existed) the runs are independent replicates: Welch's
  * t on their log values. Values must be positive.
  */
-export function compareReplicates(input: PairedInput, options: { level?: number; minRounds?: number } = {}): PairedDifference {
+export function compareReplicates(input: PairedInput, options: CompareOptions = {}): PairedDifference {
   const level = options.level ?? 0.95;
   const minRounds = options.minRounds ?? MIN_ROUNDS;
   const pairs = pairByRound(input);
@@ -144,7 +156,8 @@ export function compareReplicates(input: PairedInput, options: { level?: number;
     const logs = pairs.map((p) => Math.log(p.cand / p.base));
     const ratio = logs.length ? Math.exp(mean(logs)) : Number.NaN;
     if (logs.length < minRounds) return undecided('paired', logs.length, ratio, `${logs.length} paired round${logs.length === 1 ? '' : 's'}: a verdict needs at least ${minRounds}`);
-    return tInterval('paired', logs.length, mean(logs), Math.sqrt(variance(logs) / logs.length), logs.length - 1, level);
+    const between = options.betweenStudySd ?? 0;
+    return tInterval('paired', logs.length, mean(logs), Math.sqrt(variance(logs) / logs.length + between ** 2), logs.length - 1, level);
   }
   const lb = input.base.map((x) => Math.log(x.value));
   const lc = input.cand.map((x) => Math.log(x.value));
@@ -184,14 +197,18 @@ export interface PairedShift {
   pValue: number | null;
 }
 
-/** Paired t on differences cand − base per round (values may be 0); null CI and p below `minRounds`. */
-export function pairedShift(input: PairedInput, options: { level?: number; minRounds?: number } = {}): PairedShift {
+/**
+ * Paired t on differences cand − base per round (values may be 0); null CI and p below `minRounds`.
+ * The between-study term is relative, so it enters as a share of the baseline's mean.
+ */
+export function pairedShift(input: PairedInput, options: CompareOptions = {}): PairedShift {
   const level = options.level ?? 0.95;
   const pairs = pairByRound(input);
   const d = pairs.map((p) => p.cand - p.base);
   const difference = d.length ? mean(d) : Number.NaN;
   if (d.length < (options.minRounds ?? MIN_ROUNDS)) return { rounds: d.length, difference, differenceCi: null, pValue: null };
-  const se = Math.sqrt(variance(d) / d.length);
+  const baseMean = mean(pairs.map((p) => p.base));
+  const se = Math.sqrt(variance(d) / d.length + ((options.betweenStudySd ?? 0) * baseMean) ** 2);
   const half = studentTQuantile(1 - (1 - level) / 2, d.length - 1) * se;
   const pValue = se === 0 ? (difference === 0 ? 1 : 0) : studentTTwoSidedP(difference / se, d.length - 1);
   return { rounds: d.length, difference, differenceCi: { low: difference - half, high: difference + half, level }, pValue };
@@ -212,4 +229,75 @@ export function benjaminiHochberg(pValues: ReadonlyArray<number | null>): Array<
     out[tested[k]!.i] = running;
   }
   return out;
+}
+
+/** One study's paired estimate of a comparison on a device: the mean log ratio over its rounds and its standard error. */
+export interface StudyEstimate {
+  /** what is compared, the same across studies (e.g. baseline model hash > candidate model hash) */
+  comparison: string;
+  logRatio: number;
+  se: number;
+}
+
+export interface BetweenStudyVariance {
+  /** estimated standard deviation of a study's mean log ratio between studies, beyond its own standard error */
+  sd: number;
+  /** degrees of freedom it rests on: Σ (studies − 1) over the comparisons measured in two studies or more */
+  df: number;
+  /** comparisons repeated in two studies or more */
+  comparisons: number;
+}
+
+/**
+ * The between-study variance component τ² of paired comparisons on one device (Kalibera and
+ * Jones' next level above rounds), pooled over every comparison that more than one study measured:
+ * the DerSimonian–Laird moment estimator, τ² = max(0, (ΣQ − Σdf) / Σc), where for each comparison
+ * Q is Cochran's heterogeneity statistic of its studies' log ratios weighted by 1/se². Estimates
+ * with se = 0 carry no usable weight and are left out.
+ */
+export function betweenStudyVariance(estimates: readonly StudyEstimate[]): BetweenStudyVariance {
+  const groups = new Map<string, StudyEstimate[]>();
+  for (const e of estimates) if (e.se > 0 && Number.isFinite(e.se) && Number.isFinite(e.logRatio)) groups.set(e.comparison, [...(groups.get(e.comparison) ?? []), e]);
+  let q = 0;
+  let df = 0;
+  let c = 0;
+  let comparisons = 0;
+  for (const xs of groups.values()) {
+    if (xs.length < 2) continue;
+    const w = xs.map((x) => 1 / x.se ** 2);
+    const sw = w.reduce((a, b) => a + b, 0);
+    const ybar = xs.reduce((a, x, i) => a + w[i]! * x.logRatio, 0) / sw;
+    q += xs.reduce((a, x, i) => a + w[i]! * (x.logRatio - ybar) ** 2, 0);
+    df += xs.length - 1;
+    c += sw - w.reduce((a, b) => a + b * b, 0) / sw;
+    comparisons++;
+  }
+  return { sd: df > 0 && c > 0 ? Math.sqrt(Math.max(0, (q - df) / c)) : 0, df, comparisons };
+}
+
+/** A device's learned between-study component is used once it rests on at least this many degrees of freedom. */
+export const MIN_BETWEEN_STUDY_DF = 5;
+
+/** The between-study standard deviation a comparison uses, and where it comes from. */
+export interface Reproducibility {
+  /** standard deviation of a study's mean log ratio between studies, in percent */
+  betweenStudyPct: number;
+  /** 'learned': from the device's repeated comparisons (it exceeds the protocol's floor); 'floor': the protocol's `betweenStudyPct` */
+  source: 'learned' | 'floor';
+  /** degrees of freedom of the device's estimate (0: no comparison measured twice yet) */
+  df: number;
+  /** the device's estimate, in percent, whatever was used */
+  learnedPct: number | null;
+}
+
+/**
+ * The protocol's floor, raised to the device's learned component once that rests on enough
+ * repeats: a short quiet spell never claims better reproducibility than the floor.
+ */
+export function reproducibility(floorPct: number, learned: BetweenStudyVariance): Reproducibility {
+  const known = learned.df >= MIN_BETWEEN_STUDY_DF;
+  const learnedPct = known ? Math.round(learned.sd * 1e5) / 1e3 : null;
+  return learnedPct !== null && learnedPct > floorPct
+    ? { betweenStudyPct: learnedPct, source: 'learned', df: learned.df, learnedPct }
+    : { betweenStudyPct: floorPct, source: 'floor', df: learned.df, learnedPct };
 }

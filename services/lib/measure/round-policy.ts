@@ -1,6 +1,6 @@
 import type { MeasurementProtocol } from './protocol.js';
 
-export type RoundDecisionReason = 'target' | 'max-replicates' | 'budget' | 'fixed' | 'no-comparison';
+export type RoundDecisionReason = 'target' | 'floor' | 'max-replicates' | 'budget' | 'fixed' | 'no-comparison';
 
 export interface RoundDecision {
   /** queue one more round */
@@ -18,8 +18,15 @@ export interface RoundState {
   rounds: number;
   /** since the group's first lease */
   elapsedSeconds: number;
-  /** per comparison (variant vs baseline on a device): the 95% CI half-width of Δ% in percentage points; null: undecided (too few clean rounds) */
-  halfWidthsPct: ReadonlyArray<number | null>;
+  /** per comparison (variant vs baseline on a device) */
+  comparisons: ReadonlyArray<ComparisonPrecision>;
+}
+
+export interface ComparisonPrecision {
+  /** the 95% CI half-width of Δ% in percentage points; null: undecided (too few clean rounds) */
+  halfWidthPct: number | null;
+  /** the half-width the between-study component alone gives it (percentage points): no number of rounds goes below */
+  floorPct: number;
 }
 
 const fmt = (x: number) => `±${x.toFixed(2)}%`;
@@ -27,10 +34,13 @@ const fmt = (x: number) => `±${x.toFixed(2)}%`;
 /**
  * Adaptive stopping: after the first `replicates` rounds, keep adding rounds until every
  * comparison's CI half-width reaches the target, up to `maxReplicates` rounds or the time budget.
+ * A comparison whose rounds' own share of the half-width is already no larger than its
+ * between-study floor ("floor") asks for no more rounds: they could narrow it by at most a
+ * factor √2, and a repeat of the study would still move by the floor.
  */
 export function decideNextRound(s: RoundState): RoundDecision {
   const p = s.protocol;
-  const widths = s.halfWidthsPct.map((w) => w ?? Number.POSITIVE_INFINITY);
+  const widths = s.comparisons.map((c) => c.halfWidthPct ?? Number.POSITIVE_INFINITY);
   const worst = widths.length ? Math.max(...widths) : null;
   const worstHalfWidthPct = worst !== null && Number.isFinite(worst) ? worst : null;
   const stop = (stopReason: RoundDecisionReason, detail: string): RoundDecision => ({ next: false, stopReason, worstHalfWidthPct, detail });
@@ -40,6 +50,11 @@ export function decideNextRound(s: RoundState): RoundDecision {
   if (p.targetHalfWidthPct <= 0) return stop('fixed', `${s.rounds} rounds, as the protocol asks (no precision target); ${state}`);
   if (widths.length === 0) return stop('no-comparison', `${s.rounds} rounds; nothing to compare (one variant, or the baseline has no clean run)`);
   if (worst! <= p.targetHalfWidthPct) return stop('target', `every comparison within ${fmt(worst!)} (target ${fmt(p.targetHalfWidthPct)}) after ${s.rounds} rounds`);
+  const open = s.comparisons.filter((c, i) => widths[i]! > p.targetHalfWidthPct);
+  if (open.every((c) => c.halfWidthPct !== null && c.halfWidthPct <= Math.SQRT2 * c.floorPct)) {
+    const floor = Math.max(...open.map((c) => c.floorPct));
+    return stop('floor', `every comparison within ${fmt(worst!)} after ${s.rounds} rounds; those above the target ${fmt(p.targetHalfWidthPct)} are at their between-study floor (up to ${fmt(floor)}): more rounds cannot narrow them`);
+  }
   if (s.rounds >= p.maxReplicates) return stop('max-replicates', `${s.rounds} rounds (maxReplicates); ${state}, target ${fmt(p.targetHalfWidthPct)}`);
   if (p.budgetSeconds > 0 && s.elapsedSeconds >= p.budgetSeconds) {
     return stop('budget', `time budget of ${p.budgetSeconds} s spent after ${s.rounds} rounds; ${state}, target ${fmt(p.targetHalfWidthPct)}`);

@@ -5,3 +5,4 @@ export * from './store.module.js';
 export * from './returning.js';
 export * from './study-cancellation.js';
 export * from './study-rounds.js';
+export * from './device-reproducibility.js';
