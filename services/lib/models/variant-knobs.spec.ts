@@ -97,6 +97,44 @@ describe('variant knobs', () => {
     expect(describeVariant('mobilenetv2-1.0+depth=2').layers.filter((l) => l.role === 'project')).toHaveLength(34);
   });
 
+  it.each([
+    ['mobilenetv3-large-1.0', 15],
+    ['mobilenetv3-large-1.0+depth=1.2', 24],
+    ['mobilenetv3-large-1.0+depth=0.5', 11],
+    ['mobilenetv3-large-1.0+depth=2', 30],
+    ['mobilenetv3-small-1.0', 11],
+    ['mobilenetv3-small-1.0+depth=1.2', 18],
+    ['mobilenetv3-small-1.0+depth=0.5', 8],
+  ])('scales MobileNetV3 repeats per stage of equal blocks: %s has %d blocks', (name, count) => {
+    const sut = new Set(describeVariant(name).layers.filter((l) => l.block.startsWith('blocks.')).map((l) => l.block));
+
+    expect(sut.size).toBe(count);
+  });
+
+  it('repeats a MobileNetV3 stage with stride 1 and the stage\'s expansion ratio', () => {
+    const sut = describeVariant('mobilenetv3-large-1.0+depth=1.2').layers.filter((l) => l.role === 'depthwise');
+
+    expect(sut.map((l) => [l.stride, l.inputShape[1]])).toEqual([
+      [1, 16], [1, 16],
+      [2, 64], [1, 96],
+      [1, 72], [1, 72],
+      [2, 72], [1, 120], [1, 120], [1, 120],
+      [2, 240], [1, 480],
+      [1, 200], [1, 200],
+      [1, 184], [1, 184], [1, 184],
+      [1, 480], [1, 672], [1, 672],
+      [2, 672], [1, 960], [1, 960], [1, 960],
+    ]);
+  });
+
+  it('gives MobileNetV3 at depth 0.5 a smaller network under its own name', () => {
+    const sut = describeVariant('mobilenetv3-large-1.0+depth=0.5');
+
+    expect(sut.name).toBe('mobilenetv3-large-1.0+depth=0.5');
+    expect(sut.madds).toBeLessThan(describeVariant('mobilenetv3-large-1.0').madds);
+    expect(buildVariant(sut.name).sha256).not.toBe(buildVariant('mobilenetv3-large-1.0').sha256);
+  });
+
   it('wraps every conv in QDQ with int8 weights, per tensor or per channel', () => {
     const perTensor = inspectModel(buildVariant('mobilenetv3-small-1.0+quant=int8').onnx);
     const perChannel = inspectModel(buildVariant('mobilenetv3-small-1.0+quant=int8-per-channel').onnx);

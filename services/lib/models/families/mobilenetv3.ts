@@ -57,6 +57,39 @@ const LINES: Record<'large' | 'small', MobileNetV3Line> = {
 
 const TABLE_STEM = 16;
 
+/** Consecutive rows of one table that are one block repeated, as timm writes them (`ir_r3_k5_s2_e3_c40`). */
+interface Stage {
+  rows: Row[];
+  /** each row's input channels in the table: its expansion ratio is exp / tableIn */
+  tableIn: number[];
+  out: number;
+}
+
+/**
+ * Groups the table's rows into stages of equal blocks: same kernel, expansion ratio, output, SE and
+ * NL, stride 1 after the first. The depth multiplier scales each stage's repeats (ceil(n * depth)),
+ * as EfficientNet's does, instead of repeating every row.
+ */
+function stagesOf(rows: readonly Row[]): Stage[] {
+  const stages: Stage[] = [];
+  let tableIn = TABLE_STEM;
+  for (const row of rows) {
+    const [kernel, exp, out, se, activation, stride] = row;
+    const last = stages.at(-1);
+    const [lk, lexp, lout, lse, lact] = last?.rows[0] ?? [];
+    const sameBlock =
+      last !== undefined && stride === 1 && kernel === lk && out === lout && se === lse && activation === lact && exp * last.tableIn[0]! === lexp! * tableIn;
+    if (sameBlock) {
+      last.rows.push(row);
+      last.tableIn.push(tableIn);
+    } else {
+      stages.push({ rows: [row], tableIn: [tableIn], out });
+    }
+    tableIn = out;
+  }
+  return stages;
+}
+
 interface MobileNetV3Entry extends ModelEntry {
   size: 'large' | 'small';
 }
@@ -91,10 +124,11 @@ export const mobilenetV3: FamilyDefinition<MobileNetV3Entry> = {
     const scale = (c: number): number => makeDivisible(c * spec.width);
     const blocks: BlockTemplate[] = [];
     let inChannels = spec.stem;
-    let tableIn = TABLE_STEM;
-    for (const [kernel, exp, out, se, activation, stride] of line.rows) {
-      for (let r = 0; r < scaleRepeats(1, spec.depth); r++) {
-        const outChannels = scale(out);
+    for (const stage of stagesOf(line.rows)) {
+      const outChannels = scale(stage.out);
+      for (let r = 0; r < scaleRepeats(stage.rows.length, spec.depth); r++) {
+        const [kernel, exp, , se, activation, stride] = stage.rows[Math.min(r, stage.rows.length - 1)]!;
+        const tableIn = stage.tableIn[Math.min(r, stage.rows.length - 1)]!;
         blocks.push({
           in: inChannels,
           out: outChannels,
@@ -105,7 +139,6 @@ export const mobilenetV3: FamilyDefinition<MobileNetV3Entry> = {
           activation,
         });
         inChannels = outChannels;
-        tableIn = out;
       }
     }
     const headChannels = scale(line.head);
