@@ -122,6 +122,8 @@ describe('query HTTP API', () => {
       else ids.flaggedRun = await run('hswish', vmA.id, 5 * MS * host, { round, extra: 5_000, flags: ['busy-cpu'], slow: 1.2 });
     }
     await ds.query(`UPDATE runs SET report = $2 WHERE id = $1`, [ids.runWithOverhead, JSON.stringify({ attribution: reportWithOverhead(models.paper) })]);
+    // as a current agent uploads them: every node row with its executor overhead (the report's figures)
+    await ds.query(`UPDATE layer_timings SET overhead_ns = CASE WHEN layer = '' THEN 500 ELSE 2000 END WHERE run_id = $1`, [ids.runWithOverhead]);
     await ds.query(`UPDATE runs SET report = $2 WHERE id = $1`, [ids.runKernelOnly, JSON.stringify({ attribution: { source: 'names', unattributedShare: 0.01, layerSumToProfiledMedian: 0.9, layerSumToProfileRunMedian: null, layerSumToTimedMedian: 0.95 } })]);
     // As a current agent reports an interleaved round: host-slow is advice only (it acts on every variant of the round alike),
     // busy-cpu flagged the run; a clean run may carry advice too.
@@ -452,24 +454,45 @@ describe('query HTTP API', () => {
       expect(l.session).toMatchObject({ key: '(session)', kernelMs: 0, overheadMs: 0.007, totalMs: 0.007 });
       expect(l.layers.reduce((a, r) => a + r.totalShare!, 0) + l.session!.totalShare).toBeCloseTo(1, 2);
       expect(l.layerSumWithOverheadMs).toBeCloseTo(l.modelRunMedianMs!, 6);
+      // the sums over the run's end-to-end medians, as stored
+      const n = models.paper.layers.length;
+      const [r] = await ds.query(`SELECT median_ns::float8 AS timed, profiled_median_ns::float8 AS profiled FROM runs WHERE id = $1`, [ids.runWithOverhead]);
+      const kernel = n * 10_000 + 3_000;
+      const total = n * 12_000 + 3_500 + 7_000;
+      const r3 = (x: number) => Math.round(x * 1e3) / 1e3;
       expect(l.ratios).toEqual({
-        kernel: { toProfiledMedian: 0.81, toModelRunMedian: 0.86, toTimedMedian: 0.82 },
-        withOverhead: { toProfiledMedian: 0.97, toModelRunMedian: 1, toTimedMedian: 0.99 },
+        kernel: { toProfiledMedian: r3(kernel / r.profiled), toModelRunMedian: r3(kernel / total), toTimedMedian: r3(kernel / r.timed) },
+        withOverhead: { toProfiledMedian: r3(total / r.profiled), toModelRunMedian: 1, toTimedMedian: r3(total / r.timed) },
       });
       expect(l.blocks?.map((g) => g.key)).toEqual([...new Set(models.paper.layers.map((x) => x.block)), '(unattributed)']);
       expect(l.blocks?.[0]).toMatchObject({ key: 'stem', kernelMs: 0.01, overheadMs: 0.002, totalMs: 0.012, nodes: 1 });
-      expect(l.opTypes).toMatchObject([{ key: 'Conv', nodes: models.paper.layers.length }, { key: '(unattributed)', kernelMs: 0.003 }]);
+      const ops: Array<{ op: string; nodes: number }> = await ds.query(
+        `SELECT op_type AS op, count(DISTINCT node_name)::int AS nodes FROM layer_timings WHERE run_id = $1 GROUP BY 1`,
+        [ids.runWithOverhead],
+      );
+      expect(l.opTypes?.map((g) => [g.key, g.nodes]).sort()).toEqual(ops.map((o) => [o.op, o.nodes]).sort());
+      expect(l.opTypes?.[0]).toMatchObject({ key: 'Conv', overheadMs: ops.find((o) => o.op === 'Conv')!.nodes * 0.002 });
+      expect(l.opTypes?.find((g) => g.key === 'ReorderOutput')).toMatchObject({ kernelMs: 0.003, overheadMs: 0.0005 });
       expect(l.attributionSource).toBe('lineage');
     });
 
     it('shows runs stored before executor overhead with kernel time only', async () => {
       const cases = [
-        [ids.runKernelOnly, 'names', { toProfiledMedian: 0.9, toModelRunMedian: null, toTimedMedian: 0.95 }],
-        [await anyRunWithoutReport(), null, { toProfiledMedian: null, toModelRunMedian: null, toTimedMedian: null }],
+        [ids.runKernelOnly, 'names'],
+        [await anyRunWithoutReport(), null],
       ] as const;
-      for (const [runId, source, kernel] of cases) {
+      for (const [runId, source] of cases) {
         const { status, body } = await get(`/api/v1/runs/${runId}/layers`);
         const l = body as RunLayers;
+        const [r] = await ds.query(
+          `SELECT median_ns::float8 AS timed, profiled_median_ns::float8 AS profiled,
+                  (SELECT sum(ns) FROM (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ns) AS ns
+                     FROM (SELECT layer, iteration, sum(duration_ns) AS ns FROM layer_timings WHERE run_id = $1 GROUP BY 1, 2) x GROUP BY layer) y) AS kernel
+             FROM runs WHERE id = $1`,
+          [runId],
+        );
+        const r3 = (x: number) => Math.round(x * 1e3) / 1e3;
+        const kernel = { toProfiledMedian: r3(r.kernel / r.profiled), toModelRunMedian: null, toTimedMedian: r3(r.kernel / r.timed) };
 
         expect(status).toBe(200);
         expect(l.layers.length).toBeGreaterThan(1);

@@ -17,11 +17,16 @@ export interface RunRow {
   attribution: unknown;
 }
 
-export interface LayerMedian {
+/** One stored node timing of a profiled iteration (a `layer_timings` row). */
+export interface StoredNodeTiming {
+  iteration: number;
+  nodeName: string;
+  opType: string;
+  /** builder layer; '' unattributed */
   layer: string;
-  medianNs: number;
-  nodes: string[];
-  opTypes: string[];
+  durationNs: number;
+  /** executor overhead; null for rows stored before agents measured it */
+  overheadNs: number | null;
 }
 
 export interface RunSummary {
@@ -178,20 +183,14 @@ export class RunRepository {
     return rows.map((r) => ({ iteration: r.iteration, latencyNs: Number(r.latencyNs) }));
   }
 
-  /** Per logical layer: the median over profiled iterations of the summed kernel time of its nodes. */
-  async layerMedians(runId: string): Promise<LayerMedian[]> {
-    const rows = await this.ds.query(
-      `WITH per_iteration AS (
-         SELECT layer, iteration, sum(duration_ns) AS ns FROM layer_timings WHERE run_id = $1 GROUP BY layer, iteration
-       ), names AS (
-         SELECT layer, array_agg(DISTINCT node_name ORDER BY node_name) AS nodes, array_agg(DISTINCT op_type ORDER BY op_type) AS "opTypes"
-           FROM layer_timings WHERE run_id = $1 GROUP BY layer
-       )
-       SELECT p.layer, percentile_cont(0.5) WITHIN GROUP (ORDER BY p.ns) AS "medianNs", n.nodes, n."opTypes"
-         FROM per_iteration p JOIN names n USING (layer) GROUP BY p.layer, n.nodes, n."opTypes"`,
+  /** The run's node timings: every runtime node of every profiled iteration. */
+  async nodeTimings(runId: string): Promise<StoredNodeTiming[]> {
+    const rows: Array<Omit<StoredNodeTiming, 'durationNs' | 'overheadNs'> & { durationNs: string; overheadNs: string | null }> = await this.ds.query(
+      `SELECT iteration, node_name AS "nodeName", op_type AS "opType", layer, duration_ns AS "durationNs", overhead_ns AS "overheadNs"
+         FROM layer_timings WHERE run_id = $1 ORDER BY iteration, node_name`,
       [runId],
     );
-    return rows.map((r: LayerMedian) => ({ ...r, medianNs: Number(r.medianNs) }));
+    return rows.map((r) => ({ ...r, durationNs: Number(r.durationNs), overheadNs: r.overheadNs === null ? null : Number(r.overheadNs) }));
   }
 
   async list(f: RunFilter, limit: number, offset: number): Promise<Page<RunSummary>> {

@@ -2,18 +2,32 @@ import { describe, expect, it } from 'vitest';
 import type { AttributedGroup } from '../lib/measure/index.js';
 import type { LayerInfo } from '../lib/models/index.js';
 import type { DeviceRepository } from './device.repository.js';
-import type { LayerMedian, RunRecord, RunRepository, RunRow } from './run.repository.js';
+import type { RunRecord, RunRepository, RunRow, StoredNodeTiming } from './run.repository.js';
 import { RunService, runLatenciesCsv } from './run.service.js';
 
 const RUN_ID = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
 
 const layer = (name: string, block: string): LayerInfo => ({ name, block, role: 'conv', op: 'conv', madds: 1000 }) as unknown as LayerInfo;
-const median = (layer: string, medianNs: number): LayerMedian => ({ layer, medianNs, nodes: [`${layer || 'Reorder'}_node`], opTypes: ['Conv'] });
+/**
+ * The stored node rows of three profiled iterations, the middle one at exactly these times (kernel,
+ * overhead in ns): stem 300 µs + 50, blocks.0.dw 450 + 70 (both Conv), an unattributed ReorderOutput
+ * 50 + 10. `overhead: false`: rows stored before agents measured executor overhead.
+ */
+function nodeRows(o: { overhead?: boolean } = {}): StoredNodeTiming[] {
+  const nodes = [
+    { nodeName: 'stem_conv', opType: 'Conv', layer: 'stem', kernel: 300_000, overhead: 50_000 },
+    { nodeName: 'dw_conv', opType: 'Conv', layer: 'blocks.0.dw', kernel: 450_000, overhead: 70_000 },
+    { nodeName: 'ReorderOutput_1', opType: 'ReorderOutput', layer: '', kernel: 50_000, overhead: 10_000 },
+  ];
+  return [1.1, 1, 0.95].flatMap((f, iteration) =>
+    nodes.map((n) => ({ iteration, nodeName: n.nodeName, opType: n.opType, layer: n.layer, durationNs: n.kernel * f, overheadNs: o.overhead === false ? null : n.overhead * f })),
+  );
+}
 const group = (key: string, kernel: number, overhead: number, shares: [number, number], nodes = 1): AttributedGroup => ({
   key, kernelMedianNs: kernel, overheadMedianNs: overhead, totalMedianNs: kernel + overhead, share: shares[0], totalShare: shares[1], nodes,
 });
 
-/** A run profiled by the current agent: kernel 800 µs + overhead 130 µs in nodes, 20 µs of session; model_run 950 µs. */
+/** A run profiled by the current agent (its report): kernel 800 µs + overhead 130 µs in nodes, 20 µs of session; model_run 950 µs. */
 const CURRENT_ATTRIBUTION = {
   source: 'lineage',
   unattributedShare: 0.0625,
@@ -26,19 +40,8 @@ const CURRENT_ATTRIBUTION = {
   profileRunMedianNs: 950_000,
   accountedRunMedianNs: 950_000,
   sessionOverheadMedianNs: 20_000,
-  byLayer: [
-    group('stem', 300_000, 50_000, [0.375, 0.368421]),
-    group('blocks.0.dw', 450_000, 70_000, [0.5625, 0.547368]),
-    group('', 50_000, 10_000, [0.0625, 0.063158]),
-    group('(session)', 0, 20_000, [0, 0.021053], 0),
-  ],
-  byBlock: [
-    group('stem', 300_000, 50_000, [0.375, 0.368421]),
-    group('blocks.0', 450_000, 70_000, [0.5625, 0.547368]),
-    group('', 50_000, 10_000, [0.0625, 0.063158]),
-    group('(session)', 0, 20_000, [0, 0.021053], 0),
-  ],
-  byOpType: [group('Conv', 750_000, 120_000, [0.9375, 0.915789], 2), group('ReorderOutput', 50_000, 10_000, [0.0625, 0.063158]), group('(session)', 0, 20_000, [0, 0.021053], 0)],
+  // the agent's tables are not read (every per-layer, block and op figure comes from the rows); only its session bucket is
+  byLayer: [group('(session)', 0, 20_000, [0, 0.021053], 0)],
 };
 
 /** The same run as an agent before executor overhead stored it: source and kernel ratios only. */
@@ -51,12 +54,9 @@ function runWith(attribution: unknown): RunRow {
   };
 }
 
-function serviceFor(run: RunRow | null): RunService {
-  const runs = {
-    find: async () => run,
-    // '' first, as Postgres may return it: the unattributed bucket must still come last.
-    layerMedians: async () => [median('', 50_000), median('blocks.0.dw', 450_000), median('stem', 300_000)],
-  } as unknown as RunRepository;
+function serviceFor(run: RunRow | null, rows = nodeRows()): RunService {
+  // the unattributed rows first, as Postgres may return them: the unattributed bucket must still come last
+  const runs = { find: async () => run, nodeTimings: async () => [...rows].sort((a, b) => a.layer.localeCompare(b.layer)) } as unknown as RunRepository;
   return new RunService(runs, {} as DeviceRepository);
 }
 
@@ -102,7 +102,7 @@ describe(RunService.name, () => {
     });
 
     it('shows a run stored before executor overhead with kernel time only and the new fields null', async () => {
-      const sut = await serviceFor(runWith(OLD_ATTRIBUTION)).layers(RUN_ID);
+      const sut = await serviceFor(runWith(OLD_ATTRIBUTION), nodeRows({ overhead: false })).layers(RUN_ID);
 
       expect(sut.layers.map((l) => [l.layer, l.medianMs, l.overheadMs, l.totalMs, l.totalShare])).toEqual([
         ['stem', 0.3, null, null, null],
@@ -115,12 +115,22 @@ describe(RunService.name, () => {
       });
     });
 
-    it('shows a run with no report at all', async () => {
+    it('shows a run with no report at all from its rows, without the session bucket only the report holds', async () => {
       for (const attribution of [null, undefined, 'garbage', []]) {
         const sut = await serviceFor(runWith(attribution)).layers(RUN_ID);
-        expect(sut).toMatchObject({ attributionSource: null, session: null, blocks: null, layerSumMs: 0.8 });
-        expect(sut.layers.every((l) => l.overheadMs === null)).toBe(true);
+        expect(sut).toMatchObject({ attributionSource: null, session: null, modelRunMedianMs: null, layerSumMs: 0.8, layerSumWithOverheadMs: 0.93 });
+        expect(sut.layers.map((l) => l.overheadMs)).toEqual([0.05, 0.07, 0.01]);
+        expect(sut.blocks?.map((g) => g.key)).toEqual(['stem', 'blocks.0', '(unattributed)']);
       }
+    });
+
+    it('lists each layer’s runtime nodes and op types from the rows', async () => {
+      const sut = await serviceFor(runWith(CURRENT_ATTRIBUTION)).layers(RUN_ID);
+      expect(sut.layers.map((l) => [l.layer, l.runtimeNodes, l.runtimeOps])).toEqual([
+        ['stem', ['stem_conv'], ['Conv']],
+        ['blocks.0.dw', ['dw_conv'], ['Conv']],
+        ['(unattributed)', ['ReorderOutput_1'], ['ReorderOutput']],
+      ]);
     });
 
     it('refuses an unknown run', async () => {
