@@ -47,16 +47,20 @@ const T975 = `(ARRAY[12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.
 /**
  * CTE `paired`: per (variant, device), the rounds in which both it and the baseline (`baseline`
  * picks the baseline variant `bv`) have a clean run: their number `n`, the mean `m` and standard
- * deviation `s` of ln(variant median / baseline median) — what the API's verdict is computed from
- * (services/lib/measure/replicates.ts).
+ * deviation `s` of ln(variant median / baseline median), and the study's between-study floor `f`
+ * (protocol.betweenStudyPct) — what the API's verdict is computed from
+ * (services/lib/measure/replicates.ts). The API raises `f` to a device's learned component when
+ * that is larger; the dashboards use the floor, so their intervals can be narrower than the API's.
  */
 function pairedRounds(where, baseline) {
   // where: (table alias) => condition on the runs of that alias
   return `
     paired AS (
-      SELECT c.variant_id, c.device_id, count(*) AS n, avg(ln(c.median_ns::float8 / b.median_ns)) AS m, stddev_samp(ln(c.median_ns::float8 / b.median_ns)) AS s
+      SELECT c.variant_id, c.device_id, count(*) AS n, avg(ln(c.median_ns::float8 / b.median_ns)) AS m, stddev_samp(ln(c.median_ns::float8 / b.median_ns)) AS s,
+             max(coalesce((st.spec->'protocol'->>'betweenStudyPct')::float8, 0.3)) / 100 AS f
         FROM runs c
         JOIN variants cv ON cv.id = c.variant_id
+        JOIN studies st ON st.id = cv.study_id
         JOIN variants bv ON bv.study_id = cv.study_id AND ${baseline}
         JOIN runs b ON b.variant_id = bv.id AND b.device_id = c.device_id AND b.round = c.round AND NOT b.flagged
        WHERE ${where('c')} AND NOT c.flagged AND c.round IS NOT NULL AND c.median_ns > 0 AND b.median_ns > 0
@@ -83,8 +87,8 @@ export function variantAccuracy(variantWhere) {
 /**
  * Δ to the baseline cell on the same device as the API computes it — the geometric mean of the
  * paired rounds' ratios (× the baseline's median for ms); without paired rounds, the ratio of the
- * medians — and the verdict: a 95% t interval of the log ratios that excludes 0; fewer than 3
- * rounds: undecided.
+ * medians — and the verdict: a 95% t interval of the log ratios, widened by the between-study floor,
+ * that excludes 0; fewer than 3 rounds: undecided.
  */
 export const DELTA_COLUMNS = `
   b.median_ms * (coalesce(exp(p.m), c.median_ms / nullif(b.median_ms, 0)) - 1) AS "Δ ms",
@@ -92,9 +96,9 @@ export const DELTA_COLUMNS = `
   CASE WHEN c.variant_id = b.variant_id THEN 'baseline'
        WHEN b.variant_id IS NULL THEN 'no baseline result'
        WHEN coalesce(p.n, 0) < 3 THEN 'undecided (' || coalesce(p.n, 0) || ' rounds)'
-       WHEN abs(p.m) > ${T975}[least(p.n - 1, 30)] * p.s / sqrt(p.n) THEN CASE WHEN p.m > 0 THEN 'slower' ELSE 'faster' END
+       WHEN abs(p.m) > ${T975}[least(p.n - 1, 30)] * sqrt(p.s ^ 2 / p.n + p.f ^ 2) THEN CASE WHEN p.m > 0 THEN 'slower' ELSE 'faster' END
        ELSE 'within noise' END AS verdict,
-  round((100 * (exp(${T975}[least(greatest(p.n, 2) - 1, 30)] * p.s / sqrt(p.n)) - 1))::numeric, 2) AS "MDE ±%"`;
+  round((100 * (exp(${T975}[least(greatest(p.n, 2) - 1, 30)] * sqrt(p.s ^ 2 / p.n + p.f ^ 2)) - 1))::numeric, 2) AS "MDE ±%"`;
 
 /**
  * Per variant and device of $study (on the devices in `devices`, a SQL list): the pooled latency
