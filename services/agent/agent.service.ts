@@ -65,6 +65,7 @@ export class AgentService implements OnApplicationShutdown {
       runtimeVersion: this.runner.runtimeVersion,
       agentVersion: AGENT_VERSION,
       tags: {},
+      formats: [...this.runner.formats],
     };
   }
 
@@ -114,7 +115,7 @@ export class AgentService implements OnApplicationShutdown {
       return;
     }
     if (!this.config.enrollmentToken) throw new Error('LATFLEET_ENROLLMENT_TOKEN is not set and this agent has no credential yet');
-    const facts = (await this.runner.deviceFacts?.(this.name)) ?? this.facts();
+    const facts = { ...((await this.runner.deviceFacts?.(this.name)) ?? this.facts()), formats: [...this.runner.formats] };
     const res = await this.control.register(this.config.enrollmentToken, facts);
     mkdirSync(join(this.config.dataDir, 'agent'), { recursive: true });
     writeFileSync(this.credentialFile, JSON.stringify({ agentId: res.agentId, credential: res.credential } satisfies Credential), { mode: 0o600 });

@@ -123,6 +123,7 @@ interface ProfiledOutcome {
 @Injectable()
 export class OrtNodeRunner implements Runner {
   readonly name = 'ort-node';
+  readonly formats = ['onnx'] as const;
   readonly runtimeVersion = `onnxruntime-node ${ort.env.versions.node ?? 'unknown'}`;
   private readonly hooks: OrtRunnerHooks;
   /** the host's best recent speed, from the probes this runner has taken */

@@ -32,6 +32,8 @@ export interface RunnerResult {
 export interface Runner {
   readonly name: string;
   readonly runtimeVersion: string;
+  /** Model formats it runs (announced at registration: control leases it only jobs of these formats). */
+  readonly formats: readonly string[];
   /** What to register the device as, when the runner knows better than the host (a phone over adb). */
   deviceFacts?(name: string): DeviceFacts | Promise<DeviceFacts>;
   run(job: RunnerJob, onProgress: ProgressFn, signal: AbortSignal): Promise<RunnerResult>;

@@ -22,7 +22,7 @@ export async function waitForStudy(api: ApiClient, id: string, opts: { intervalM
     // rounds are added as earlier ones finish (adaptive stopping): the job count grows
     const total = study.jobList.length;
     const done = study.jobs.completed + study.jobs.failed;
-    const current = study.jobList.some((j) => j.state === 'leased') ? describeRunning(study.jobList) : study.status;
+    const current = study.jobList.some((j) => j.state === 'leased') ? describeRunning(study.jobList) : study.waiting?.length ? describeWaiting(study.waiting) : study.status;
     if (bar) bar.update(Math.round(study.progress * 100), { done, jobs: total, current });
     else if (!opts.quiet) {
       const line = `${done}/${total} jobs done${current !== study.status ? ` — ${current}` : ''}`;
@@ -53,6 +53,11 @@ export function describeRunning(jobs: StudyDetail['jobList']): string {
       return `round ${round + 1}: ${js.map((j) => j.variantLabel).join(', ')} ${first.phase ?? 'leased'} ${Math.round(first.progress * 100)}%${note ? ` — ${note}` : ''}`;
     })
     .join('; ');
+}
+
+/** "waiting: 4 jobs: no online agent runs tflite" for queued jobs no online agent can run. */
+export function describeWaiting(waiting: StudyDetail['waiting']): string {
+  return `waiting: ${waiting.map((w) => `${w.queuedJobs} job${w.queuedJobs === 1 ? '' : 's'}: ${w.reason}`).join('; ')}`;
 }
 
 /** One line per device group: how many rounds ran and what ended them ("any device: every comparison within ±0.62% …"). */

@@ -22,6 +22,7 @@ const facts = (over: Partial<DeviceFacts> = {}): DeviceFacts => ({
   runtimeVersion: '1.20',
   agentVersion: '1',
   tags: { lab: 'a' },
+  formats: ['onnx'],
   ...over,
 });
 

@@ -8,6 +8,8 @@ import { agentText } from './agent-text.js';
 import { DeviceRepository } from './device.repository.js';
 
 const DEVICE_CLASSES = ['cpu', 'android', 'npu'];
+const FORMAT_NAME = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
+const MAX_FORMATS = 16;
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 /** validToken's answer for the fleet's bootstrap token (LATFLEET_ENROLLMENT_TOKEN), which has no row. */
@@ -36,6 +38,7 @@ export class DeviceService {
       runtimeVersion: f.runtimeVersion,
       agentVersion: f.agentVersion,
       tags: f.tags,
+      formats: f.formats,
       credentialHash: sha256(secret).toString('hex'),
       enrollmentTokenId: enrollment === BOOTSTRAP ? null : enrollment,
     });
@@ -102,5 +105,11 @@ function validateFacts(facts: DeviceFacts | undefined): DeviceFacts {
     throw LatfleetError.validation('facts.device_class', `expected one of ${DEVICE_CLASSES.join(', ')}`);
   }
   if (!facts.runner) throw LatfleetError.validation('facts.runner', 'required');
-  return { ...facts, tags: facts.tags ?? {} };
+  const formats = [...new Set(facts.formats ?? [])];
+  if (formats.length > MAX_FORMATS) throw LatfleetError.validation('facts.formats', `at most ${MAX_FORMATS}`);
+  formats.forEach((f, i) => {
+    if (!FORMAT_NAME.test(f)) throw LatfleetError.validation(`facts.formats[${i}]`, 'expected a format name: 1-32 lowercase letters, digits, dots, dashes or underscores (onnx, tflite, rknn)');
+  });
+  // an agent from before formats were announced runs ONNX, the only format there was
+  return { ...facts, tags: facts.tags ?? {}, formats: formats.length > 0 ? formats : ['onnx'] };
 }

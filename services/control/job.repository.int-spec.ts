@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase } from '../../test/support/test-database.js';
-import { cancelStudy, createDataSource, type DeviceEntity } from '../lib/store/index.js';
+import { cancelStudy, createDataSource, insertRound, type DeviceEntity } from '../lib/store/index.js';
 import { JobRepository } from './job.repository.js';
 
 const PROTOCOL = { warmupRuns: 1, timedRuns: 2, profiledRuns: 1, graphOptimizationLevel: 'all' };
@@ -283,5 +283,51 @@ describe(JobRepository.name, () => {
     expect(attempt.outcome).toBe('expired');
     expect(attempt.error).toMatch(/maximum job duration \(3600 s/);
     expect((await ds.query(`SELECT state FROM jobs`))[0].state).toBe('queued');
+  });
+
+  describe('formats', () => {
+    /** A study whose round holds an ONNX and a TFLite variant, queued the way studies queue rounds. */
+    async function seedFormatsStudy(): Promise<{ study: string; onnxVariant: string; tfliteVariant: string }> {
+      for (const [sha, format] of [['c', 'onnx'], ['d', 'tflite']]) {
+        await ds.query(
+          `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data, format)
+           VALUES (repeat($1, 64), 'm', 'f', '{}', 224, 'input', '{1,3,224,224}', 1, 1, 1, '[{"name":"stem"}]', '\\x00', $2) ON CONFLICT DO NOTHING`,
+          [sha, format],
+        );
+      }
+      const [study] = await ds.query(`INSERT INTO studies (name, spec, baseline_label) VALUES ('formats', '{}', 'onnx') RETURNING id`);
+      const variant = async (label: string, sha: string, position: number) =>
+        (await ds.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, $2, repeat($3, 64), $4, $5) RETURNING id`, [study.id, label, sha, position === 0, position]))[0].id as string;
+      const onnxVariant = await variant('onnx', 'c', 0);
+      const tfliteVariant = await variant('tflite', 'd', 1);
+      await insertRound(ds, { studyId: study.id, round: 0, variantIds: [onnxVariant, tfliteVariant], protocol: { ...PROTOCOL, graphOptimizationLevel: 'all' }, priority: 0, selector: {}, target: null });
+      return { study: study.id, onnxVariant, tfliteVariant };
+    }
+
+    it('queues each job with its model’s format and leases it only to a device that runs that format', async () => {
+      const { onnxVariant, tfliteVariant } = await seedFormatsStudy();
+      const jobs: Array<{ variant_id: string; format: string }> = await ds.query(`SELECT variant_id, format FROM jobs ORDER BY format`);
+      expect(jobs).toEqual([{ variant_id: onnxVariant, format: 'onnx' }, { variant_id: tfliteVariant, format: 'tflite' }]);
+
+      const ortNode = { ...(await seedDevice(ds)), formats: ['onnx'] };
+      const litert = { ...(await seedDevice(ds)), formats: ['tflite'] };
+      const first = await sut.leaseBatch([ortNode], 60);
+      expect(first.map((l) => [l.variantLabel, l.modelFormat, l.modelSha256])).toEqual([['onnx', 'onnx', 'c'.repeat(64)]]);
+      const second = await sut.leaseBatch([ortNode, litert], 60);
+      expect(second.map((l) => [l.deviceId, l.variantLabel, l.modelFormat, l.modelSha256])).toEqual([[litert.id, 'tflite', 'tflite', 'd'.repeat(64)]]);
+    });
+
+    it('leaves a job that no device runs queued', async () => {
+      await seedFormatsStudy();
+      const onnxOnly = await seedDevice(ds);
+
+      const leases = [...(await sut.leaseBatch([onnxOnly], 60)), ...(await sut.leaseBatch([{ ...onnxOnly, id: (await seedDevice(ds)).id }], 60))];
+
+      expect(leases.map((l) => l.modelFormat)).toEqual(['onnx']);
+      expect(await ds.query(`SELECT format, state FROM jobs ORDER BY format`)).toEqual([
+        { format: 'onnx', state: 'leased' },
+        { format: 'tflite', state: 'queued' },
+      ]);
+    });
   });
 });

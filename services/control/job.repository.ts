@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { notifyCancelled, updateReturning, type AttemptOutcome, type CancelledLease, type DeviceEntity, type DeviceSelector, type JobProtocol } from '../lib/store/index.js';
+import { jobRunnableOn, notifyCancelled, updateReturning, type AttemptOutcome, type CancelledLease, type DeviceEntity, type DeviceSelector, type JobProtocol } from '../lib/store/index.js';
 
 export interface LeasedJob {
   jobId: string;
@@ -11,8 +11,10 @@ export interface LeasedJob {
   modelSizeBytes: number;
   inputName: string;
   inputShape: number[];
-  /** the builder's layers of the model, in network order ([] for a model latfleet did not build) */
+  /** the model's layers, in network order: the builder's, or an imported model's nodes */
   layerNames: string[];
+  /** the format of the model's bytes (a device that runs it was chosen) */
+  modelFormat: string;
   protocol: JobProtocol;
   /** the round it belongs to and its place in the round's order: a device gets a round's queued jobs together */
   round: number;
@@ -34,7 +36,10 @@ export interface GrantedAttempt {
   modelSha256: string;
 }
 
-export type LeasingDevice = Pick<DeviceEntity, 'id' | 'deviceClass' | 'cpuModel' | 'tags'>;
+/** `formats` absent: ONNX, what a device ran before formats were announced. */
+export type LeasingDevice = Pick<DeviceEntity, 'id' | 'deviceClass' | 'cpuModel' | 'tags'> & Partial<Pick<DeviceEntity, 'formats'>>;
+
+const formatsOf = (d: LeasingDevice): string[] => d.formats ?? ['onnx'];
 
 /** A device's lease on a job, from one batch. */
 export interface DeviceLease extends LeasedJob {
@@ -42,24 +47,21 @@ export interface DeviceLease extends LeasedJob {
 }
 
 /** A queued job `q` that one of the free devices `d` may run. */
-const MATCHES_A_DEVICE = `EXISTS (
-  SELECT 1 FROM free d
-   WHERE (q.target_device_id IS NULL OR q.target_device_id = d.id)
-     AND (q.selector->>'class' IS NULL OR q.selector->>'class' = d.class)
-     AND (q.selector->>'cpuModel' IS NULL OR q.selector->>'cpuModel' = d."cpuModel")
-     AND (q.selector->'tags' IS NULL OR coalesce(d.tags, '{}') @> (q.selector->'tags')))`;
+const MATCHES_A_DEVICE = `EXISTS (SELECT 1 FROM free d WHERE ${jobRunnableOn('q', 'd')})`;
 
 /**
  * Queued jobs some free device may take, locked (SKIP LOCKED: another replica's batch keeps its
  * own), best first: higher priority, then fairness between studies: a job's rank within its study
  * plus the study's running jobs, so that one batch interleaves the studies instead of draining the
- * oldest. `$1`: the free devices as JSON ({id, class, cpuModel, tags}); `$2`: how many jobs;
+ * oldest. `$1`: the free devices as JSON ({id, device_class, cpu_model, tags, formats}); `$2`: how many jobs;
  * `$3`: jobs already considered (this transaction holds their locks).
  */
 const CANDIDATE_JOBS = `
-  WITH free AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(id uuid, class text, "cpuModel" text, tags jsonb))
-  SELECT j.id, j.target_device_id AS "targetDeviceId", j.selector,
-         j.study_id || '/' || j.round || '/' || coalesce(j.target_device_id::text, '*') AS "roundKey"
+  WITH free AS MATERIALIZED (
+    SELECT d.id, d.device_class, d.cpu_model, d.tags, ARRAY(SELECT jsonb_array_elements_text(d.formats)) AS formats
+      FROM jsonb_to_recordset($1::jsonb) AS d(id uuid, device_class text, cpu_model text, tags jsonb, formats jsonb))
+  SELECT j.id, j.target_device_id AS "targetDeviceId", j.selector, j.format,
+         j.study_id || '/' || j.round || '/' || coalesce(j.target_device_id::text, '*') || '/' || j.format AS "roundKey"
     FROM jobs j
     JOIN (SELECT q.id, row_number() OVER (PARTITION BY q.study_id ORDER BY q.priority DESC, q.round, q.round_position, q.created_at, q.id) AS k
             FROM jobs q WHERE q.state = 'queued' AND ${MATCHES_A_DEVICE}) ranked ON ranked.id = j.id
@@ -76,12 +78,15 @@ interface CandidateJob {
   id: string;
   targetDeviceId: string | null;
   selector: DeviceSelector | null;
-  /** study, round and target: jobs with one key form a round, which goes to one device */
+  /** the model's format; absent: onnx */
+  format?: string;
+  /** study, round, target and format: jobs with one key form a round, which goes to one device */
   roundKey?: string;
 }
 
 /**
- * The other queued jobs of the rounds just leased (same study, round and target), locked: they go
+ * The other queued jobs of the rounds just leased (same study, round, target and format: a round
+ * of a study with several formats is one round per format, each on a device that runs it), locked: they go
  * to the same device in the same lease, so that the agent measures the round's variants together.
  * `$1`: the leased jobs; `$2`: their devices. SKIP LOCKED: a job another replica holds stays queued.
  */
@@ -89,7 +94,7 @@ const ROUND_MATES = `
   SELECT o.id AS "jobId", p.device_id AS "deviceId"
     FROM unnest($1::uuid[], $2::uuid[]) AS p(job_id, device_id)
     JOIN jobs j ON j.id = p.job_id
-    JOIN jobs o ON o.study_id = j.study_id AND o.round = j.round AND o.target_device_id IS NOT DISTINCT FROM j.target_device_id
+    JOIN jobs o ON o.study_id = j.study_id AND o.round = j.round AND o.target_device_id IS NOT DISTINCT FROM j.target_device_id AND o.format = j.format
    WHERE o.state = 'queued' AND o.id <> ALL($1::uuid[])
    ORDER BY o.id
      FOR UPDATE OF o SKIP LOCKED`;
@@ -99,6 +104,7 @@ export function deviceMatches(job: CandidateJob, d: LeasingDevice): boolean {
   if (job.targetDeviceId && job.targetDeviceId !== d.id) return false;
   if (s.class != null && s.class !== d.deviceClass) return false;
   if (s.cpuModel != null && s.cpuModel !== d.cpuModel) return false;
+  if (!formatsOf(d).includes(job.format ?? 'onnx')) return false;
   const tags = d.tags ?? {};
   return Object.entries(s.tags ?? {}).every(([k, v]) => tags[k] === v);
 }
@@ -176,7 +182,7 @@ export class JobRepository {
       let unpaired = free;
       for (let round = 0; round < MAX_ROUNDS && unpaired.length > 0; round++) {
         const candidates: CandidateJob[] = await m.query(CANDIDATE_JOBS, [
-          JSON.stringify(unpaired.map((d) => ({ id: d.id, class: d.deviceClass, cpuModel: d.cpuModel, tags: d.tags ?? {} }))),
+          JSON.stringify(unpaired.map((d) => ({ id: d.id, device_class: d.deviceClass, cpu_model: d.cpuModel, tags: d.tags ?? {}, formats: formatsOf(d) }))),
           unpaired.length,
           considered,
         ]);
@@ -205,7 +211,7 @@ export class JobRepository {
         [leased.map((j) => j['id']), leased.map((j) => j['attempt']), leased.map((j) => j['device_id'])],
       );
       const variants: Array<Record<string, unknown>> = await m.query(
-        `SELECT v.id, v.label, m.sha256, m.size_bytes, m.input_name, m.input_shape,
+        `SELECT v.id, v.label, m.sha256, m.size_bytes, m.input_name, m.input_shape, m.format,
                 coalesce((SELECT array_agg(l ->> 'name' ORDER BY k) FROM jsonb_array_elements(m.layers) WITH ORDINALITY AS x(l, k)), '{}') AS layer_names
            FROM variants v JOIN models m ON m.sha256 = v.model_sha256 WHERE v.id = ANY($1::uuid[])`,
         [[...new Set(leased.map((j) => j['variant_id']))]],
@@ -247,6 +253,7 @@ export class JobRepository {
             inputName: v['input_name'] as string,
             inputShape: v['input_shape'] as number[],
             layerNames: v['layer_names'] as string[],
+            modelFormat: v['format'] as string,
             protocol: job['protocol'] as JobProtocol,
             round: job['round'] as number,
             roundPosition: job['round_position'] as number,

@@ -32,6 +32,7 @@ const lease = (deviceId: string, jobId: string, roundPosition = 0): DeviceLease 
   inputName: 'input',
   inputShape: [1, 3, 8, 8],
   layerNames: ['stem'],
+  modelFormat: 'onnx',
   protocol: { warmupRuns: 1, timedRuns: 1, profiledRuns: 0, graphOptimizationLevel: 'all' },
   round: 0,
   roundPosition,

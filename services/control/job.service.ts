@@ -142,6 +142,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
           inputShape: job.inputShape,
           protocol: toWireProtocol(job.protocol),
           layerNames: job.layerNames,
+          modelFormat: job.modelFormat,
         })),
       },
     });

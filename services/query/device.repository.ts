@@ -17,6 +17,8 @@ export interface DeviceRow {
   runtimeVersion: string;
   agentVersion: string;
   tags: Record<string, string>;
+  /** model formats its runner runs: it is leased only jobs of these */
+  formats: string[];
   state: 'online' | 'offline';
   lastSeenAt: string | null;
 }
@@ -43,7 +45,7 @@ export class DeviceRepository {
     const rows: Array<DeviceRow & { total: string }> = await this.ds.query(
       `SELECT * FROM (
          SELECT id, name, device_class AS "deviceClass", cpu_model AS "cpuModel", cores, os, runner,
-                runtime_version AS "runtimeVersion", agent_version AS "agentVersion", tags,
+                runtime_version AS "runtimeVersion", agent_version AS "agentVersion", tags, formats,
                 ${STATE} AS state, last_seen_at AS "lastSeenAt", count(*) OVER () AS total
            FROM devices WHERE ($2::text IS NULL OR device_class = $2) AND ($3::text IS NULL OR ${STATE} = $3)
        ) d ORDER BY name LIMIT $4 OFFSET $5`,

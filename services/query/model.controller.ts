@@ -1,6 +1,9 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { modelDevicesQuery, modelListQuery, type ModelDevicesQuery, type ModelListQuery } from './model.dto.js';
-import type { ModelRow } from './model.repository.js';
+import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { LatfleetError } from '../lib/errors/index.js';
+import { modelDevicesQuery, modelImportQuery, modelListQuery, type ModelDevicesQuery, type ModelImportQuery, type ModelListQuery } from './model.dto.js';
+import type { ImportedModelRow, ModelRow } from './model.repository.js';
+import { readRawBody } from './request-body.util.js';
 import { ModelService, type ModelAcrossDevices } from './model.service.js';
 import type { Page } from './pagination.dto.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
@@ -12,6 +15,25 @@ export class ModelController {
   @Get()
   list(@Query(new ZodValidationPipe(modelListQuery)) q: ModelListQuery): Promise<Page<ModelRow>> {
     return this.models.list(q);
+  }
+
+  /** Bring your own model: the file's bytes as `application/octet-stream`; 201 when stored, 200 when it was already. */
+  @Post()
+  @HttpCode(201)
+  async import(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Query(new ZodValidationPipe(modelImportQuery)) q: ModelImportQuery,
+  ): Promise<ImportedModelRow> {
+    if (!req.is('application/octet-stream')) {
+      req.resume();
+      throw LatfleetError.validation('content-type', 'send the model file as application/octet-stream');
+    }
+    const mb = Math.round(this.models.maxImportBytes / 2 ** 20);
+    const bytes = await readRawBody(req, this.models.maxImportBytes, `${mb} MB per model (LATFLEET_MAX_MODEL_MB)`);
+    const { created, model } = await this.models.import(bytes, q);
+    if (!created) res.status(200);
+    return model;
   }
 
   /** `ref`: a stored model's sha256 or canonical name. */

@@ -10,6 +10,20 @@ export const modelListQuery = z
   .strict();
 export type ModelListQuery = z.output<typeof modelListQuery>;
 
+export const modelImportQuery = z
+  .object({
+    name: z.string().min(1).max(100).describe('the name studies give the model by (`variants: [{ model: <name> }]`); 1-100 letters, digits, `._-`'),
+    inputShape: z
+      .string()
+      .regex(/^\d{1,6}(,\d{1,6}){0,7}$/, { error: 'expected comma-separated positive integers, e.g. 1,3,224,224' })
+      .transform((s) => s.split(',').map(Number))
+      .refine((dims) => dims.every((d) => d > 0), { error: 'every dimension must be positive' })
+      .optional()
+      .describe("the input's static shape, e.g. `1,3,224,224`; needed when the file leaves a dimension open (a dynamic batch)"),
+  })
+  .strict();
+export type ModelImportQuery = z.output<typeof modelImportQuery>;
+
 export const modelDevicesQuery = z
   .object({ optimization: z.enum(OPTIMIZATION_LEVELS).default('all').describe('graph optimization level of the runs to include') })
   .strict();

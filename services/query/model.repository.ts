@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { ImportedModel, ImportedModelRef } from '../lib/models/index.js';
+import { insertModel } from '../lib/store/model-rows.js';
 import type { ModelListQuery } from './model.dto.js';
 import type { Page } from './pagination.dto.js';
 
@@ -10,9 +12,25 @@ export interface ModelRow {
   resolution: number;
   madds: number;
   params: number;
+  format: string;
+  /** generated: built by latfleet; imported: a file a user uploaded */
+  origin: string;
   runs: number;
   createdAt: string;
 }
+
+/** An imported model as stored: its row and its layers (one per node or operator). */
+export interface ImportedModelRow extends Omit<ImportedModel, 'family'> {
+  family: string;
+  origin: 'imported';
+  sizeBytes: number;
+  createdAt: string;
+}
+
+const IMPORTED_COLUMNS = `sha256, name, family, format, origin, input_name AS "inputName", input_shape AS "inputShape", resolution,
+  madds, params, size_bytes AS "sizeBytes", layers, created_at AS "createdAt"`;
+const toImportedRow = (r: Record<string, unknown>): ImportedModelRow =>
+  ({ ...r, madds: Number(r['madds']), params: Number(r['params']), sizeBytes: Number(r['sizeBytes']) }) as ImportedModelRow;
 
 @Injectable()
 export class ModelRepository {
@@ -23,7 +41,7 @@ export class ModelRepository {
     const from = `FROM models m LEFT JOIN (SELECT model_sha256, count(*)::int AS n FROM runs GROUP BY model_sha256) r ON r.model_sha256 = m.sha256`;
     const params = [q.family ?? null, q.measured === undefined ? null : q.measured === 'true'];
     const rows: Array<Record<string, unknown>> = await this.ds.query(
-      `SELECT m.sha256, m.name, m.family, m.resolution, m.madds, m.params, coalesce(r.n, 0) AS runs, m.created_at AS "createdAt"
+      `SELECT m.sha256, m.name, m.family, m.resolution, m.madds, m.params, m.format, m.origin, coalesce(r.n, 0) AS runs, m.created_at AS "createdAt"
          ${from} ${where} ORDER BY m.name, m.created_at LIMIT $3 OFFSET $4`,
       [...params, q.limit, q.offset],
     );
@@ -34,10 +52,39 @@ export class ModelRepository {
   /** Models by sha256 or by canonical name (a name can have several builds, oldest first). */
   async findByRef(ref: string): Promise<ModelRow[]> {
     const rows: Array<Record<string, unknown>> = await this.ds.query(
-      `SELECT sha256, name, family, resolution, madds, params, 0 AS runs, created_at AS "createdAt"
+      `SELECT sha256, name, family, resolution, madds, params, format, origin, 0 AS runs, created_at AS "createdAt"
          FROM models WHERE sha256 = $1 OR name = $1 ORDER BY created_at`,
       [ref],
     );
     return rows.map((r) => ({ ...r, madds: Number(r['madds']), params: Number(r['params']) }) as ModelRow);
+  }
+
+  /** Imported models that any of these strings names (by name or sha256). */
+  async findImported(refs: string[]): Promise<ImportedModelRef[]> {
+    if (refs.length === 0) return [];
+    return this.ds.query(`SELECT sha256, name, format FROM models WHERE origin = 'imported' AND (name = ANY($1::text[]) OR sha256 = ANY($1::text[]))`, [refs]);
+  }
+
+  /** The model stored with these bytes, or the imported model with this name (either may answer an import). */
+  async findImportClash(sha256: string, name: string): Promise<ImportedModelRow[]> {
+    const rows: Array<Record<string, unknown>> = await this.ds.query(
+      `SELECT ${IMPORTED_COLUMNS} FROM models WHERE sha256 = $1 OR (origin = 'imported' AND name = $2) ORDER BY sha256 = $1 DESC`,
+      [sha256, name],
+    );
+    return rows.map(toImportedRow);
+  }
+
+  /** Stores an imported model; null when its bytes or its name were stored meanwhile (nothing changed). */
+  async insertImported(model: ImportedModel, bytes: Uint8Array, givenInputShape: number[] | null): Promise<ImportedModelRow | null> {
+    try {
+      const stored = await insertModel(this.ds, { ...model, spec: { imported: true, givenInputShape }, bytes, origin: 'imported' });
+      if (!stored) return null;
+    } catch (error) {
+      // the imported-name index: another import took the name between the check and this insert
+      if ((error as { driverError?: { code?: string } }).driverError?.code === '23505') return null;
+      throw error;
+    }
+    const [row] = await this.ds.query(`SELECT ${IMPORTED_COLUMNS} FROM models WHERE sha256 = $1`, [model.sha256]);
+    return toImportedRow(row);
   }
 }

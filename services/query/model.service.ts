@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
-import { LatfleetError } from '../lib/errors/index.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
+import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
+import { importModel, listModels } from '../lib/models/index.js';
 import type { DeviceRef } from './device.repository.js';
 import { summarizeReplicates, type LatencySummary } from './latency-statistics.js';
-import type { ModelDevicesQuery, ModelListQuery } from './model.dto.js';
-import { ModelRepository, type ModelRow } from './model.repository.js';
+import type { ModelDevicesQuery, ModelImportQuery, ModelListQuery } from './model.dto.js';
+import { ModelRepository, type ImportedModelRow, type ModelRow } from './model.repository.js';
 import type { Page } from './pagination.dto.js';
 import { RunRepository, type RunSamples } from './run.repository.js';
 
@@ -36,9 +38,43 @@ const NOTE =
 @Injectable()
 export class ModelService {
   constructor(
+    @Inject(CONFIG) private readonly config: LatfleetConfig,
     private readonly models: ModelRepository,
     private readonly runs: RunRepository,
   ) {}
+
+  /** The most an upload may hold: the per-model limit studies' generated models have. */
+  get maxImportBytes(): number {
+    return this.config.maxModelBytes;
+  }
+
+  /**
+   * Reads, checks and stores a model file a user brings (importModel: parses, static input shape,
+   * shapes inferred, per-layer MAdds and params). A file that fails a check stores nothing. The same
+   * file under the same name again is answered with the stored model (`created: false`).
+   */
+  async import(bytes: Buffer, q: ModelImportQuery): Promise<{ created: boolean; model: ImportedModelRow }> {
+    const catalogue = listModels().find((m) => m.name === q.name.toLowerCase() || m.aliases.includes(q.name.toLowerCase()));
+    if (catalogue) throw LatfleetError.validation('name', `'${q.name}' names the built-in model ${catalogue.name}; choose another name`);
+    const model = importModel(bytes, { name: q.name, ...(q.inputShape ? { inputShape: q.inputShape } : {}) });
+    const answer = async () => {
+      const [found] = await this.models.findImportClash(model.sha256, model.name);
+      if (!found) return null;
+      if (found.sha256 === model.sha256 && found.name === model.name && found.origin === 'imported') return { created: false, model: found };
+      throw new LatfleetError(
+        ErrorCode.Conflict,
+        found.sha256 === model.sha256 ? `this file is stored already, as '${found.name}' (${found.sha256})` : `name '${model.name}' is taken by another imported model (${found.sha256})`,
+        found.sha256 === model.sha256 ? 'file' : 'name',
+      );
+    };
+    const stored = (await answer()) ?? (await this.models.insertImported(model, bytes, q.inputShape ?? null));
+    if (stored && 'created' in stored) return stored;
+    if (stored) return { created: true, model: stored };
+    // stored meanwhile by another request: answer as if it came first
+    const again = await answer();
+    if (!again) throw new LatfleetError(ErrorCode.Unavailable, 'the model was stored and removed meanwhile; try again');
+    return again;
+  }
 
   list(q: ModelListQuery): Promise<Page<ModelRow>> {
     return this.models.list(q);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ABLATION_CELL_FIELDS } from './ablation-table.service.js';
 import { accuracyListQuery, createAccuracyBody } from './accuracy.dto.js';
 import { deviceHistoryQuery, deviceListQuery } from './device.dto.js';
-import { modelDevicesQuery, modelListQuery } from './model.dto.js';
+import { modelDevicesQuery, modelImportQuery, modelListQuery } from './model.dto.js';
 import { runLatenciesQuery, runListQuery } from './run.dto.js';
 import { ablationTableQuery, comparisonQuery, layerDeltaQuery, paretoQuery, rewardQuery, studyListQuery } from './study.dto.js';
 
@@ -20,6 +20,8 @@ interface Operation {
   /** answers text/csv too (format=csv) */
   csv?: boolean;
   body?: z.ZodType | JsonSchema;
+  /** the body's content type; default application/json */
+  bodyType?: string;
   /** status → [description, schema or content type] */
   responses: Record<number, [string, (JsonSchema | string)?]>;
 }
@@ -92,7 +94,7 @@ const deviceReproducibility = arr(obj({ deviceId: str(), device: str(), ...repro
 
 const SCHEMAS: Record<string, JsonSchema> = {
   Error: obj({ error: obj({ code: { enum: ['VALIDATION_FAILED', 'NOT_FOUND', 'UNAUTHENTICATED', 'PERMISSION_DENIED', 'CONFLICT', 'UNAVAILABLE', 'INTERNAL'] }, message: str(), field: str('the input field at fault') }, ['code', 'message']) }),
-  Device: obj({ id: str(), name: str(), deviceClass: str(), cpuModel: str(), cores: { type: 'integer' }, os: str(), runner: str(), runtimeVersion: str(), agentVersion: str(), tags: { type: 'object' }, state: { enum: ['online', 'offline'] }, lastSeenAt: nullable(str()) }),
+  Device: obj({ id: str(), name: str(), deviceClass: str(), cpuModel: str(), cores: { type: 'integer' }, os: str(), runner: str(), runtimeVersion: str(), agentVersion: str(), tags: { type: 'object' }, formats: { type: 'array', items: str(), description: 'model formats its runner runs (onnx, tflite, a vendor format): it is leased only jobs of these' }, state: { enum: ['online', 'offline'] }, lastSeenAt: nullable(str()) }),
   ComparisonRow: obj({
     variant: str(), variantId: str(), baseline: bool(), model: str(), device: str(), deviceId: str(),
     ...latencySummary,
@@ -209,6 +211,17 @@ const SCHEMAS: Record<string, JsonSchema> = {
       runtimeVersions: arr(str()), lastRunAt: str(),
     })),
   }),
+  Model: obj({
+    sha256: str(), name: str(), family: str('the builder family, or `imported`'), resolution: int(), madds: int(), params: int(),
+    format: { enum: ['onnx', 'tflite'] }, origin: { enum: ['generated', 'imported'] }, runs: int(), createdAt: str(),
+  }),
+  ImportedModel: obj({
+    sha256: str(), name: str(), family: { const: 'imported' }, format: { enum: ['onnx', 'tflite'] }, origin: { const: 'imported' },
+    inputName: str(), inputShape: arr({ type: 'integer' }), resolution: int('the input’s height (NCHW for ONNX, NHWC for TFLite); 0 for a non-image input'),
+    madds: int(), params: int(), sizeBytes: int(),
+    layers: arr(obj({ name: str('node name (ONNX) or output tensor (TFLite)'), op: str(), role: str(), inputShape: arr({ type: 'integer' }), outputShape: arr({ type: 'integer' }), madds: int(), params: int() }, ['name', 'op', 'outputShape', 'madds', 'params'])),
+    createdAt: str(),
+  }),
 };
 
 const notFound: [string, JsonSchema] = ['unknown id', ref('Error')];
@@ -248,7 +261,13 @@ export const OPERATIONS: Operation[] = [
     body: { type: 'object', description: 'study spec: name, base or variants, axes, baseline, protocol (see the README)' },
     responses: { 201: ['the study with its variants and jobs', anyObject], 400: invalid },
   },
-  { method: 'get', path: '/api/v1/studies/{id}', tag: 'studies', summary: 'one study: status, progress, variants (MAdds, params), jobs', responses: { 200: ['the study', anyObject], 404: notFound } },
+  {
+    method: 'get', path: '/api/v1/studies/{id}', tag: 'studies', summary: 'one study: status, progress, variants (MAdds, params, format), jobs, and why queued jobs wait',
+    description:
+      '`waiting` lists, per format, the queued jobs no online agent can run now and why: "no online agent runs tflite", or "no online agent that ' +
+      'runs tflite matches the study\'s device selection". Such jobs stay queued until an agent that can run them comes online.',
+    responses: { 200: ['the study', anyObject], 404: notFound },
+  },
   {
     method: 'post', path: '/api/v1/studies/{id}/cancel', tag: 'studies', summary: 'cancel a study: queued jobs never run, running ones are aborted; stored results stay',
     responses: { 200: ['cancelled', obj({ id: str(), status: { enum: ['cancelled'] }, abortedJobs: { type: 'integer' } })], 401: unauthenticated, 404: notFound, 409: finishedStudy },
@@ -298,7 +317,24 @@ export const OPERATIONS: Operation[] = [
       'tables and the ratios come from the agent’s report; runs stored before agents reported overhead have them null (kernel time only).',
     responses: { 200: ['layers', ref('RunLayers')], 404: notFound },
   },
-  { method: 'get', path: '/api/v1/models', tag: 'models', summary: 'stored models (built variants) with their run counts', query: modelListQuery, responses: { 200: ['a page of models', page(anyObject)], 400: invalid } },
+  { method: 'get', path: '/api/v1/models', tag: 'models', summary: 'stored models (built variants in each format, imported models) with their run counts', query: modelListQuery, responses: { 200: ['a page of models', page(ref('Model'))], 400: invalid } },
+  {
+    method: 'post', path: '/api/v1/models', tag: 'models', summary: 'import a model file (ONNX or TFLite) a study can then name (API key)',
+    description:
+      'The body is the file itself. It is checked before anything is stored: it parses, has one float32 input whose shape is static (or given as ' +
+      '`inputShape`), and every node’s output shape can be inferred (or is declared in the file). One layer per node (ONNX: its name, or ' +
+      '`<OpType>_<index>` as ONNX Runtime names an unnamed node; TFLite: its output tensor), with MAdds and parameters. A study names it by ' +
+      'name or sha256 (`variants: [{ model: <name> }]`). At most LATFLEET_MAX_MODEL_MB. The same file under the same name again answers 200.',
+    query: modelImportQuery, body: { type: 'string', format: 'binary' }, bodyType: 'application/octet-stream',
+    responses: {
+      201: ['the imported model with its layers', ref('ImportedModel')],
+      200: ['the same file was imported under this name before', ref('ImportedModel')],
+      400: ['corrupt or unsupported file, dynamic input shape, bad name or inputShape: nothing stored', ref('Error')],
+      401: unauthenticated,
+      409: ['the name is taken by another imported model, or the file is stored already under another name', ref('Error')],
+      413: ['larger than LATFLEET_MAX_MODEL_MB', ref('Error')],
+    },
+  },
   {
     method: 'get', path: '/api/v1/models/{ref}/devices', tag: 'models', summary: 'one model side by side on every device that ran it (ref: sha256 or canonical name)',
     description: 'Per device each run, from any study, is a replicate: the median of the runs’ medians with a hierarchical bootstrap CI. Flagged runs are left out and counted.',
@@ -366,7 +402,7 @@ export function openApiDocument(): JsonSchema {
       operationId: `${op.method}${op.path.replace(/[{}]/g, '').replace(/[^a-zA-Z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       parameters: parameters(op),
       ...(op.open ? { security: [] } : {}),
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { [op.bodyType ?? 'application/json']: { schema: jsonSchema(op.body) } } } } : {}),
       responses: responses(op),
     };
   }

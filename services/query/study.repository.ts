@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { resolveProtocol } from '../lib/measure/index.js';
-import type { BuiltVariant } from '../lib/models/index.js';
-import { cancelStudy, insertRound, JOBS_CHANNEL, type CancelledLease, type DeviceSelector, type JobProtocol, type RoundLog, type StudyStatus } from '../lib/store/index.js';
+import { insertModel, type NewModel } from '../lib/store/model-rows.js';
+import { cancelStudy, insertRound, jobRunnableOn, JOBS_CHANNEL, type CancelledLease, type DeviceSelector, type JobProtocol, type RoundLog, type StudyStatus } from '../lib/store/index.js';
 import type { Page } from './pagination.dto.js';
 import type { StudyListQuery } from './study.dto.js';
 
@@ -17,7 +17,16 @@ export interface NewStudy {
   /** Jobs of any matching device: one per variant and round; or per variant, round and each of `targets`. */
   selector: DeviceSelector;
   targets: string[] | null;
-  variants: Array<{ label: string; model: BuiltVariant }>;
+  /** each variant's model: built now (stored unless it is already), or imported before (its sha256) */
+  variants: Array<{ label: string; model: NewModel | { sha256: string } }>;
+}
+
+/** Queued jobs of a study that no online device can run now, by format, and why. */
+export interface WaitingJobs {
+  format: string;
+  queuedJobs: number;
+  /** e.g. "no online agent runs tflite" */
+  reason: string;
 }
 
 export interface StudyHeader {
@@ -47,7 +56,7 @@ export interface StudyDetail extends StudySummary {
     id: string;
     label: string;
     isBaseline: boolean;
-    model: { sha256: string; name: string; family: string; resolution: number; madds: number; params: number };
+    model: { sha256: string; name: string; family: string; resolution: number; madds: number; params: number; format: string; origin: 'generated' | 'imported' };
   }>;
   jobList: Array<{
     id: string;
@@ -66,6 +75,8 @@ export interface StudyDetail extends StudySummary {
   }>;
   /** per device group ('*': any device): rounds queued and, once no more will be, what ended them */
   rounds: Record<string, RoundLog>;
+  /** queued jobs that wait because no online agent can run them (empty when every queued job has one) */
+  waiting: WaitingJobs[];
 }
 
 const SUMMARY_SELECT = `
@@ -79,6 +90,20 @@ const SUMMARY_SELECT = `
          coalesce(avg(CASE WHEN j.state IN ('completed', 'failed', 'cancelled') THEN 1 WHEN j.state = 'leased' THEN j.progress * 0.95 ELSE 0 END), 0) AS progress
     FROM studies s LEFT JOIN jobs j ON j.study_id = s.id`;
 
+/**
+ * A study's queued jobs that no online device may lease (format, target, selector: control's lease
+ * rule), by format, with the reason a user can act on. `$1`: the study.
+ */
+const WAITING_JOBS = `
+  SELECT j.format, count(*)::int AS "queuedJobs",
+         CASE WHEN NOT EXISTS (SELECT 1 FROM devices d WHERE d.state = 'online' AND j.format = ANY(d.formats))
+              THEN 'no online agent runs ' || j.format
+              ELSE 'no online agent that runs ' || j.format || ' matches the study''s device selection' END AS reason
+    FROM jobs j
+   WHERE j.study_id = $1 AND j.state = 'queued'
+     AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.state = 'online' AND ${jobRunnableOn('j', 'd')})
+   GROUP BY j.format, reason ORDER BY j.format, reason`;
+
 @Injectable()
 export class StudyRepository {
   constructor(private readonly ds: DataSource) {}
@@ -86,16 +111,7 @@ export class StudyRepository {
   /** Models, study, variants and jobs in one transaction, then a NOTIFY that wakes the control plane. */
   async create(study: NewStudy): Promise<string> {
     return this.ds.transaction(async (m) => {
-      for (const { model } of study.variants) {
-        await m.query(
-          `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (sha256) DO NOTHING`,
-          [
-            model.sha256, model.name, model.family, JSON.stringify(model.spec), model.resolution, model.inputName,
-            model.inputShape, model.onnx.byteLength, model.madds, model.params, JSON.stringify(model.layers), Buffer.from(model.onnx),
-          ],
-        );
-      }
+      for (const { model } of study.variants) if ('bytes' in model) await insertModel(m, model);
       const [s]: Array<{ id: string }> = await m.query(
         `INSERT INTO studies (name, spec, baseline_label, priority) VALUES ($1, $2, $3, $4) RETURNING id`,
         [study.name, JSON.stringify(study.spec), study.baselineLabel, study.priority],
@@ -164,7 +180,7 @@ export class StudyRepository {
     const variants = await this.ds.query(
       `SELECT v.id, v.label, v.is_baseline AS "isBaseline",
               json_build_object('sha256', m.sha256, 'name', m.name, 'family', m.family, 'resolution', m.resolution,
-                                'madds', m.madds, 'params', m.params) AS model
+                                'madds', m.madds, 'params', m.params, 'format', m.format, 'origin', m.origin) AS model
          FROM variants v JOIN models m ON m.sha256 = v.model_sha256 WHERE v.study_id = $1 ORDER BY v.position`,
       [id],
     );
@@ -174,12 +190,14 @@ export class StudyRepository {
          FROM jobs j JOIN variants v ON v.id = j.variant_id WHERE j.study_id = $1 ORDER BY j.round, j.target_device_id, j.round_position, j.created_at`,
       [id],
     );
+    const waiting: WaitingJobs[] = await this.ds.query(WAITING_JOBS, [id]);
     return {
       ...toSummary(row),
       spec,
       variants: variants.map((v: StudyDetail['variants'][number]) => ({ ...v, model: { ...v.model, madds: Number(v.model.madds), params: Number(v.model.params) } })),
       jobList,
       rounds,
+      waiting,
     };
   }
 }

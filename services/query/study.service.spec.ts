@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode } from '../lib/errors/index.js';
 import { describeVariant } from '../lib/models/index.js';
+import type { ModelRepository } from './model.repository.js';
 import type { StudyRepository } from './study.repository.js';
 import { StudyService } from './study.service.js';
 
@@ -18,7 +19,8 @@ function setup(o: { maxModelMb?: number; maxStudyModelMb?: number; statuses?: st
     cancel: vi.fn(async () => [{ jobId: 'j', deviceId: 'd' }]),
   };
   const config = { maxModelBytes: (o.maxModelMb ?? 512) * MB, maxStudyModelBytes: (o.maxStudyModelMb ?? 2048) * MB } as LatfleetConfig;
-  return { sut: new StudyService(config, studies as unknown as StudyRepository), studies };
+  const models = { findImported: vi.fn(async () => []) };
+  return { sut: new StudyService(config, studies as unknown as StudyRepository, models as unknown as ModelRepository), studies };
 }
 
 describe(StudyService.name, () => {

@@ -2,7 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { DEFAULT_PROTOCOL } from '../lib/measure/index.js';
-import { buildVariant, describeVariant, parseStudySpec, type StudySpec } from '../lib/models/index.js';
+import { buildTflite, buildVariant, describeVariant, ModelSpecError, parseStudySpec, type ImportedModelRef, type StudySpec, type StudyVariant } from '../lib/models/index.js';
+import type { NewModel } from '../lib/store/model-rows.js';
+import { ModelRepository } from './model.repository.js';
 import type { Page } from './pagination.dto.js';
 import type { StudyListQuery } from './study.dto.js';
 import { StudyRepository, type StudyDetail, type StudySummary } from './study.repository.js';
@@ -17,11 +19,14 @@ export class StudyService {
   constructor(
     @Inject(CONFIG) private readonly config: LatfleetConfig,
     private readonly studies: StudyRepository,
+    private readonly models: ModelRepository,
   ) {}
 
   /** Validates the spec, builds every variant, stores it all and queues the first rounds (a job per variant in each). */
   async create(body: unknown): Promise<StudyDetail> {
-    const spec = parseStudySpec(body);
+    const imported = new Map<string, ImportedModelRef>();
+    for (const m of await this.models.findImported(stringsIn(body))) imported.set(m.name, m).set(m.sha256, m);
+    const spec = parseStudySpec(body, (ref) => imported.get(ref));
     this.checkModelSizes(spec);
     const protocol = spec.protocol ?? DEFAULT_PROTOCOL;
     const { ids, each, ...selector } = spec.devices ?? {};
@@ -32,7 +37,7 @@ export class StudyService {
       if (ids && targets.length < ids.length) throw LatfleetError.validation('devices.ids', 'names a device that is not registered or does not match');
     }
     const started = Date.now();
-    const variants = spec.variants.map((v) => ({ label: v.label, model: buildVariant(v.spec) }));
+    const variants = spec.variants.map((v) => ({ label: v.label, model: v.imported ? { sha256: v.imported.sha256 } : generatedModel(v) }));
     this.logger.log(`study ${spec.name}: built ${variants.length} variants in ${Date.now() - started} ms`);
     const id = await this.studies.create({
       name: spec.name,
@@ -53,6 +58,8 @@ export class StudyService {
     const mb = (bytes: number) => Math.ceil(bytes / 2 ** 20);
     let total = 0;
     for (const v of spec.variants) {
+      // an imported model was checked against the limit when it was uploaded
+      if (!v.spec) continue;
       const bytes = describeVariant(v.spec).params * BYTES_PER_PARAM;
       if (bytes > this.config.maxModelBytes) {
         throw LatfleetError.validation(
@@ -92,6 +99,27 @@ export class StudyService {
     if (!study) throw LatfleetError.notFound('study', id);
     return study;
   }
+}
+
+/** A generated variant's model in the format it is measured in (built now; stored unless it is already). */
+function generatedModel(v: StudyVariant): NewModel {
+  const spec = v.spec!;
+  try {
+    const built = v.format === 'tflite' ? buildTflite(spec) : buildVariant(spec);
+    const bytes = 'tflite' in built ? built.tflite : built.onnx;
+    return { ...built, bytes, format: v.format, origin: 'generated' };
+  } catch (error) {
+    if (error instanceof ModelSpecError) throw LatfleetError.validation('variants', `${v.label}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Every string in a request body (bounded by the body limit): the names a study may give imported models by. */
+function stringsIn(value: unknown, out = new Set<string>()): string[] {
+  if (typeof value === 'string') out.add(value.trim());
+  else if (Array.isArray(value)) for (const v of value) stringsIn(v, out);
+  else if (typeof value === 'object' && value !== null) for (const v of Object.values(value)) stringsIn(v, out);
+  return [...out];
 }
 
 const finished = (id: string, status: string) =>

@@ -86,7 +86,7 @@ function fetchFirstChunk(stub: AgentServiceStub, md: Metadata, sha256: string): 
 }
 
 const facts = (name: string): DeviceFacts => ({
-  name, deviceClass: 'cpu', cpuModel: 'fuzz', cores: 2, os: 'linux', hostname: 'fuzz', runner: 'sim', runtimeVersion: 'sim', agentVersion: 'sim', tags: { lab: 'fuzz' },
+  name, deviceClass: 'cpu', cpuModel: 'fuzz', cores: 2, os: 'linux', hostname: 'fuzz', runner: 'sim', runtimeVersion: 'sim', agentVersion: 'sim', tags: { lab: 'fuzz' }, formats: ['onnx'],
 });
 
 describe('control gRPC under fuzzing', () => {

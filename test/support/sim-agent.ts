@@ -145,7 +145,7 @@ export class SimAgent {
     const { stub, enrollmentToken, name } = this.opts;
     const facts = {
       name, deviceClass: 'cpu', cpuModel: 'simulated', cores: 1, os: 'linux', hostname: 'load-harness', runner: 'sim',
-      runtimeVersion: 'sim', agentVersion: 'sim', tags: { sim: 'true' },
+      runtimeVersion: 'sim', agentVersion: 'sim', tags: { sim: 'true' }, formats: ['onnx'],
     };
     return new Promise((resolve, reject) =>
       stub.register({ enrollmentToken, facts }, new Metadata(), { deadline: Date.now() + 60_000 }, (err, res) => {

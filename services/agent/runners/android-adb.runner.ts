@@ -65,6 +65,8 @@ interface JobContext {
 export class AndroidAdbRunner implements Runner {
   readonly name = 'android-adb';
   readonly runtimeVersion: string;
+  /** by the binaries configured: onnxruntime_perf_test runs onnx, benchmark_model tflite */
+  readonly formats: readonly string[];
   private readonly adb: Adb;
   private readonly remoteDir: string;
   private readonly ortLabel: string;
@@ -85,6 +87,7 @@ export class AndroidAdbRunner implements Runner {
     this.ortLabel = options.ortVersion ?? 'onnxruntime_perf_test (version not configured)';
     this.tfliteLabel = options.tfliteVersion ?? 'tflite benchmark_model (version not configured)';
     this.runtimeVersion = [options.ortPerfTestPath && this.ortLabel, options.tfliteBenchmarkPath && this.tfliteLabel].filter(Boolean).join('; ');
+    this.formats = [...(options.ortPerfTestPath ? ['onnx'] : []), ...(options.tfliteBenchmarkPath ? ['tflite'] : [])];
   }
 
   /** What the agent registers for this phone: SoC, cores, Android version, model and build as tags. */

@@ -145,5 +145,6 @@ export function androidDeviceFacts(
     runtimeVersion: info.runtimeVersion,
     agentVersion: info.agentVersion,
     tags,
+    formats: [],
   };
 }

@@ -21,6 +21,8 @@ export interface CommandRunnerOptions {
   name?: string;
   /** Recorded with every run, e.g. `librknnrt 2.3.0 / rknn_benchmark`. */
   runtimeVersion: string;
+  /** The model format the tool takes (announced at registration), e.g. `rknn`; default `onnx`. */
+  format?: string;
   /**
    * Timed runs (profiling off). `argv[0]` is the program; `{model}` and `{runs}` are replaced in any
    * argument, e.g. `['rknn_benchmark', '{model}', '', '{runs}', '1']` (input file empty: zeros; core mask 1).
@@ -53,6 +55,7 @@ export interface CommandRunnerOptions {
 export class CommandRunner implements Runner {
   readonly name: string;
   readonly runtimeVersion: string;
+  readonly formats: readonly string[];
 
   constructor(
     private readonly options: CommandRunnerOptions,
@@ -65,6 +68,7 @@ export class CommandRunner implements Runner {
     }
     this.name = options.name ?? 'command';
     this.runtimeVersion = options.runtimeVersion;
+    this.formats = [options.format ?? 'onnx'];
   }
 
   deviceFacts(name: string): DeviceFacts {
@@ -79,6 +83,7 @@ export class CommandRunner implements Runner {
       runtimeVersion: this.runtimeVersion,
       agentVersion: AGENT_VERSION,
       tags: { ...this.options.tags },
+      formats: [...this.formats],
     };
   }
 

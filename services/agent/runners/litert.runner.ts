@@ -80,6 +80,7 @@ interface Attempt extends MeasurementAttempt<RunEnvironment> {
  */
 export class LiteRtRunner implements Runner {
   readonly name = 'litert';
+  readonly formats = ['tflite'] as const;
   readonly runtimeVersion = `@litertjs/core ${LITERT_VERSION} (wasm, XNNPACK, 1 thread)`;
   private readonly hooks: LiteRtRunnerHooks;
 

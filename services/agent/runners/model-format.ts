@@ -1,15 +1,15 @@
 import { openSync, readSync, closeSync } from 'node:fs';
 import { extname } from 'node:path';
+import { formatOfBytes, type ModelFormat } from '../../lib/models/index.js';
 
-export type ModelFormat = 'onnx' | 'tflite';
+export type { ModelFormat };
 
 /**
- * ONNX or TFLite, by extension and else by content: a TFLite flatbuffer carries the file identifier
- * `TFL3` at bytes 4..8 (the agent's model cache names every file `<sha256>.onnx`).
+ * ONNX or TFLite, by extension and else by content (the agent's model cache names every file
+ * `<sha256>.onnx`; formatOfBytes: TFLite's `TFL3` identifier).
  */
 export function modelFormat(path: string): ModelFormat {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.tflite') return 'tflite';
+  if (extname(path).toLowerCase() === '.tflite') return 'tflite';
   const head = Buffer.alloc(8);
   const fd = openSync(path, 'r');
   try {
@@ -17,5 +17,5 @@ export function modelFormat(path: string): ModelFormat {
   } finally {
     closeSync(fd);
   }
-  return head.subarray(4, 8).toString('latin1') === 'TFL3' ? 'tflite' : 'onnx';
+  return formatOfBytes(head);
 }

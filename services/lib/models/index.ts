@@ -18,6 +18,8 @@ export type { NormalizedVariantSpec, SePlacement, VariantSpec } from './variant-
 export { ModelSpecError } from './model-spec.error.js';
 export { parseVariantSpec, variantName } from './variant-spec.js';
 export { ACTIVATION_PRESETS } from './activation-spec.js';
+export { formatOfBytes, MODEL_FORMATS } from './model-format.js';
+export type { ModelFormat } from './model-format.js';
 export { inspectModel, ONNX_IR_VERSION, ONNX_OPSET } from './onnx-graph.js';
 export type { ModelSummary } from './onnx-graph.js';
 export { inspectTflite, TFLITE_SCHEMA_VERSION } from './tflite/index.js';
@@ -167,6 +169,8 @@ export function listModels(): ModelListing[] {
 }
 
 export { MAX_STUDY_VARIANTS, parseStudySpec } from './study-spec.js';
-export type { StudySpec, StudyVariant } from './study-spec.js';
+export type { ImportedModelLookup, ImportedModelRef, StudySpec, StudyVariant } from './study-spec.js';
 export { builtinStudy, listBuiltinStudies } from './builtin-studies.js';
+export { checkImportName, importModel, IMPORTED_FAMILY } from './import/index.js';
+export type { ImportedModel } from './import/index.js';
 export type { StudySpecInput } from './builtin-studies.js';

@@ -1,5 +1,6 @@
-export type LayerRole = 'stem' | 'expand' | 'depthwise' | 'se' | 'project' | 'pointwise' | 'residual' | 'head' | 'pool' | 'classifier';
-export type LayerOp = 'conv' | 'dwconv' | 'se' | 'add' | 'pool' | 'fc';
+/** `other`: a node of an imported model that fits none of the builder's roles (or ops). */
+export type LayerRole = 'stem' | 'expand' | 'depthwise' | 'se' | 'project' | 'pointwise' | 'residual' | 'head' | 'pool' | 'classifier' | 'other';
+export type LayerOp = 'conv' | 'dwconv' | 'se' | 'add' | 'pool' | 'fc' | 'other';
 
 /**
  * One logical layer: a convolution with its activation (and its quantize/dequantize nodes), an SE

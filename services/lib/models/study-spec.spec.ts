@@ -27,8 +27,8 @@ describe(parseStudySpec.name, () => {
   it('reads a resolution and knobs from a base given as a variant name', () => {
     const sut = parseStudySpec({ name: 'small96', base: 'mobilenetv3-small-0.75@96+act=relu', axes: { seed: [1, 2] } });
 
-    expect(sut.variants.map((v) => v.spec.resolution)).toEqual([96, 96]);
-    expect(sut.variants.map((v) => v.spec.activation)).toEqual(['relu', 'relu']);
+    expect(sut.variants.map((v) => v.spec?.resolution)).toEqual([96, 96]);
+    expect(sut.variants.map((v) => v.spec?.activation)).toEqual(['relu', 'relu']);
   });
 
   it('takes a device selection and a priority, and names a bad device field', () => {
@@ -56,7 +56,7 @@ describe(parseStudySpec.name, () => {
       'activation=hswish,hswishImpl=decomposed',
     ]);
     expect(sut.baseline).toBe('activation=hswish,hswishImpl=fused');
-    expect(sut.variants.every((v) => v.spec.resolution === 160)).toBe(true);
+    expect(sut.variants.every((v) => v.spec?.resolution === 160)).toBe(true);
   });
 
   it('reads YAML text with an explicit variant list and a protocol', () => {
@@ -156,4 +156,57 @@ describe(builtinStudy.name, () => {
   it('rejects an unknown name', () => {
     expect(() => builtinStudy('nope')).toThrow(/unknown built-in study 'nope'/);
   });
+
+  describe('formats and imported models', () => {
+    const imported = { sha256: 'ab'.repeat(32), name: 'my-net', format: 'onnx' as const };
+    const lookup = (ref: string) => (ref === imported.name || ref === imported.sha256 ? imported : undefined);
+
+    it('takes format as an axis: the same network once per format, each variant with its format', () => {
+      const sut = parseStudySpec({ name: 'formats', base: 'mobilenetv3-large-1.0@96', axes: { format: ['onnx', 'tflite'] }, baseline: 'onnx' });
+
+      expect(sut.variants.map((v) => [v.label, v.name, v.format])).toEqual([
+        ['onnx', 'mobilenetv3-large-1.0@96', 'onnx'],
+        ['tflite', 'mobilenetv3-large-1.0@96', 'tflite'],
+      ]);
+    });
+
+    it('crosses format with another axis, labels say both, and an unknown format names the axis entry', () => {
+      const sut = parseStudySpec({ name: 'grid', base: 'mobilenetv3-small-0.75@96', axes: { activation: ['relu', 'paper'], format: ['onnx', 'tflite'] } });
+
+      expect(sut.variants.map((v) => v.label)).toEqual([
+        'activation=relu,format=onnx',
+        'activation=relu,format=tflite',
+        'activation=paper,format=onnx',
+        'activation=paper,format=tflite',
+      ]);
+      expect(studyError({ name: 'x', base: 'mobilenetv3-small-0.75', axes: { format: ['onnx', 'rknn'] } }).message).toBe('axes.format[1]: expected one of onnx, tflite');
+    });
+
+    it('gives a listed variant its format and a label that tells the formats apart', () => {
+      const sut = parseStudySpec({ name: 'list', variants: [{ model: 'mobilenetv2-1.0' }, { model: 'mobilenetv2-1.0', format: 'tflite' }] });
+
+      expect(sut.variants.map((v) => [v.label, v.format])).toEqual([
+        ['mobilenetv2-1.0', 'onnx'],
+        ['mobilenetv2-1.0:tflite', 'tflite'],
+      ]);
+    });
+
+    it('names an imported model by name or sha256, with its own format and no spec', () => {
+      const byName = parseStudySpec({ name: 'byom', variants: ['my-net', 'mobilenetv2-1.0'] }, lookup);
+      const byHash = parseStudySpec({ name: 'byom', variants: [{ label: 'by-hash', model: imported.sha256 }] }, lookup);
+
+      expect(byName.variants.map((v) => [v.label, v.name, v.format, v.spec?.model ?? null, v.imported?.sha256 ?? null])).toEqual([
+        ['my-net', 'my-net', 'onnx', null, imported.sha256],
+        ['mobilenetv2-1.0', 'mobilenetv2-1.0', 'onnx', 'mobilenetv2-1.0', null],
+      ]);
+      expect(byHash.variants).toEqual([{ label: 'by-hash', name: 'my-net', format: 'onnx', spec: null, imported }]);
+    });
+
+    it('refuses knobs on an imported model, another format for it, and a model name nobody imported', () => {
+      expect(studyError({ name: 'x', variants: [{ model: 'my-net', width: 0.5 }] }).field).toBe('variants[0].model');
+      expect(() => parseStudySpec({ name: 'x', variants: [{ model: 'my-net', width: 0.5 }] }, lookup)).toThrow("variants[0].width: imported model 'my-net' takes no variant knobs");
+      expect(() => parseStudySpec({ name: 'x', variants: [{ model: 'my-net', format: 'tflite' }] }, lookup)).toThrow("variants[0].format: imported model 'my-net' is onnx; it cannot be measured as tflite");
+    });
+  });
 });
+

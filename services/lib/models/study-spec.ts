@@ -3,17 +3,35 @@ import { z } from 'zod';
 import { protocolSchema } from '../measure/protocol.js';
 import type { MeasurementProtocol } from '../measure/protocol.js';
 import { ModelSpecError } from './model-spec.error.js';
+import { MODEL_FORMATS, type ModelFormat } from './model-format.js';
 import type { NormalizedVariantSpec } from './variant-spec.js';
-import { parseVariantSpec, specObjectFromName, VARIANT_FIELDS, variantName } from './variant-spec.js';
+import { parseVariantSpec, specObjectFromName, UNKNOWN_KNOB, VARIANT_FIELDS, variantName, withKnobFields } from './variant-spec.js';
 
 export const MAX_STUDY_VARIANTS = 256;
 
+/** A model a user imported (POST /api/v1/models), as a study names it: by its name or sha256. */
+export interface ImportedModelRef {
+  sha256: string;
+  name: string;
+  format: ModelFormat;
+}
+
+/** Finds an imported model by name or sha256; undefined when none has it. */
+export type ImportedModelLookup = (ref: string) => ImportedModelRef | undefined;
+
 export interface StudyVariant {
   label: string;
-  /** canonical variant name */
+  /** canonical variant name, or the imported model's name */
   name: string;
-  spec: NormalizedVariantSpec;
+  /** the format the variant is measured in: only agents that run it get its jobs */
+  format: ModelFormat;
+  /** what the builder builds; null for an imported model */
+  spec: NormalizedVariantSpec | null;
+  imported?: ImportedModelRef;
 }
+
+/** Study-level keys a variant may carry besides its VariantSpec fields. */
+const FORMAT_KEY = 'format';
 
 export interface StudySpec {
   name: string;
@@ -68,7 +86,7 @@ const studySchema = z.strictObject({
       error: 'expected a list of variants',
     })
     .optional(),
-  baseline: z.union([z.string(), z.record(z.string(), scalar)], { error: 'expected a variant label or axis values' }).optional(),
+  baseline: z.union([z.string(), z.number(), z.boolean(), z.record(z.string(), scalar)], { error: 'expected a variant label or axis values' }).optional(),
   protocol: z.unknown().optional(),
   devices: devicesSchema.optional(),
   priority: z.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).min(-100).max(100).optional(),
@@ -100,6 +118,18 @@ function withinField<T>(field: string, axisKey: string | null, fn: () => T): T {
   }
 }
 
+/** Knobs under their field names wherever a study gives them (base, axes, variants, baseline): `act` is `activation`. */
+function withStudyKnobFields(input: StudyInput): StudyInput {
+  const { base, axes, variants, baseline } = input;
+  return {
+    ...input,
+    ...(isRecord(base) ? { base: withinField('base', null, () => withKnobFields(base)) } : {}),
+    ...(axes ? { axes: withinField('axes', null, () => withKnobFields(axes)) as typeof axes } : {}),
+    ...(variants ? { variants: variants.map((v, i) => (isRecord(v) ? withinField(`variants[${i}]`, null, () => withKnobFields(v)) : v)) } : {}),
+    ...(isRecord(baseline) ? { baseline: withinField('baseline', null, () => withKnobFields(baseline)) as typeof baseline } : {}),
+  };
+}
+
 function baseObject(base: StudyInput['base']): Record<string, unknown> {
   if (base === undefined) return {};
   // A base given as a name may carry a resolution and knobs: `mobilenetv3-small-0.75@96+act=relu`.
@@ -110,8 +140,34 @@ interface Candidate {
   label: string;
   field: string;
   axisValues?: Record<string, Scalar>;
-  spec: NormalizedVariantSpec;
+  spec: NormalizedVariantSpec | null;
+  format: ModelFormat;
+  imported?: ImportedModelRef;
 }
+
+function parseFormat(value: unknown): ModelFormat {
+  if (typeof value === 'string' && (MODEL_FORMATS as readonly string[]).includes(value)) return value as ModelFormat;
+  throw new ModelSpecError(FORMAT_KEY, `expected one of ${MODEL_FORMATS.join(', ')}`);
+}
+
+/**
+ * A variant from its fields (base, axis values, list item merged): the format apart from the
+ * network's spec; an imported model when `model` names one (it takes no knobs: its file is the network).
+ */
+function resolveCandidate(fields: Record<string, unknown>, imported: ImportedModelLookup | undefined): Pick<Candidate, 'spec' | 'format' | 'imported'> {
+  const { [FORMAT_KEY]: rawFormat, ...specFields } = fields;
+  const format = rawFormat === undefined ? undefined : parseFormat(rawFormat);
+  const ref = typeof specFields.model === 'string' ? imported?.(specFields.model.trim()) : undefined;
+  if (ref) {
+    const knob = Object.keys(specFields).find((k) => k !== 'model');
+    if (knob) throw new ModelSpecError(knob, `imported model '${ref.name}' takes no variant knobs: its file is the network`);
+    if (format !== undefined && format !== ref.format) throw new ModelSpecError(FORMAT_KEY, `imported model '${ref.name}' is ${ref.format}; it cannot be measured as ${format}`);
+    return { spec: null, format: ref.format, imported: ref };
+  }
+  return { spec: parseVariantSpec(specFields), format: format ?? 'onnx' };
+}
+
+const candidateName = (c: Pick<Candidate, 'spec' | 'imported'>): string => c.imported?.name ?? variantName(c.spec!);
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -123,19 +179,19 @@ function checkVariantCount(input: StudyInput): void {
   if (total > MAX_STUDY_VARIANTS) throw new ModelSpecError('variants', `${total} variants; at most ${MAX_STUDY_VARIANTS}`);
 }
 
-function axisCandidates(input: StudyInput, base: Record<string, unknown>): Candidate[] {
+function axisCandidates(input: StudyInput, base: Record<string, unknown>, imported: ImportedModelLookup | undefined): Candidate[] {
   const axes = Object.entries(input.axes ?? {});
   if (axes.length === 0) return [];
   let combos: Array<Record<string, Scalar>> = [{}];
   for (const [key, values] of axes) combos = combos.flatMap((combo) => values.map((value) => ({ ...combo, [key]: value })));
   const byAxis = new Map(axes);
-  for (const [key] of axes) if (!VARIANT_FIELDS.has(key)) throw new ModelSpecError(`axes.${key}`, 'unknown variant field');
+  for (const [key] of axes) if (!VARIANT_FIELDS.has(key) && key !== FORMAT_KEY) throw new ModelSpecError(`axes.${key}`, UNKNOWN_KNOB);
   for (const [key, values] of axes) {
     // validate every value once, so an error names the axis entry rather than a combination
     values.forEach((value, i) =>
       withinField(`axes.${key}[${i}]`, key, () => {
         try {
-          parseVariantSpec({ ...base, ...combos[0], [key]: value });
+          resolveCandidate({ ...base, ...combos[0], [key]: value }, imported);
         } catch (error) {
           // another axis's first value is at fault: its own check names it
           if (!(error instanceof ModelSpecError && error.field !== key && byAxis.has(error.field))) throw error;
@@ -146,32 +202,35 @@ function axisCandidates(input: StudyInput, base: Record<string, unknown>): Candi
   return combos.map((combo) => {
     const label = axes.length === 1 ? String(Object.values(combo)[0]) : Object.entries(combo).map(([k, v]) => `${k}=${String(v)}`).join(',');
     const field = `axes(${Object.entries(combo).map(([k, v]) => `${k}[${byAxis.get(k)!.indexOf(v)}]`).join(',')})`;
-    return { label, field, axisValues: combo, spec: withinField(field, null, () => parseVariantSpec({ ...base, ...combo })) };
+    return { label, field, axisValues: combo, ...withinField(field, null, () => resolveCandidate({ ...base, ...combo }, imported)) };
   });
 }
 
-function listCandidates(input: StudyInput, base: Record<string, unknown>): Candidate[] {
+function listCandidates(input: StudyInput, base: Record<string, unknown>, imported: ImportedModelLookup | undefined): Candidate[] {
   return (input.variants ?? []).map((item, i) => {
     const field = `variants[${i}]`;
     if (typeof item === 'string') {
-      const spec = withinField(field, null, () => parseVariantSpec({ ...base, ...specObjectFromName(item) }));
-      return { label: item, field, spec };
+      // an imported model's name is taken whole (it may hold `@` or `+`)
+      const fields = imported?.(item.trim()) ? { model: item } : withinField(field, null, () => specObjectFromName(item));
+      return { label: item, field, ...withinField(field, null, () => resolveCandidate({ ...base, ...fields }, imported)) };
     }
     const { label, ...overrides } = item;
     if (label !== undefined && (typeof label !== 'string' || label.trim() === '')) throw new ModelSpecError(`${field}.label`, 'expected a non-empty string');
-    const spec = withinField(field, null, () => parseVariantSpec({ ...base, ...overrides }));
-    return { label: label ?? variantName(spec), field, spec };
+    const resolved = withinField(field, null, () => resolveCandidate({ ...base, ...overrides }, imported));
+    const named = label ?? candidateName(resolved);
+    return { label: resolved.format === 'onnx' || label !== undefined ? named : `${named}:${resolved.format}`, field, ...resolved };
   });
 }
 
 function pickBaseline(input: StudyInput, candidates: Candidate[]): Candidate {
   const { baseline } = input;
   if (baseline === undefined) return candidates[0]!;
+  // `baseline: 224` in YAML is the label '224' of a resolution axis
   const matches =
-    typeof baseline === 'string'
-      ? candidates.filter((c) => c.label === baseline)
+    typeof baseline !== 'object'
+      ? candidates.filter((c) => c.label === String(baseline))
       : candidates.filter((c) => c.axisValues && Object.entries(baseline).every(([k, v]) => c.axisValues![k] === v));
-  if (typeof baseline !== 'string') {
+  if (typeof baseline === 'object') {
     for (const key of Object.keys(baseline)) if (!input.axes?.[key]) throw new ModelSpecError(`baseline.${key}`, 'not an axis of this study');
   }
   if (matches.length === 0) throw new ModelSpecError('baseline', `matches no variant (labels: ${candidates.map((c) => c.label).join(', ')})`);
@@ -182,9 +241,11 @@ function pickBaseline(input: StudyInput, candidates: Candidate[]): Candidate {
 /**
  * A study: a base variant, ablation axes (cartesian product) and/or an explicit variant list, one
  * baseline (a label, or axis values; the first variant when omitted). Combinations that build the
- * same network are kept once. Errors name the field: `axes.activation[2]: expected one of ...`.
+ * same network in the same format are kept once. `format` (onnx, tflite) may be an axis or a field
+ * of the base or a variant; `model` may name an imported model (found by `imported`, by name or
+ * sha256). Errors name the field: `axes.activation[2]: expected one of ...`.
  */
-export function parseStudySpec(raw: unknown): StudySpec {
+export function parseStudySpec(raw: unknown, imported?: ImportedModelLookup): StudySpec {
   const value = typeof raw === 'string' ? fromText(raw) : raw;
   if (!isRecord(value)) throw new ModelSpecError('', 'expected a study spec object');
   const parsed = studySchema.safeParse(value);
@@ -193,14 +254,15 @@ export function parseStudySpec(raw: unknown): StudySpec {
     if (issue.code === 'unrecognized_keys') throw new ModelSpecError(formatPath([...issue.path, issue.keys[0]!]), 'unknown field');
     throw new ModelSpecError(formatPath(issue.path), issue.message);
   }
-  const input = parsed.data;
+  const input = withStudyKnobFields(parsed.data);
   checkVariantCount(input);
   const base = baseObject(input.base);
-  if (input.base !== undefined) withinField('base', null, () => (base.model === undefined ? null : parseVariantSpec(base)));
-  const candidates = [...axisCandidates(input, base), ...listCandidates(input, base)];
+  if (input.base !== undefined) withinField('base', null, () => (base.model === undefined ? null : resolveCandidate(base, imported)));
+  const candidates = [...axisCandidates(input, base, imported), ...listCandidates(input, base, imported)];
   if (candidates.length === 0) {
     if (input.base === undefined) throw new ModelSpecError('variants', 'expected axes, variants or a base');
-    candidates.push({ label: variantName(parseVariantSpec(base)), field: 'base', spec: parseVariantSpec(base) });
+    const resolved = withinField('base', null, () => resolveCandidate(base, imported));
+    candidates.push({ label: candidateName(resolved), field: 'base', ...resolved });
   }
   const baseline = pickBaseline(input, candidates);
 
@@ -211,14 +273,15 @@ export function parseStudySpec(raw: unknown): StudySpec {
   for (const c of candidates) {
     if (labels.has(c.label)) throw new ModelSpecError(`${c.field}.label`, `duplicate label '${c.label}'`);
     labels.set(c.label, c);
-    const name = variantName(c.spec);
-    const same = names.get(name);
+    const name = candidateName(c);
+    const key = `${name} ${c.format}`;
+    const same = names.get(key);
     if (same) {
       if (c === baseline) baselineLabel = same.label;
       continue;
     }
-    names.set(name, c);
-    variants.push({ label: c.label, name, spec: c.spec });
+    names.set(key, c);
+    variants.push({ label: c.label, name, format: c.format, spec: c.spec, ...(c.imported ? { imported: c.imported } : {}) });
   }
 
   let protocol: MeasurementProtocol | undefined;

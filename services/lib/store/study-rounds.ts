@@ -36,14 +36,30 @@ export interface NewRound {
 type Queryable = { query(sql: string, params?: unknown[]): Promise<unknown> };
 
 /**
- * Queues one round: a job per variant, each with its place in a random order. Jobs are created in
- * that order (clock_timestamp), so that a study's rounds are leased round after round.
+ * Queues one round: a job per variant, each with its place in a random order and its model's format
+ * (what a device must run to lease it). Jobs are created in that order (clock_timestamp), so that a
+ * study's rounds are leased round after round.
  */
 export async function insertRound(m: Queryable, r: NewRound, order: readonly number[] = randomOrder(r.variantIds.length)): Promise<void> {
   await m.query(
-    `INSERT INTO jobs (study_id, variant_id, protocol, priority, selector, target_device_id, round, round_position, created_at)
-     SELECT $1, v.variant_id, $3, $4, $5, $6, $7, v.position, clock_timestamp()
-       FROM unnest($2::uuid[], $8::int[]) AS v(variant_id, position) ORDER BY v.position`,
+    `INSERT INTO jobs (study_id, variant_id, protocol, priority, selector, target_device_id, round, round_position, format, created_at)
+     SELECT $1, v.variant_id, $3, $4, $5, $6, $7, v.position, m.format, clock_timestamp()
+       FROM unnest($2::uuid[], $8::int[]) AS v(variant_id, position)
+       JOIN variants va ON va.id = v.variant_id JOIN models m ON m.sha256 = va.model_sha256
+      ORDER BY v.position`,
     [r.studyId, order.map((i) => r.variantIds[i]), JSON.stringify(r.protocol), r.priority, JSON.stringify(r.selector), r.target, r.round, order.map((_, k) => k)],
   );
+}
+
+/**
+ * SQL: job `j` may run on device `d` (a row shaped like `devices`: id, device_class, cpu_model,
+ * tags, formats): its target, its selector and its model's format. The lease and the study's
+ * "waiting" reasons use this one rule.
+ */
+export function jobRunnableOn(j: string, d: string): string {
+  return `(${j}.target_device_id IS NULL OR ${j}.target_device_id = ${d}.id)
+     AND (${j}.selector->>'class' IS NULL OR ${j}.selector->>'class' = ${d}.device_class)
+     AND (${j}.selector->>'cpuModel' IS NULL OR ${j}.selector->>'cpuModel' = ${d}.cpu_model)
+     AND (${j}.selector->'tags' IS NULL OR coalesce(${d}.tags, '{}') @> (${j}.selector->'tags'))
+     AND ${j}.format = ANY(${d}.formats)`;
 }

@@ -18,6 +18,8 @@ export class DeviceEntity {
   @Column('text', { name: 'runtime_version' }) runtimeVersion!: string;
   @Column('text', { name: 'agent_version' }) agentVersion!: string;
   @Column('jsonb', { default: {} }) tags!: Record<string, string>;
+  /** model formats its runner runs (announced at registration): jobs of other formats never reach it */
+  @Column('text', { array: true, default: () => `'{onnx}'` }) formats!: string[];
   @Column('text', { name: 'credential_hash' }) credentialHash!: string;
   /** The enrollment token it registered with; null: the bootstrap token (LATFLEET_ENROLLMENT_TOKEN). Revoking the token revokes the device. */
   @Column('uuid', { name: 'enrollment_token_id', nullable: true }) enrollmentTokenId!: string | null;

@@ -29,6 +29,8 @@ export class JobEntity {
   /** Only this device may run the job (a study that runs every variant on each selected device). */
   @Column('uuid', { name: 'target_device_id', nullable: true }) targetDeviceId!: string | null;
   @Column('jsonb', { default: {} }) selector!: DeviceSelector;
+  /** its model's format: only a device that runs it may lease the job */
+  @Column('text', { default: 'onnx' }) format!: string;
   @Column('timestamptz', { name: 'lease_expires_at', nullable: true }) leaseExpiresAt!: Date | null;
   /** The round (replicate) this job belongs to: a round's jobs, one per variant, run together on one device. */
   @Column('int', { default: 0 }) round!: number;

@@ -1,13 +1,18 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import type { LayerInfo, VariantSpec } from '../../models/index.js';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { LayerInfo, ModelFormat, VariantSpec } from '../../models/index.js';
 
-/** A built ONNX variant, content-addressed. */
+/** generated: built by latfleet from a variant spec; imported: a file a user uploaded. */
+export type ModelOrigin = 'generated' | 'imported';
+
+/** A model's bytes in one format, content-addressed: a built variant (ONNX, or its TFLite twin) or an imported file. */
 @Entity('models')
+@Index('IDX_models_imported_name', ['name'], { unique: true, where: `"origin" = 'imported'` })
 export class ModelEntity {
   @PrimaryColumn('char', { length: 64 }) sha256!: string;
   @Column('text') name!: string;
   @Column('text') family!: string;
-  @Column('jsonb') spec!: VariantSpec;
+  /** the variant's spec; for an imported model, whether the upload gave its input shape */
+  @Column('jsonb') spec!: VariantSpec | { imported: true; givenInputShape: number[] | null };
   @Column('int') resolution!: number;
   @Column('text', { name: 'input_name' }) inputName!: string;
   @Column('int', { name: 'input_shape', array: true }) inputShape!: number[];
@@ -16,5 +21,7 @@ export class ModelEntity {
   @Column('bigint') params!: string;
   @Column('jsonb') layers!: LayerInfo[];
   @Column('bytea', { select: false }) data!: Buffer;
+  @Column('text', { default: 'onnx' }) format!: ModelFormat;
+  @Column('text', { default: 'generated' }) origin!: ModelOrigin;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

@@ -5,6 +5,7 @@ import { AccuraciesAndUploads1795600000000 } from './1795600000000-accuracies-an
 import { ModelDataExternalStorage1795700000000 } from './1795700000000-model-data-external-storage.js';
 import { ReplicatedRounds1795800000000 } from './1795800000000-replicated-rounds.js';
 import { DeviceEnrollmentToken1795900000000 } from './1795900000000-device-enrollment-token.js';
+import { ModelFormats1796000000000 } from './1796000000000-model-formats.js';
 
 export const MIGRATIONS = [
   InitialSchema1795500000000,
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   ModelDataExternalStorage1795700000000,
   ReplicatedRounds1795800000000,
   DeviceEnrollmentToken1795900000000,
+  ModelFormats1796000000000,
 ];

@@ -25,6 +25,11 @@ export interface DeviceFacts {
   runtimeVersion: string;
   agentVersion: string;
   tags: { [key: string]: string };
+  /**
+   * Model formats the runner runs ("onnx", "tflite", or a vendor format such as "rknn"): control
+   * leases a job only to a device that runs its model's format. Empty: "onnx" (agents before this field).
+   */
+  formats: string[];
 }
 
 export interface DeviceFacts_TagsEntry {

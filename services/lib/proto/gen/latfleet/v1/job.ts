@@ -84,6 +84,8 @@ export interface JobAssignment {
    * attribute every runtime node to one of them.
    */
   layerNames: string[];
+  /** Format of the model's bytes ("onnx", "tflite"): one the agent announced at registration. */
+  modelFormat: string;
 }
 
 /**

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { DataSource } from 'typeorm';
+import { createTestDatabase } from '../../test/support/test-database.js';
+import { createDataSource } from '../lib/store/index.js';
+import type { NewModel } from '../lib/store/model-rows.js';
+import { StudyRepository } from './study.repository.js';
+
+const PROTOCOL = { warmupRuns: 1, timedRuns: 2, profiledRuns: 0 };
+
+const model = (sha: string, format: 'onnx' | 'tflite'): NewModel => ({
+  sha256: sha.repeat(64),
+  name: 'mobilenetv3-small-0.75',
+  family: 'mobilenetv3',
+  spec: {},
+  resolution: 96,
+  inputName: 'input',
+  inputShape: format === 'onnx' ? [1, 3, 96, 96] : [1, 96, 96, 3],
+  bytes: new Uint8Array([1, 2, 3]),
+  madds: 1,
+  params: 1,
+  layers: [],
+  format,
+  origin: 'generated',
+});
+
+describe(StudyRepository.name, () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let ds: DataSource;
+  let sut: StudyRepository;
+
+  const device = async (name: string, formats: string[], state: 'online' | 'offline', deviceClass = 'cpu') =>
+    ds.query(
+      `INSERT INTO devices (name, device_class, cpu_model, cores, os, hostname, runner, runtime_version, agent_version, credential_hash, formats, state, last_seen_at)
+       VALUES ($1, $2, 'x', 1, 'linux', 'h', 'r', '1', '1', 'h', $3, $4, now())`,
+      [name, deviceClass, formats, state],
+    );
+  const create = (selector: Record<string, string> = {}) =>
+    sut.create({
+      name: 'formats',
+      spec: {},
+      baselineLabel: 'onnx',
+      protocol: PROTOCOL,
+      priority: 0,
+      replicates: 2,
+      selector,
+      targets: null,
+      variants: [
+        { label: 'onnx', model: model('e', 'onnx') },
+        { label: 'tflite', model: model('f', 'tflite') },
+      ],
+    });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ds = createDataSource(db.url, { poolSize: 4 });
+    await ds.initialize();
+    sut = new StudyRepository(ds);
+  });
+
+  beforeEach(async () => {
+    await ds.query('TRUNCATE jobs, job_attempts, variants, studies, devices');
+  });
+
+  afterAll(async () => {
+    await ds.destroy();
+    await db.drop();
+  });
+
+  it('stores each variant’s model in its format and queues its jobs with that format', async () => {
+    const id = await create();
+
+    const study = (await sut.find(id))!;
+
+    expect(study.variants.map((v) => [v.label, v.model.format, v.model.origin])).toEqual([
+      ['onnx', 'onnx', 'generated'],
+      ['tflite', 'tflite', 'generated'],
+    ]);
+    expect(await ds.query(`SELECT v.label, j.format, count(*)::int AS n FROM jobs j JOIN variants v ON v.id = j.variant_id GROUP BY 1, 2 ORDER BY 1`)).toEqual([
+      { label: 'onnx', format: 'onnx', n: 2 },
+      { label: 'tflite', format: 'tflite', n: 2 },
+    ]);
+  });
+
+  it('says which queued jobs wait and why: no online agent runs their format, until one does', async () => {
+    await device('cpu-1', ['onnx'], 'online');
+    await device('litert-off', ['tflite'], 'offline');
+    const id = await create();
+
+    expect((await sut.find(id))!.waiting).toEqual([{ format: 'tflite', queuedJobs: 2, reason: 'no online agent runs tflite' }]);
+
+    await ds.query(`UPDATE devices SET state = 'online' WHERE name = 'litert-off'`);
+    expect((await sut.find(id))!.waiting).toEqual([]);
+  });
+
+  it('tells a format nobody runs apart from a device selection nobody who runs it matches', async () => {
+    await device('cpu-1', ['onnx', 'tflite'], 'online');
+    const id = await create({ class: 'android' });
+
+    expect((await sut.find(id))!.waiting).toEqual([
+      { format: 'onnx', queuedJobs: 2, reason: "no online agent that runs onnx matches the study's device selection" },
+      { format: 'tflite', queuedJobs: 2, reason: "no online agent that runs tflite matches the study's device selection" },
+    ]);
+  });
+});
