@@ -5,7 +5,7 @@ import type { MeasurementProtocol } from '../measure/protocol.js';
 import { ModelSpecError } from './model-spec.error.js';
 import { MODEL_FORMATS, type ModelFormat } from './model-format.js';
 import type { NormalizedVariantSpec } from './variant-spec.js';
-import { parseVariantSpec, specObjectFromName, UNKNOWN_KNOB, VARIANT_FIELDS, variantName, withKnobFields } from './variant-spec.js';
+import { parseVariantSpec, specObjectFromName, VARIANT_FIELDS, variantName } from './variant-spec.js';
 
 export const MAX_STUDY_VARIANTS = 256;
 
@@ -86,7 +86,7 @@ const studySchema = z.strictObject({
       error: 'expected a list of variants',
     })
     .optional(),
-  baseline: z.union([z.string(), z.number(), z.boolean(), z.record(z.string(), scalar)], { error: 'expected a variant label or axis values' }).optional(),
+  baseline: z.union([z.string(), z.record(z.string(), scalar)], { error: 'expected a variant label or axis values' }).optional(),
   protocol: z.unknown().optional(),
   devices: devicesSchema.optional(),
   priority: z.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).min(-100).max(100).optional(),
@@ -116,18 +116,6 @@ function withinField<T>(field: string, axisKey: string | null, fn: () => T): T {
     const inner = axisKey !== null && error.field === axisKey ? '' : error.field;
     throw new ModelSpecError(inner ? `${field}.${inner}` : field, detail);
   }
-}
-
-/** Knobs under their field names wherever a study gives them (base, axes, variants, baseline): `act` is `activation`. */
-function withStudyKnobFields(input: StudyInput): StudyInput {
-  const { base, axes, variants, baseline } = input;
-  return {
-    ...input,
-    ...(isRecord(base) ? { base: withinField('base', null, () => withKnobFields(base)) } : {}),
-    ...(axes ? { axes: withinField('axes', null, () => withKnobFields(axes)) as typeof axes } : {}),
-    ...(variants ? { variants: variants.map((v, i) => (isRecord(v) ? withinField(`variants[${i}]`, null, () => withKnobFields(v)) : v)) } : {}),
-    ...(isRecord(baseline) ? { baseline: withinField('baseline', null, () => withKnobFields(baseline)) as typeof baseline } : {}),
-  };
 }
 
 function baseObject(base: StudyInput['base']): Record<string, unknown> {
@@ -185,7 +173,7 @@ function axisCandidates(input: StudyInput, base: Record<string, unknown>, import
   let combos: Array<Record<string, Scalar>> = [{}];
   for (const [key, values] of axes) combos = combos.flatMap((combo) => values.map((value) => ({ ...combo, [key]: value })));
   const byAxis = new Map(axes);
-  for (const [key] of axes) if (!VARIANT_FIELDS.has(key) && key !== FORMAT_KEY) throw new ModelSpecError(`axes.${key}`, UNKNOWN_KNOB);
+  for (const [key] of axes) if (!VARIANT_FIELDS.has(key) && key !== FORMAT_KEY) throw new ModelSpecError(`axes.${key}`, 'unknown variant field');
   for (const [key, values] of axes) {
     // validate every value once, so an error names the axis entry rather than a combination
     values.forEach((value, i) =>
@@ -225,12 +213,11 @@ function listCandidates(input: StudyInput, base: Record<string, unknown>, import
 function pickBaseline(input: StudyInput, candidates: Candidate[]): Candidate {
   const { baseline } = input;
   if (baseline === undefined) return candidates[0]!;
-  // `baseline: 224` in YAML is the label '224' of a resolution axis
   const matches =
-    typeof baseline !== 'object'
-      ? candidates.filter((c) => c.label === String(baseline))
+    typeof baseline === 'string'
+      ? candidates.filter((c) => c.label === baseline)
       : candidates.filter((c) => c.axisValues && Object.entries(baseline).every(([k, v]) => c.axisValues![k] === v));
-  if (typeof baseline === 'object') {
+  if (typeof baseline !== 'string') {
     for (const key of Object.keys(baseline)) if (!input.axes?.[key]) throw new ModelSpecError(`baseline.${key}`, 'not an axis of this study');
   }
   if (matches.length === 0) throw new ModelSpecError('baseline', `matches no variant (labels: ${candidates.map((c) => c.label).join(', ')})`);
@@ -254,7 +241,7 @@ export function parseStudySpec(raw: unknown, imported?: ImportedModelLookup): St
     if (issue.code === 'unrecognized_keys') throw new ModelSpecError(formatPath([...issue.path, issue.keys[0]!]), 'unknown field');
     throw new ModelSpecError(formatPath(issue.path), issue.message);
   }
-  const input = withStudyKnobFields(parsed.data);
+  const input = parsed.data;
   checkVariantCount(input);
   const base = baseObject(input.base);
   if (input.base !== undefined) withinField('base', null, () => (base.model === undefined ? null : resolveCandidate(base, imported)));
