@@ -5,6 +5,13 @@ import { deviceHistoryQuery, deviceListQuery } from './device.dto.js';
 import { modelDevicesQuery, modelImportQuery, modelListQuery } from './model.dto.js';
 import { runLatenciesQuery, runListQuery } from './run.dto.js';
 import { ablationTableQuery, comparisonQuery, layerDeltaQuery, paretoQuery, rewardQuery, studyListQuery } from './study.dto.js';
+import { FIGURE_NAMES } from './figure-specs.js';
+import { figureQuery } from './figure.dto.js';
+
+const FIGURES_DESCRIPTION =
+  'Drawn by Vega from a Vega-Lite spec built on the answer of the endpoint that gives the same figures as a table: latency and delta from ' +
+  '/comparison (median with its CI; Δ with its CI and the ±MDE noise band), pareto-accuracy and pareto-madds from /pareto, layers and ' +
+  'blocks from /runs/{run}/layers (kernel + executor overhead stacked), layer-delta from /layer-deltas, history from /devices/{device}/history.';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -299,6 +306,19 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'get', path: '/api/v1/studies/{id}/pareto', tag: 'analysis', summary: 'Pareto fronts latency–accuracy and latency–MAdds per device, and the MAdds–latency rank correlation',
     query: paretoQuery, responses: { 200: ['fronts', ref('Pareto')], 400: invalid, 404: notFound },
+  },
+  {
+    method: 'get', path: '/api/v1/studies/{id}/figures/{name}.svg', tag: 'figures', summary: `a figure of the study as SVG; name: ${FIGURE_NAMES.join(', ')}`,
+    description: FIGURES_DESCRIPTION, query: figureQuery, responses: { 200: ['the figure', 'image/svg+xml'], 400: invalid, 404: ['unknown study, run or figure', ref('Error')] },
+  },
+  {
+    method: 'get', path: '/api/v1/studies/{id}/figures/{name}.vl.json', tag: 'figures', summary: 'the Vega-Lite spec the figure is drawn from, its data inline (restyle it and render it with Vega)',
+    query: figureQuery, responses: { 200: ['Vega-Lite spec', anyObject], 400: invalid, 404: ['unknown study, run or figure', ref('Error')] },
+  },
+  { method: 'get', path: '/studies', tag: 'pages', summary: 'the studies, as a page', query: studyListQuery, responses: { 200: ['HTML', 'text/html'], 400: invalid } },
+  {
+    method: 'get', path: '/studies/{id}', tag: 'pages', summary: 'one study as a page: the ablation table, the figures (inline SVG), quality flags and links to its runs',
+    responses: { 200: ['HTML', 'text/html'], 404: notFound },
   },
   { method: 'get', path: '/api/v1/runs', tag: 'runs', summary: 'runs, newest first', query: runListQuery, responses: { 200: ['a page of runs', page(ref('RunSummary'))], 400: invalid } },
   {

@@ -16,6 +16,8 @@ import { DeviceService } from './device.service.js';
 import { DocsController } from './docs.controller.js';
 import { EnrollmentTokenController } from './enrollment-token.controller.js';
 import { EnrollmentTokenRepository } from './enrollment-token.repository.js';
+import { FigureController } from './figure.controller.js';
+import { FigureService } from './figure.service.js';
 import { HealthController } from './health.controller.js';
 import { HttpExceptionFilter } from './http-exception.filter.js';
 import { HttpMetricsMiddleware } from './http-metrics.middleware.js';
@@ -35,6 +37,8 @@ import { RunService } from './run.service.js';
 import { StudyAnalysisController } from './study-analysis.controller.js';
 import { StudyCancelController } from './study-cancel.controller.js';
 import { StudyController } from './study.controller.js';
+import { StudyPageController } from './study-page.controller.js';
+import { StudyPageService } from './study-page.service.js';
 import { StudyRepository } from './study.repository.js';
 import { StudyService } from './study.service.js';
 
@@ -45,6 +49,8 @@ export const QUERY_CONTROLLERS = [
   StudyController,
   StudyCancelController,
   StudyAnalysisController,
+  FigureController,
+  StudyPageController,
   RunController,
   ModelController,
   AccuracyController,
@@ -70,6 +76,7 @@ export class QueryModule implements NestModule {
         DeviceRepository,
         DeviceService,
         EnrollmentTokenRepository,
+        FigureService,
         HttpMetricsMiddleware,
         LayerDeltaRepository,
         LayerDeltaService,
@@ -81,6 +88,7 @@ export class QueryModule implements NestModule {
         RunRepository,
         RunService,
         StatementTimeout,
+        StudyPageService,
         StudyRepository,
         StudyService,
       ],
