@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import { Option, type Command } from 'commander';
 import { COMPACT } from './render.js';
 import { buildTflite, buildVariant, describeVariant, listBuiltinStudies, listModels, parseVariantSpec } from '../lib/models/index.js';
+import { knobReference, knobReferenceMarkdown } from '../lib/models/knob-reference.js';
 
 const millions = (n: number) => (n / 1e6).toFixed(1);
 
@@ -48,6 +49,25 @@ export function registerModelCommands(program: Command): void {
         table.push([l.name, l.role, l.op, String(l.kernel), String(l.stride), l.outputShape.slice(1).join('×'), (l.madds / 1e6).toFixed(2), (l.params / 1e3).toFixed(1)]);
       }
       process.stdout.write(`${d.name} (${d.family}) @${d.resolution}: ${millions(d.madds)}M MAdds, ${millions(d.params)}M params\n${table.toString()}\n`);
+    });
+
+  models
+    .command('knobs [model]')
+    .description("every knob: its name in variant names, spec objects and axes, its values, its default (per family, or MODEL's) and the paper that ablates it")
+    .option('--json', 'JSON output')
+    .option('--markdown', 'the reference as docs/knobs.md holds it')
+    .action((model: string | undefined, opts: { json?: boolean; markdown?: boolean }) => {
+      if (opts.markdown) return void process.stdout.write(knobReferenceMarkdown());
+      const knobs = model === undefined ? knobReference() : knobReference([model]);
+      if (opts.json) return void process.stdout.write(JSON.stringify(knobs, null, 2) + '\n');
+      const models = Object.keys(knobs[0]!.defaults);
+      const table = new Table({ head: ['knob', 'in a name', 'values', ...(model === undefined ? [] : ['default'])], style: { head: [], border: [] }, chars: COMPACT });
+      for (const k of knobs) table.push([k.field, k.inName, k.values, ...(model === undefined ? [] : [k.defaults[models[0]!]!])]);
+      process.stdout.write(`${table.toString()}\n`);
+      if (model !== undefined) return void process.stdout.write(`defaults of ${models[0]}; ablated by: latfleet models knobs --markdown\n`);
+      const defaults = new Table({ head: ['default', ...models], style: { head: [], border: [] }, chars: COMPACT });
+      for (const k of knobs) defaults.push([k.field, ...models.map((m) => k.defaults[m]!)]);
+      process.stdout.write(`\n${defaults.toString()}\n\nwhich paper ablates each knob: docs/knobs.md (latfleet models knobs --markdown)\n`);
     });
 
   models

@@ -90,7 +90,7 @@ describe(parseStudySpec.name, () => {
     [{ name: 's', base: 'mobilenetv3-large-1.0', axes: { activation: ['relu', 'paper', 'tanh'] } }, 'axes.activation[2]', /expected one of/],
     [{ name: 's', axes: { quantization: ['none', 'int3'], model: ['bad', 'mixnet-s'] } }, 'axes.quantization[1]', /expected one of/],
     [{ name: 's', axes: { quantization: ['none'], model: ['mixnet-s', 'bad'] } }, 'axes.model[1]', /unknown model 'bad'/],
-    [{ name: 's', base: 'mobilenetv3-large-1.0', axes: { colour: ['red'] } }, 'axes.colour', /unknown variant field/],
+    [{ name: 's', base: 'mobilenetv3-large-1.0', axes: { colour: ['red'] } }, 'axes.colour', /unknown knob; knobs: resolution/],
     [{ name: 's', base: 'mobilenetv3-large-1.0', axes: { activation: [] } }, 'axes.activation', /at least one/],
     [{ name: 's', base: 'nope', axes: { activation: ['relu'] } }, 'base.model', /unknown model/],
     [{ name: 's', base: 'mobilenetv3-large-1.0', variants: [{ label: 'a' }, { label: 'b', resolution: 7 }] }, 'variants[1].resolution', /integer/],

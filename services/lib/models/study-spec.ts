@@ -5,7 +5,7 @@ import type { MeasurementProtocol } from '../measure/protocol.js';
 import { ModelSpecError } from './model-spec.error.js';
 import { MODEL_FORMATS, type ModelFormat } from './model-format.js';
 import type { NormalizedVariantSpec } from './variant-spec.js';
-import { parseVariantSpec, specObjectFromName, VARIANT_FIELDS, variantName } from './variant-spec.js';
+import { parseVariantSpec, specObjectFromName, UNKNOWN_KNOB, VARIANT_FIELDS, variantName, withKnobFields } from './variant-spec.js';
 
 export const MAX_STUDY_VARIANTS = 256;
 
@@ -86,7 +86,7 @@ const studySchema = z.strictObject({
       error: 'expected a list of variants',
     })
     .optional(),
-  baseline: z.union([z.string(), z.record(z.string(), scalar)], { error: 'expected a variant label or axis values' }).optional(),
+  baseline: z.union([z.string(), z.number(), z.boolean(), z.record(z.string(), scalar)], { error: 'expected a variant label or axis values' }).optional(),
   protocol: z.unknown().optional(),
   devices: devicesSchema.optional(),
   priority: z.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).min(-100).max(100).optional(),
@@ -118,7 +118,20 @@ function withinField<T>(field: string, axisKey: string | null, fn: () => T): T {
   }
 }
 
+/** Knobs under their field names wherever a study gives them (base, axes, variants, baseline): `act` is `activation`. */
+function withStudyKnobFields(input: StudyInput): StudyInput {
+  const { base, axes, variants, baseline } = input;
+  return {
+    ...input,
+    ...(isRecord(base) ? { base: withinField('base', null, () => withKnobFields(base)) } : {}),
+    ...(axes ? { axes: withinField('axes', null, () => withKnobFields(axes)) as typeof axes } : {}),
+    ...(variants ? { variants: variants.map((v, i) => (isRecord(v) ? withinField(`variants[${i}]`, null, () => withKnobFields(v)) : v)) } : {}),
+    ...(isRecord(baseline) ? { baseline: withinField('baseline', null, () => withKnobFields(baseline)) as typeof baseline } : {}),
+  };
+}
+
 function baseObject(base: StudyInput['base']): Record<string, unknown> {
+
   if (base === undefined) return {};
   // A base given as a name may carry a resolution and knobs: `mobilenetv3-small-0.75@96+act=relu`.
   return typeof base === 'string' ? withinField('base', null, () => specObjectFromName(base)) : { ...base };
@@ -173,7 +186,7 @@ function axisCandidates(input: StudyInput, base: Record<string, unknown>, import
   let combos: Array<Record<string, Scalar>> = [{}];
   for (const [key, values] of axes) combos = combos.flatMap((combo) => values.map((value) => ({ ...combo, [key]: value })));
   const byAxis = new Map(axes);
-  for (const [key] of axes) if (!VARIANT_FIELDS.has(key) && key !== FORMAT_KEY) throw new ModelSpecError(`axes.${key}`, 'unknown variant field');
+  for (const [key] of axes) if (!VARIANT_FIELDS.has(key) && key !== FORMAT_KEY) throw new ModelSpecError(`axes.${key}`, UNKNOWN_KNOB);
   for (const [key, values] of axes) {
     // validate every value once, so an error names the axis entry rather than a combination
     values.forEach((value, i) =>
@@ -213,11 +226,13 @@ function listCandidates(input: StudyInput, base: Record<string, unknown>, import
 function pickBaseline(input: StudyInput, candidates: Candidate[]): Candidate {
   const { baseline } = input;
   if (baseline === undefined) return candidates[0]!;
+  // `baseline: 224` in YAML is the label '224' of a resolution axis
   const matches =
-    typeof baseline === 'string'
-      ? candidates.filter((c) => c.label === baseline)
+    typeof baseline !== 'object'
+      ? candidates.filter((c) => c.label === String(baseline))
       : candidates.filter((c) => c.axisValues && Object.entries(baseline).every(([k, v]) => c.axisValues![k] === v));
-  if (typeof baseline !== 'string') {
+  if (typeof baseline === 'object') {
+
     for (const key of Object.keys(baseline)) if (!input.axes?.[key]) throw new ModelSpecError(`baseline.${key}`, 'not an axis of this study');
   }
   if (matches.length === 0) throw new ModelSpecError('baseline', `matches no variant (labels: ${candidates.map((c) => c.label).join(', ')})`);
@@ -241,7 +256,7 @@ export function parseStudySpec(raw: unknown, imported?: ImportedModelLookup): St
     if (issue.code === 'unrecognized_keys') throw new ModelSpecError(formatPath([...issue.path, issue.keys[0]!]), 'unknown field');
     throw new ModelSpecError(formatPath(issue.path), issue.message);
   }
-  const input = parsed.data;
+  const input = withStudyKnobFields(parsed.data);
   checkVariantCount(input);
   const base = baseObject(input.base);
   if (input.base !== undefined) withinField('base', null, () => (base.model === undefined ? null : resolveCandidate(base, imported)));

@@ -61,11 +61,11 @@ describe(parseVariantSpec.name, () => {
     [{ model: 'mobilenetv3-large-1.0', hswishImpl: 'fast' }, 'hswishImpl', /expected one of fused, decomposed, swish/],
     [{ model: 'mobilenetv3-large-1.0', resolution: 10 }, 'resolution', /integer from 32 to 1024/],
     [{ model: 'mobilenetv3-large-1.0', resolution: '160' }, 'resolution', /integer/],
-    [{ model: 'mobilenetv3-large-1.0', colour: 'red' }, 'colour', /unknown field/],
+    [{ model: 'mobilenetv3-large-1.0', colour: 'red' }, 'colour', /unknown knob; knobs: resolution/],
     [{ model: 'resnet-50' }, 'model', /unknown model 'resnet-50'/],
     [{ activation: 'relu' }, 'model', /expected a model name/],
     ['mobilenetv3-large-1.0@abc', 'resolution', /integer/],
-    ['mobilenetv3-large-1.0+colour=red', 'colour', /unknown field/],
+    ['mobilenetv3-large-1.0+colour=red', 'colour', /unknown knob in variant name .*; knobs: resolution/],
     ['mobilenetv3-large-1.0+act=relu,3-x:hswish', 'activation', /3-x:hswish/],
   ])('rejects %j naming the field', (input, field, message) => {
     const sut = specError(input);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ACTIVATION_HELP, ActivationSpecError, formatActivationSpec, parseActivationSpec } from './activation-spec.js';
 import type { FamilyDefinition, ModelEntry, SeWidthRule } from './family.js';
 import { FAMILIES } from './families/index.js';
+import { KNOB_LIST, KNOBS, knobField } from './knobs.js';
 import { ModelSpecError } from './model-spec.error.js';
 import { resolvePlan } from './plan-resolver.js';
 import type { ChannelSplit, Gate } from './network-plan.js';
@@ -68,7 +69,7 @@ const decimal = (min: number, max: number) => {
   return z.number({ error }).min(min, { error }).max(max, { error });
 };
 
-const variantSpecSchema = z.strictObject({
+export const variantSpecSchema = z.strictObject({
   model: z.string({ error: 'expected a model name' }).min(1, { error: 'expected a model name' }),
   resolution: integer(32, 1024).optional(),
   activation: z
@@ -99,31 +100,31 @@ const variantSpecSchema = z.strictObject({
 });
 
 /** `+key=value` suffixes of a variant name; the short key first, then the spec field it sets. */
-const NAME_KEYS = [
-  ['width', 'width'],
-  ['depth', 'depth'],
-  ['stem', 'stem'],
-  ['last', 'lastStage'],
-  ['act', 'activation'],
-  ['hswish', 'hswishImpl'],
-  ['se', 'se'],
-  ['seWidth', 'seWidth'],
-  ['seGate', 'seGate'],
-  ['kernels', 'kernels'],
-  ['split', 'channelSplit'],
-  ['dilated', 'dilated'],
-  ['quant', 'quantization'],
-  ['seed', 'seed'],
-  ['compound', 'compound'],
-] as const satisfies ReadonlyArray<readonly [string, keyof VariantSpec]>;
+const NAME_KEYS = KNOBS.flatMap((k) => (k.short === null ? [] : [[k.short, k.field] as const]));
 
 const NUMERIC_FIELDS = new Set<string>(['resolution', 'width', 'depth', 'stem', 'kernels', 'seed', 'compound']);
 
 export const VARIANT_FIELDS: ReadonlySet<string> = new Set(Object.keys(variantSpecSchema.shape));
 
-function fieldOfKey(key: string): keyof VariantSpec | undefined {
-  return NAME_KEYS.find(([short, long]) => short === key || long === key)?.[1];
+const fieldOfKey = (key: string): keyof VariantSpec | undefined => (key === 'resolution' ? undefined : knobField(key));
+
+/**
+ * A spec object with every knob under its field name: `{act: relu}` is `{activation: relu}`, as in
+ * variant names. A knob given twice (`act` and `activation`) is an error; unknown keys stay for the schema to name.
+ */
+export function withKnobFields(object: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const given = new Map<string, string>();
+  for (const [key, value] of Object.entries(object)) {
+    const field = knobField(key) ?? key;
+    if (given.has(field)) throw new ModelSpecError(field, `given twice, as ${given.get(field)} and as ${key}`);
+    given.set(field, key);
+    out[field] = value;
+  }
+  return out;
 }
+
+export const UNKNOWN_KNOB = `unknown knob; knobs: ${KNOB_LIST}`;
 
 /** `mobilenetv3-large-1.0@160+act=relu+hswish=decomposed` -> spec object with only the named fields (not yet validated). */
 export function specObjectFromName(text: string): Record<string, unknown> {
@@ -136,7 +137,7 @@ export function specObjectFromName(text: string): Record<string, unknown> {
     const eq = suffix.indexOf('=');
     const key = eq < 0 ? suffix : suffix.slice(0, eq);
     const field = fieldOfKey(key);
-    if (!field) throw new ModelSpecError(key, `unknown field in variant name '${text}'`);
+    if (!field) throw new ModelSpecError(key, `unknown knob in variant name '${text}'; knobs: ${KNOB_LIST}`);
     const raw = eq < 0 ? 'true' : suffix.slice(eq + 1);
     let value: unknown = raw;
     if (raw === 'true' || raw === 'false') value = raw === 'true';
@@ -155,10 +156,10 @@ function validate(input: unknown): VariantSpec {
   if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
     throw new ModelSpecError('', 'expected a variant name or a spec object');
   }
-  const result = variantSpecSchema.safeParse(candidate);
+  const result = variantSpecSchema.safeParse(withKnobFields(candidate as Record<string, unknown>));
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') throw new ModelSpecError(issue.keys[0]!, 'unknown field');
+  if (issue.code === 'unrecognized_keys') throw new ModelSpecError(issue.keys[0]!, UNKNOWN_KNOB);
   throw new ModelSpecError(formatPath(issue.path), issue.message);
 }
 
