@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, type LatfleetConfig } from '../lib/config/index.js';
+import { zodIssuePath } from '../lib/errors/index.js';
 import { OrtNodeRunner } from './ort-node.runner.js';
 import type { Runner } from './runner.js';
 import { AndroidAdbRunner, CommandRunner, LiteRtRunner, type CommandRunnerOptions } from './runners/index.js';
@@ -33,7 +34,7 @@ export function readCommandRunnerOptions(path: string): CommandRunnerOptions {
   const parsed = commandOptionsSchema.safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
-    throw new ConfigError(`LATFLEET_COMMAND_RUNNER_CONFIG=${path}: ${i.path.join('.') || '(file)'}: ${i.message}`);
+    throw new ConfigError(`LATFLEET_COMMAND_RUNNER_CONFIG=${path}: ${zodIssuePath(i.path) || '(file)'}: ${i.message}`);
   }
   return parsed.data;
 }

@@ -1,12 +1,12 @@
 import { Option, type Command } from 'commander';
+import { UUID_PATTERN } from '../lib/errors/index.js';
 import { ApiError, type ApiClient } from './api.client.js';
 import { renderAblationTable } from './render.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A study id, or a name: the newest study of that name. */
 export async function resolveStudy(client: ApiClient, ref: string): Promise<string> {
-  if (UUID.test(ref)) return ref;
+  if (UUID_PATTERN.test(ref)) return ref;
   const { items } = await client.studies(1, 0, { name: ref });
   if (!items[0]) throw new ApiError(404, `no study named ${JSON.stringify(ref)} (give a study id or an existing name: latfleet study list)`);
   return items[0].id;

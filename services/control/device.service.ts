@@ -1,16 +1,16 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode, LatfleetError, PG_INT_MAX, rejectNulCharacters, UUID_PATTERN } from '../lib/errors/index.js';
 import type { DeviceFacts, RegisterResponse } from '../lib/proto/index.js';
-import { REVOKED, type DeviceEntity } from '../lib/store/index.js';
+import { newSecret, REVOKED, secretHash, type DeviceEntity } from '../lib/store/index.js';
 import { agentText } from './agent-text.js';
 import { DeviceRepository } from './device.repository.js';
 
 const DEVICE_CLASSES = ['cpu', 'android', 'npu'];
 const FORMAT_NAME = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
 const MAX_FORMATS = 16;
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
+const sha256 = (s: string) => Buffer.from(secretHash(s), 'hex');
 
 /** validToken's answer for the fleet's bootstrap token (LATFLEET_ENROLLMENT_TOKEN), which has no row. */
 const BOOTSTRAP = Symbol('bootstrap enrollment token');
@@ -26,7 +26,7 @@ export class DeviceService {
     const enrollment = await this.validToken(token);
     if (!enrollment) throw new LatfleetError(ErrorCode.Unauthenticated, 'enrollment_token: not valid, revoked or expired');
     const f = validateFacts(facts);
-    const secret = randomBytes(32).toString('base64url');
+    const secret = newSecret(32);
     const device = await this.devices.insertUnlessNameTaken({
       name: f.name,
       deviceClass: f.deviceClass,
@@ -39,7 +39,7 @@ export class DeviceService {
       agentVersion: f.agentVersion,
       tags: f.tags,
       formats: f.formats,
-      credentialHash: sha256(secret).toString('hex'),
+      credentialHash: secretHash(secret),
       enrollmentTokenId: enrollment === BOOTSTRAP ? null : enrollment,
     });
     // A name is a device: registering it again would hand its id, results and credential to the caller.
@@ -59,7 +59,7 @@ export class DeviceService {
     if (!token) return null;
     const bootstrap = this.config.enrollmentToken;
     if (bootstrap && timingSafeEqual(sha256(token), sha256(bootstrap))) return BOOTSTRAP;
-    return this.devices.validEnrollmentToken(sha256(token).toString('hex'));
+    return this.devices.validEnrollmentToken(secretHash(token));
   }
 
   /** Resolves the `authorization: Bearer <agent id>.<secret>` metadata to its device. */

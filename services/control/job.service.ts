@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
-import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
+import { CONFIG, offlineAfterMs, type LatfleetConfig } from '../lib/config/index.js';
 import { PG_INT_MAX, UUID_PATTERN } from '../lib/errors/index.js';
 import { JobPhase, toWireProtocol, type JobStatus } from '../lib/proto/index.js';
 import { CANCEL_CHANNEL, JOBS_CHANNEL, type CancelledLease } from '../lib/store/index.js';
@@ -230,7 +230,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
 
   private async sweep(): Promise<void> {
     try {
-      const staleSeconds = (3 * this.config.heartbeatMs) / 1000;
+      const staleSeconds = offlineAfterMs(this.config) / 1000;
       const expired = await this.jobs.requeueExpired(this.config.maxJobSeconds);
       if (expired.length) this.logger.warn(`${expired.length} expired lease(s) ended`);
       // A job past the maximum duration is over: its agent, on whichever replica, is told to stop it.

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, LatfleetError, PG_INT_MAX, rejectNulCharacters, UUID_PATTERN } from '../lib/errors/index.js';
-import { resolveProtocol, summarize, timedMaxRuns } from '../lib/measure/index.js';
+import { ProtocolError, resolveProtocol, summarize, timedMaxRuns } from '../lib/measure/index.js';
 import type { JobProtocol } from '../lib/store/index.js';
 import type { LayerTiming, Protocol, UploadResultsRequest, UploadResultsResponse } from '../lib/proto/index.js';
 import { JobRepository } from './job.repository.js';
@@ -247,8 +247,7 @@ function toProtocol(p: Protocol | undefined): JobProtocol {
   try {
     return resolveProtocol(p);
   } catch (err) {
-    const message = (err as Error).message;
-    const field = /^protocol\.([\w.]+):/.exec(message)?.[1];
-    throw LatfleetError.validation(field ? `summary.protocol.${field}` : 'summary.protocol', message.replace(/^[^:]+: /, ''));
+    if (err instanceof ProtocolError) throw LatfleetError.validation(`summary.protocol.${err.field}`, err.reason);
+    throw err;
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
+import { CONFIG, offlineAfterMs, type LatfleetConfig } from '../lib/config/index.js';
 import { LatfleetError } from '../lib/errors/index.js';
 import type { DeviceListQuery } from './device.dto.js';
 import { DeviceRepository, type DeviceRef, type DeviceRow } from './device.repository.js';
@@ -13,9 +13,9 @@ export class DeviceService {
     private readonly devices: DeviceRepository,
   ) {}
 
-  /** Online = a session open and a heartbeat within 3 intervals. */
+  /** Online = a session open and a heartbeat within MISSED_HEARTBEATS_OFFLINE intervals. */
   list(q: DeviceListQuery): Promise<Page<DeviceRow>> {
-    return this.devices.list(3 * this.config.heartbeatMs, q);
+    return this.devices.list(offlineAfterMs(this.config), q);
   }
 
   /** Revokes a device (by name or id): its agent is cut off within a heartbeat and must enroll again. */

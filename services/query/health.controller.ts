@@ -1,15 +1,10 @@
 import { Controller, Get, Header, HttpCode } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { Public } from './api-key.guard.js';
 import { MetricsService } from './metrics.service.js';
 
 @Controller()
 export class HealthController {
-  constructor(
-    private readonly ds: DataSource,
-    private readonly metricsService: MetricsService,
-  ) {}
+  constructor(private readonly metricsService: MetricsService) {}
 
   @Get('healthz')
   @Public()
@@ -20,11 +15,7 @@ export class HealthController {
   @Get('readyz')
   @Public()
   async ready(): Promise<{ status: 'ok' }> {
-    try {
-      await this.ds.query('SELECT 1');
-    } catch {
-      throw new LatfleetError(ErrorCode.Unavailable, 'database unreachable');
-    }
+    await this.metricsService.ready();
     return { status: 'ok' };
   }
 

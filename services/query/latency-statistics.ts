@@ -1,4 +1,4 @@
-import { compareReplicates, median, MIN_ROUNDS, percentileCont, replicatedLatency, type PairedDifference, type PairedInput, type ReplicatedLatency, type Verdict } from '../lib/measure/index.js';
+import { compareReplicates, median, MIN_ROUNDS, nsToMs, percentileCont, replicatedLatency, type PairedDifference, type PairedInput, type ReplicatedLatency, type Verdict } from '../lib/measure/index.js';
 
 /**
  * How the query service turns stored runs into figures: a run is a replicate (its timed
@@ -15,7 +15,7 @@ export const NOISE_TEST =
   `paired rounds: t interval of the log ratio of run medians, widened by the device's between-study component, excludes 0 (95%); fewer than ${MIN_ROUNDS} rounds: undecided; ` +
   'runs stored without a round: Welch t on the log run medians; flagged runs left out unless include=flagged';
 
-export const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
+export const ms = (ns: number) => nsToMs(ns);
 export const pct = (fraction: number) => Math.round(fraction * 1e4) / 1e2;
 
 /** A stored run as a replicate. */

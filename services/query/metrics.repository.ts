@@ -16,6 +16,16 @@ export interface LatestMedian {
 export class MetricsRepository {
   constructor(private readonly ds: DataSource) {}
 
+  /** Whether the database answers at all (readiness). */
+  async reachable(): Promise<boolean> {
+    try {
+      await this.ds.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Agents by class and state: offline, online with a leased job (busy), online without (idle). */
   async agents(staleSeconds: number): Promise<Array<{ deviceClass: string; state: AgentState; n: number }>> {
     const rows: Array<{ deviceClass: string; state: AgentState; n: string }> = await this.ds.query(

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
-import { ErrorCode } from '../lib/errors/index.js';
+import { CONFIG, offlineAfterMs, type LatfleetConfig } from '../lib/config/index.js';
+import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { JOB_STATES } from '../lib/store/index.js';
 import { MetricsRepository, type AgentState, type LatestMedian } from './metrics.repository.js';
 
@@ -180,7 +180,7 @@ export class MetricsService {
 
   private async load(): Promise<FleetSnapshot> {
     const [agents, jobs, queue, ingested, storage, latest] = await Promise.all([
-      this.db.agents((3 * this.config.heartbeatMs) / 1000),
+      this.db.agents(offlineAfterMs(this.config) / 1000),
       this.db.jobs(),
       this.db.queueAges(),
       this.db.ingested(),
@@ -192,6 +192,11 @@ export class MetricsService {
 
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
     this.requestDuration.observe({ method, route, status_code: String(statusCode) }, seconds);
+  }
+
+  /** Ready to serve: the database answers. */
+  async ready(): Promise<void> {
+    if (!(await this.db.reachable())) throw new LatfleetError(ErrorCode.Unavailable, 'database unreachable');
   }
 
   async metrics(): Promise<string> {

@@ -12,7 +12,7 @@ export const uuidParam = z
   .regex(UUID_PATTERN, 'expected a UUID')
   .transform((s) => s.toLowerCase());
 
-export const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+export { OPTIMIZATION_LEVELS } from '../lib/measure/index.js';
 
 export const pagination = (defaultLimit = 50) => ({
   limit: z.coerce.number().int().min(1).max(500).default(defaultLimit).describe('page size (1..500)'),

@@ -16,6 +16,7 @@ import { DeviceService } from './device.service.js';
 import { DocsController } from './docs.controller.js';
 import { EnrollmentTokenController } from './enrollment-token.controller.js';
 import { EnrollmentTokenRepository } from './enrollment-token.repository.js';
+import { EnrollmentTokenService } from './enrollment-token.service.js';
 import { FigureController } from './figure.controller.js';
 import { FigureService } from './figure.service.js';
 import { HealthController } from './health.controller.js';
@@ -76,6 +77,7 @@ export class QueryModule implements NestModule {
         DeviceRepository,
         DeviceService,
         EnrollmentTokenRepository,
+        EnrollmentTokenService,
         FigureService,
         HttpMetricsMiddleware,
         LayerDeltaRepository,

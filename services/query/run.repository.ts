@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { LayerInfo } from '../lib/models/index.js';
+import { nsToMs } from '../lib/measure/index.js';
 import { parseSorted, runFlaggedBySql, runQualityFlagsSql } from './comparison.repository.js';
 import type { RunReplicate } from './latency-statistics.js';
 import type { Page } from './pagination.dto.js';
@@ -207,7 +208,7 @@ export class RunRepository {
       [...params, limit, offset],
     );
     const [{ n }] = await this.ds.query(`SELECT count(*)::int AS n FROM runs r JOIN variants v ON v.id = r.variant_id ${where}`, params);
-    const msOf = (v: unknown) => Number(v) / 1e6;
+    const msOf = (v: unknown) => nsToMs(Number(v), 6);
     const items = rows.map(({ medianNs, p90Ns, minNs, profiledMedianNs, ...r }) => ({
       ...r,
       medianMs: msOf(medianNs),

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
-import { blockOfLayer, breakdownBy, byLayer, byOpType, SESSION_OVERHEAD, UNATTRIBUTED as MEASURE_UNATTRIBUTED, type NodeTiming, type TimingGroup } from '../lib/measure/index.js';
+import { blockOfLayer, breakdownBy, byLayer, byOpType, nsToMs, SESSION_OVERHEAD, UNATTRIBUTED as MEASURE_UNATTRIBUTED, type NodeTiming, type TimingGroup } from '../lib/measure/index.js';
 import { toCsv } from './csv.util.js';
 import { DeviceRepository } from './device.repository.js';
 import type { Page } from './pagination.dto.js';
@@ -102,7 +102,7 @@ export interface RunLayers {
 }
 
 export const UNATTRIBUTED = '(unattributed)';
-const ms = (ns: number) => Math.round(ns) / 1e6;
+const ms = (ns: number) => nsToMs(ns, 6);
 const share = (x: number) => Math.round(x * 1e4) / 1e4;
 const ratio = (x: number | null) => (x === null ? null : Math.round(x * 1e3) / 1e3);
 const label = (key: string) => (key === MEASURE_UNATTRIBUTED ? UNATTRIBUTED : key);

@@ -51,6 +51,12 @@ const schema = z.object({
   LATFLEET_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 
+/** A device whose agent has missed this many heartbeats in a row is offline (its session is over). */
+export const MISSED_HEARTBEATS_OFFLINE = 3;
+
+/** How long after its last heartbeat a device counts as offline, in ms. */
+export const offlineAfterMs = (c: Pick<LatfleetConfig, 'heartbeatMs'>): number => MISSED_HEARTBEATS_OFFLINE * c.heartbeatMs;
+
 export type LatfleetConfig = {
   databaseUrl?: string;
   dataDir: string;

@@ -12,3 +12,4 @@ export * from './student-t.js';
 export * from './replicates.js';
 export * from './round-policy.js';
 export * from './percentile.js';
+export * from './units.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zodIssuePath } from '../errors/zod-error.js';
 
 export const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 export type OptimizationLevel = (typeof OPTIMIZATION_LEVELS)[number];
@@ -123,6 +124,16 @@ export function timedMaxRuns(p: Pick<MeasurementProtocol, 'timedRuns' | 'timedMa
 const ZERO_IS_ABSENT = new Set<string>(['timedMaxRuns', 'interleaveBlockRuns', 'replicates', 'maxReplicates']);
 const EMPTY_IS_ABSENT = new Set<string>(['graphOptimizationLevel', 'interleave']);
 
+/** An invalid protocol: the field at fault (`timedRuns`) and why. */
+export class ProtocolError extends RangeError {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`protocol.${field}: ${reason}`);
+  }
+}
+
 /**
  * The protocol a job carries over the wire (proto `Protocol`, stored JSON) made whole: fields this
  * schema does not know (thread counts) are ignored, absent ones take their defaults, and so do an
@@ -140,7 +151,7 @@ export function resolveProtocol(wire: object | undefined): MeasurementProtocol {
   const parsed = protocolSchema.safeParse(picked);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new RangeError(`protocol.${issue.path.join('.')}: ${issue.message}`);
+    throw new ProtocolError(zodIssuePath(issue.path), issue.message);
   }
   return parsed.data;
 }

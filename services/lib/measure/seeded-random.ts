@@ -1,19 +1,32 @@
+/**
+ * splitmix32: uniform floats in [0, 1), fully determined by the seed. The fleet's one generator:
+ * model weights (services/lib/models/prng.ts), bootstraps and samples draw from it.
+ */
+export function splitmix32(seed: number): () => number {
+  let state = seed | 0;
+  return () => {
+    state = (state + 0x9e3779b9) | 0;
+    let t = state ^ (state >>> 16);
+    t = Math.imul(t, 0x21f0aaad);
+    t ^= t >>> 15;
+    t = Math.imul(t, 0x735a2d97);
+    t ^= t >>> 15;
+    return (t >>> 0) / 4294967296;
+  };
+}
+
 /** Random variates from a seeded generator: the same seed gives the same bootstrap, run after run. */
 export class SeededRandom {
-  private state: number;
+  private readonly next: () => number;
   private spareNormal: number | null = null;
 
   constructor(seed: number) {
-    this.state = seed | 0;
+    this.next = splitmix32(seed);
   }
 
-  /** mulberry32: uniform in [0, 1). */
+  /** Uniform in [0, 1) (splitmix32). */
   uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.next();
   }
 
   /** Uniform in (0, 1): safe under log and negative powers. */

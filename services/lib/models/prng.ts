@@ -1,3 +1,7 @@
+import { splitmix32 } from '../measure/seeded-random.js';
+
+export { splitmix32 };
+
 /** 32-bit FNV-1a: a stable per-tensor salt, so adding a layer does not reshuffle every other tensor. */
 export function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
@@ -8,19 +12,6 @@ export function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-/** splitmix32: uniform floats in [0, 1), fully determined by the seed. */
-export function splitmix32(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x9e3779b9) | 0;
-    let t = state ^ (state >>> 16);
-    t = Math.imul(t, 0x21f0aaad);
-    t ^= t >>> 15;
-    t = Math.imul(t, 0x735a2d97);
-    t ^= t >>> 15;
-    return (t >>> 0) / 4294967296;
-  };
-}
 
 export function tensorRng(seed: number, tensorName: string): () => number {
   return splitmix32(Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) ^ fnv1a(tensorName));

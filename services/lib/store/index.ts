@@ -6,3 +6,4 @@ export * from './returning.js';
 export * from './study-cancellation.js';
 export * from './study-rounds.js';
 export * from './device-reproducibility.js';
+export * from './secrets.js';

@@ -1,0 +1,4 @@
+/** Nanoseconds as milliseconds, rounded to `digits` decimals (3: µs, 6: ns). The one conversion the API's figures use. */
+export function nsToMs(ns: number, digits = 3): number {
+  return Math.round(ns / 10 ** (6 - digits)) / 10 ** digits;
+}
