@@ -109,6 +109,12 @@ export class ApiClient {
   runLayers(id: string): Promise<RunLayers> {
     return this.request(`/api/v1/runs/${encodeURIComponent(id)}/layers`);
   }
+
+  /** A study's figure as the service draws it: SVG, or the Vega-Lite spec (`vl.json`) as text. */
+  figure(id: string, name: string, kind: 'svg' | 'vl.json', params: Record<string, string> = {}): Promise<string> {
+    const q = new URLSearchParams(params).toString();
+    return this.fetchText(`/api/v1/studies/${encodeURIComponent(id)}/figures/${encodeURIComponent(name)}.${kind}${q ? `?${q}` : ''}`);
+  }
 }
 
 export interface TableOptions {

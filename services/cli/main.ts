@@ -11,6 +11,7 @@ import { readStudyInput } from './study-input.js';
 import { describeRounds, waitForStudy } from './study-progress.js';
 import { registerCompareCommand } from './compare.command.js';
 import { registerLayersCommand } from './layers.command.js';
+import { registerPlotCommand } from './plot.command.js';
 import { registerModelCommands } from './models.command.js';
 
 // `latfleet … | head` closes our stdout early: that is the reader's choice, not an error.
@@ -130,6 +131,8 @@ study
 registerCompareCommand(program, api);
 
 registerLayersCommand(program, api);
+
+registerPlotCommand(program, api);
 
 const devices = program
   .command('devices')
