@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { compareReplicates, decideNextRound, resolveProtocol, studentTQuantile, type ComparisonPrecision } from '../lib/measure/index.js';
+import { compareReplicates, decideNextRound, resolveProtocol, type ComparisonPrecision } from '../lib/measure/index.js';
 import { ANY_DEVICE, deviceReproducibility, insertRound, JOBS_CHANNEL, type DeviceSelector, type JobProtocol, type RoundLog } from '../lib/store/index.js';
 
 interface GroupState {
@@ -65,6 +65,9 @@ export class RoundPlanner {
   }
 }
 
+/** The 97.5% normal quantile: the t quantile's limit as rounds grow. */
+const Z975 = 1.959963984540054;
+
 type RunMedian = { variantId: string; deviceId: string; round: number | null; medianNs: string | number; baseline: boolean; flagged: boolean };
 
 /**
@@ -94,10 +97,10 @@ export function precisions(runs: readonly RunMedian[], betweenSd: ReadonlyMap<st
         out.push({ halfWidthPct: null, floorPct: 0 });
         continue;
       }
-      const t = studentTQuantile(0.975, cmp.rounds - 1);
       out.push({
         halfWidthPct: ((cmp.ratioCi.high - cmp.ratioCi.low) / 2) * 100,
-        floorPct: cmp.ratio * Math.sinh(t * between) * 100,
+        // what infinitely many rounds would leave: the between-study term alone, at the normal quantile
+        floorPct: cmp.ratio * Math.sinh(Z975 * between) * 100,
       });
     }
   }

@@ -25,7 +25,7 @@ export interface RoundState {
 export interface ComparisonPrecision {
   /** the 95% CI half-width of Δ% in percentage points; null: undecided (too few clean rounds) */
   halfWidthPct: number | null;
-  /** the half-width the between-study component alone gives it (percentage points): no number of rounds goes below */
+  /** the half-width the between-study component alone leaves however many rounds run (1.96 τ, percentage points) */
   floorPct: number;
 }
 
@@ -34,9 +34,9 @@ const fmt = (x: number) => `±${x.toFixed(2)}%`;
 /**
  * Adaptive stopping: after the first `replicates` rounds, keep adding rounds until every
  * comparison's CI half-width reaches the target, up to `maxReplicates` rounds or the time budget.
- * A comparison whose rounds' own share of the half-width is already no larger than its
- * between-study floor ("floor") asks for no more rounds: they could narrow it by at most a
- * factor √2, and a repeat of the study would still move by the floor.
+ * A comparison within √2 of its between-study floor (the half-width infinitely many rounds would
+ * leave: 1.96 τ) asks for no more rounds ("floor"): a repeat of the study would still move by the
+ * floor, whatever this one adds.
  */
 export function decideNextRound(s: RoundState): RoundDecision {
   const p = s.protocol;
