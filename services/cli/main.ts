@@ -9,6 +9,8 @@ import { LocalFleet } from './fleet.js';
 import { renderComparison, type Format } from './render.js';
 import { readStudyInput } from './study-input.js';
 import { describeRounds, waitForStudy } from './study-progress.js';
+import { collapsedNote, planStudy, renderStudyPlan } from './study-describe.js';
+import { parseStudySpec, type StudySpec } from '../lib/models/index.js';
 import { registerCompareCommand } from './compare.command.js';
 import { registerLayersCommand } from './layers.command.js';
 import { registerPlotCommand } from './plot.command.js';
@@ -69,7 +71,7 @@ program
       if (spec) {
         const started = Date.now();
         const study = await fleet.api.createStudy(spec);
-        say(`study ${study.name} (${study.id}): ${study.variants.length} variants, baseline ${study.baselineLabel}`);
+        say(`study ${study.name} (${study.id}): ${study.variants.length} variants${collapsedNote(study.spec as StudySpec)}, baseline ${study.baselineLabel}`);
         const done = await waitForStudy(fleet.api, study.id);
         say(`study ${done.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         for (const line of describeRounds(done.rounds)) say(line);
@@ -95,12 +97,20 @@ study
   .action(async (arg: string, opts: { url?: string; wait: boolean; format: Format }) => {
     const client = api(opts);
     const created = await client.createStudy(readStudyInput(arg));
-    say(`study ${created.name} (${created.id}) queued: ${created.variants.length} variants`);
+    say(`study ${created.name} (${created.id}) queued: ${created.variants.length} variants${collapsedNote(created.spec as StudySpec)}`);
     if (!opts.wait) return void process.stdout.write(`${created.id}\n`);
     const done = await waitForStudy(client, created.id);
     for (const line of describeRounds(done.rounds)) say(line);
     process.stdout.write(renderComparison(await client.comparison(created.id), opts.format));
     if (done.status !== 'completed') process.exitCode = 1;
+  });
+study
+  .command('describe <spec>')
+  .description('what a study (built-in name or JSON/YAML file) would run, before it runs: variants with MAdds and params, merged combinations, jobs, estimated device time')
+  .option('--json', 'JSON output')
+  .action((arg: string, opts: { json?: boolean }) => {
+    const plan = planStudy(parseStudySpec(readStudyInput(arg)));
+    process.stdout.write(opts.json ? JSON.stringify(plan, null, 2) + '\n' : renderStudyPlan(plan));
   });
 study
   .command('cancel <id>')

@@ -43,6 +43,8 @@ export interface StudySpec {
   devices?: DeviceSelection;
   /** Higher runs first; equal priorities share the fleet. */
   priority: number;
+  /** Labels whose network (and format) another label already builds: kept once, under `sameAs`. */
+  collapsed?: Array<{ label: string; sameAs: string }>;
 }
 
 /**
@@ -131,7 +133,6 @@ function withStudyKnobFields(input: StudyInput): StudyInput {
 }
 
 function baseObject(base: StudyInput['base']): Record<string, unknown> {
-
   if (base === undefined) return {};
   // A base given as a name may carry a resolution and knobs: `mobilenetv3-small-0.75@96+act=relu`.
   return typeof base === 'string' ? withinField('base', null, () => specObjectFromName(base)) : { ...base };
@@ -232,7 +233,6 @@ function pickBaseline(input: StudyInput, candidates: Candidate[]): Candidate {
       ? candidates.filter((c) => c.label === String(baseline))
       : candidates.filter((c) => c.axisValues && Object.entries(baseline).every(([k, v]) => c.axisValues![k] === v));
   if (typeof baseline === 'object') {
-
     for (const key of Object.keys(baseline)) if (!input.axes?.[key]) throw new ModelSpecError(`baseline.${key}`, 'not an axis of this study');
   }
   if (matches.length === 0) throw new ModelSpecError('baseline', `matches no variant (labels: ${candidates.map((c) => c.label).join(', ')})`);
@@ -272,6 +272,7 @@ export function parseStudySpec(raw: unknown, imported?: ImportedModelLookup): St
   const names = new Map<string, Candidate>();
   let baselineLabel = baseline.label;
   const variants: StudyVariant[] = [];
+  const collapsed: NonNullable<StudySpec['collapsed']> = [];
   for (const c of candidates) {
     if (labels.has(c.label)) throw new ModelSpecError(`${c.field}.label`, `duplicate label '${c.label}'`);
     labels.set(c.label, c);
@@ -280,6 +281,7 @@ export function parseStudySpec(raw: unknown, imported?: ImportedModelLookup): St
     const same = names.get(key);
     if (same) {
       if (c === baseline) baselineLabel = same.label;
+      collapsed.push({ label: c.label, sameAs: same.label });
       continue;
     }
     names.set(key, c);
@@ -304,5 +306,6 @@ export function parseStudySpec(raw: unknown, imported?: ImportedModelLookup): St
     ...(protocol ? { protocol } : {}),
     ...(input.devices ? { devices: input.devices } : {}),
     priority: input.priority ?? 0,
+    ...(collapsed.length > 0 ? { collapsed } : {}),
   };
 }
