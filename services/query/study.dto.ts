@@ -41,7 +41,12 @@ export type LayerDeltaQuery = z.output<typeof layerDeltaQuery>;
 
 export const rewardQuery = z
   .object({
-    target: z.coerce.number().positive().max(1e6).describe('latency target T in milliseconds'),
+    // coerced, a missing target is NaN: say what is expected rather than "received NaN"
+    target: z.coerce
+      .number({ error: 'expected the latency target T in milliseconds, e.g. target=75' })
+      .positive({ error: 'expected a positive number of milliseconds' })
+      .max(1e6, { error: 'at most 1000000 ms' })
+      .describe('latency target T in milliseconds'),
     constraint: z.enum(['soft', 'hard']).default('soft').describe('soft: α = β = −0.07; hard: α = 0, β = −1 (MnasNet)'),
     alpha: z.coerce.number().min(-10).max(10).optional().describe('exponent within the target (overrides the constraint preset)'),
     beta: z.coerce.number().min(-10).max(10).optional().describe('exponent beyond the target (overrides the constraint preset)'),
