@@ -12,6 +12,7 @@ import {
   blockOfLayer,
   breakdownBy,
   buildLineage,
+  tensorLayersOfModel,
   byBlock,
   byLayer,
   byOpType,
@@ -326,7 +327,9 @@ export class OrtNodeRunner implements Runner {
       let layers: NodeTiming[];
       let attribution: ProfiledOutcome['attribution'];
       try {
-        layers = attributeTimings(parsed.nodes, buildLineage(readFileSync(optimizedPath), layerNames));
+        // a model latfleet did not build has a layer per node: its tensors say which node a fused kernel came from
+        const tensorLayers = layersOfModel(job.modelPath).length === 0 ? tensorLayersOfModel(readFileSync(job.modelPath), layerNames) : undefined;
+        layers = attributeTimings(parsed.nodes, buildLineage(readFileSync(optimizedPath), layerNames, tensorLayers));
         attribution = { source: 'lineage' };
       } catch (err) {
         const names = new LayerAttributor(layerNames);

@@ -1,6 +1,7 @@
 import type { AblationTable } from '../query/ablation-table.service.js';
 import type { Comparison } from '../query/comparison.service.js';
 import type { DeviceRow } from '../query/device.repository.js';
+import type { ImportedModelRow } from '../query/model.repository.js';
 import type { ErrorBody } from '../query/http-exception.filter.js';
 import type { RunLayers } from '../query/run.service.js';
 import type { StudyDetail, StudySummary } from '../query/study.repository.js';
@@ -14,9 +15,6 @@ export class ApiError extends Error {
     super(message);
   }
 }
-
-export const NO_FLEET_HINT =
-  'Is a fleet running? `latfleet up` (npm start) starts one on this machine; --url or LATFLEET_HTTP_HOST and LATFLEET_HTTP_PORT point at another';
 
 /** The query service's HTTP API, as the CLI uses it. */
 export class ApiClient {
@@ -37,8 +35,7 @@ export class ApiClient {
     try {
       res = await fetch(new URL(path, this.baseUrl), { ...init, headers });
     } catch (err) {
-      const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
-      throw new ApiError(0, `cannot reach the query service at ${this.baseUrl} (${cause}). ${NO_FLEET_HINT}`);
+      throw new ApiError(0, `cannot reach the query service at ${this.baseUrl} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message})`);
     }
     const text = await res.text();
     if (!res.ok) {
@@ -51,6 +48,12 @@ export class ApiClient {
       throw new ApiError(res.status, e?.message ?? `HTTP ${res.status}`, e?.field);
     }
     return text;
+  }
+
+  /** Imports a model file (ONNX or TFLite); the same file under the same name again answers with the stored model. */
+  importModel(bytes: Uint8Array, name: string, inputShape?: readonly number[]): Promise<ImportedModelRow> {
+    const q = new URLSearchParams({ name, ...(inputShape ? { inputShape: inputShape.join(',') } : {}) });
+    return this.request(`/api/v1/models?${q}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
   }
 
   ready(): Promise<{ status: string }> {

@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import type { LatfleetConfig } from '../lib/config/index.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../lib/store/index.js';
 import { ApiClient } from './api.client.js';
-import { checkPortsFree } from './ports-free.util.js';
 
 export type ProcessName = 'control' | 'query' | 'agent';
 
@@ -26,6 +25,8 @@ export class LocalFleet {
   private pg?: EmbeddedPostgresHandle;
   private children: Child[] = [];
   private stopping?: Promise<void>;
+  /** what every child process is started with (set by start) */
+  private env?: NodeJS.ProcessEnv;
   readonly api: ApiClient;
   /** Where the fleet's data lives, once started (embedded or DATABASE_URL). */
   databaseUrl?: string;
@@ -39,11 +40,6 @@ export class LocalFleet {
 
   async start(log: (line: string) => void): Promise<void> {
     mkdirSync(this.logDir, { recursive: true });
-    await checkPortsFree([
-      ...(this.config.databaseUrl ? [] : [{ what: 'the embedded Postgres', host: '127.0.0.1', port: this.config.pgPort, variable: 'LATFLEET_PG_PORT' }]),
-      { what: 'the control plane (gRPC)', host: this.config.grpcHost, port: this.config.grpcPort, variable: 'LATFLEET_GRPC_PORT' },
-      { what: 'the query service (HTTP)', host: this.config.httpHost, port: this.config.httpPort, variable: 'LATFLEET_HTTP_PORT' },
-    ]);
     let databaseUrl = this.config.databaseUrl;
     if (!databaseUrl) {
       log(`postgres: embedded, data in ${join(this.config.dataDir, 'pg')} (port ${this.config.pgPort})`);
@@ -68,6 +64,7 @@ export class LocalFleet {
       LATFLEET_API_KEYS: [...this.config.apiKeys, localSecret(this.config.dataDir, 'api-key')].join(','),
       LATFLEET_HEARTBEAT_MS: String(this.config.heartbeatMs),
     };
+    this.env = env;
     // Control first: it runs the migrations the query service relies on.
     this.spawn('control', env);
     await this.waitFor('control', () => tcpProbe(this.config.grpcHost, this.config.grpcPort), 60_000);
@@ -83,14 +80,28 @@ export class LocalFleet {
     log(`agent: ${this.config.agentName ?? `${os.hostname()}-cpu`} online, pinned to core ${core}; logs in ${this.logDir}`);
   }
 
+  /**
+   * Another agent on the running fleet, e.g. a LiteRT one (`{ LATFLEET_AGENT_RUNNER: 'litert' }`), under its
+   * own name and log (`agent-<name>.log`); resolves once its device is online.
+   */
+  async addAgent(name: string, env: NodeJS.ProcessEnv): Promise<void> {
+    if (!this.env) throw new Error('start the fleet first');
+    const core = this.config.agentCore >= 0 ? this.config.agentCore : os.cpus().length - 1;
+    const child = this.spawn('agent', { ...this.env, LATFLEET_AGENT_CORE: String(core), ...env, LATFLEET_AGENT_NAME: name }, `agent-${name}`);
+    await this.waitFor('agent', async () => {
+      const { items } = await this.api.devices();
+      if (!items.some((d) => d.name === name && d.state === 'online')) throw new Error(`agent ${name} not online yet`);
+    }, 60_000, child);
+  }
+
   /** The enrollment token of this start of the local fleet (a new one each start), kept 0600 beside the data. */
   localEnrollmentToken(): string {
     return localSecret(this.config.dataDir, 'enrollment-token');
   }
 
-  private spawn(name: ProcessName, env: NodeJS.ProcessEnv): void {
+  private spawn(name: ProcessName, env: NodeJS.ProcessEnv, logName: string = name): Child {
     const script = entryPoint(name);
-    const out = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
+    const out = createWriteStream(join(this.logDir, `${logName}.log`), { flags: 'a' });
     const proc = spawn(process.execPath, ['--enable-source-maps', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout!.pipe(out);
     proc.stderr!.pipe(out);
@@ -98,11 +109,12 @@ export class LocalFleet {
     void exited.then((code) => {
       if (!this.stopping) this.onUnexpectedExit?.(name, code);
     });
-    this.children.push({ name, proc, exited });
+    const child = { name, proc, exited };
+    this.children.push(child);
+    return child;
   }
 
-  private async waitFor(name: ProcessName, probe: () => Promise<unknown>, timeoutMs: number): Promise<void> {
-    const child = this.children.find((c) => c.name === name)!;
+  private async waitFor(name: ProcessName, probe: () => Promise<unknown>, timeoutMs: number, child = this.children.find((c) => c.name === name)!): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let lastError = '';
     while (Date.now() < deadline) {

@@ -199,7 +199,7 @@ enroll
     process.stdout.write(`token ${id} revoked\n`);
   });
 
-registerModelCommands(program);
+registerModelCommands(program, api);
 
 for (const name of ['control', 'query', 'agent'] as const) {
   program

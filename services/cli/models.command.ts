@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
 import Table from 'cli-table3';
 import { Option, type Command } from 'commander';
+import type { ApiClient } from './api.client.js';
 import { COMPACT } from './render.js';
 import { buildTflite, buildVariant, describeVariant, listBuiltinStudies, listModels, parseVariantSpec } from '../lib/models/index.js';
 import { knobReference, knobReferenceMarkdown } from '../lib/models/knob-reference.js';
@@ -13,8 +14,34 @@ function specArg(arg: string): unknown {
   return arg.trim().startsWith('{') ? JSON.parse(arg) : arg;
 }
 
-export function registerModelCommands(program: Command): void {
-  const models = program.command('models').description('the variant builder: list, describe and build ONNX variants');
+/** `1,3,224,224` -> [1, 3, 224, 224] */
+function shapeArg(text: string): number[] {
+  const dims = text.split(',').map((d) => Number(d.trim()));
+  if (dims.some((d) => !Number.isInteger(d) || d <= 0)) throw new Error(`--input-shape ${text}: expected comma-separated positive integers, e.g. 1,3,224,224`);
+  return dims;
+}
+
+export function registerModelCommands(program: Command, api: (opts: { url?: string }) => ApiClient): void {
+  const models = program.command('models').description('the variant builder (list, describe, build ONNX and TFLite variants) and models you bring (import)');
+
+  models
+    .command('import <file>')
+    .description('import an ONNX or TFLite model into the fleet; a study then names it by name or sha256 (variants: [{ model: <name> }])')
+    .option('--name <name>', 'the name studies give it by (default: the file name without its extension)')
+    .option('--input-shape <dims>', "the input's static shape, e.g. 1,3,224,224 (needed when the file leaves a dimension open)", shapeArg)
+    .option('--url <url>', 'query service URL')
+    .option('--json', 'JSON output (the stored model with its layers)')
+    .action(async (file: string, opts: { name?: string; inputShape?: number[]; url?: string; json?: boolean }) => {
+      const name = opts.name ?? basename(file, extname(file));
+      const m = await api(opts).importModel(readFileSync(file), name, opts.inputShape);
+      if (opts.json) return void process.stdout.write(JSON.stringify(m, null, 2) + '\n');
+      const table = new Table({ head: ['layer', 'op', 'output', 'MAdds M', 'params K'], style: { head: [], border: [] }, chars: COMPACT });
+      for (const l of m.layers) table.push([l.name, l.op, l.outputShape.join('×'), (l.madds / 1e6).toFixed(2), (l.params / 1e3).toFixed(1)]);
+      process.stdout.write(
+        `${m.name} (${m.format}, input ${m.inputName} [${m.inputShape.join(', ')}]): ${millions(m.madds)}M MAdds, ${millions(m.params)}M params, ` +
+          `${m.layers.length} layers\nsha256 ${m.sha256}\n${table.toString()}\n`,
+      );
+    });
 
   models
     .command('list')

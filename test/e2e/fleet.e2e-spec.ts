@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../services/cli/api.client.js';
 import { LocalFleet } from '../../services/cli/fleet.js';
 import { waitForStudy } from '../../services/cli/study-progress.js';
-import { loadConfig } from '../../services/lib/config/index.js';
+import { localFleetConfig } from '../support/local-fleet-config.js';
 import { agentServiceDefinition } from '../../services/lib/proto/index.js';
 
 // No retries: a shared CI machine would flag runs busy and retry them; the counts asserted stay exact anyway.
@@ -22,18 +22,6 @@ const TINY_STUDY = {
   protocol: PROTOCOL,
 };
 
-function fleetConfig(dataDir: string) {
-  const base = 20_000 + Math.floor(Math.random() * 20_000);
-  return loadConfig({
-    LATFLEET_DATA_DIR: dataDir,
-    LATFLEET_HTTP_PORT: String(base),
-    LATFLEET_GRPC_PORT: String(base + 1),
-    LATFLEET_PG_PORT: String(base + 2),
-    LATFLEET_HEARTBEAT_MS: '1000',
-    LATFLEET_LOG_LEVEL: 'warn',
-  });
-}
-
 function grpcStub(address: string) {
   const def = agentServiceDefinition();
   const pkg = grpc.loadPackageDefinition(def) as unknown as { latfleet: { v1: { AgentService: grpc.ServiceClientConstructor } } };
@@ -45,7 +33,7 @@ const unary = (stub: Record<string, Function>, method: string, req: unknown, md 
 
 describe('the local fleet, end to end', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'latfleet-e2e-'));
-  const config = fleetConfig(dataDir);
+  const config = localFleetConfig(dataDir);
   let fleet: LocalFleet;
   let db: pg.Client;
   let studyId: string;

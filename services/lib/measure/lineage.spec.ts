@@ -6,7 +6,8 @@ import pkg from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildVariant } from '../models/index.js';
 import { breakdownBy, byLayer } from './aggregation.js';
-import { attributeTimings, buildLineage } from './lineage.js';
+import { attributeTimings, buildLineage, tensorLayersOfModel } from './lineage.js';
+import { FOREIGN_ONNX_LAYERS, foreignOnnx } from '../../../test/support/foreign-onnx.js';
 import { parseOrtProfile, type NodeTiming } from './ort-profile.js';
 import { OPTIMIZATION_LEVELS, type OptimizationLevel } from './protocol.js';
 
@@ -173,5 +174,38 @@ describe('lineage of ONNX Runtime’s optimized graphs', () => {
       const attributedLayers = new Set(sut.map((t) => t.layer).filter(Boolean));
       expect(attributedLayers.size / layerNames.length).toBeGreaterThan(level === 'all' ? 0.7 : 0.95);
     });
+  });
+});
+
+describe(tensorLayersOfModel.name, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'latfleet-lineage-imported-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const model = foreignOnnx();
+  const layerNames = FOREIGN_ONNX_LAYERS.map(([name]) => name);
+
+  it('gives an activation or normalization that follows a convolution alone the convolution’s layer', () => {
+    const sut = tensorLayersOfModel(model, layerNames);
+
+    expect(Object.fromEntries(sut)).toEqual({
+      '/features/features.0/Conv_output_0': '/features/features.0/Conv',
+      '/features/features.1/BatchNormalization_output_0': '/features/features.0/Conv',
+      '/features/features.2/Relu_output_0': '/features/features.0/Conv',
+      '/features/features.3/Conv_output_0': '/features/features.3/Conv',
+      clip_out: '/features/features.3/Conv',
+      '/features/features.5/MaxPool_output_0': '/features/features.5/MaxPool',
+      '/classifier/Reshape_output_0': '/classifier/Reshape',
+      logits: '/classifier/Gemm',
+    });
+  });
+
+  it.each(OPTIMIZATION_LEVELS)('at level %s attributes every node ONNX Runtime runs of a model latfleet did not build, fused convolutions to their own layer', async (level) => {
+    const optimized = join(dir, `${level}.onnx`);
+    const session = await ort.InferenceSession.create(Buffer.from(model), { intraOpNumThreads: 1, graphOptimizationLevel: level, optimizedModelFilePath: optimized, logSeverityLevel: 3 });
+    await session.release();
+
+    const sut = buildLineage(readFileSync(optimized), layerNames, tensorLayersOfModel(model, layerNames));
+
+    expect(sut.nodes.filter((n) => n.layer === '')).toEqual([]);
+    expect(sut.nodes.filter((n) => n.opType === 'Conv' || n.opType === 'FusedConv').map((n) => n.layer)).toEqual(['/features/features.0/Conv', '/features/features.3/Conv']);
   });
 });

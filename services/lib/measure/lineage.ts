@@ -1,6 +1,6 @@
 import pkg from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
-import { LayerAttributor } from './attribution.js';
+import { LayerAttributor, stripTransformSuffixes } from './attribution.js';
 import type { NodeTiming } from './ort-profile.js';
 
 const { onnx } = pkg;
@@ -41,18 +41,60 @@ function prefersConsumer(node: OnnxTypes.INodeProto): boolean {
   return false;
 }
 
+/** Ops ONNX Runtime fuses into the convolution or matrix product before them (Conv+BN, FusedConv, FusedGemm). */
+const FUSED_INTO_PRODUCER = new Set(['BatchNormalization', 'Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'Tanh']);
+const FUSION_HEADS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+
+/**
+ * For a model whose layers are its own nodes (an imported model: a node's name, or `<OpType>_<index>`
+ * when unnamed), the layer of every tensor: the node that writes it; but a tensor written by an
+ * activation or normalization that follows a convolution (or Gemm) alone is the convolution's, since
+ * ONNX Runtime fuses them into one kernel named after that last output (`<output>_nchwc`), and the
+ * kernel's time belongs with the layer that holds its MAdds.
+ */
+export function tensorLayersOfModel(model: Uint8Array, layerNames: Iterable<string>): Map<string, string> {
+  const nodes = onnx.ModelProto.decode(model).graph?.node ?? [];
+  const layers = new Set(layerNames);
+  const layerOf = (i: number) => nodes[i]!.name || `${nodes[i]!.opType}_${i}`;
+  const producer = new Map<string, number>();
+  const uses = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    for (const t of n.output ?? []) if (t) producer.set(t, i);
+    for (const t of n.input ?? []) if (t) uses.set(t, (uses.get(t) ?? 0) + 1);
+  });
+  const head = (i: number): number => {
+    for (let k = i, steps = 0; steps < nodes.length; steps++) {
+      const data = nodes[k]!.input?.[0] ?? '';
+      const p = producer.get(data);
+      if (!FUSED_INTO_PRODUCER.has(nodes[k]!.opType ?? '') || p === undefined || uses.get(data) !== 1) return k;
+      if (FUSION_HEADS.has(nodes[p]!.opType ?? '')) return p;
+      k = p;
+    }
+    return i;
+  };
+  const out = new Map<string, string>();
+  nodes.forEach((n, i) => {
+    const layer = layerOf(head(i));
+    if (layers.has(layer)) for (const t of n.output ?? []) if (t) out.set(t, layer);
+  });
+  return out;
+}
+
 /**
  * Lineage of every node of the graph ONNX Runtime actually runs (the model it writes to
  * `optimizedModelFilePath`) back to the builder's logical layers. Works at every optimization
  * level: names survive fusion and layout transforms with suffixes (`_nchwc`, `_token_<n>`); nodes
  * the runtime creates or leaves unnamed are attributed through the tensors they read and write.
+ * `tensorLayers` (tensorLayersOfModel, for a model latfleet did not build) ties a runtime node named
+ * after a tensor, and a tensor, to its layer before any name prefix does.
  */
-export function buildLineage(optimizedModel: Uint8Array, layerNames: Iterable<string>): Lineage {
+export function buildLineage(optimizedModel: Uint8Array, layerNames: Iterable<string>, tensorLayers: ReadonlyMap<string, string> = new Map()): Lineage {
   const model = onnx.ModelProto.decode(optimizedModel);
   const graph = model.graph;
   if (!graph) throw new Error('optimized model has no graph');
   const layers = [...new Set(layerNames)];
-  const attributor = new LayerAttributor(layers);
+  const names = new LayerAttributor(layers);
+  const attributor = { layerOf: (name: string) => tensorLayers.get(stripTransformSuffixes(name)) ?? names.layerOf(name) };
   const graphNodes = graph.node ?? [];
   const constants = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
   const producer = new Map<string, number>();
