@@ -81,6 +81,22 @@ describe(groupDeltas.name, () => {
     expect(sut[0]).toMatchObject({ baselineMs: 0.1, variantMs: 0.15, deltaMs: 0.05, rounds: 0, verdict: 'undecided' });
   });
 
+  it('gives each group its signed part of the gross change, bounded when gains and losses nearly cancel', () => {
+    // the stem gains 5 µs, the depthwise layer loses 4.9 µs: ΣΔ is 0.1 µs, Σ|Δ| 9.9 µs
+    const sut = groupDeltas(
+      side('base', 3, () => ({ stem: 100_000, 'blocks.0.dw': 100_000 })),
+      side('cand', 3, () => ({ stem: 105_000, 'blocks.0.dw': 95_100 })),
+      'layer',
+      order,
+    );
+
+    expect(sut.map((g) => [g.key, g.shareOfDelta])).toEqual([
+      ['stem', 0.5051],
+      ['blocks.0.dw', -0.4949],
+    ]);
+    expect(groupDeltas(side('base', 3, () => ({ stem: 100_000 })), side('cand', 3, () => ({ stem: 100_000 })), 'layer', order)[0]!.shareOfDelta).toBeNull();
+  });
+
   it('gives nothing when a side has no profiled iterations', () => {
     expect(groupDeltas(new ProfiledRuns([], LAYERS, []), cand, 'block', order)).toEqual([]);
   });

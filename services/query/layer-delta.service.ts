@@ -47,7 +47,10 @@ export interface PairedGroupDelta {
 export interface GroupDelta extends PairedGroupDelta {
   /** block (`stem`, `blocks.3`, `head`), builder op (conv, dwconv, se, add, pool, fc), role, ONNX Runtime op type, or layer */
   key: string;
-  /** share of the sum of all groups' deltas (signed) */
+  /**
+   * deltaMs ÷ the sum of every group's |deltaMs|: signed like this group's own Δ, the |shares| add up to 1.
+   * (Δ ÷ ΣΔ would explode and flip sign when the groups' gains and losses nearly cancel.) null when no group changed.
+   */
   shareOfDelta: number | null;
   /** Benjamini–Hochberg over the groups of this grouping; the verdict compares it with 0.05 */
   pAdjusted: number | null;
@@ -324,7 +327,7 @@ export function groupDeltas(base: ProfiledRuns, cand: ProfiledRuns, g: Grouping,
   const c = cand.groupMedians(g);
   const rows = [...new Set([...b.keys(), ...c.keys()])].map((key) => ({ key, ...pairGroup(b.get(key) ?? base.zeros(), c.get(key) ?? cand.zeros(), betweenStudySd) }));
   const adjusted = benjaminiHochberg(rows.map((r) => r.pValue));
-  const totalDelta = rows.reduce((s, r) => s + (r.candNs - r.baseNs), 0);
+  const grossDelta = rows.reduce((s, r) => s + Math.abs(r.candNs - r.baseNs), 0);
   const rank = (key: string) =>
     key === UNATTRIBUTED ? Number.MAX_SAFE_INTEGER : g === 'layer' ? (order.get(key)?.index ?? Number.MAX_SAFE_INTEGER - 1) : blockRank(key, order);
   const withP = rows.map((r, i) => ({ ...r, pAdjusted: adjusted[i] ?? null }));
@@ -335,7 +338,7 @@ export function groupDeltas(base: ProfiledRuns, cand: ProfiledRuns, g: Grouping,
   return sorted.map((r) => ({
     key: r.key,
     ...toGroupDelta(r, r.pAdjusted),
-    shareOfDelta: totalDelta !== 0 ? Math.round(((r.candNs - r.baseNs) / totalDelta) * 1e4) / 1e4 : null,
+    shareOfDelta: grossDelta > 0 ? Math.round(((r.candNs - r.baseNs) / grossDelta) * 1e4) / 1e4 : null,
     pAdjusted: r.pAdjusted,
   }));
 }

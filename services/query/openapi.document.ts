@@ -122,7 +122,7 @@ const SCHEMAS: Record<string, JsonSchema> = {
   }),
   ReplicatedDelta: obj(replicatedDelta),
   GroupDelta: obj({
-    key: str(), ...pairedGroupDelta, shareOfDelta: nullable(num('share of the sum of all groups’ deltas (signed)')),
+    key: str(), ...pairedGroupDelta, shareOfDelta: nullable(num('deltaMs ÷ the sum of every group’s |deltaMs|: signed like the group’s own delta, the |shares| add up to 1')),
     pAdjusted: nullable(num('Benjamini–Hochberg within the grouping; the verdict compares it with 0.05')),
   }),
   LayerDeltas: obj({
