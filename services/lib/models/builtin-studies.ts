@@ -1,3 +1,4 @@
+import { calibrateStudy, DEFAULT_CALIBRATE } from './calibrate-study.js';
 import { ModelSpecError } from './model-spec.error.js';
 
 /** A study spec as a user would write it (JSON-serializable input to parseStudySpec). */
@@ -11,6 +12,18 @@ export interface StudySpecInput {
   protocol?: Record<string, unknown>;
   devices?: Record<string, unknown>;
 }
+
+/** One published model per family and variation (the six families, large and small MobileNetV3, two MixNets). */
+export const ONE_MODEL_PER_FAMILY = [
+  'mobilenetv1-1.0-224',
+  'mobilenetv2-1.0',
+  'mobilenetv3-large-1.0',
+  'mobilenetv3-small-1.0',
+  'mnasnet-a1',
+  'mixnet-s',
+  'mixnet-m',
+  'efficientnet-b0',
+] as const;
 
 const STUDIES: readonly StudySpecInput[] = [
   {
@@ -114,27 +127,35 @@ const STUDIES: readonly StudySpecInput[] = [
   {
     name: 'families',
     description: 'One published model per family at its own resolution',
-    variants: [
-      'mobilenetv1-1.0-224',
-      'mobilenetv2-1.0',
-      'mobilenetv3-large-1.0',
-      'mobilenetv3-small-1.0',
-      'mnasnet-a1',
-      'mixnet-s',
-      'mixnet-m',
-      'efficientnet-b0',
-    ],
+    variants: [...ONE_MODEL_PER_FAMILY],
     baseline: 'mobilenetv2-1.0',
   },
 ];
 
+/**
+ * Studies whose variants are drawn when first asked for (listing them does not draw). `calibrate-N`
+ * draws another sample (seed N), for a device that needs more training data than one study holds.
+ */
+const GENERATED: ReadonlyArray<{ name: string; description: string; pattern: RegExp; spec: (name: string, n: number) => StudySpecInput }> = [
+  {
+    name: 'calibrate',
+    description:
+      'Training set of the latency predictors: variants drawn across the six families and their knobs, about 20 min of fleet time on one CPU core at most; calibrate-2, calibrate-3, … draw more',
+    pattern: /^calibrate(?:-([2-9]|[1-9]\d))?$/,
+    spec: (name, n) => calibrateStudy({ ...DEFAULT_CALIBRATE, seed: n }, name),
+  },
+];
+const generated = new Map<string, StudySpecInput>();
+
 export function listBuiltinStudies(): Array<{ name: string; description: string }> {
-  return STUDIES.map((s) => ({ name: s.name, description: s.description ?? '' }));
+  return [...STUDIES.map((s) => ({ name: s.name, description: s.description ?? '' })), ...GENERATED.map(({ name, description }) => ({ name, description }))];
 }
 
 /** The spec of a built-in study (a fresh copy, safe to modify). */
 export function builtinStudy(name: string): StudySpecInput {
-  const study = STUDIES.find((s) => s.name === name);
-  if (!study) throw new ModelSpecError('study', `unknown built-in study '${name}'; known: ${STUDIES.map((s) => s.name).join(', ')}`);
+  const maker = GENERATED.find((g) => g.pattern.test(name));
+  if (maker && !generated.has(name)) generated.set(name, maker.spec(name, Number(maker.pattern.exec(name)![1] ?? 1)));
+  const study = STUDIES.find((s) => s.name === name) ?? generated.get(name);
+  if (!study) throw new ModelSpecError('study', `unknown built-in study '${name}'; known: ${listBuiltinStudies().map((s) => s.name).join(', ')}`);
   return structuredClone(study) as StudySpecInput;
 }

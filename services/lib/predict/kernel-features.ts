@@ -1,0 +1,93 @@
+import type { LayerInfo, LayerOp, NormalizedVariantSpec } from '../models/index.js';
+
+/** What of a variant's spec changes the kernels of a layer beyond its LayerInfo. */
+export type KernelSpec = Pick<NormalizedVariantSpec, 'quantization' | 'hswishImpl' | 'seGate'>;
+
+const OPS: readonly LayerOp[] = ['conv', 'dwconv', 'se', 'add', 'pool', 'fc'];
+const ACTIVATIONS = ['relu', 'relu6', 'hswish', 'swish'];
+const QUANTIZATIONS = ['none', 'int8', 'int8-per-channel'];
+const HSWISH_IMPLS = ['fused', 'decomposed', 'swish'];
+
+export const KERNEL_FEATURE_NAMES = [
+  'op', 'log2Cin', 'log2Cout', 'log2Hin', 'log2Hout', 'log2Mid', 'kernel', 'stride', 'log2Groups', 'kernelGroups',
+  'dilated', 'activation', 'hswishImpl', 'seGate', 'quantization', 'ordinal', 'log2Work',
+] as const;
+
+/** Indices of the features whose training range is checked at prediction (shape and size, not codes). */
+export const RANGE_CHECKED_FEATURES = ['log2Cin', 'log2Cout', 'log2Hin', 'log2Mid', 'kernel', 'log2Work'].map((n) =>
+  KERNEL_FEATURE_NAMES.indexOf(n as (typeof KERNEL_FEATURE_NAMES)[number]),
+);
+
+const code = (list: readonly string[], value: string | null | undefined) => (value == null ? 0 : list.indexOf(value) + 1 || list.length + 1);
+const log2 = (x: number) => Math.log2(Math.max(1, x));
+const elements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** SE layers record their squeeze width only through MAdds: 2·C·squeeze. */
+function middleChannels(layer: LayerInfo): number {
+  const c = layer.inputShape[1] ?? 1;
+  return layer.op === 'se' ? layer.madds / (2 * c) : 0;
+}
+
+/**
+ * The size a kernel's time scales with, roughly: multiply-adds plus the elements it reads and
+ * writes. Kernel predictors learn time per unit of work (in log space), so a configuration slightly
+ * beyond the training range extrapolates proportionally instead of flat.
+ */
+export function layerWork(layer: LayerInfo): number {
+  return Math.max(1, layer.madds + elements(layer.inputShape) + elements(layer.outputShape));
+}
+
+/**
+ * Numeric configuration of one runtime kernel: the logical layer it was attributed to (shapes,
+ * kernel, stride, groups, channels, activation, data type) and which of the layer's kernels of this
+ * op type it is. The runtime op type itself selects the predictor, so it is not a feature.
+ */
+export function kernelFeatures(layer: LayerInfo, spec: KernelSpec, ordinal: number): number[] {
+  const [, cin = 1, hin = 1] = layer.inputShape;
+  const [, cout = 1, hout = 1] = layer.outputShape;
+  const groups = layer.op === 'dwconv' ? cin : (layer.groups ?? 1);
+  return [
+    OPS.indexOf(layer.op),
+    log2(cin),
+    log2(cout),
+    log2(hin),
+    log2(hout),
+    log2(middleChannels(layer)),
+    layer.kernel,
+    layer.stride,
+    log2(groups),
+    layer.kernels?.length ?? 1,
+    layer.dilations?.some((d) => d > 1) ? 1 : 0,
+    code(ACTIVATIONS, layer.activation),
+    code(HSWISH_IMPLS, spec.hswishImpl),
+    layer.op === 'se' ? code(['sigmoid', 'hardsigmoid'], spec.seGate) : 0,
+    code(QUANTIZATIONS, spec.quantization),
+    ordinal,
+    log2(layerWork(layer)),
+  ];
+}
+
+/**
+ * Keys of the fusion table, finest first: what decides which kernels the runtime runs for a layer.
+ * The finest includes channel alignment (ONNX Runtime's NCHWc layout needs multiples of 8 and adds
+ * reorders otherwise); coarser keys are the fallbacks for a layer whose exact kind was never run.
+ */
+export function fusionKeys(layer: LayerInfo, spec: KernelSpec): string[] {
+  const cin = layer.inputShape[1] ?? 1;
+  const cout = layer.outputShape[1] ?? 1;
+  const act = layer.activation ?? '-';
+  const hswish = act === 'hswish' || layer.op === 'se' ? spec.hswishImpl : '-';
+  const gate = layer.op === 'se' ? spec.seGate : '-';
+  const coarse = [layer.op, layer.role, act, hswish, gate, spec.quantization, layer.kernel > 1 ? 'k' : '1', layer.kernels && layer.kernels.length > 1 ? 'mix' : '-'];
+  const fine = [
+    ...coarse,
+    layer.kernel,
+    layer.stride,
+    layer.groups && layer.groups > 1 ? `g${layer.groups}` : '-',
+    layer.dilations?.some((d) => d > 1) ? 'dil' : '-',
+    cin % 8 === 0 ? 'c8' : 'c',
+    cout % 8 === 0 ? 'o8' : 'o',
+    layer.kernels?.length ?? 1,
+  ];
+  return [fine.join('|'), coarse.join('|'), [layer.op, spec.quantization].join('|')];
+}

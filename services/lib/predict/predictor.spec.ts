@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { describeVariant } from '../models/index.js';
+import { KERNEL_FEATURE_NAMES, kernelFeatures, layerWork } from './kernel-features.js';
+import { fitPredictor, KernelPredictor, kernelsByLayer, learnFusion, type MeasuredVariant } from './predictor.js';
+import { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
+
+const SMALL_FOREST = { trees: 3, maxDepth: 6, minSamples: 2, seed: 1 };
+/** ns per unit of work of each runtime op type on the constructed device */
+const COST: Record<string, number> = { FusedConv: 0.05, Conv: 0.06, Add: 0.2, GlobalAveragePool: 0.3, Mul: 0.25, HardSigmoid: 0.4, Gemm: 0.04, Sigmoid: 0.5 };
+const OVERHEAD = { perKernelNs: 3_000, sessionNs: 40_000 };
+
+/** What a runtime "ran" for a layer on the constructed device: a fused conv, SE as pool + two convs + gate + mul. */
+function ranOps(op: string): string[] {
+  if (op === 'conv' || op === 'dwconv') return ['FusedConv'];
+  if (op === 'se') return ['GlobalAveragePool', 'FusedConv', 'Conv', 'HardSigmoid', 'Mul'];
+  if (op === 'add') return ['Add'];
+  if (op === 'pool') return ['GlobalAveragePool'];
+  return ['Gemm'];
+}
+
+/** A measured variant whose kernel times and end-to-end median follow exactly from COST and OVERHEAD. */
+function measured(name: string, extraKernels: Array<{ opType: string; medianNs: number }> = []): MeasuredVariant {
+  const d = describeVariant(name);
+  const kernels = d.layers.flatMap((layer) =>
+    ranOps(layer.op).map((opType, i) => ({ nodeName: `${layer.name}.k${i}`, opType, layer: layer.name, medianNs: COST[opType]! * layerWork(layer) })),
+  );
+  const unattributed = extraKernels.map((k, i) => ({ nodeName: `${k.opType}_${i}`, opType: k.opType, layer: '', medianNs: k.medianNs }));
+  const sum = kernels.reduce((a, k) => a + k.medianNs, 0);
+  return {
+    name: d.name,
+    family: d.family,
+    spec: d.spec,
+    layers: d.layers,
+    kernels: [...kernels, ...unattributed],
+    medianNs: sum + OVERHEAD.perKernelNs * kernels.length + OVERHEAD.sessionNs,
+  };
+}
+
+const TRAINING = [
+  'mobilenetv3-small-1.0@128',
+  'mobilenetv3-small-1.0@160',
+  'mobilenetv3-small-1.0@192',
+  'mobilenetv3-small-0.75@160',
+  'mobilenetv3-small-1.0@144+act=relu',
+  'mobilenetv3-small-1.0@176+se=none',
+  'mobilenetv3-small-0.75@128+act=relu',
+  'mobilenetv3-small-1.0@128+width=0.9',
+].map((n) => measured(n));
+
+describe('kernelFeatures', () => {
+  it('describes a kernel by its layer configuration, one value per named feature', () => {
+    const layer = describeVariant('mobilenetv3-small-1.0').layers.find((l) => l.op === 'dwconv' && l.stride === 2)!;
+    const f = kernelFeatures(layer, { quantization: 'none', hswishImpl: 'fused', seGate: 'hardsigmoid' }, 0);
+    const named = Object.fromEntries(KERNEL_FEATURE_NAMES.map((n, i) => [n, f[i]]));
+    expect(f).toHaveLength(KERNEL_FEATURE_NAMES.length);
+    expect(named).toMatchObject({
+      log2Cin: Math.log2(layer.inputShape[1]!),
+      log2Hin: Math.log2(layer.inputShape[2]!),
+      log2Hout: Math.log2(layer.outputShape[2]!),
+      kernel: layer.kernel,
+      stride: 2,
+      log2Groups: Math.log2(layer.inputShape[1]!),
+      quantization: 1,
+      ordinal: 0,
+    });
+  });
+
+  it('recovers the squeeze width of an SE layer from its multiply-adds', () => {
+    const se = describeVariant('mobilenetv3-small-1.0').layers.find((l) => l.op === 'se')!;
+    const c = se.inputShape[1]!;
+    const f = kernelFeatures(se, { quantization: 'none', hswishImpl: 'fused', seGate: 'hardsigmoid' }, 1);
+    expect(f[KERNEL_FEATURE_NAMES.indexOf('log2Mid')]).toBeCloseTo(Math.log2(se.madds / (2 * c)), 9);
+    expect(f[KERNEL_FEATURE_NAMES.indexOf('ordinal')]).toBe(1);
+  });
+});
+
+describe('learnFusion', () => {
+  it('takes each layer kind’s kernels from what the runtime ran, not from rules', () => {
+    const fusion = learnFusion(TRAINING);
+    const se = TRAINING[0]!.layers.find((l) => l.op === 'se')!;
+    const seKernels = kernelsByLayer(TRAINING[0]!.kernels).get(se.name)!.map((k) => k.opType);
+    const seKeys = Object.entries(fusion).filter(([key]) => key.startsWith('se|'));
+    expect(seKeys.length).toBeGreaterThan(0);
+    expect(new Set(seKeys.map(([, ops]) => ops.join(',')))).toEqual(new Set([[...seKernels].join(',')]));
+    expect([...seKernels].sort()).toEqual([...ranOps('se')].sort());
+  });
+});
+
+describe(KernelPredictor.name, () => {
+  const sut = new KernelPredictor(fitPredictor(TRAINING, SMALL_FOREST));
+
+  it('sums the predicted kernels of every layer and adds the learned overhead', () => {
+    const p = sut.predict(describeVariant('mobilenetv3-small-1.0@160'));
+    const layerSum = p.layers.reduce((a, l) => a + l.predictedNs, 0);
+    const kernelCount = p.layers.reduce((a, l) => a + l.kernels.length, 0);
+    const [w, perKernel, intercept] = sut.model.overhead;
+    expect(p.kernelSumNs).toBeCloseTo(layerSum, 3);
+    expect(p.layers.every((l) => Math.abs(l.predictedNs - l.kernels.reduce((a, k) => a + k.predictedNs, 0)) < 1e-6)).toBe(true);
+    expect(p.medianNs).toBeCloseTo(w * p.kernelSumNs + perKernel * kernelCount + intercept, 3);
+    expect(p.overheadNs).toBeCloseTo(p.medianNs - p.kernelSumNs, 3);
+  });
+
+  it('recovers kernel times and overhead that follow the configuration exactly', () => {
+    const truth = measured('mobilenetv3-small-1.0@176');
+    const p = sut.predict(describeVariant('mobilenetv3-small-1.0@176'));
+    expect(Math.abs(p.medianNs - truth.medianNs) / truth.medianNs).toBeLessThan(0.001);
+    expect(sut.model.overhead[1]).toBeCloseTo(OVERHEAD.perKernelNs, 0);
+  });
+
+  it('leaves unattributed kernels to the overhead model', () => {
+    const withRuntimeNodes = TRAINING.map((v) => measured(v.name, [{ opType: 'ReorderOutput', medianNs: 5_000 }]));
+    const model = fitPredictor(withRuntimeNodes, SMALL_FOREST);
+    expect(Object.keys(model.kernels)).not.toContain('ReorderOutput');
+  });
+
+  it('says when a variant lies outside what it learned from', () => {
+    const inside = sut.predict(describeVariant('mobilenetv3-small-1.0@160'));
+    const larger = sut.predict(describeVariant('mobilenetv3-small-1.0@320'));
+    const newKind = sut.predict(describeVariant('mobilenetv3-small-1.0@160+quant=int8'));
+    expect(inside.outOfRange).toEqual([]);
+    expect(larger.outOfRange.some((r) => r.includes('log2Hin'))).toBe(true);
+    expect(newKind.outOfRange.some((r) => r.endsWith('no layer of this kind was measured'))).toBe(true);
+  });
+});
+
+describe('validation held out by variant', () => {
+  it('puts every variant in exactly one fold', () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'a', 'c'];
+    const folds = foldsByVariant(names, 3);
+    expect(folds).toHaveLength(3);
+    expect(folds.flat().sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+  });
+
+  it('scores predictions by the share within ±5% and ±10%, RMSPE and rank correlation', () => {
+    const rows = [
+      { measuredNs: 100, predictedNs: 104 },
+      { measuredNs: 200, predictedNs: 216 },
+      { measuredNs: 300, predictedNs: 190 },
+      { measuredNs: 400, predictedNs: 400 },
+    ];
+    const a = accuracyOf(rows, 2);
+    expect(a).toMatchObject({ heldOutVariants: 4, folds: 2, within5Pct: 50, within10Pct: 75, spearmanRho: 0.8 });
+    expect(a.rmspePct).toBeCloseTo(100 * Math.sqrt((0.04 ** 2 + 0.08 ** 2 + (110 / 300) ** 2) / 4), 9);
+  });
+
+  it('predicts each held-out variant with a predictor trained without it and sets the interval from their errors', () => {
+    const trained = trainPredictor(TRAINING, 4, SMALL_FOREST);
+    expect(trained.heldOut.map((h) => h.variant).sort()).toEqual(TRAINING.map((v) => v.name).sort());
+    expect(trained.accuracy).toMatchObject({ heldOutVariants: TRAINING.length, folds: 4 });
+    expect(trained.model.interval.low).toBeLessThanOrEqual(0);
+    expect(trained.model.interval.high).toBeGreaterThanOrEqual(0);
+  });
+});

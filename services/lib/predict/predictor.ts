@@ -1,0 +1,299 @@
+import forestPkg from 'ml-random-forest';
+import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
+import { percentileCont } from '../measure/percentile.js';
+import { median } from '../measure/stats.js';
+import type { LayerInfo } from '../models/index.js';
+import { fusionKeys, kernelFeatures, KERNEL_FEATURE_NAMES, layerWork, RANGE_CHECKED_FEATURES, type KernelSpec } from './kernel-features.js';
+
+const { RandomForestRegression } = forestPkg;
+
+/** One runtime kernel as the fleet measured it: its node, the layer lineage attributed it to, its median time. */
+export interface MeasuredKernel {
+  nodeName: string;
+  opType: string;
+  /** '' when attribution could not tie the node to a layer */
+  layer: string;
+  medianNs: number;
+}
+
+/** One variant on one device: what the predictor learns from, and the unit held out in validation. */
+export interface MeasuredVariant {
+  /** canonical variant name: every run of it is held out together */
+  name: string;
+  family: string;
+  spec: KernelSpec;
+  layers: LayerInfo[];
+  /** per runtime node: median over profiled iterations, then over runs */
+  kernels: MeasuredKernel[];
+  /** end-to-end median of the timed (unprofiled) runs, median over runs */
+  medianNs: number;
+}
+
+/** What a predictor needs of a variant it never measured. */
+export interface VariantToPredict {
+  name: string;
+  spec: KernelSpec;
+  layers: LayerInfo[];
+}
+
+export interface ForestOptions {
+  trees: number;
+  maxDepth: number;
+  minSamples: number;
+  seed: number;
+}
+
+export const DEFAULT_FOREST: ForestOptions = { trees: 24, maxDepth: 14, minSamples: 2, seed: 14 };
+
+/** A kernel class (runtime op type) with fewer distinct configurations than this is predicted by its median time per unit of work. */
+const MIN_FOREST_ROWS = 6;
+
+interface KernelModel {
+  rows: number;
+  /** median of log(ns / work) over the training rows */
+  constant: number;
+  forest: unknown | null;
+  /** per RANGE_CHECKED_FEATURES: [min, max] over the training rows */
+  ranges: Array<[number, number]>;
+}
+
+export interface PredictorModel {
+  formatVersion: 1;
+  /** fusion key → the runtime op types the runtime ran for such a layer (most frequent list) */
+  fusion: Record<string, string[]>;
+  kernels: Record<string, KernelModel>;
+  /** end-to-end = w[0]·Σkernels + w[1]·kernel count + w[2] (executor, session and unattributed time) */
+  overhead: [number, number, number];
+  /** quantiles of log(measured / predicted) on held-out variants: the prediction interval */
+  interval: { low: number; high: number };
+  variants: string[];
+}
+
+export interface PredictedKernel {
+  opType: string;
+  predictedNs: number;
+}
+
+export interface PredictedLayer {
+  layer: string;
+  predictedNs: number;
+  kernels: PredictedKernel[];
+}
+
+export interface Prediction {
+  variant: string;
+  medianNs: number;
+  intervalLowNs: number;
+  intervalHighNs: number;
+  kernelSumNs: number;
+  /** end-to-end minus the kernels: executor, session and unattributed time */
+  overheadNs: number;
+  layers: PredictedLayer[];
+  /** why this prediction is outside what the predictor was trained on; empty when it is inside */
+  outOfRange: string[];
+}
+
+/** Linear interpolation between order statistics (R-7, as numpy), of unsorted values. */
+export function quantile(xs: readonly number[], q: number): number {
+  return percentileCont([...xs].sort((a, b) => a - b), q);
+}
+
+/**
+ * The runtime kernels of each layer of a measured variant, in a stable order, with each kernel's
+ * ordinal among the layer's kernels of the same op type. Unattributed kernels ('' layer) are left
+ * to the overhead model.
+ */
+export function kernelsByLayer(kernels: readonly MeasuredKernel[]): Map<string, Array<MeasuredKernel & { ordinal: number }>> {
+  const byLayer = new Map<string, Array<MeasuredKernel & { ordinal: number }>>();
+  const sorted = [...kernels].filter((k) => k.layer !== '').sort((a, b) => a.opType.localeCompare(b.opType) || a.nodeName.localeCompare(b.nodeName));
+  for (const k of sorted) {
+    const list = byLayer.get(k.layer) ?? [];
+    const ordinal = list.filter((x) => x.opType === k.opType).length;
+    list.push({ ...k, ordinal });
+    byLayer.set(k.layer, list);
+  }
+  return byLayer;
+}
+
+/** The fusion table: for each key of each measured layer, the op-type list the runtime ran most often. */
+export function learnFusion(variants: readonly MeasuredVariant[]): Record<string, string[]> {
+  const counts = new Map<string, Map<string, number>>();
+  for (const v of variants) {
+    const byLayer = kernelsByLayer(v.kernels);
+    for (const layer of v.layers) {
+      const ops = (byLayer.get(layer.name) ?? []).map((k) => k.opType).join(',');
+      for (const key of fusionKeys(layer, v.spec)) {
+        const c = counts.get(key) ?? new Map<string, number>();
+        c.set(ops, (c.get(ops) ?? 0) + 1);
+        counts.set(key, c);
+      }
+    }
+  }
+  const fusion: Record<string, string[]> = {};
+  for (const [key, c] of counts) {
+    const [ops] = [...c].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]!;
+    fusion[key] = ops === '' ? [] : ops.split(',');
+  }
+  return fusion;
+}
+
+interface KernelRow {
+  opType: string;
+  features: number[];
+  target: number;
+}
+
+/** Training rows of the kernel predictors; identical configurations (the same layer in many variants) become one row at their median. */
+export function kernelRows(variants: readonly MeasuredVariant[]): KernelRow[] {
+  const groups = new Map<string, { opType: string; features: number[]; targets: number[] }>();
+  for (const v of variants) {
+    const layers = new Map(v.layers.map((l) => [l.name, l]));
+    for (const [name, kernels] of kernelsByLayer(v.kernels)) {
+      const layer = layers.get(name);
+      if (!layer) continue;
+      for (const k of kernels) {
+        const features = kernelFeatures(layer, v.spec, k.ordinal);
+        const key = `${k.opType}:${features.join(',')}`;
+        const g = groups.get(key) ?? { opType: k.opType, features, targets: [] };
+        g.targets.push(Math.log(Math.max(1, k.medianNs) / layerWork(layer)));
+        groups.set(key, g);
+      }
+    }
+  }
+  return [...groups.values()].map((g) => ({ opType: g.opType, features: g.features, target: median(g.targets) }));
+}
+
+function trainKernels(rows: readonly KernelRow[], options: ForestOptions): Record<string, KernelModel> {
+  const byOp = new Map<string, KernelRow[]>();
+  for (const r of rows) byOp.set(r.opType, [...(byOp.get(r.opType) ?? []), r]);
+  const models: Record<string, KernelModel> = {};
+  for (const [opType, list] of [...byOp].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const x = list.map((r) => r.features);
+    const y = list.map((r) => r.target);
+    let forest: unknown | null = null;
+    if (list.length >= MIN_FOREST_ROWS) {
+      const rf = new RandomForestRegression({
+        nEstimators: options.trees,
+        maxFeatures: 0.8,
+        replacement: false,
+        useSampleBagging: true,
+        noOOB: true,
+        seed: options.seed,
+        treeOptions: { maxDepth: options.maxDepth, minNumSamples: options.minSamples },
+      });
+      rf.train(x, y);
+      forest = rf.toJSON();
+    }
+    models[opType] = {
+      rows: list.length,
+      constant: median(y),
+      forest,
+      ranges: RANGE_CHECKED_FEATURES.map((i) => [Math.min(...x.map((f) => f[i]!)), Math.max(...x.map((f) => f[i]!))]),
+    };
+  }
+  return models;
+}
+
+function fitOverhead(variants: readonly MeasuredVariant[], kernelSum: (v: MeasuredVariant) => { sum: number; count: number }): [number, number, number] {
+  const xs = variants.map((v) => {
+    const k = kernelSum(v);
+    return [k.sum, k.count];
+  });
+  const ys = variants.map((v) => v.medianNs);
+  if (variants.length >= 6) {
+    const w = new MultivariateLinearRegression(xs, ys.map((y) => [y])).weights.map((r) => r[0]!);
+    if (w.every(Number.isFinite) && w[0]! > 0) return [w[0]!, w[1]!, w[2]!];
+  }
+  return [median(ys.map((y, i) => y / Math.max(1, xs[i]![0]!))), 0, 0];
+}
+
+/** The measured kernels of the variant's attributed layers: the overhead model's input when it is trained. */
+function measuredKernelSum(v: MeasuredVariant): { sum: number; count: number } {
+  const kernels = [...kernelsByLayer(v.kernels).values()].flat();
+  return { sum: kernels.reduce((a, k) => a + k.medianNs, 0), count: kernels.length };
+}
+
+/** Trains kernel predictors, the fusion table and the overhead model on these variants (no interval yet). */
+export function fitPredictor(variants: readonly MeasuredVariant[], options: ForestOptions = DEFAULT_FOREST): PredictorModel {
+  if (variants.length === 0) throw new RangeError('no measured variants to train on');
+  const model: PredictorModel = {
+    formatVersion: 1,
+    fusion: learnFusion(variants),
+    kernels: trainKernels(kernelRows(variants), options),
+    overhead: [1, 0, 0],
+    interval: { low: 0, high: 0 },
+    variants: variants.map((v) => v.name).sort(),
+  };
+  model.overhead = fitOverhead(variants, measuredKernelSum);
+  return model;
+}
+
+/** A trained predictor, ready to answer (forests loaded once). */
+export class KernelPredictor {
+  private readonly forests = new Map<string, InstanceType<typeof RandomForestRegression>>();
+
+  constructor(readonly model: PredictorModel) {
+    for (const [op, k] of Object.entries(model.kernels)) {
+      if (k.forest) this.forests.set(op, RandomForestRegression.load(k.forest as Parameters<typeof RandomForestRegression.load>[0]));
+    }
+  }
+
+  predict(variant: VariantToPredict): Prediction {
+    const outOfRange: string[] = [];
+    const pending: Array<{ layer: LayerInfo; opType: string; features: number[] }> = [];
+    const layerKernels = variant.layers.map((layer) => {
+      const keys = fusionKeys(layer, variant.spec);
+      const level = keys.findIndex((k) => this.model.fusion[k] !== undefined);
+      if (level !== 0) outOfRange.push(`${layer.name}: ${level < 0 ? 'no layer of this kind was measured' : 'this exact layer kind was never measured; fusion taken from a similar one'}`);
+      const ops = level < 0 ? [] : this.model.fusion[keys[level]!]!;
+      const seen = new Map<string, number>();
+      return ops.map((opType) => {
+        const ordinal = seen.get(opType) ?? 0;
+        seen.set(opType, ordinal + 1);
+        const features = kernelFeatures(layer, variant.spec, ordinal);
+        const k = this.model.kernels[opType];
+        if (k) {
+          RANGE_CHECKED_FEATURES.forEach((fi, j) => {
+            const [lo, hi] = k.ranges[j]!;
+            const value = features[fi]!;
+            if (value < lo - 1e-9 || value > hi + 1e-9) {
+              outOfRange.push(`${layer.name} ${opType}: ${KERNEL_FEATURE_NAMES[fi]} ${value.toFixed(2)} outside [${lo.toFixed(2)}, ${hi.toFixed(2)}]`);
+            }
+          });
+        }
+        const entry = { layer, opType, features };
+        pending.push(entry);
+        return entry;
+      });
+    });
+
+    const byOp = new Map<string, number[]>();
+    pending.forEach((p, i) => byOp.set(p.opType, [...(byOp.get(p.opType) ?? []), i]));
+    const logs = new Array<number>(pending.length).fill(0);
+    for (const [op, idx] of byOp) {
+      const forest = this.forests.get(op);
+      const constant = this.model.kernels[op]?.constant ?? 0;
+      const values = forest ? forest.predict(idx.map((i) => pending[i]!.features)) : idx.map(() => constant);
+      idx.forEach((i, j) => (logs[i] = values[j]!));
+    }
+    const ns = new Map(pending.map((p, i) => [p, Math.exp(logs[i]!) * layerWork(p.layer)]));
+
+    const layers: PredictedLayer[] = variant.layers.map((layer, i) => {
+      const kernels = layerKernels[i]!.map((p) => ({ opType: p.opType, predictedNs: ns.get(p)! }));
+      return { layer: layer.name, predictedNs: kernels.reduce((a, k) => a + k.predictedNs, 0), kernels };
+    });
+    const kernelSumNs = layers.reduce((a, l) => a + l.predictedNs, 0);
+    const [w, perKernel, intercept] = this.model.overhead;
+    const medianNs = Math.max(1, w * kernelSumNs + perKernel * pending.length + intercept);
+    return {
+      variant: variant.name,
+      medianNs,
+      intervalLowNs: medianNs * Math.exp(this.model.interval.low),
+      intervalHighNs: medianNs * Math.exp(this.model.interval.high),
+      kernelSumNs,
+      overheadNs: medianNs - kernelSumNs,
+      layers,
+      outOfRange: [...new Set(outOfRange)],
+    };
+  }
+}

@@ -1,0 +1,79 @@
+import { spearman } from '../../query/rank-correlation.util.js';
+import { DEFAULT_FOREST, fitPredictor, KernelPredictor, quantile, type ForestOptions, type MeasuredVariant, type PredictorModel } from './predictor.js';
+
+/** How well a predictor does on variants it never saw. */
+export interface PredictorAccuracy {
+  heldOutVariants: number;
+  folds: number;
+  /** share of held-out variants predicted within ±5% / ±10% of their measured median, in percent */
+  within5Pct: number;
+  within10Pct: number;
+  /** root mean square of the percentage errors */
+  rmspePct: number;
+  medianAbsErrorPct: number;
+  /** Spearman ρ between predicted and measured medians; null when undefined (fewer than 3 variants) */
+  spearmanRho: number | null;
+}
+
+export interface HeldOutPrediction {
+  variant: string;
+  family: string;
+  measuredNs: number;
+  predictedNs: number;
+  /** (predicted − measured) / measured, percent */
+  errorPct: number;
+}
+
+export function accuracyOf(rows: readonly Pick<HeldOutPrediction, 'measuredNs' | 'predictedNs'>[], folds: number): PredictorAccuracy {
+  const errors = rows.map((r) => (r.predictedNs - r.measuredNs) / r.measuredNs);
+  const share = (limit: number) => (rows.length ? (100 * errors.filter((e) => Math.abs(e) <= limit).length) / rows.length : 0);
+  return {
+    heldOutVariants: rows.length,
+    folds,
+    within5Pct: share(0.05),
+    within10Pct: share(0.1),
+    rmspePct: rows.length ? 100 * Math.sqrt(errors.reduce((a, e) => a + e * e, 0) / rows.length) : 0,
+    medianAbsErrorPct: rows.length ? 100 * quantile(errors.map(Math.abs), 0.5) : 0,
+    spearmanRho: spearman(rows.map((r) => r.predictedNs), rows.map((r) => r.measuredNs))?.rho ?? null,
+  };
+}
+
+/** Variants into folds by name (a variant's runs always fall together), deterministic: sorted names dealt round-robin. */
+export function foldsByVariant(names: readonly string[], folds: number): string[][] {
+  const sorted = [...new Set(names)].sort();
+  const out = Array.from({ length: Math.min(folds, sorted.length) }, () => [] as string[]);
+  sorted.forEach((n, i) => out[i % out.length]!.push(n));
+  return out;
+}
+
+export interface TrainedPredictor {
+  model: PredictorModel;
+  accuracy: PredictorAccuracy | null;
+  heldOut: HeldOutPrediction[];
+}
+
+/**
+ * Cross-validation held out by variant: each fold's variants are predicted by a predictor trained on
+ * the others; the final predictor is trained on all, and its interval is the 2.5–97.5% quantiles of
+ * the held-out log errors. Fewer than 2 variants: no validation (accuracy null, interval empty).
+ */
+export function trainPredictor(variants: readonly MeasuredVariant[], folds = 5, options: ForestOptions = DEFAULT_FOREST): TrainedPredictor {
+  const heldOut: HeldOutPrediction[] = [];
+  const groups = foldsByVariant(variants.map((v) => v.name), folds);
+  if (groups.length >= 2) {
+    for (const group of groups) {
+      const held = new Set(group);
+      const predictor = new KernelPredictor(fitPredictor(variants.filter((v) => !held.has(v.name)), options));
+      for (const v of variants.filter((x) => held.has(x.name))) {
+        const predictedNs = predictor.predict(v).medianNs;
+        heldOut.push({ variant: v.name, family: v.family, measuredNs: v.medianNs, predictedNs, errorPct: (100 * (predictedNs - v.medianNs)) / v.medianNs });
+      }
+    }
+  }
+  const model = fitPredictor(variants, options);
+  if (heldOut.length >= 2) {
+    const logs = heldOut.map((h) => Math.log(h.measuredNs / h.predictedNs));
+    model.interval = { low: Math.min(0, quantile(logs, 0.025)), high: Math.max(0, quantile(logs, 0.975)) };
+  }
+  return { model, accuracy: heldOut.length >= 2 ? accuracyOf(heldOut, groups.length) : null, heldOut };
+}
