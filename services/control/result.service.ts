@@ -247,7 +247,7 @@ function toProtocol(p: Protocol | undefined): JobProtocol {
   try {
     return resolveProtocol(p);
   } catch (err) {
-    if (err instanceof ProtocolError) throw LatfleetError.validation(`summary.protocol.${err.field}`, err.reason);
+    if (err instanceof ProtocolError) throw LatfleetError.validation(`summary.protocol.${err.field}`, err.reason, 'PROTOCOL_INVALID');
     throw err;
   }
 }

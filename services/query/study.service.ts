@@ -109,7 +109,7 @@ function generatedModel(v: StudyVariant): NewModel {
     const bytes = 'tflite' in built ? built.tflite : built.onnx;
     return { ...built, bytes, format: v.format, origin: 'generated' };
   } catch (error) {
-    if (error instanceof ModelSpecError) throw LatfleetError.validation('variants', `${v.label}: ${error.message}`);
+    if (error instanceof ModelSpecError) throw LatfleetError.validation('variants', `${v.label}: ${error.message}`, 'MODEL_SPEC_INVALID');
     throw error;
   }
 }

@@ -72,7 +72,10 @@ describe('a fleet that keeps strangers out and does what it is told', () => {
       const reg = await register(s, created.token);
       expect(reg.credential.startsWith(`${reg.agentId}.`)).toBe(true);
       await fleet.api.revokeEnrollmentToken(created.id);
-      await expect(register(s, created.token, { ...FACTS, name: 'phone-2' })).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+      const refused = await register(s, created.token, { ...FACTS, name: 'phone-2' }).then(() => null, (e: grpc.ServiceError) => e);
+      expect(refused).toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+      // the reason of the fleet's one error table travels in the trailing metadata
+      expect(refused!.metadata.get('latfleet-error-reason')).toEqual(['UNAUTHENTICATED']);
     } finally {
       s.close();
     }

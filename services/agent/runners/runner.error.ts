@@ -1,3 +1,6 @@
+import type { ErrorReason } from '../../lib/errors/index.js';
+
+/** A runner's failure: each value is a reason of the fleet's one error table (ERROR_REASONS). */
 export enum RunnerErrorCode {
   /** The tool or adb exited non-zero, timed out or could not be started. */
   CommandFailed = 'COMMAND_FAILED',
@@ -8,6 +11,9 @@ export enum RunnerErrorCode {
   /** The runner's options are inconsistent (caught at construction, before any job). */
   InvalidOptions = 'INVALID_OPTIONS',
 }
+
+// every runner code is a reason of the error table: the compiler checks it
+RunnerErrorCode satisfies Record<string, ErrorReason>;
 
 /** What went wrong while measuring on a device reached through an external tool. */
 export class RunnerError extends Error {

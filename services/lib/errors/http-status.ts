@@ -1,12 +1,5 @@
-import { ErrorCode } from './latfleet.error.js';
+import { ERROR_CLASSES } from './error-classes.js';
+import type { ErrorCode } from './latfleet.error.js';
 
-export const HTTP_STATUS: Record<ErrorCode, number> = {
-  [ErrorCode.ValidationFailed]: 400,
-  [ErrorCode.NotFound]: 404,
-  [ErrorCode.Unauthenticated]: 401,
-  [ErrorCode.PermissionDenied]: 403,
-  [ErrorCode.Conflict]: 409,
-  [ErrorCode.Unavailable]: 503,
-  [ErrorCode.ResourceExhausted]: 413,
-  [ErrorCode.Internal]: 500,
-};
+/** HTTP status per error class (from ERROR_CLASSES). */
+export const HTTP_STATUS = Object.fromEntries(Object.entries(ERROR_CLASSES).map(([code, c]) => [code, c.http])) as Record<ErrorCode, number>;

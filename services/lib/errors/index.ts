@@ -1,3 +1,4 @@
+export * from './error-classes.js';
 export * from './grpc-status.js';
 export * from './http-status.js';
 export * from './latfleet.error.js';
