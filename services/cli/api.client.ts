@@ -16,6 +16,9 @@ export class ApiError extends Error {
   }
 }
 
+export const NO_FLEET_HINT =
+  'Is a fleet running? `latfleet up` (npm start) starts one on this machine; --url or LATFLEET_HTTP_HOST and LATFLEET_HTTP_PORT point at another';
+
 /** The query service's HTTP API, as the CLI uses it. */
 export class ApiClient {
   constructor(
@@ -35,7 +38,8 @@ export class ApiClient {
     try {
       res = await fetch(new URL(path, this.baseUrl), { ...init, headers });
     } catch (err) {
-      throw new ApiError(0, `cannot reach the query service at ${this.baseUrl} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message})`);
+      const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+      throw new ApiError(0, `cannot reach the query service at ${this.baseUrl} (${cause}). ${NO_FLEET_HINT}`);
     }
     const text = await res.text();
     if (!res.ok) {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { LatfleetConfig } from '../lib/config/index.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../lib/store/index.js';
 import { ApiClient } from './api.client.js';
+import { checkPortsFree } from './ports-free.util.js';
 
 export type ProcessName = 'control' | 'query' | 'agent';
 
@@ -40,6 +41,11 @@ export class LocalFleet {
 
   async start(log: (line: string) => void): Promise<void> {
     mkdirSync(this.logDir, { recursive: true });
+    await checkPortsFree([
+      ...(this.config.databaseUrl ? [] : [{ what: 'the embedded Postgres', host: '127.0.0.1', port: this.config.pgPort, variable: 'LATFLEET_PG_PORT' }]),
+      { what: 'the control plane (gRPC)', host: this.config.grpcHost, port: this.config.grpcPort, variable: 'LATFLEET_GRPC_PORT' },
+      { what: 'the query service (HTTP)', host: this.config.httpHost, port: this.config.httpPort, variable: 'LATFLEET_HTTP_PORT' },
+    ]);
     let databaseUrl = this.config.databaseUrl;
     if (!databaseUrl) {
       log(`postgres: embedded, data in ${join(this.config.dataDir, 'pg')} (port ${this.config.pgPort})`);
