@@ -5,7 +5,7 @@ import { listParam, OPTIMIZATION_LEVELS, uuidParam } from './pagination.dto.js';
 
 export const figureName = z.enum(FIGURE_NAMES);
 
-/** One query for every figure: each figure reads the parameters of the answer it draws and ignores none silently (see figure.service.ts). */
+/** One query for every figure: each figure reads the parameters of the answer it is drawn from (see figure.service.ts) and leaves the others alone. */
 export const figureQuery = z
   .object({
     device: listParam.optional().describe('latency, delta, pareto-*: device names or ids; layer-delta, history: one device (default: the only one with results)'),

@@ -170,6 +170,21 @@ describe('study figures over HTTP (LATFLEET_API_READ=key)', () => {
     }
   });
 
+  it('answers hostile parameters on every figure with a client error, never a 5xx', async () => {
+    const nasty = ['%00', 'x'.repeat(5_000), '-1', '%ED%A0%80'];
+    const params = ['device', 'include', 'run', 'variant', 'baseline', 'by', 'model', 'optimization'];
+    const statuses = new Set<number>();
+    for (const name of ['history', 'x'.repeat(300), '%00']) {
+      for (const param of params) {
+        for (const value of nasty) {
+          const res = await fetch(`${base}/api/v1/studies/${demo.id}/figures/${name}.svg?${param}=${value}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+          statuses.add(res.status);
+        }
+      }
+    }
+    expect([...statuses].filter((s) => s >= 500)).toEqual([]);
+  });
+
   it('refuses what it cannot draw with the error naming the cause, and reads need the key', async () => {
     const figures = `/api/v1/studies/${demo.id}/figures`;
     expect(await get(`${figures}/latency.svg`, null)).toMatchObject({ status: 401 });
