@@ -1,10 +1,8 @@
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AblationCell, AblationTable } from '../query/ablation-table.service.js';
-import type { Comparison, Verdict } from '../query/comparison.service.js';
-import { NO_DELTA } from '../query/latency-statistics.js';
+import { type AblationCell, type AblationTable, type Comparison, NO_DELTA, type Verdict } from '../query/contract.js';
 import type { ApiClient, TableOptions } from './api.client.js';
-import { registerCompareCommand, resolveStudy } from './compare.command.js';
+import { registerCompareCommand, renderStudyResult, resolveStudy } from './compare.command.js';
 import { renderAblationTable, renderComparison } from './render.js';
 
 const ID = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
@@ -126,6 +124,23 @@ describe(registerCompareCommand.name, () => {
     expect(await run(fakeClient(), ID, '-f', 'csv')).toBe('variant,baseline\r\n');
     out.length = 0;
     expect(JSON.parse(await run(fakeClient(), ID, '--format', 'json'))).toMatchObject({ study: 'demo', rows: [{ variant: 'relu' }, {}, {}, { variant: 'gelu' }] });
+  });
+});
+
+describe(renderStudyResult.name, () => {
+  it('writes the CSV `compare -f csv` writes, for up and study run alike', async () => {
+    const client = fakeClient();
+    const sut = await renderStudyResult(client, ID, 'csv');
+
+    const program = new Command().exitOverride();
+    registerCompareCommand(program, () => client);
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    await program.parseAsync(['compare', ID, '-f', 'csv'], { from: 'user' });
+    vi.restoreAllMocks();
+
+    expect(sut).toBe(out.join(''));
+    expect(client.calls).toEqual([`csv ${ID}  false`, `csv ${ID}  false`]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AttributedGroupRow, LayerRow, RunLayers } from '../query/run.service.js';
+import type { AttributedGroupRow, LayerRow, RunLayers } from '../query/contract.js';
 import type { ApiClient } from './api.client.js';
 import { registerLayersCommand } from './layers.command.js';
 import { renderLayers } from './render.js';
@@ -44,7 +44,7 @@ describe(renderLayers.name, () => {
   it('shows kernel, overhead and total per layer, the session as its own row, and both sets of ratios', () => {
     const sut = renderLayers(CURRENT, 'table');
 
-    expect(sut).toMatch(/│ layer\s+│ op\s+│ kernel ms │ overhead ms │ total ms │ share │/);
+    expect(sut).toMatch(/│ layer\s+│ op\s+│ kernel ms │ overhead ms │ total ms │ total share │/);
     expect(lineOf(sut, 'stem')).toMatch(/stem\s+│ conv\s+│\s+0\.300 │\s+0\.050 │\s+0\.350 │\s+36\.8% │/);
     expect(lineOf(sut, '(unattributed)')).toMatch(/\(unattributed\)\s+│ Conv\s+│\s+0\.050 │\s+0\.010 │\s+0\.060 │\s+6\.3% │/);
     expect(lineOf(sut, '(session)')).toMatch(/\(session\)\s+│\s+│\s+│\s+0\.020 │\s+0\.020 │\s+2\.1% │/);
@@ -70,11 +70,21 @@ describe(renderLayers.name, () => {
     expect(() => renderLayers(KERNEL_ONLY, 'table', 'block')).toThrow(/no per-block table.*--by layer/);
   });
 
-  it('gives CSV of the API’s rows, the session last in the same columns', () => {
-    const [header, ...rows] = renderLayers(CURRENT, 'csv').trimEnd().split('\n');
-    expect(header).toBe('layer,block,role,op,medianMs,share,overheadMs,totalMs,totalShare,madds,runtimeNodes,runtimeOps');
+  it('gives CSV of the API’s rows in the one CSV convention, the session last in the same columns', () => {
+    const [header, ...rows] = renderLayers(CURRENT, 'csv').trimEnd().split('\r\n');
+    expect(header).toBe('layer,block,role,op,median_ms,share,overhead_ms,total_ms,total_share,madds,runtime_nodes,runtime_ops');
     expect(rows.at(-1)).toBe('(session),,,,0,0,0.02,0.02,0.0211,,,');
-    expect(renderLayers(KERNEL_ONLY, 'csv').split('\n')[1]).toBe('stem,,,conv,0.3,0.375,,,,,stem_node,Conv');
+    expect(renderLayers(KERNEL_ONLY, 'csv').split('\r\n')[1]).toBe('stem,,,conv,0.3,0.375,,,,,stem_node,Conv');
+  });
+
+  it('names the share column after the figure it shows, as CSV and JSON name it', () => {
+    const withOverhead = renderLayers(CURRENT, 'table');
+    const kernelOnly = renderLayers(KERNEL_ONLY, 'table');
+
+    expect(lineOf(withOverhead, 'stem')).toContain(`${(CURRENT.layers[0]!.totalShare! * 100).toFixed(1)}%`);
+    expect(withOverhead).toContain('total share: of the summed totals, (session) included (total_share in CSV); share in CSV: of the summed kernel medians alone');
+    expect(lineOf(kernelOnly, 'stem')).toContain(`${(KERNEL_ONLY.layers[0]!.share * 100).toFixed(1)}%`);
+    expect(kernelOnly).toContain('share: of the summed kernel medians');
   });
 });
 
@@ -101,6 +111,6 @@ describe(registerLayersCommand.name, () => {
   });
 
   it('prints a table by block', async () => {
-    expect((await run(CURRENT, '--by', 'block')).text).toMatch(/│ block\s+│ kernel ms │ overhead ms │ total ms │ share │/);
+    expect((await run(CURRENT, '--by', 'block')).text).toMatch(/│ block\s+│ kernel ms │ overhead ms │ total ms │ total share │/);
   });
 });

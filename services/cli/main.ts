@@ -6,12 +6,12 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../lib/config/index.js';
 import { ApiClient, ApiError } from './api.client.js';
 import { LocalFleet } from './fleet.js';
-import { renderComparison, type Format } from './render.js';
+import type { Format } from './render.js';
 import { readStudyInput } from './study-input.js';
 import { describeRounds, waitForStudy } from './study-progress.js';
 import { collapsedNote, planStudy, renderStudyPlan } from './study-describe.js';
 import { parseStudySpec, type StudySpec } from '../lib/models/index.js';
-import { registerCompareCommand } from './compare.command.js';
+import { registerCompareCommand, renderStudyResult } from './compare.command.js';
 import { registerLayersCommand } from './layers.command.js';
 import { registerPlotCommand } from './plot.command.js';
 import { registerModelCommands } from './models.command.js';
@@ -75,7 +75,7 @@ program
         const done = await waitForStudy(fleet.api, study.id);
         say(`study ${done.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         for (const line of describeRounds(done.rounds)) say(line);
-        process.stdout.write(renderComparison(await fleet.api.comparison(study.id), opts.format));
+        process.stdout.write(await renderStudyResult(fleet.api, study.id, opts.format));
         say(`comparison: ${fleet.api.baseUrl}/api/v1/studies/${study.id}/comparison`);
         if (done.status !== 'completed') exitCode = 1;
       }
@@ -101,7 +101,7 @@ study
     if (!opts.wait) return void process.stdout.write(`${created.id}\n`);
     const done = await waitForStudy(client, created.id);
     for (const line of describeRounds(done.rounds)) say(line);
-    process.stdout.write(renderComparison(await client.comparison(created.id), opts.format));
+    process.stdout.write(await renderStudyResult(client, created.id, opts.format));
     if (done.status !== 'completed') process.exitCode = 1;
   });
 study

@@ -1,7 +1,5 @@
 import Table from 'cli-table3';
-import type { AblationCell, AblationTable } from '../query/ablation-table.service.js';
-import type { Comparison } from '../query/comparison.service.js';
-import type { LayerRow, RunLayers } from '../query/run.service.js';
+import { type AblationCell, type AblationTable, type Comparison, type LayerRow, recordsToCsv, type RunLayers } from '../query/contract.js';
 
 export type Format = 'table' | 'json' | 'csv';
 
@@ -11,16 +9,6 @@ export const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''
 const fixed = (n: number | null, digits: number) => (n === null ? '—' : n.toFixed(digits));
 const signed = (n: number | null, digits: number, unit = '') => (n === null ? '—' : `${n > 0 ? '+' : ''}${n.toFixed(digits)}${unit}`);
 const millions = (n: number) => (n / 1e6).toFixed(1);
-
-function csv(rows: Array<Record<string, unknown>>): string {
-  if (rows.length === 0) return '';
-  const cols = Object.keys(rows[0]!);
-  const cell = (v: unknown) => {
-    const s = Array.isArray(v) ? v.join(' ') : v === null || v === undefined ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
-}
 
 /** `4.00 [3.88, 4.20]`; no interval from a single replicate; `—` when every run is flagged. */
 function latencyCell(c: Pick<AblationCell, 'medianMs' | 'ciLowMs' | 'ciHighMs'>): string {
@@ -36,9 +24,9 @@ const runsCell = (c: Pick<AblationCell, 'replicates' | 'flaggedReplicates'>) => 
 
 const verdictCell = (r: Pick<AblationCell, 'verdict' | 'mdePct'>) => (r.verdict === null ? '' : r.verdict === 'undecided' ? 'undecided' : `${r.verdict} ${mde(r.mdePct)}`.trim());
 
-export function renderComparison(c: Comparison, format: Format): string {
+/** CSV is the ablation table's, the same for every command (`compare`, `study run`, `up`): ApiClient.ablationTableCsv. */
+export function renderComparison(c: Comparison, format: Exclude<Format, 'csv'>): string {
   if (format === 'json') return JSON.stringify(c, null, 2) + '\n';
-  if (format === 'csv') return csv(c.rows.map(({ runIds, flaggedRunIds, ...r }) => ({ ...r, runIds, flaggedRunIds })));
   const table = new Table({
     head: ['variant', 'device', 'median ms [95% CI]', 'p90 ms', 'Δ ms', 'Δ %', 'verdict', 'runs', 'MAdds M', 'params M'],
     colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right'],
@@ -126,12 +114,12 @@ function ratioLines(l: RunLayers): string {
 /** The API's rows as they are, the session bucket last in the same columns. */
 function layersCsv(l: RunLayers, by: LayerGrouping): string {
   const s = l.session;
-  if (by !== 'layer') return csv([...(by === 'block' ? l.blocks! : l.opTypes!), ...(s ? [s] : [])] as unknown as Array<Record<string, unknown>>);
+  if (by !== 'layer') return recordsToCsv([...(by === 'block' ? l.blocks! : l.opTypes!), ...(s ? [s] : [])] as unknown as Array<Record<string, unknown>>);
   const session: LayerRow | null = s && {
     layer: s.key, block: null, role: null, op: null, medianMs: s.kernelMs, share: s.share, overheadMs: s.overheadMs, totalMs: s.totalMs, totalShare: s.totalShare,
     madds: null, runtimeNodes: [], runtimeOps: [],
   };
-  return csv([...l.layers, ...(session ? [session] : [])] as unknown as Array<Record<string, unknown>>);
+  return recordsToCsv([...l.layers, ...(session ? [session] : [])] as unknown as Array<Record<string, unknown>>);
 }
 
 export function renderLayers(l: RunLayers, format: Format, by: LayerGrouping = 'layer'): string {
@@ -139,7 +127,8 @@ export function renderLayers(l: RunLayers, format: Format, by: LayerGrouping = '
   const withOverhead = l.session !== null || l.layers.some((r) => r.overheadMs !== null);
   const rows = layerTableRows(l, by);
   if (format === 'csv') return layersCsv(l, by);
-  const head = [by, ...(by === 'layer' ? ['op'] : []), 'kernel ms', ...(withOverhead ? ['overhead ms', 'total ms'] : []), 'share'];
+  // named as the CSV and JSON name the figure shown: total_share (kernel + overhead) or share (kernel only)
+  const head = [by, ...(by === 'layer' ? ['op'] : []), 'kernel ms', ...(withOverhead ? ['overhead ms', 'total ms', 'total share'] : ['share'])];
   const table = new Table({
     head,
     colAligns: head.map((_, i) => (i === 0 || (by === 'layer' && i === 1) ? 'left' : 'right')),
@@ -161,8 +150,9 @@ export function renderLayers(l: RunLayers, format: Format, by: LayerGrouping = '
     `(profiling ${signed(l.profilingOverheadPct, 1, '%')})${source}\n`;
   const legend = withOverhead
     ? `layer sum ${fixed(l.layerSumMs, 3)} ms kernel, ${fixed(l.layerSumWithOverheadMs, 3)} ms with overhead; model_run median ${fixed(l.modelRunMedianMs, 3)} ms\n` +
-      `${ratioLines(l)}\noverhead: the executor’s time between kernels; (session): the run’s time outside every node; share: of kernel + overhead\n`
-    : `layer sum / profiled = ${fixed(l.layerSumRatio, 3)}; kernel time only (this run’s report has no executor overhead)\n`;
+      `${ratioLines(l)}\noverhead: the executor’s time between kernels; (session): the run’s time outside every node; ` +
+      `total share: of the summed totals, (session) included (total_share in CSV); share in CSV: of the summed kernel medians alone\n`
+    : `layer sum / profiled = ${fixed(l.layerSumRatio, 3)}; kernel time only (this run’s report has no executor overhead); share: of the summed kernel medians\n`;
   return `${heading}${legend}${table.toString()}\n`;
 }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ComparisonService, type CompareOptions, type Comparison, type ComparisonRow } from './comparison.service.js';
-import { toCsv } from './csv.util.js';
+import { csvColumn, csvValue, toCsv } from './csv.util.js';
 
 /** A cell's figures, in table and CSV order. */
 export const ABLATION_CELL_FIELDS = [
@@ -79,13 +79,9 @@ export function toAblationTable(c: Comparison): AblationTable {
   };
 }
 
-/** `deltaCiLowPct` → `delta_ci_low_pct`; `flaggedReplicates` → `flagged_replicates` */
-const snake = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const csvValue = (v: AblationCell[keyof AblationCell]) => (Array.isArray(v) ? v.join(';') : v);
-
 /** One line per variant; per device the columns `median_ms[<device>]`, `delta_pct[<device>]`, …; flags `;`-separated. */
 export function ablationTableCsv(t: AblationTable): string {
-  const header = ['variant', 'baseline', 'model', 'madds', 'params', 'top1', ...t.devices.flatMap((d) => ABLATION_CELL_FIELDS.map((f) => `${snake(f)}[${d.name}]`))];
+  const header = ['variant', 'baseline', 'model', 'madds', 'params', 'top1', ...t.devices.flatMap((d) => ABLATION_CELL_FIELDS.map((f) => `${csvColumn(f)}[${d.name}]`))];
   const rows = t.rows.map((r) => [
     r.variant,
     r.baseline,
