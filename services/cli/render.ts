@@ -1,5 +1,8 @@
 import Table from 'cli-table3';
-import { type AblationCell, type AblationTable, type Comparison, type LayerRow, recordsToCsv, type RunLayers } from '../query/contract.js';
+import type { AblationCell, AblationTable } from '../query/ablation-table.service.js';
+import type { Comparison } from '../query/comparison.service.js';
+import { recordsToCsv } from '../query/csv.util.js';
+import type { LayerRow, RunLayers } from '../query/run.service.js';
 
 export type Format = 'table' | 'json' | 'csv';
 
