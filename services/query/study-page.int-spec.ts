@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_STUDY, seedFigureStudy, type FigureStudy } from '../../test/support/figure-study.seed.js';
 import { freePort } from '../../test/support/free-port.js';
 import { CHROMIUM, launchChromium } from '../../test/support/headless-chromium.js';
+import { insertModel, insertStudy } from '../../test/support/study-results.factory.js';
 import { createTestDatabase } from '../../test/support/test-database.js';
 import { loadConfig } from '../lib/config/index.js';
 import { createDataSource } from '../lib/store/index.js';
@@ -15,6 +16,7 @@ import type { DeviceHistory } from './device-history.service.js';
 import { FIGURE_MARKS } from './figure-specs.js';
 import type { LayerDeltas } from './layer-delta.service.js';
 import { startQuery } from './main.js';
+import { PAGE_CSP } from './study-page.html.js';
 import type { Pareto } from './model-selection.service.js';
 import type { RunLayers } from './run.service.js';
 
@@ -134,6 +136,20 @@ describe.skipIf(!runs)(title('the study page in headless chromium (LATFLEET_API_
     mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: SCREENSHOT as `${string}.png`, fullPage: true });
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(50_000);
+  });
+
+  it('shows a study without results yet, each figure saying why it is not drawn', async () => {
+    const model = await insertModel(ds, 'mobilenetv3-small-1.0');
+    const queued = await insertStudy(ds, { name: 'queued', baseline: 'a', status: 'queued', variants: [{ label: 'a', model }, { label: 'b', model }] });
+    const res = await fetch(`${base}/studies/${queued.id}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toBe(PAGE_CSP);
+    const html = await res.text();
+    expect(html.match(/not drawn: [^<]*/g)).toEqual([
+      'not drawn: run: study queued has no stored run yet',
+      'not drawn: device: b and a have no results on a common device yet',
+    ]);
+    expect(html.match(/<svg /g)).toHaveLength(4);
   });
 
   it('refuses the page without the key, as every read with LATFLEET_API_READ=key', async () => {

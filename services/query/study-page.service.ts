@@ -57,12 +57,13 @@ export class StudyPageService {
       await drawn('pareto-madds', 'Latency–MAdds Pareto front per device', async () => paretoFigure(pareto, 'madds')),
       await drawn('blocks', `Where the time went in a run of ${comparison.baseline}, per block`, () => this.figures.spec(id, 'blocks', query({}))),
     ];
+    const device = comparison.devices[0];
     for (const v of candidates) {
-      const params = { variant: v.label, by: 'block' };
-      figures.push(await drawn('layer-delta', `${v.label} vs ${comparison.baseline}: Δ kernel time per block`, () => this.figures.spec(id, 'layer-delta', query(params)), params));
+      const params = { variant: v.label, by: 'block', ...(device ? { device: device.name } : {}) };
+      figures.push(await drawn('layer-delta', `${v.label} vs ${comparison.baseline}${device ? ` on ${device.name}` : ''}: Δ kernel time per block`, () => this.figures.spec(id, 'layer-delta', query(params)), params));
     }
     if (comparison.devices.length === 1) {
-      figures.push(await drawn('history', `${comparison.devices[0]!.name} across runtime and agent versions, ${comparison.baseline}'s model`, () => this.figures.spec(id, 'history', query({}))));
+      figures.push(await drawn('history', `${device!.name} across runtime and agent versions, ${comparison.baseline}'s model`, () => this.figures.spec(id, 'history', query({}))));
     }
     return renderStudyPage({ study, table: toAblationTable(comparison), figures, runs });
   }
