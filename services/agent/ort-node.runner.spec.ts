@@ -66,6 +66,20 @@ const config = { agentCore: -1 } as LatfleetConfig;
 const never = new AbortController().signal;
 
 describe(OrtNodeRunner.name, () => {
+  it('records what loading the model took (first session, and again warm) and the peak memory of the attempt', async () => {
+    const { h } = hooks();
+    const calls: string[] = [];
+    const sut = new OrtNodeRunner(config, { ...h, resetPeakResident: () => (calls.push('reset'), 'vmhwm'), peakResidentBytes: () => (calls.push('read'), 250_000_000) });
+
+    const result = await sut.run(job(FAST), () => undefined, never);
+
+    expect(calls).toEqual(['reset', 'read']);
+    const resources = result.report.resources!;
+    expect(resources).toMatchObject({ peakResidentBytes: 250_000_000, peakResidentSource: 'vmhwm' });
+    expect([resources.loadFirstMs > 0, resources.loadWarmMs > 0]).toEqual([true, true]);
+    expect(result.report.attempts[0]!.resources).toEqual(resources);
+  });
+
   it('measures timed and profiled runs and attributes every kernel to a layer', async () => {
     const { h } = hooks();
     const phases = new Set<RunPhase>();

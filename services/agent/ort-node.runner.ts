@@ -51,6 +51,7 @@ import type { RunEnvironment } from '../lib/proto/index.js';
 import { AGENT_VERSION } from './agent-version.js';
 import { readEnvironment } from './device-facts.js';
 import { HostSpeedProbe } from './host-speed-probe.js';
+import { peakResidentBytes, resetPeakResident, type PeakMemorySource } from './process-memory.js';
 import type { ProgressFn, Runner, RunnerJob, RunnerResult } from './runner.js';
 
 const { onnx } = pkg;
@@ -65,6 +66,9 @@ export interface OrtRunnerHooks {
   systemCpuTimes(): SystemCpuTimes | null;
   /** the host speed probe: a fixed reference workload's time in ns; null where there is none */
   hostProbeNs(): Promise<number | null>;
+  /** starts a peak-memory window (process-memory.ts) */
+  resetPeakResident(): PeakMemorySource;
+  peakResidentBytes(): number;
   clock: LoopClock;
 }
 
@@ -87,6 +91,8 @@ const systemHooks: OrtRunnerHooks = {
   },
   // a probe that fails leaves the attempt unprobed; it never fails the measurement
   hostProbeNs: () => (hostProbe ??= new HostSpeedProbe()).measureNs().catch(() => null),
+  resetPeakResident,
+  peakResidentBytes,
   clock: systemClock,
 };
 
@@ -212,7 +218,10 @@ export class OrtNodeRunner implements Runner {
     const versions = { runtime: this.runtimeVersion, agent: AGENT_VERSION };
     const startedAt = new Date();
     const readBefore = this.hooks.readEnvironment(this.config.agentCore, versions);
+    const peakSource = this.hooks.resetPeakResident();
     const sessions: ort.InferenceSession[] = [];
+    const loads: Array<{ firstMs: number; warmMs: number }> = [];
+    const elapsedMs = (t0: bigint) => Number(clock.nowNs() - t0) / 1e6;
     const warmups: WarmupOutcome[] = [];
     let timed: TimedOutcome[];
     let cpuShare: number | null = null;
@@ -227,7 +236,14 @@ export class OrtNodeRunner implements Runner {
       return ns;
     };
     try {
-      for (const job of jobs) sessions.push(await ort.InferenceSession.create(job.modelPath, this.sessionOptions(protocol)));
+      for (const job of jobs) {
+        const t0 = clock.nowNs();
+        sessions.push(await ort.InferenceSession.create(job.modelPath, this.sessionOptions(protocol)));
+        const firstMs = elapsedMs(t0);
+        const t1 = clock.nowNs();
+        await (await ort.InferenceSession.create(job.modelPath, this.sessionOptions(protocol))).release();
+        loads.push({ firstMs, warmMs: elapsedMs(t1) });
+      }
       const runOnce = sessions.map((session, i) => () => session.run(feeds[i]!));
       for (const [i, run] of runOnce.entries()) {
         warmups.push(await warmUp(run, protocol, { clock, signal, onProgress: (d, t) => onProgress('warmup', i * t + d, jobs.length * t) }));
@@ -251,6 +267,7 @@ export class OrtNodeRunner implements Runner {
     }
     const profiled: ProfiledOutcome[] = [];
     for (const [i, job] of jobs.entries()) profiled.push(await this.profile(job, protocol, feeds[i]!, layers[i]!.map((l) => l.name), onProgress, signal));
+    const peakBytes = this.hooks.peakResidentBytes();
     const withProbe = (e: RunEnvironment, ns: number | null): RunEnvironment => ({ ...e, hostProbeNs: ns ?? 0 });
     const environmentBefore = withProbe(readBefore, probeBeforeNs);
     const environmentAfter = withProbe(this.hooks.readEnvironment(this.config.agentCore, versions), probeAfterNs);
@@ -273,6 +290,7 @@ export class OrtNodeRunner implements Runner {
         timed: { runs: t.latenciesNs.length, stopReason: t.stopReason, seconds: t.timedSeconds, ciRelativeHalfWidth: t.ciRelativeHalfWidth, medianNs: timedMedian },
         hostProbeSeconds: Number(probeNs) / 1e9,
         ...(jobs.length > 1 ? { interleave: { variants: jobs.length, position: i, blockRuns: protocol.interleaveBlockRuns } } : {}),
+        resources: { loadFirstMs: round3(loads[i]!.firstMs), loadWarmMs: round3(loads[i]!.warmMs), peakResidentBytes: peakBytes, peakResidentSource: peakSource },
         latenciesNs: t.latenciesNs,
         profiled: profiled[i]!,
       };
@@ -343,6 +361,8 @@ export class OrtNodeRunner implements Runner {
   }
 }
 
+const round3 = (ms: number) => Math.round(ms * 1e3) / 1e3;
+
 /** The input every runner feeds: the same deterministic pattern for a given shape. */
 function feedsOf(job: RunnerJob): Record<string, ort.Tensor> {
   const size = job.inputShape.reduce((a, b) => a * b, 1);
@@ -382,6 +402,7 @@ function resultOf(
     profiled,
     profilingOverhead: profiled ? profiled.median / timed.median - 1 : null,
     profiledWarmupRuns: kept.profiled.warmupRuns,
+    ...(kept.resources ? { resources: kept.resources } : {}),
     attribution: {
       ...kept.profiled.attribution,
       unattributedShare: breakdown.unattributedShare,

@@ -153,6 +153,10 @@ const SCHEMAS: Record<string, JsonSchema> = {
     flags: arr(str('report.quality.flags: those that flagged it and, in an interleaved round, advisory ones')),
     flaggedBy: arr(str('the flags that flagged it (report.flaggedBy; report.quality.flags for reports without it); empty for a clean run')),
     attempts: arr(obj({ attempt: nullable(int('0 for the first')), flags: arr(str()), startedAt: nullable(str()), finishedAt: nullable(str()) })),
+    resources: nullable(obj({
+      loadFirstMs: num('creating the session (compiling the model) of the kept attempt'), loadWarmMs: num('creating it again right after'),
+      peakResidentBytes: int('the runner process’s peak resident memory during the attempt'), peakResidentSource: { enum: ['vmhwm', 'process-lifetime'] },
+    })),
     report: { type: 'object', description: 'the agent’s measurement report as stored' },
   }),
   RunLatencies: obj({ runId: str(), latencies: arr(obj({ iteration: int(), latencyNs: num() })) }),

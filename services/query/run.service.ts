@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
-import { blockOfLayer, breakdownBy, byLayer, byOpType, nsToMs, SESSION_OVERHEAD, UNATTRIBUTED as MEASURE_UNATTRIBUTED, type NodeTiming, type TimingGroup } from '../lib/measure/index.js';
+import { blockOfLayer, breakdownBy, byLayer, byOpType, nsToMs, SESSION_OVERHEAD, UNATTRIBUTED as MEASURE_UNATTRIBUTED, type AttemptResources, type NodeTiming, type TimingGroup } from '../lib/measure/index.js';
 import { toCsv } from './csv.util.js';
 import { DeviceRepository } from './device.repository.js';
 import type { Page } from './pagination.dto.js';
@@ -13,6 +13,8 @@ import { readStoredAttribution } from './stored-attribution.util.js';
 export interface RunDetail extends Omit<RunRecord, 'report'> {
   /** from report.attempts, the kept attempt last */
   attempts: RunAttempt[];
+  /** the kept attempt's model load times and the runner process's peak memory (report.resources); null where the runner did not measure them */
+  resources: AttemptResources | null;
   report: Record<string, unknown>;
 }
 
@@ -138,7 +140,7 @@ export class RunService {
     const run = await this.runs.record(runId);
     if (!run) throw LatfleetError.notFound('run', runId);
     const { report, ...rest } = run;
-    return { ...rest, attempts: readStoredAttempts(report), report };
+    return { ...rest, attempts: readStoredAttempts(report), resources: (report['resources'] as AttemptResources | undefined) ?? null, report };
   }
 
   async latencies(runId: string): Promise<RunLatencies> {

@@ -9,6 +9,7 @@ import { ApiError } from '../../services/cli/api.client.js';
 import { LocalFleet } from '../../services/cli/fleet.js';
 import { waitForStudy } from '../../services/cli/study-progress.js';
 import { buildTflite } from '../../services/lib/models/index.js';
+import type { RunDetail } from '../../services/query/run.service.js';
 import type { StudyDetail } from '../../services/query/study.repository.js';
 import { FOREIGN_ONNX_LAYERS, foreignOnnx } from '../support/foreign-onnx.js';
 import { localFleetConfig } from '../support/local-fleet-config.js';
@@ -117,5 +118,16 @@ describe('formats as a scheduling fact, and a model the user brings, end to end'
     expect(names.every((n) => n === '(unattributed)' || FOREIGN_ONNX_LAYERS.some(([name]) => name === n))).toBe(true);
     // the fused Conv+BN+Relu and depthwise Conv+Clip kernels are the convolutions' (where their MAdds are)
     for (const conv of ['/features/features.0/Conv', '/features/features.3/Conv']) expect(layers.layers.find((l) => l.layer === conv)!.medianMs).toBeGreaterThan(0);
+  });
+
+  it('records per run what loading the model took and the runner process’s peak memory, on both runtimes', async () => {
+    const { rows } = await db.query(`SELECT r.id FROM runs r JOIN variants v ON v.id = r.variant_id WHERE r.study_id = $1 ORDER BY v.position`, [study.id]);
+
+    const runs = await Promise.all(rows.map(async (r) => (await (await fetch(`${fleet.api.baseUrl}/api/v1/runs/${r.id}`)).json()) as RunDetail));
+
+    for (const run of runs) {
+      expect(run.resources).toMatchObject({ peakResidentSource: 'vmhwm' });
+      expect([run.resources!.loadFirstMs > 0, run.resources!.loadWarmMs > 0, run.resources!.peakResidentBytes > 0]).toEqual([true, true, true]);
+    }
   });
 });

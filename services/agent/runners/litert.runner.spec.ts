@@ -69,6 +69,18 @@ describe(LiteRtRunner.name, () => {
     expect(result.report.attempts[0]).toMatchObject({ warmup: { runs: 2 }, timed: { runs: 5 } });
   });
 
+  it('records what compiling the model took (first, and again warm) and the peak memory of the attempt', async () => {
+    const calls: string[] = [];
+    const h = { ...hooks().h, resetPeakResident: () => (calls.push('reset'), 'vmhwm' as const), peakResidentBytes: () => (calls.push('read'), 180_000_000) };
+
+    const result = await new LiteRtRunner(-1, h).run(job(tflitePath), () => undefined, never);
+
+    expect(calls).toEqual(['reset', 'read']);
+    const resources = result.report.resources!;
+    expect(resources).toMatchObject({ peakResidentBytes: 180_000_000, peakResidentSource: 'vmhwm' });
+    expect([resources.loadFirstMs > 0, resources.loadWarmMs > 0]).toEqual([true, true]);
+  });
+
   it('runs the TFLite twin of a latfleet ONNX variant', async () => {
     const result = await new LiteRtRunner(-1, hooks().h).run(job(onnxPath), () => undefined, never);
 

@@ -10,6 +10,7 @@ import {
   systemClock,
   timedRuns,
   warmUp,
+  type AttemptResources,
   type LatencyStats,
   type LoopClock,
   type MeasurementAttempt,
@@ -20,6 +21,7 @@ import {
 import { buildTflite, inspectTflite } from '../../lib/models/index.js';
 import type { RunEnvironment } from '../../lib/proto/index.js';
 import { AGENT_VERSION } from '../agent-version.js';
+import { peakResidentBytes, resetPeakResident, type PeakMemorySource } from '../process-memory.js';
 import { readEnvironment } from '../device-facts.js';
 import { cleanest, retryNote } from '../ort-node.runner.js';
 import type { ProgressFn, Runner, RunnerJob, RunnerResult } from '../runner.js';
@@ -35,6 +37,9 @@ export interface LiteRtRunnerHooks {
   /** CPU time this process has used, in ns (all threads) */
   cpuTimeNs(): number;
   cores(): number;
+  /** starts a peak-memory window (process-memory.ts) */
+  resetPeakResident(): PeakMemorySource;
+  peakResidentBytes(): number;
   clock: LoopClock;
 }
 
@@ -45,6 +50,8 @@ const systemHooks: LiteRtRunnerHooks = {
     return (u.user + u.system) * 1000;
   },
   cores: () => os.cpus().length,
+  resetPeakResident,
+  peakResidentBytes,
   clock: systemClock,
 };
 
@@ -67,6 +74,8 @@ export interface LiteRtReport {
   timed: LatencyStats;
   profiled: null;
   profiling: { available: false; reason: string };
+  /** the kept attempt's model compile times (loadAndCompile) and the process's peak memory */
+  resources?: AttemptResources;
 }
 
 interface Attempt extends MeasurementAttempt<RunEnvironment> {
@@ -75,8 +84,8 @@ interface Attempt extends MeasurementAttempt<RunEnvironment> {
 
 /**
  * LiteRT (TFLite's runtime) compiled to WebAssembly, in this process: XNNPACK on the CPU, one
- * thread, no per-op profile. Runs `.tflite` files; given a latfleet ONNX variant it builds the
- * TFLite twin of the same plan and weights (buildTflite) until models are scheduled per format.
+ * thread, no per-op profile. Runs `.tflite` files (a litert agent announces tflite only); given a
+ * latfleet ONNX variant outside the fleet it builds the TFLite twin of the same plan and weights.
  */
 export class LiteRtRunner implements Runner {
   readonly name = 'litert';
@@ -118,6 +127,7 @@ export class LiteRtRunner implements Runner {
       timed: summarize(kept.latenciesNs),
       profiled: null,
       profiling: { available: false, reason: LITERT_PROFILING_UNAVAILABLE },
+      ...(kept.resources ? { resources: kept.resources } : {}),
     };
     return {
       startedAt,
@@ -136,8 +146,15 @@ export class LiteRtRunner implements Runner {
     const versions = { runtime: this.runtimeVersion, agent: AGENT_VERSION };
     const startedAt = new Date();
     const environmentBefore = this.hooks.readEnvironment(this.core, versions);
+    const peakSource = this.hooks.resetPeakResident();
     const litert = await loadLiteRtInNode();
-    const model = await litert.loadAndCompile(bytes, { accelerator: 'wasm', cpuOptions: { numThreads: 1 } });
+    const compile = () => litert.loadAndCompile(bytes, { accelerator: 'wasm', cpuOptions: { numThreads: 1 } });
+    const t0 = clock.nowNs();
+    const model = await compile();
+    const loadFirstMs = Number(clock.nowNs() - t0) / 1e6;
+    const t1 = clock.nowNs();
+    (await compile()).delete();
+    const loadWarmMs = Number(clock.nowNs() - t1) / 1e6;
     const shape = inputShape(bytes);
     const input = new litert.Tensor(inputData(shape), shape);
     let cpuShare: number | null = null;
@@ -174,6 +191,12 @@ export class LiteRtRunner implements Runner {
       warmup,
       timed: { runs: timed.latenciesNs.length, stopReason: timed.stopReason, seconds: timed.timedSeconds, ciRelativeHalfWidth: timed.ciRelativeHalfWidth, medianNs },
       hostProbeSeconds: 0,
+      resources: {
+        loadFirstMs: Math.round(loadFirstMs * 1e3) / 1e3,
+        loadWarmMs: Math.round(loadWarmMs * 1e3) / 1e3,
+        peakResidentBytes: this.hooks.peakResidentBytes(),
+        peakResidentSource: peakSource,
+      },
       latenciesNs: timed.latenciesNs,
     };
   }

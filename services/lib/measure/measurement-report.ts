@@ -18,6 +18,20 @@ export interface MeasurementAttempt<E extends EnvironmentSample = EnvironmentSam
   hostProbeSeconds: number;
   /** measured in a round with other variants, timed runs alternating in blocks: how many variants, this one's place, the block */
   interleave?: { variants: number; position: number; blockRuns: number };
+  /** what loading the model cost and the memory the runner process held (runners that measure it) */
+  resources?: AttemptResources;
+}
+
+/** Model load and memory of one attempt, as device farms report them beside latency. */
+export interface AttemptResources {
+  /** creating the attempt's session (or compiling the model): reading the file, optimizing the graph, placing weights */
+  loadFirstMs: number;
+  /** creating it again right after: the file in the page cache, the runtime initialized */
+  loadWarmMs: number;
+  /** the runner process's peak resident memory during the attempt; in a round, the round's (every variant's session open at once) */
+  peakResidentBytes: number;
+  /** vmhwm: the process's high-water mark, reset when the attempt began; process-lifetime: the most since the process started */
+  peakResidentSource: 'vmhwm' | 'process-lifetime';
 }
 
 /** One row of a per-layer, per-block or per-op-type table: medians over the profiled runs. */
@@ -93,4 +107,6 @@ export interface MeasurementReport<E extends EnvironmentSample = EnvironmentSamp
   profilingOverhead: number | null;
   profiledWarmupRuns: number;
   attribution: AttributionSummary;
+  /** the kept attempt's load times and peak memory (runners that measure them) */
+  resources?: AttemptResources;
 }
