@@ -14,6 +14,8 @@ export interface NewAccuracy {
 
 export interface AccuracyRow extends NewAccuracy {
   id: string;
+  /** preloaded from a paper (its title and table in `source`) */
+  published: boolean;
   createdAt: string;
 }
 
@@ -24,7 +26,8 @@ export interface VariantAccuracy {
   scope: 'variant' | 'model';
 }
 
-const SELECT = `SELECT id, model_name AS model, variant_id AS "variantId", top1, top5, dataset, source, created_at AS "createdAt" FROM accuracies`;
+const COLUMNS = `id, model_name AS model, variant_id AS "variantId", top1, top5, dataset, source, published, created_at AS "createdAt"`;
+const SELECT = `SELECT ${COLUMNS} FROM accuracies`;
 
 @Injectable()
 export class AccuracyRepository {
@@ -33,7 +36,7 @@ export class AccuracyRepository {
   async create(a: NewAccuracy): Promise<AccuracyRow> {
     const [row] = await this.ds.query(
       `INSERT INTO accuracies (model_name, variant_id, top1, top5, dataset, source) VALUES ($1, $2, $3, $4, $5, $6)
-       RETURNING id, model_name AS model, variant_id AS "variantId", top1, top5, dataset, source, created_at AS "createdAt"`,
+       RETURNING ${COLUMNS}`,
       [a.model, a.variantId, a.top1, a.top5, a.dataset, a.source],
     );
     return row;
@@ -47,7 +50,7 @@ export class AccuracyRepository {
     return { items, limit: q.limit, offset: q.offset, total: n };
   }
 
-  /** Latest entry per variant, an entry for the variant itself winning over one for its model. */
+  /** Latest entry per variant, an entry for the variant itself winning over one for its model, a user's over a published one. */
   async forVariants(variantIds: readonly string[]): Promise<Map<string, VariantAccuracy>> {
     const rows: Array<{ variantId: string; top1: number; source: string; own: boolean }> = await this.ds.query(
       `SELECT DISTINCT ON (v.id) v.id AS "variantId", a.top1, a.source, a.variant_id IS NOT NULL AS own
@@ -55,7 +58,7 @@ export class AccuracyRepository {
          JOIN models m ON m.sha256 = v.model_sha256
          JOIN accuracies a ON a.variant_id = v.id OR a.model_name = m.name
         WHERE v.id = ANY($1::uuid[])
-        ORDER BY v.id, a.variant_id IS NOT NULL DESC, a.created_at DESC, a.id`,
+        ORDER BY v.id, a.variant_id IS NOT NULL DESC, a.published, a.created_at DESC, a.id`,
       [variantIds],
     );
     return new Map(rows.map((r) => [r.variantId, { top1: r.top1, source: r.source, scope: r.own ? 'variant' : 'model' }]));

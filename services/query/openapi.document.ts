@@ -204,7 +204,7 @@ const SCHEMAS: Record<string, JsonSchema> = {
       maddsLatencyCorrelation: nullable(obj({ rho: num('Spearman'), n: { type: 'integer' } })),
     })),
   }),
-  Accuracy: obj({ id: str(), model: nullable(str()), variantId: nullable(str()), top1: num(), top5: nullable(num()), dataset: str(), source: str(), createdAt: str() }),
+  Accuracy: obj({ id: str(), model: nullable(str()), variantId: nullable(str()), top1: num(), top5: nullable(num()), dataset: str(), source: str(), published: { type: 'boolean', description: 'preloaded from a paper (title and table in source); a user entry for the same model wins over it' }, createdAt: str() }),
   DeviceHistory: obj({
     device, optimization: str(), noiseTest: str(),
     models: arr(obj({

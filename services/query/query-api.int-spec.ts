@@ -273,7 +273,7 @@ describe('query HTTP API', () => {
       const paper = (body as Comparison).rows.find((r) => r.variant === 'paper')!;
 
       expect(paper).toMatchObject({ madds: models.paper.madds, params: models.paper.params, top1: 65.4, model: 'mobilenetv3-small-0.75' });
-      expect(paper.top1Source).toMatch(/MobileNetV3.*architectures\.md/);
+      expect(paper.top1Source).toBe('Howard et al. 2019, "Searching for MobileNetV3" (ICCV 2019), Table 3');
       expect((body as Comparison).rows.every((r) => r.device === 'vm-a')).toBe(true);
     });
 
@@ -526,10 +526,11 @@ describe('query HTTP API', () => {
   });
 
   describe('accuracy registry, reward and Pareto front', () => {
-    it('is preloaded with the published top-1 and their source', async () => {
+    it('is preloaded with the published top-1 and their source: paper and table', async () => {
       const { body } = await get('/api/v1/accuracies?model=efficientnet-b0');
-      expect(body).toMatchObject({ total: 1, items: [{ model: 'efficientnet-b0', top1: 76.3, variantId: null }] });
-      expect(body.items[0].source).toMatch(/EfficientNet.*architectures\.md/);
+      expect(body).toMatchObject({ total: 1, items: [{ model: 'efficientnet-b0', top1: 76.3, variantId: null, published: true }] });
+      expect(body.items[0].source).toBe('Tan and Le 2019, "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks" (ICML 2019), Table 2');
+      expect(new Date(body.items[0].createdAt).getUTCFullYear()).toBeGreaterThan(1970);
       expect((await get('/api/v1/accuracies?limit=500')).body.total).toBe(PUBLISHED_TOP1.length);
     });
 

@@ -3,7 +3,7 @@ import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn 
 /**
  * An accuracy figure for a model (by canonical variant name, e.g. `mobilenetv3-large-1.0`) or for one
  * variant of one study. The published ImageNet top-1 of the standard models is preloaded by a
- * migration with its source; users add their own. The latest entry wins.
+ * migration with its source (paper, table); users add their own. A user's latest entry wins, then the published one.
  */
 @Entity('accuracies')
 @Check('CHK_accuracies_subject', `("model_name" IS NULL) <> ("variant_id" IS NULL)`)
@@ -18,5 +18,7 @@ export class AccuracyEntity {
   @Column('text', { default: 'imagenet-1k' }) dataset!: string;
   /** where the figure comes from: a paper, a training run, a URL */
   @Column('text') source!: string;
+  /** preloaded from a paper: a user's entry for the same model wins over it, whenever either was made */
+  @Column('boolean', { default: false }) published!: boolean;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

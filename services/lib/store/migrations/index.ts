@@ -6,6 +6,7 @@ import { ModelDataExternalStorage1795700000000 } from './1795700000000-model-dat
 import { ReplicatedRounds1795800000000 } from './1795800000000-replicated-rounds.js';
 import { DeviceEnrollmentToken1795900000000 } from './1795900000000-device-enrollment-token.js';
 import { ModelFormats1796000000000 } from './1796000000000-model-formats.js';
+import { PublishedAccuracySources1796200000000 } from './1796200000000-published-accuracy-sources.js';
 
 export const MIGRATIONS = [
   InitialSchema1795500000000,
@@ -16,4 +17,5 @@ export const MIGRATIONS = [
   ReplicatedRounds1795800000000,
   DeviceEnrollmentToken1795900000000,
   ModelFormats1796000000000,
+  PublishedAccuracySources1796200000000,
 ];
