@@ -105,7 +105,7 @@ export function deltaFigure(c: Comparison): TopLevelSpec {
   return {
     ...base(
       `${c.study}: Δ vs the baseline ${c.baseline}`,
-      'paired by round on each device; grey band: ±MDE, the smallest Δ the rounds could call (inside it: within noise)',
+      `paired by round on each device; grey band: ±MDE, the smallest Δ the rounds could call (inside it: within noise); ${c.includeFlagged ? 'flagged runs included' : 'flagged runs left out'}`,
       `Latency difference to ${c.baseline} per variant and device in study ${c.study}`,
     ),
     width: 480,
