@@ -77,6 +77,7 @@ program
         for (const line of describeRounds(done.rounds)) say(line);
         process.stdout.write(await renderStudyResult(fleet.api, study.id, opts.format));
         say(`comparison: ${fleet.api.baseUrl}/api/v1/studies/${study.id}/comparison`);
+        say(`study page (table and figures): ${fleet.api.baseUrl}/studies/${study.id}`);
         if (done.status !== 'completed') exitCode = 1;
       }
       if (opts.exitWhenDone) return void (await shutdown(exitCode));
