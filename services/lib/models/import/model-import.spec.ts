@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FOREIGN_ONNX_LAYERS, foreignOnnx } from '../../../../test/support/foreign-onnx.js';
 import { ModelSpecError } from '../model-spec.error.js';
@@ -69,6 +70,60 @@ describe(importModel.name, () => {
   it('refuses an operator it cannot infer shapes for, naming the node', () => {
     expect(importError(foreignOnnx({ poolOpType: 'Unknown' })).message).toBe(
       "file: cannot infer the output shape of node '/features/features.5/MaxPool' (Unknown): its operator is not one latfleet can infer shapes for, and the file gives no static shape for it",
+    );
+  });
+
+  it('answers any damaged file with a model or a ModelSpecError on the file, never another error', () => {
+    const bytes = foreignOnnx();
+    const damaged = fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }).map((edits) => {
+      const copy = new Uint8Array(bytes);
+      for (const [at, value] of edits) copy[at] = value;
+      return copy;
+    });
+
+    fc.assert(
+      fc.property(damaged, (file) => {
+        const outcome = (() => {
+          try {
+            importModel(file, { name: 'net' });
+            return 'read';
+          } catch (error) {
+            return error instanceof ModelSpecError && ['file', 'inputShape'].includes(error.field) ? 'refused' : error;
+          }
+        })();
+        expect(['read', 'refused']).toContain(outcome);
+      }),
+      { numRuns: 300, seed: 13 },
+    );
+  });
+
+  it('answers a damaged TFLite file (its tables, at the front) with a model or a refusal', () => {
+    const bytes = buildTflite('mobilenetv3-small-0.75@96').tflite;
+    const damaged = fc.array(fc.tuple(fc.integer({ min: 8, max: 16_383 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }).map((edits) => {
+      const copy = new Uint8Array(bytes);
+      for (const [at, value] of edits) copy[at] = value;
+      return copy;
+    });
+
+    fc.assert(
+      fc.property(damaged, (file) => {
+        const outcome = (() => {
+          try {
+            importModel(file, { name: 'net' });
+            return 'read';
+          } catch (error) {
+            return error instanceof ModelSpecError && ['file', 'inputShape'].includes(error.field) ? 'refused' : error;
+          }
+        })();
+        expect(['read', 'refused']).toContain(outcome);
+      }),
+      { numRuns: 100, seed: 7 },
+    );
+  });
+
+  it('refuses sizes no stored model can hold before they reach the database', () => {
+    expect(importError(foreignOnnx({ batch: 'n' }), { name: 'net', inputShape: [2 ** 31, 3, 32, 32] }).message).toBe(
+      'file: a tensor dimension is above 2147483647: not a network latfleet can measure',
     );
   });
 

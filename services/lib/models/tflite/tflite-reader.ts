@@ -32,23 +32,29 @@ export function inspectTflite(bytes: Uint8Array): TfliteSummary {
     const o = field(table, slot);
     return o ? bb.readInt8(table + o) : 0;
   };
+  // a damaged file's vector may claim more elements than the file holds: refuse it before allocating them
+  const vectorLength = (at: number, start: number, stride: number): number => {
+    const length = bb.__vector_len(at);
+    if (length < 0 || start < 0 || start + length * stride > bytes.length) throw new Error(`a vector at byte ${at} runs past the end of the file`);
+    return length;
+  };
   const tables = (table: number, slot: number): number[] => {
     const o = field(table, slot);
     if (!o) return [];
     const start = bb.__vector(table + o);
-    return Array.from({ length: bb.__vector_len(table + o) }, (_, i) => bb.__indirect(start + 4 * i));
+    return Array.from({ length: vectorLength(table + o, start, 4) }, (_, i) => bb.__indirect(start + 4 * i));
   };
   const int32s = (table: number, slot: number): number[] => {
     const o = field(table, slot);
     if (!o) return [];
     const start = bb.__vector(table + o);
-    return Array.from({ length: bb.__vector_len(table + o) }, (_, i) => bb.readInt32(start + 4 * i));
+    return Array.from({ length: vectorLength(table + o, start, 4) }, (_, i) => bb.readInt32(start + 4 * i));
   };
   const bytesOf = (table: number, slot: number): Uint8Array => {
     const o = field(table, slot);
     if (!o) return new Uint8Array(0);
     const start = bb.__vector(table + o);
-    return bytes.subarray(start, start + bb.__vector_len(table + o));
+    return bytes.subarray(start, start + vectorLength(table + o, start, 1));
   };
 
   const buffers = tables(root, Slot.Model.buffers).map((t) => bytesOf(t, Slot.Buffer.data));
