@@ -3,7 +3,7 @@ import { ComparisonService, type Comparison, type ComparisonRow } from './compar
 import type { DeviceRef } from './device.repository.js';
 import { REWARD_EXPONENTS, mnasnetReward, type LatencyConstraint, type RewardExponents } from './mnasnet-reward.util.js';
 import { paretoFront } from './pareto-front.util.js';
-import { spearman, type RankCorrelation } from './rank-correlation.util.js';
+import { spearman, type RankCorrelation } from '../lib/measure/index.js';
 
 export interface RewardRow {
   /** 1 = best; null when the variant has no accuracy to rank by */

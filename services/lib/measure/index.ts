@@ -13,3 +13,4 @@ export * from './replicates.js';
 export * from './round-policy.js';
 export * from './percentile.js';
 export * from './units.js';
+export * from './rank-correlation.js';

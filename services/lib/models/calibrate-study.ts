@@ -1,7 +1,7 @@
-import { ONE_MODEL_PER_FAMILY, type StudySpecInput } from './builtin-studies.js';
+import { ONE_MODEL_PER_FAMILY, type StudySpecInput } from './study-input.js';
 import { splitmix32 } from './prng.js';
-import type { VariantSpec } from './variant-spec.js';
-import { describeVariant } from './index.js';
+import type { VariantSpec } from './spec-types.js';
+import { describeVariant } from './variant-description.js';
 
 /** Knobs the papers ablate, with the values a calibration draws from (the first is the model's own). */
 const KNOBS = {

@@ -1,6 +1,8 @@
 import type { Activation, Gate, SimpleStep } from './network-plan.js';
 import type { PublishedFigures } from './published-figures.js';
-import type { NormalizedVariantSpec } from './variant-spec.js';
+import type { NormalizedVariantSpec, SeWidthRule } from './spec-types.js';
+
+export type { SeWidthRule } from './spec-types.js';
 
 /** A block as a family's table describes it, before the generic knobs (SE, kernels, activation) apply. */
 export interface BlockTemplate {
@@ -40,7 +42,6 @@ export interface ModelEntry {
   published?: PublishedFigures;
 }
 
-export type SeWidthRule = 'expansion' | 'input';
 
 export interface FamilyDefaults {
   stem: number;

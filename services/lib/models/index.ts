@@ -2,19 +2,16 @@ import { createHash } from 'node:crypto';
 import { ACTIVATION_PRESETS } from './activation-spec.js';
 import { FAMILIES } from './families/index.js';
 import type { PublishedFigures } from './published-figures.js';
-import type { LayerInfo } from './layer-info.js';
-import { buildNetwork } from './network-builder.js';
-import { OnnxGraph } from './onnx-graph.js';
-import { resolvePlan } from './plan-resolver.js';
 import { ModelSpecError } from './model-spec.error.js';
 import { onnxToTflite } from './tflite/index.js';
-import type { NormalizedVariantSpec, VariantSpec } from './variant-spec.js';
-import { allModels, resolveVariantSpec, variantName } from './variant-spec.js';
+import type { VariantSpec } from './spec-types.js';
+import { allModels } from './variant-spec.js';
+import { assemble, type VariantDescription } from './variant-description.js';
 
 export type { LayerInfo, LayerOp, LayerRole } from './layer-info.js';
 export type { FigureSource, PublishedFigures, Rounding } from './published-figures.js';
-export type { HswishImpl, Quantization } from './network-builder.js';
-export type { NormalizedVariantSpec, SePlacement, VariantSpec } from './variant-spec.js';
+export type { HswishImpl, Quantization } from './spec-types.js';
+export type { NormalizedVariantSpec, SePlacement, VariantSpec } from './spec-types.js';
 export { ModelSpecError } from './model-spec.error.js';
 export { parseVariantSpec, variantName } from './variant-spec.js';
 export { ACTIVATION_PRESETS } from './activation-spec.js';
@@ -24,27 +21,7 @@ export { inspectModel, ONNX_IR_VERSION, ONNX_OPSET } from './onnx-graph.js';
 export type { ModelSummary } from './onnx-graph.js';
 export { inspectTflite, TFLITE_SCHEMA_VERSION } from './tflite/index.js';
 export type { TfliteSummary } from './tflite/index.js';
-
-export const INPUT_NAME = 'input';
-export const OUTPUT_NAME = 'logits';
-
-export interface VariantDescription {
-  /** canonical variant name (variantName) */
-  name: string;
-  family: string;
-  /** normalized: every applicable knob filled */
-  spec: NormalizedVariantSpec;
-  resolution: number;
-  inputName: string;
-  outputName: string;
-  inputShape: number[];
-  outputShape: number[];
-  madds: number;
-  params: number;
-  layers: LayerInfo[];
-  /** the paper's figures, when the variant is a published model unchanged */
-  published?: PublishedFigures;
-}
+export { describeVariant, INPUT_NAME, OUTPUT_NAME, type VariantDescription } from './variant-description.js';
 
 export interface BuiltVariant extends VariantDescription {
   onnx: Uint8Array;
@@ -80,43 +57,6 @@ const UNIVERSAL_KNOBS = [
   'resolution', 'width', 'depth', 'stem', 'activation', 'hswishImpl', 'se', 'seWidth', 'seGate',
   'kernels', 'channelSplit', 'dilated', 'quantization', 'seed',
 ] as const;
-
-function assemble(input: VariantSpec | string, withWeights: boolean): { description: VariantDescription; graph: OnnxGraph } {
-  const { family, entry, spec } = resolveVariantSpec(input);
-  const name = variantName(spec);
-  const template = family.template(entry, spec);
-  const plan = resolvePlan(template, spec, family.defaults(entry, spec.width));
-  const graph = new OnnxGraph({
-    name,
-    withWeights,
-    metadata: { 'latfleet.variant': name, 'latfleet.spec': JSON.stringify(spec) },
-  });
-  const layers = buildNetwork(graph, plan, { seed: spec.seed, hswishImpl: spec.hswishImpl, quantization: spec.quantization }, {
-    input: INPUT_NAME,
-    output: OUTPUT_NAME,
-  });
-  const classes = layers[layers.length - 1]!.outputShape[1]!;
-  const description: VariantDescription = {
-    name,
-    family: family.family,
-    spec,
-    resolution: spec.resolution,
-    inputName: INPUT_NAME,
-    outputName: OUTPUT_NAME,
-    inputShape: [1, 3, spec.resolution, spec.resolution],
-    outputShape: [1, classes],
-    madds: layers.reduce((sum, l) => sum + l.madds, 0),
-    params: layers.reduce((sum, l) => sum + l.params, 0),
-    layers,
-    ...(name === entry.name && entry.published ? { published: entry.published } : {}),
-  };
-  return { description, graph };
-}
-
-/** Names, shapes, per-layer MAdds and params; no weights are generated (fast). */
-export function describeVariant(spec: VariantSpec | string): VariantDescription {
-  return assemble(spec, false).description;
-}
 
 /** The ONNX model: same spec, byte-identical bytes. */
 export function buildVariant(spec: VariantSpec | string): BuiltVariant {

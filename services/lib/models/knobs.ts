@@ -1,4 +1,4 @@
-import type { VariantSpec } from './variant-spec.js';
+import type { VariantSpec } from './spec-types.js';
 
 export type KnobField = Exclude<keyof VariantSpec, 'model'>;
 

@@ -3,9 +3,8 @@ import type { LayerInfo, LayerOp, LayerRole } from './layer-info.js';
 import type { Activation, BlockPlan, ChannelSplit, Gate, NetworkPlan, SimpleStep } from './network-plan.js';
 import type { OnnxGraph } from './onnx-graph.js';
 import { tensorRng, uniformFloats, uniformInts } from './prng.js';
+import type { HswishImpl, Quantization } from './spec-types.js';
 
-export type HswishImpl = 'fused' | 'decomposed' | 'swish';
-export type Quantization = 'none' | 'int8' | 'int8-per-channel';
 
 export interface EmitOptions {
   seed: number;

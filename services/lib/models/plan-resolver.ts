@@ -4,7 +4,7 @@ import { makeDivisible, splitChannels } from './channels.js';
 import type { FamilyDefaults, NetworkTemplate } from './family.js';
 import { ModelSpecError } from './model-spec.error.js';
 import type { BlockPlan, NetworkPlan, SimpleStep } from './network-plan.js';
-import type { NormalizedVariantSpec } from './variant-spec.js';
+import type { NormalizedVariantSpec } from './spec-types.js';
 
 export const MIXCONV_KERNELS = [3, 5, 7, 9, 11] as const;
 

@@ -6,6 +6,7 @@ import { ModelSpecError } from './model-spec.error.js';
 import { MODEL_FORMATS, type ModelFormat } from './model-format.js';
 import type { NormalizedVariantSpec } from './variant-spec.js';
 import { parseVariantSpec, specObjectFromName, UNKNOWN_KNOB, VARIANT_FIELDS, variantName, withKnobFields } from './variant-spec.js';
+import { zodIssuePath } from '../errors/zod-error.js';
 
 export const MAX_STUDY_VARIANTS = 256;
 
@@ -95,10 +96,6 @@ const studySchema = z.strictObject({
 });
 
 type StudyInput = z.infer<typeof studySchema>;
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
-}
 
 function fromText(text: string): unknown {
   try {
@@ -253,8 +250,8 @@ export function parseStudySpec(raw: unknown, imported?: ImportedModelLookup): St
   const parsed = studySchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    if (issue.code === 'unrecognized_keys') throw new ModelSpecError(formatPath([...issue.path, issue.keys[0]!]), 'unknown field');
-    throw new ModelSpecError(formatPath(issue.path), issue.message);
+    if (issue.code === 'unrecognized_keys') throw new ModelSpecError(zodIssuePath([...issue.path, issue.keys[0]!]), 'unknown field');
+    throw new ModelSpecError(zodIssuePath(issue.path), issue.message);
   }
   const input = withStudyKnobFields(parsed.data);
   checkVariantCount(input);
@@ -294,7 +291,7 @@ export function parseStudySpec(raw: unknown, imported?: ImportedModelLookup): St
     if (!result.success) {
       const issue = result.error.issues[0]!;
       const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
-      throw new ModelSpecError(formatPath(['protocol', ...path]), issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message);
+      throw new ModelSpecError(zodIssuePath(['protocol', ...path]), issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message);
     }
     protocol = result.data;
   }

@@ -1,63 +1,14 @@
 import { z } from 'zod';
 import { ACTIVATION_HELP, ActivationSpecError, formatActivationSpec, parseActivationSpec } from './activation-spec.js';
-import type { FamilyDefinition, ModelEntry, SeWidthRule } from './family.js';
+import type { FamilyDefinition, ModelEntry } from './family.js';
 import { FAMILIES } from './families/index.js';
 import { KNOB_LIST, KNOBS, knobField } from './knobs.js';
 import { ModelSpecError } from './model-spec.error.js';
 import { resolvePlan } from './plan-resolver.js';
-import type { ChannelSplit, Gate } from './network-plan.js';
-import type { HswishImpl, Quantization } from './network-builder.js';
+import type { NormalizedVariantSpec, SePlacement, VariantSpec } from './spec-types.js';
+import { zodIssuePath } from '../errors/zod-error.js';
 
-export interface VariantSpec {
-  /** canonical model name (`mobilenetv3-large-1.0`) or an alias (`mobilenetv3-large`) */
-  model: string;
-  resolution?: number;
-  /** `paper` | relu | relu6 | hswish | swish | `@16` | `@112`, then optional block ranges: `paper,0-5:relu` */
-  activation?: string;
-  hswishImpl?: HswishImpl;
-  /** SE placement: as published, nowhere, or in every block (true = paper, false = none) */
-  se?: boolean | SePlacement;
-  /** expansion: make_divisible(expanded / 4); input: max(1, int(block_input * ratio)) */
-  seWidth?: SeWidthRule;
-  seGate?: Gate;
-  /** MobileNetV3 only */
-  lastStage?: 'efficient' | 'original';
-  /** stem output channels */
-  stem?: number;
-  /** MixConv: every depthwise conv uses the first `kernels` of 3, 5, 7, 9, 11 */
-  kernels?: number;
-  channelSplit?: ChannelSplit;
-  /** kernels above 3 become 3x3 dilated convolutions with the same receptive field */
-  dilated?: boolean;
-  width?: number;
-  depth?: number;
-  /** EfficientNet only: width 1.1^phi, depth 1.2^phi, resolution 224 * 1.15^phi, relative to the model */
-  compound?: number;
-  quantization?: Quantization;
-  seed?: number;
-}
-
-export type SePlacement = 'paper' | 'none' | 'all';
-
-/** Every knob that applies to the model, filled; family-only knobs absent elsewhere. */
-export interface NormalizedVariantSpec {
-  model: string;
-  resolution: number;
-  width: number;
-  depth: number;
-  stem: number;
-  lastStage?: 'efficient' | 'original';
-  activation: string;
-  hswishImpl: HswishImpl;
-  se: SePlacement;
-  seWidth: SeWidthRule;
-  seGate: Gate;
-  kernels?: number;
-  channelSplit: ChannelSplit;
-  dilated: boolean;
-  quantization: Quantization;
-  seed: number;
-}
+export type { NormalizedVariantSpec, SePlacement, VariantSpec } from './spec-types.js';
 
 const oneOf = <T extends string>(values: readonly [T, ...T[]]) => z.enum(values, { error: `expected one of ${values.join(', ')}` });
 const integer = (min: number, max: number) => {
@@ -147,10 +98,6 @@ export function specObjectFromName(text: string): Record<string, unknown> {
   return spec;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
-}
-
 function validate(input: unknown): VariantSpec {
   const candidate = typeof input === 'string' ? specObjectFromName(input) : input;
   if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
@@ -160,7 +107,7 @@ function validate(input: unknown): VariantSpec {
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') throw new ModelSpecError(issue.keys[0]!, UNKNOWN_KNOB);
-  throw new ModelSpecError(formatPath(issue.path), issue.message);
+  throw new ModelSpecError(zodIssuePath(issue.path), issue.message);
 }
 
 const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;

@@ -1,4 +1,4 @@
-import { spearman } from '../../query/rank-correlation.util.js';
+import { spearman } from '../measure/rank-correlation.js';
 import { DEFAULT_FOREST, fitPredictor, KernelPredictor, quantile, type ForestOptions, type MeasuredVariant, type PredictorModel } from './predictor.js';
 
 /** How well a predictor does on variants it never saw. */

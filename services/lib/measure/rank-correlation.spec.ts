@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { averageRanks, spearman } from './rank-correlation.util.js';
+import { averageRanks, spearman } from './rank-correlation.js';
 
 describe(averageRanks.name, () => {
   it('gives tied values the mean of their ranks', () => {
