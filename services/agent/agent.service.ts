@@ -141,7 +141,8 @@ export class AgentService implements OnApplicationShutdown {
         clearInterval(timer);
         this.send = null;
         call.end();
-        err ? reject(err) : resolve();
+        if (err) reject(err);
+        else resolve();
       };
       call.on('data', (msg: { assignment?: JobAssignment; round?: RoundAssignment; cancellation?: { jobId: string } }) => {
         if (msg.round) void this.onRound(msg.round.jobs);

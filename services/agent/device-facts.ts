@@ -37,7 +37,7 @@ export function readEnvironment(core: number, versions: { runtime: string; agent
 }
 
 function maxTemperature(): number {
-  let zones: string[] = [];
+  let zones: string[];
   try {
     zones = readdirSync('/sys/class/thermal').filter((z) => z.startsWith('thermal_zone'));
   } catch {

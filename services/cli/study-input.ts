@@ -9,7 +9,7 @@ export function readStudyInput(arg: string): unknown {
     try {
       return arg.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
     } catch (err) {
-      throw new Error(`${arg}: not valid ${arg.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+      throw new Error(`${arg}: not valid ${arg.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`, { cause: err });
     }
   }
   const names = listBuiltinStudies().map((s) => s.name);

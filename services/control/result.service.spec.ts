@@ -129,7 +129,8 @@ describe(ResultService.name, () => {
     expect(uploads).toEqual([expect.objectContaining({ outcome: 'rejected', errorCode: ErrorCode.ValidationFailed, field })]);
   });
 
-  const INT64_MAX = 9_223_372_036_854_775_807;
+  // 2^63 − 1 as a double rounds to 2^63: the wire's largest int64 either way, far past any plausible value
+  const INT64_MAX = 2 ** 63;
   const nested = (depth: number) => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
 
   it.each([

@@ -46,13 +46,13 @@ export class UploadGate {
       const parts: UploadResultsRequest[] = [];
       let bytes = 0;
       let refused = false;
-      let subscription: Subscription | undefined;
+      const holder: { subscription?: Subscription } = {};
       const refuse = (limit: string) => {
         refused = true;
-        subscription?.unsubscribe();
+        holder.subscription?.unsubscribe();
         reject(new LatfleetError(ErrorCode.ResourceExhausted, `upload: ${limit}; nothing stored`));
       };
-      subscription = requests.subscribe({
+      holder.subscription = requests.subscribe({
         next: (msg) => {
           if (refused) return;
           if (parts.length >= uploadMaxMessages) return refuse(`more than ${uploadMaxMessages} messages (LATFLEET_UPLOAD_MAX_MESSAGES)`);
@@ -63,7 +63,7 @@ export class UploadGate {
         error: (err) => reject(err),
         complete: () => resolve({ parts, bytes }),
       });
-      if (refused) subscription.unsubscribe();
+      if (refused) holder.subscription.unsubscribe();
     });
     received.catch(() => undefined);
     return received;

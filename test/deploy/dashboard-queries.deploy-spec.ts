@@ -173,7 +173,7 @@ describe('every dashboard panel, against a fleet that has run a small study', ()
       try {
         rows = await runSql(q.query);
       } catch (err) {
-        throw new Error(`${q.label}: ${(err as Error).message}\n${q.query}`);
+        throw new Error(`${q.label}: ${(err as Error).message}\n${q.query}`, { cause: err });
       }
       if (rows.length === 0) empty.push(q.label);
       const format = q.panel.targets?.find((t) => t.rawSql !== undefined)?.format;

@@ -10,6 +10,9 @@ import { waitForStudy } from '../../services/cli/study-progress.js';
 import { localFleetConfig } from '../support/local-fleet-config.js';
 import { agentServiceDefinition } from '../../services/lib/proto/index.js';
 
+/** A client stub's method, called with (request, metadata, callback) or as a stream. */
+type GrpcMethod = (...args: any[]) => any;
+
 // No retries: a shared CI machine would flag runs busy and retry them; the counts asserted stay exact anyway.
 // Three rounds, then one more that an unreachable precision target asks for, capped by maxReplicates.
 const PROTOCOL = { warmupRuns: 2, timedRuns: 25, profiledRuns: 3, maxRetries: 0, replicates: 3, maxReplicates: 4, targetHalfWidthPct: 0.001 };
@@ -25,10 +28,10 @@ const TINY_STUDY = {
 function grpcStub(address: string) {
   const def = agentServiceDefinition();
   const pkg = grpc.loadPackageDefinition(def) as unknown as { latfleet: { v1: { AgentService: grpc.ServiceClientConstructor } } };
-  return new pkg.latfleet.v1.AgentService(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Function>;
+  return new pkg.latfleet.v1.AgentService(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, GrpcMethod>;
 }
 
-const unary = (stub: Record<string, Function>, method: string, req: unknown, md = new grpc.Metadata()) =>
+const unary = (stub: Record<string, GrpcMethod>, method: string, req: unknown, md = new grpc.Metadata()) =>
   new Promise<unknown>((resolve, reject) => stub[method]!(req, md, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res))));
 
 describe('the local fleet, end to end', () => {

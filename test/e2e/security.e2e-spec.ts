@@ -12,15 +12,18 @@ import { loadConfig } from '../../services/lib/config/index.js';
 import { agentServiceDefinition } from '../../services/lib/proto/index.js';
 import { pollUntil } from '../support/poll-until.js';
 
+/** A client stub's method, called with (request, metadata, callback) or as a stream. */
+type GrpcMethod = (...args: any[]) => any;
+
 const FACTS = { name: 'phone-1', deviceClass: 'android', runner: 'android-adb', cpuModel: 'Tensor', tags: {} };
 
 function stub(address: string, creds = grpc.credentials.createInsecure()) {
   const def = agentServiceDefinition();
   const pkg = grpc.loadPackageDefinition(def) as unknown as { latfleet: { v1: { AgentService: grpc.ServiceClientConstructor } } };
-  return new pkg.latfleet.v1.AgentService(address, creds) as grpc.Client & Record<string, Function>;
+  return new pkg.latfleet.v1.AgentService(address, creds) as grpc.Client & Record<string, GrpcMethod>;
 }
 
-const register = (s: Record<string, Function>, enrollmentToken: string, facts = FACTS) =>
+const register = (s: Record<string, GrpcMethod>, enrollmentToken: string, facts = FACTS) =>
   new Promise<{ agentId: string; credential: string }>((resolve, reject) =>
     s['register']!({ enrollmentToken, facts }, new grpc.Metadata(), (err: Error | null, res: { agentId: string; credential: string }) => (err ? reject(err) : resolve(res))),
   );

@@ -8,7 +8,7 @@ export interface PollOptions {
 /** Calls `probe` until it returns a truthy value (returned) or throws past the deadline. */
 export async function pollUntil<T>(probe: () => Promise<T> | T, opts: PollOptions): Promise<NonNullable<T>> {
   const deadline = Date.now() + opts.timeoutMs;
-  let last = '';
+  let last: string;
   for (;;) {
     try {
       const value = await probe();

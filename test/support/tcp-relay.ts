@@ -32,11 +32,11 @@ export class TcpRelay {
   ) {}
 
   static async start(targets: number[]): Promise<TcpRelay> {
-    let relay: TcpRelay | undefined;
-    const server = createServer((client) => relay!.accept(client));
+    const ready: { relay?: TcpRelay } = {};
+    const server = createServer((client) => ready.relay!.accept(client));
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
-    relay = new TcpRelay(server, (server.address() as { port: number }).port, targets);
-    return relay;
+    ready.relay = new TcpRelay(server, (server.address() as { port: number }).port, targets);
+    return ready.relay;
   }
 
   get address(): string {

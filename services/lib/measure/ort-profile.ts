@@ -60,7 +60,7 @@ export function parseOrtProfile(text: string, options: ParseProfileOptions = {})
   try {
     events = JSON.parse(text) as TraceEvent[];
   } catch (err) {
-    throw new Error(`ONNX Runtime profile is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`ONNX Runtime profile is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   if (!Array.isArray(events)) throw new Error('ONNX Runtime profile: expected a JSON array of trace events');
   const skip = options.skipRuns ?? 0;
