@@ -10,6 +10,7 @@ import { startQuery } from '../../services/query/main.js';
 import { freePort } from '../support/free-port.js';
 import { auditStudyRows, type RowAudit } from '../support/row-audit.js';
 import { insertDevice, insertModel, insertRun, insertStudy, latencies } from '../support/study-results.factory.js';
+import { foreignOnnx } from '../support/foreign-onnx.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { countAnswer, FUZZ_RUNS, fuzzSurface, type SurfaceCounts } from './fuzz-settings.js';
 import { nastyString, nastyValue, nearValid } from './nasty.arbitrary.js';
@@ -24,7 +25,7 @@ interface Answer {
 }
 
 /** Raw HTTP, so that paths reach the server as written (fetch would resolve `../` and re-encode). */
-function send(port: number, method: string, path: string, o: { body?: string; key?: boolean; contentType?: string; timeoutMs?: number } = {}): Promise<Answer> {
+function send(port: number, method: string, path: string, o: { body?: string | Uint8Array; key?: boolean; contentType?: string; timeoutMs?: number } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (o.body !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
@@ -171,6 +172,33 @@ describe('the HTTP API under fuzzing', () => {
     await fuzzSurface('http POST /api/v1/studies', arb, async ({ body: { raw, contentType }, key }, counts) => {
       const answer = await send(port, 'POST', '/api/v1/studies', { body: raw, contentType, key }).catch((err: Error) => err);
       await check(answer, before, counts, `POST /api/v1/studies ${raw.slice(0, 300)}`);
+      if (!(answer instanceof Error) && answer.status < 400) before = await snapshot.take(pool);
+    });
+    expect(await auditStudy()).toEqual(studyAudit);
+  });
+
+  it(`answers ${FUZZ_RUNS} damaged, arbitrary and near-valid model uploads with a status below 500, storing nothing when it refuses`, async () => {
+    const onnx = foreignOnnx();
+    const damagedOnnx = fc.array(fc.tuple(fc.nat(onnx.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }).map((edits) => {
+      const copy = new Uint8Array(onnx);
+      for (const [at, value] of edits) copy[at] = value;
+      return copy;
+    });
+    const body = fc.oneof(
+      { weight: 4, arbitrary: damagedOnnx },
+      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 4096 }) },
+      { weight: 1, arbitrary: nastyString.map((s) => new TextEncoder().encode(s)) },
+    );
+    const arb = fc.record({
+      body,
+      query: fc.oneof(queryString, fc.constantFrom('?name=fuzz-net', '?name=fuzz-net&inputShape=1,3,32,32', '?name=mobilenetv2-1.0', '?inputShape=0,0')),
+      contentType: fc.constantFrom('application/octet-stream', 'application/octet-stream', 'application/json', 'text/plain'),
+      key: fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    });
+    let before = await snapshot.take(pool);
+    await fuzzSurface('http POST /api/v1/models', arb, async ({ body: file, query, contentType, key }, counts) => {
+      const answer = await send(port, 'POST', `/api/v1/models${query}`, { body: file, contentType, key }).catch((err: Error) => err);
+      await check(answer, before, counts, `POST /api/v1/models${query} (${file.length} bytes, ${contentType})`);
       if (!(answer instanceof Error) && answer.status < 400) before = await snapshot.take(pool);
     });
     expect(await auditStudy()).toEqual(studyAudit);
