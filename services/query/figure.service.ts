@@ -46,8 +46,7 @@ export class FigureService {
       case 'blocks':
         return this.runFigure(studyId, name === 'layers' ? 'layer' : 'block', q.run);
       case 'layer-delta': {
-        const c = await this.comparisons.compare(studyId);
-        const variant = q.variant ?? firstCandidate(c);
+        const variant = q.variant ?? firstCandidate(await this.comparisons.compare(studyId));
         const device = q.device === undefined ? undefined : (await this.oneDevice(q.device)).id;
         const d = await this.layerDeltas.deltas(studyId, { variant, baseline: q.baseline, device, include: q.include });
         return layerDeltaFigure(d, q.by);
