@@ -206,7 +206,7 @@ export function runBarsFigure(l: RunLayers, by: 'layer' | 'block'): TopLevelSpec
   return {
     ...base(
       `${l.variant} on ${l.device}: time per ${by} (run ${l.runId.slice(0, 8)})`,
-      `medians over the profiled runs; end-to-end median ${l.medianMs} ms (profiling off), profiled ${l.profiledMedianMs} ms; (session): time outside every node`,
+      `medians over the profiled runs; end-to-end median ${l.medianMs.toFixed(3)} ms (profiling off), profiled ${l.profiledMedianMs.toFixed(3)} ms; (session): time outside every node`,
       `Per-${by} kernel and executor overhead of run ${l.runId}`,
     ),
     width: { step: perLayer ? 9 : 22 },
@@ -238,7 +238,7 @@ export function layerDeltaFigure(d: LayerDeltas, by: Grouping): TopLevelSpec {
     verdict: g.verdict,
     pAdjusted: g.pAdjusted,
   }));
-  const e2e = d.endToEnd.deltaMs === null ? 'n/a' : `${d.endToEnd.deltaMs > 0 ? '+' : ''}${d.endToEnd.deltaMs} ms`;
+  const e2e = d.endToEnd.deltaMs === null ? 'n/a' : `${d.endToEnd.deltaMs > 0 ? '+' : ''}${d.endToEnd.deltaMs.toFixed(3)} ms`;
   const y = { type: 'quantitative', title: `Δ kernel time (ms), ${d.variant.label} − ${d.baseline.label}` } as const;
   const ordered = by === 'layer' || by === 'block';
   return {
