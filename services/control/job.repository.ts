@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { jobRunnableOn, notifyCancelled, updateReturning, type AttemptOutcome, type CancelledLease, type DeviceEntity, type DeviceSelector, type JobProtocol } from '../lib/store/index.js';
+import { jobRunnableOn, notifyCancelled, updateReturning, type AttemptOutcome, type JobCancellation, type DeviceEntity, type DeviceSelector, type JobProtocol } from '../lib/store/index.js';
 
 export interface LeasedJob {
   jobId: string;
@@ -348,7 +348,7 @@ export class JobRepository {
   }
 
   /** Tells every replica to stop these leases on their agents (see CANCEL_CHANNEL). */
-  notifyCancelled(leases: CancelledLease[]): Promise<void> {
+  notifyCancelled(leases: JobCancellation[]): Promise<void> {
     return notifyCancelled(this.ds, leases);
   }
 

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { CONFIG, offlineAfterMs, type LatfleetConfig } from '../lib/config/index.js';
 import { PG_INT_MAX, UUID_PATTERN } from '../lib/errors/index.js';
 import { JobPhase, toWireProtocol, type JobStatus } from '../lib/proto/index.js';
-import { CANCEL_CHANNEL, JOBS_CHANNEL, type CancelledLease } from '../lib/store/index.js';
+import { CANCEL_CHANNEL, JOBS_CHANNEL, type JobCancellation } from '../lib/store/index.js';
 import { agentText } from './agent-text.js';
 import { DeviceRepository } from './device.repository.js';
 import { JobRepository, type DeviceLease } from './job.repository.js';
@@ -218,7 +218,7 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Tells the agents connected here that their jobs were cancelled. */
   private cancelled(payload: string): void {
-    for (const { jobId, deviceId, reason = 'study cancelled' } of JSON.parse(payload) as CancelledLease[]) {
+    for (const { jobId, deviceId, reason = 'study cancelled' } of JSON.parse(payload) as JobCancellation[]) {
       const session = this.sessions.get(deviceId);
       if (!session) continue;
       this.logger.log(`job ${jobId} stopped (${reason}): telling ${session.deviceName}`);

@@ -1,5 +1,5 @@
 /** A hold on one model's bytes: they stay counted, and in memory, until `release`. */
-export interface ModelBytesLease {
+export interface ModelBytesHold {
   readonly data: Buffer;
   release(): void;
 }
@@ -16,7 +16,7 @@ interface Entry {
  * at its size before the load starts) and what fetches are still streaming. A held or loading model
  * is never evicted, so a model is never in memory twice; unheld ones are evicted least recently used
  * first. Loads are single-flight: concurrent requests for one hash share one load (one read from
- * Postgres). A model that does not fit gets no lease, and the caller reads it another way.
+ * Postgres). A model that does not fit gets no hold, and the caller reads it another way.
  */
 export class ModelBytesCache {
   private readonly entries = new Map<string, Entry>();
@@ -29,23 +29,23 @@ export class ModelBytesCache {
     return this.bytes;
   }
 
-  /** A lease on a model already here (kept or loading); undefined otherwise. */
-  hold(sha256: string): Promise<ModelBytesLease> | undefined {
+  /** A hold on a model already here (kept or loading); undefined otherwise. */
+  hold(sha256: string): Promise<ModelBytesHold> | undefined {
     const entry = this.entries.get(sha256);
-    return entry && this.lease(sha256, entry);
+    return entry && this.holdOf(sha256, entry);
   }
 
   /**
-   * A lease on the model, loading it (`sizeBytes` reserved first) when it is not here; null when
+   * A hold on the model, loading it (`sizeBytes` reserved first) when it is not here; null when
    * the reservation does not fit even after evicting every unheld model. A failed load is not kept,
    * frees its reservation and rejects every waiter.
    */
-  acquire(sha256: string, sizeBytes: number, load: () => Promise<Buffer>): Promise<ModelBytesLease> | null {
+  acquire(sha256: string, sizeBytes: number, load: () => Promise<Buffer>): Promise<ModelBytesHold> | null {
     const entry = this.entries.get(sha256) ?? this.reserve(sha256, sizeBytes, load);
-    return entry ? this.lease(sha256, entry) : null;
+    return entry ? this.holdOf(sha256, entry) : null;
   }
 
-  private lease(sha256: string, entry: Entry): Promise<ModelBytesLease> {
+  private holdOf(sha256: string, entry: Entry): Promise<ModelBytesHold> {
     this.entries.delete(sha256);
     this.entries.set(sha256, entry);
     entry.holders++;

@@ -3,7 +3,7 @@ import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import type { FetchModelResponse } from '../lib/proto/index.js';
 import { JobRepository } from './job.repository.js';
-import { ModelBytesCache, type ModelBytesLease } from './model-bytes.cache.js';
+import { ModelBytesCache, type ModelBytesHold } from './model-bytes.cache.js';
 import { ModelRepository } from './model.repository.js';
 
 const CHUNK_BYTES = 1 << 20;
@@ -48,14 +48,14 @@ export class ModelService {
     }
   }
 
-  private async *wholeChunks(lease: ModelBytesLease): AsyncGenerator<FetchModelResponse> {
+  private async *wholeChunks(hold: ModelBytesHold): AsyncGenerator<FetchModelResponse> {
     try {
-      const { data } = lease;
+      const { data } = hold;
       for (let offset = 0; offset < data.length; offset += CHUNK_BYTES) {
         yield { offset, data: data.subarray(offset, offset + CHUNK_BYTES), totalSizeBytes: data.length };
       }
     } finally {
-      lease.release();
+      hold.release();
     }
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { resolveProtocol } from '../lib/measure/index.js';
 import { insertModel, type NewModel } from '../lib/store/model-rows.js';
-import { cancelStudy, insertRound, jobRunnableOn, JOBS_CHANNEL, type CancelledLease, type DeviceSelector, type JobProtocol, type RoundLog, type StudyStatus } from '../lib/store/index.js';
+import { cancelStudy, insertRound, jobRunnableOn, JOBS_CHANNEL, type JobCancellation, type DeviceSelector, type JobProtocol, type RoundLog, type StudyStatus } from '../lib/store/index.js';
 import type { Page } from './pagination.dto.js';
 import type { StudyListQuery } from './study.dto.js';
 
@@ -161,7 +161,7 @@ export class StudyRepository {
   }
 
   /** Ends the study's queued and leased jobs and tells the control processes; null for an unknown study. */
-  cancel(id: string): Promise<CancelledLease[] | null> {
+  cancel(id: string): Promise<JobCancellation[] | null> {
     return cancelStudy(this.ds, id);
   }
 

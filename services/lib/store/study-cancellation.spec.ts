@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CANCEL_CHANNEL, notifyCancelled, type CancelledLease } from './study-cancellation.js';
+import { CANCEL_CHANNEL, notifyCancelled, type JobCancellation } from './study-cancellation.js';
 
 function recorder() {
   const payloads: string[] = [];
@@ -17,7 +17,7 @@ function recorder() {
 describe(notifyCancelled.name, () => {
   it('splits many leases into payloads pg_notify accepts (under 8000 bytes), losing none', async () => {
     const { m, payloads } = recorder();
-    const leases: CancelledLease[] = Array.from({ length: 500 }, (_, i) => ({
+    const leases: JobCancellation[] = Array.from({ length: 500 }, (_, i) => ({
       jobId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
       deviceId: `10000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
       reason: 'ran longer than the maximum job duration (14400 s)',
@@ -27,7 +27,7 @@ describe(notifyCancelled.name, () => {
 
     expect(payloads.length).toBeGreaterThan(1);
     expect(payloads.every((p) => Buffer.byteLength(p) < 8000)).toBe(true);
-    expect(payloads.flatMap((p) => JSON.parse(p) as CancelledLease[])).toEqual(leases);
+    expect(payloads.flatMap((p) => JSON.parse(p) as JobCancellation[])).toEqual(leases);
   });
 
   it('sends nothing for no leases', async () => {

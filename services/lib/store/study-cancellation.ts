@@ -4,7 +4,8 @@ import { updateReturning } from './returning.js';
 /** Channel on which control processes learn of cancelled jobs their agents are running. */
 export const CANCEL_CHANNEL = 'latfleet_cancel';
 
-export interface CancelledLease {
+/** A job whose lease ended while its agent may still be running it: the agent is told to stop. */
+export interface JobCancellation {
   jobId: string;
   deviceId: string;
   /** what the agent is told; default: the study was cancelled */
@@ -15,11 +16,11 @@ export interface CancelledLease {
 const MAX_PAYLOAD_BYTES = 7_500;
 
 /**
- * Tells every control process (LISTEN on CANCEL_CHANNEL) about leases that ended while their agents
- * may still be running them; inside a transaction, the notifications go out on commit. Split into
- * payloads pg_notify accepts, however many leases there are.
+ * Tells every control process (LISTEN on CANCEL_CHANNEL) about jobs whose leases ended while their
+ * agents may still be running them; inside a transaction, the notifications go out on commit. Split
+ * into payloads pg_notify accepts, however many there are.
  */
-export async function notifyCancelled(m: { query(sql: string, params?: unknown[]): Promise<unknown> }, leases: CancelledLease[]): Promise<void> {
+export async function notifyCancelled(m: { query(sql: string, params?: unknown[]): Promise<unknown> }, cancellations: JobCancellation[]): Promise<void> {
   let batch: string[] = [];
   let bytes = 2;
   const flush = async () => {
@@ -27,8 +28,8 @@ export async function notifyCancelled(m: { query(sql: string, params?: unknown[]
     batch = [];
     bytes = 2;
   };
-  for (const lease of leases) {
-    const item = JSON.stringify(lease);
+  for (const cancellation of cancellations) {
+    const item = JSON.stringify(cancellation);
     if (bytes + Buffer.byteLength(item) + 1 > MAX_PAYLOAD_BYTES) await flush();
     batch.push(item);
     bytes += Buffer.byteLength(item) + 1;
@@ -40,7 +41,7 @@ export async function notifyCancelled(m: { query(sql: string, params?: unknown[]
  * Cancels a study: queued jobs never run, leased ones end with outcome `cancelled` and the control
  * processes are notified so they can tell the agents. Returns null for an unknown study.
  */
-export async function cancelStudy(ds: DataSource, studyId: string): Promise<CancelledLease[] | null> {
+export async function cancelStudy(ds: DataSource, studyId: string): Promise<JobCancellation[] | null> {
   return ds.transaction(async (m) => {
     const [study]: Array<{ id: string }> = await m.query(`SELECT id FROM studies WHERE id = $1 FOR UPDATE`, [studyId]);
     if (!study) return null;
