@@ -96,6 +96,14 @@ const STUDIES: readonly StudySpecInput[] = [
     baseline: { model: 'mobilenetv2-1.0', quantization: 'none' },
   },
   {
+    name: 'formats',
+    description:
+      'MobileNetV3-Large 1.0 as ONNX and as float32 TFLite, the same plan and weights: each format goes to an agent that runs it (latfleet up --litert starts a LiteRT one); int8 TFLite is not emitted yet',
+    base: 'mobilenetv3-large-1.0',
+    axes: { format: ['onnx', 'tflite'] },
+    baseline: 'onnx',
+  },
+  {
     name: 'aa-seeds',
     description:
       'A/A check: MobileNetV3-Large 1.0 with six weight seeds, the same network six times. Every comparison should come out within noise (at most 5% beyond it, by chance)',
