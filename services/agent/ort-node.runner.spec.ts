@@ -6,7 +6,8 @@ import type { LatfleetConfig } from '../lib/config/index.js';
 import { breakdownBy, byLayer, systemClock, type LoopClock, type MeasurementProtocolInput, type QualityFlag } from '../lib/measure/index.js';
 import { buildVariant } from '../lib/models/index.js';
 import type { Protocol, RunEnvironment } from '../lib/proto/index.js';
-import { cleanest, layersOfModel, OrtNodeRunner, type OrtRunnerHooks } from './ort-node.runner.js';
+import { cleanest } from './ort-node.report.js';
+import { layersOfModel, OrtNodeRunner, type OrtRunnerHooks } from './ort-node.runner.js';
 import type { RunPhase } from './runner.js';
 
 const VARIANT = 'mobilenetv3-small-1.0@96';

@@ -10,40 +10,26 @@ import {
   assessRun,
   attributeTimings,
   blockOfLayer,
-  breakdownBy,
   buildLineage,
   tensorLayersOfModel,
-  byBlock,
-  byLayer,
-  byOpType,
   fixedRuns,
   interleavedTimedRuns,
   HostProbeBaseline,
   LayerAttributor,
-  layerSumRatio,
   median,
   otherBusyCpus,
   ROUND_EXCLUDING_FLAGS,
   parseOrtProfile,
   parseProcStat,
   resolveProtocol,
-  summarize,
   systemClock,
   timedRuns,
   warmUp,
-  type AttributedGroup,
-  type AttributionSummary,
   type LoopClock,
-  type MeasurementAttempt,
   type MeasurementProtocol,
-  type MeasurementReport,
   type NodeTiming,
   type SystemCpuTimes,
-  type QualityFlag,
-  type RunQuality,
   type TimedOutcome,
-  type TimingBreakdown,
-  type TimingMeasure,
   type WarmupOutcome,
 } from '../lib/measure/index.js';
 import { describeVariant } from '../lib/models/index.js';
@@ -52,7 +38,10 @@ import { AGENT_VERSION } from './agent-version.js';
 import { readEnvironment } from './device-facts.js';
 import { HostSpeedProbe } from './host-speed-probe.js';
 import { peakResidentBytes, resetPeakResident, type PeakMemorySource } from './process-memory.js';
-import type { ProgressFn, Runner, RunnerJob, RunnerResult } from './runner.js';
+import { cleanest, resultOf, retryNote, type KeptAttempt, type LayerBlock, type OrtRunnerResult, type ProfiledOutcome } from './ort-node.report.js';
+import type { ProgressFn, Runner, RunnerJob } from './runner.js';
+
+export type { OrtRunnerResult } from './ort-node.report.js';
 
 const { onnx } = pkg;
 
@@ -101,30 +90,9 @@ let hostProbe: HostSpeedProbe | undefined;
 /** A job; without the builder's layer names they are read from the model's `latfleet.variant` metadata. */
 export type OrtRunnerJob = RunnerJob;
 
-/** A builder layer and its block (for the per-block table). */
-interface LayerBlock {
-  name: string;
-  block: string;
-}
-
-export type OrtRunnerResult = RunnerResult & { flagged: boolean; report: MeasurementReport<RunEnvironment> };
-
-/** An attempt with what it measured: the report keeps the attempt, the upload its latencies and node timings. */
-type KeptAttempt = MeasurementAttempt<RunEnvironment> & { latenciesNs: number[]; profiled: ProfiledOutcome };
 
 /** Profiled sessions run this many unrecorded runs first (at most), so the profile holds no first-run effects. */
 const PROFILED_WARMUP_RUNS = 5;
-
-interface ProfiledOutcome {
-  latenciesNs: number[];
-  /** the runtime's own `model_run` durations */
-  runDurationsNs: number[];
-  /** per profiled run: `model_run` time outside every node */
-  sessionOverheadNs: number[];
-  layers: NodeTiming[];
-  warmupRuns: number;
-  attribution: Pick<AttributionSummary, 'source' | 'error'>;
-}
 
 /** ONNX Runtime in this process, on the CPU, single-threaded and sequential. */
 @Injectable()
@@ -371,83 +339,6 @@ function feedsOf(job: RunnerJob): Record<string, ort.Tensor> {
   return { [job.inputName]: new ort.Tensor('float32', data, job.inputShape) };
 }
 
-/** What a job's status line says before a retry: "retry 2/3: busy-system". */
-export function retryNote(attempt: number, protocol: Pick<MeasurementProtocol, 'maxRetries'>, flags: readonly QualityFlag[] | readonly string[]): string {
-  return `retry ${attempt + 1}/${protocol.maxRetries}: ${flags.join(', ')}`;
-}
-
-/** A job's result from its attempts and the one kept: statistics, per-layer tables and the report. */
-function resultOf(
-  startedAt: Date,
-  protocol: MeasurementProtocol,
-  layers: LayerBlock[],
-  attempts: KeptAttempt[],
-  kept: KeptAttempt,
-  /** the flags that make the run flagged (left out of verdicts): all of them for a run alone, ROUND_EXCLUDING_FLAGS in a round */
-  flaggedBy: readonly QualityFlag[] = kept.quality.flags,
-): OrtRunnerResult {
-  const timed = summarize(kept.latenciesNs);
-  const profiled = kept.profiled.latenciesNs.length ? summarize(kept.profiled.latenciesNs) : null;
-  const options = { sessionOverheadNs: kept.profiled.sessionOverheadNs };
-  const breakdown = breakdownBy(kept.profiled.layers, byLayer, options);
-  const ratio = (e2e: number | undefined, measure: TimingMeasure = 'kernel') => (e2e && breakdown.iterations ? layerSumRatio(breakdown, e2e, measure) : null);
-  const runMedian = kept.profiled.runDurationsNs.length ? median(kept.profiled.runDurationsNs) : undefined;
-  const report: MeasurementReport<RunEnvironment> = {
-    protocol,
-    attempts: attempts.map(({ latenciesNs: _l, profiled: _p, ...a }) => a),
-    flagged: flaggedBy.length > 0,
-    flaggedBy: [...flaggedBy],
-    quality: kept.quality,
-    timed,
-    profiled,
-    profilingOverhead: profiled ? profiled.median / timed.median - 1 : null,
-    profiledWarmupRuns: kept.profiled.warmupRuns,
-    ...(kept.resources ? { resources: kept.resources } : {}),
-    attribution: {
-      ...kept.profiled.attribution,
-      unattributedShare: breakdown.unattributedShare,
-      layerSumToProfiledMedian: ratio(profiled?.median),
-      layerSumToProfileRunMedian: ratio(runMedian),
-      layerSumToTimedMedian: ratio(timed.median),
-      layerSumWithOverheadToProfiledMedian: ratio(profiled?.median, 'with-overhead'),
-      layerSumWithOverheadToProfileRunMedian: ratio(runMedian, 'with-overhead'),
-      layerSumWithOverheadToTimedMedian: ratio(timed.median, 'with-overhead'),
-      profileRunMedianNs: runMedian ?? null,
-      accountedRunMedianNs: breakdown.iterations ? breakdown.runMedianNs : null,
-      sessionOverheadMedianNs: kept.profiled.sessionOverheadNs.length ? median(kept.profiled.sessionOverheadNs) : null,
-      byLayer: table(breakdown),
-      byBlock: table(breakdownBy(kept.profiled.layers, byBlock(layers), options)),
-      byOpType: table(breakdownBy(kept.profiled.layers, byOpType, options)),
-    },
-  };
-  return {
-    startedAt,
-    finishedAt: new Date(),
-    latenciesNs: kept.latenciesNs,
-    profiledMedianNs: profiled ? Math.round(profiled.median) : 0,
-    layers: kept.profiled.layers,
-    environment: kept.environmentBefore,
-    flagged: report.flagged,
-    report,
-  };
-}
-
-/**
- * The attempt to keep: a clean one (the last attempt, when it is); when every attempt was flagged,
- * the one with the fewest flags, then the least spread (relative MAD), then the largest CPU share,
- * then the latest.
- */
-export function cleanest<A extends { quality: Pick<RunQuality, 'flags' | 'relativeMad' | 'cpuShare'> }>(attempts: readonly A[]): A {
-  const better = (a: A, b: A): boolean => {
-    const flags = a.quality.flags.length - b.quality.flags.length;
-    if (flags !== 0) return flags < 0;
-    const spread = (a.quality.relativeMad ?? Infinity) - (b.quality.relativeMad ?? Infinity);
-    if (Number.isFinite(spread) && spread !== 0) return spread < 0;
-    return (a.quality.cpuShare ?? 0) >= (b.quality.cpuShare ?? 0);
-  };
-  return attempts.reduce((best, a) => (better(a, best) ? a : best));
-}
-
 /** The builder's layers with their blocks for a latfleet-built model (its `latfleet.variant` metadata); [] for anything else. */
 export function layersOfModel(modelPath: string): LayerBlock[] {
   try {
@@ -459,16 +350,3 @@ export function layersOfModel(modelPath: string): LayerBlock[] {
   }
 }
 
-/** A breakdown as the report keeps it: whole nanoseconds, shares to 4 decimals. */
-function table(breakdown: TimingBreakdown): AttributedGroup[] {
-  const round4 = (f: number) => Math.round(f * 1e4) / 1e4;
-  return breakdown.groups.map((g) => ({
-    key: g.key,
-    kernelMedianNs: Math.round(g.medianNs),
-    overheadMedianNs: Math.round(g.overheadMedianNs),
-    totalMedianNs: Math.round(g.totalMedianNs),
-    share: round4(g.share),
-    totalShare: round4(g.totalShare),
-    nodes: g.nodes,
-  }));
-}

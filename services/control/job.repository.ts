@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { jobRunnableOn, notifyCancelled, updateReturning, type AttemptOutcome, type JobCancellation, type DeviceEntity, type DeviceSelector, type JobProtocol } from '../lib/store/index.js';
+import { jobRunnableOn, notifyCancelled, updateReturning, type AttemptOutcome, type JobCancellation, type JobProtocol } from '../lib/store/index.js';
+import { formatsOf, pairDevicesWithJobs, type CandidateJob, type LeasingDevice } from './job-pairing.js';
+
+export { deviceMatches, pairDevicesWithJobs, type LeasingDevice } from './job-pairing.js';
 
 export interface LeasedJob {
   jobId: string;
@@ -37,10 +40,6 @@ export interface GrantedAttempt {
 }
 
 /** `formats` absent: ONNX, what a device ran before formats were announced. */
-export type LeasingDevice = Pick<DeviceEntity, 'id' | 'deviceClass' | 'cpuModel' | 'tags'> & Partial<Pick<DeviceEntity, 'formats'>>;
-
-const formatsOf = (d: LeasingDevice): string[] => d.formats ?? ['onnx'];
-
 /** A device's lease on a job, from one batch. */
 export interface DeviceLease extends LeasedJob {
   deviceId: string;
@@ -74,16 +73,6 @@ const CANDIDATE_JOBS = `
 /** Rounds of candidates per batch (selectors can leave devices unpaired in a round). */
 const MAX_ROUNDS = 4;
 
-interface CandidateJob {
-  id: string;
-  targetDeviceId: string | null;
-  selector: DeviceSelector | null;
-  /** the model's format; absent: onnx */
-  format?: string;
-  /** study, round, target and format: jobs with one key form a round, which goes to one device */
-  roundKey?: string;
-}
-
 /**
  * The other queued jobs of the rounds just leased (same study, round, target and format: a round
  * of a study with several formats is one round per format, each on a device that runs it), locked: they go
@@ -98,44 +87,6 @@ const ROUND_MATES = `
    WHERE o.state = 'queued' AND o.id <> ALL($1::uuid[])
    ORDER BY o.id
      FOR UPDATE OF o SKIP LOCKED`;
-
-export function deviceMatches(job: CandidateJob, d: LeasingDevice): boolean {
-  const s = job.selector ?? {};
-  if (job.targetDeviceId && job.targetDeviceId !== d.id) return false;
-  if (s.class != null && s.class !== d.deviceClass) return false;
-  if (s.cpuModel != null && s.cpuModel !== d.cpuModel) return false;
-  if (!formatsOf(d).includes(job.format ?? 'onnx')) return false;
-  const tags = d.tags ?? {};
-  return Object.entries(s.tags ?? {}).every(([k, v]) => tags[k] === v);
-}
-
-/**
- * Pairs devices with jobs the way one lease per device in turn would: each device takes the first
- * job (in candidate order) that it matches and nobody took yet, and no job of a round another
- * device took (a round runs on one device).
- */
-export function pairDevicesWithJobs(
-  devices: LeasingDevice[],
-  jobs: CandidateJob[],
-  /** rounds already given to a device in this batch; the pairs made here are added */
-  roundTaken = new Set<string>(),
-): Array<{ jobId: string; deviceId: string }> {
-  const taken = new Array<boolean>(jobs.length).fill(false);
-  const pairs: Array<{ jobId: string; deviceId: string }> = [];
-  let firstFree = 0;
-  for (const d of devices) {
-    while (firstFree < jobs.length && taken[firstFree]) firstFree++;
-    for (let i = firstFree; i < jobs.length; i++) {
-      const key = jobs[i]!.roundKey;
-      if (taken[i] || (key !== undefined && roundTaken.has(key)) || !deviceMatches(jobs[i]!, d)) continue;
-      taken[i] = true;
-      if (key !== undefined) roundTaken.add(key);
-      pairs.push({ jobId: jobs[i]!.id, deviceId: d.id });
-      break;
-    }
-  }
-  return pairs;
-}
 
 @Injectable()
 export class JobRepository {

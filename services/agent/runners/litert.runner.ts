@@ -23,7 +23,7 @@ import type { RunEnvironment } from '../../lib/proto/index.js';
 import { AGENT_VERSION } from '../agent-version.js';
 import { peakResidentBytes, resetPeakResident, type PeakMemorySource } from '../process-memory.js';
 import { readEnvironment } from '../device-facts.js';
-import { cleanest, retryNote } from '../ort-node.runner.js';
+import { cleanest, retryNote } from '../ort-node.report.js';
 import type { ProgressFn, Runner, RunnerJob, RunnerResult } from '../runner.js';
 import { LITERT_VERSION, loadLiteRtInNode } from './litert-node.js';
 import { modelFormat } from './model-format.js';
