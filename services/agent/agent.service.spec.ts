@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withLayers } from './agent.service.js';
+import { formatMismatch, withLayers } from './agent.service.js';
 import type { RunnerResult } from './runner.js';
 
 const result = (layers: RunnerResult['layers']): RunnerResult => ({
@@ -26,5 +26,13 @@ describe(withLayers.name, () => {
   it('keeps what a runner attributed itself, unattributed nodes included', () => {
     const r = result([{ iteration: 0, nodeName: 'stem.conv_nchwc', opType: 'Conv', provider: 'CPU', durationNs: 5, layer: '' }]);
     expect(withLayers(r, ['stem'])).toBe(r);
+  });
+});
+
+describe(formatMismatch.name, () => {
+  it('refuses a model in a format the runner does not run, and takes one it runs or an assignment that does not say', () => {
+    expect(formatMismatch(['onnx'], { modelFormat: 'tflite' })).toBe("this agent's runner runs onnx; the job's model is tflite");
+    expect(formatMismatch(['onnx', 'tflite'], { modelFormat: 'tflite' })).toBeNull();
+    expect(formatMismatch(['tflite'], { modelFormat: '' })).toBeNull();
   });
 });

@@ -184,6 +184,8 @@ export class AgentService implements OnApplicationShutdown {
       const ready: Array<{ a: JobAssignment; job: RunnerJob }> = [];
       for (const a of round) {
         try {
+          const mismatch = formatMismatch(this.runner.formats, a);
+          if (mismatch) throw new Error(mismatch);
           this.status(a, JobPhase.JOB_PHASE_FETCHING);
           const model = await this.models.get(a.modelSha256);
           const layerNames = a.layerNames.length ? { layerNames: a.layerNames } : {};
@@ -265,6 +267,16 @@ export class AgentService implements OnApplicationShutdown {
   private async flushOutbox(): Promise<void> {
     for (const entry of this.outbox.pending()) await this.uploadEntry(entry.key, entry.parts);
   }
+}
+
+/**
+ * Why this agent cannot run an assignment's model (a control plane that leased it without matching
+ * formats, e.g. one from before formats were announced); null when it can, or when the assignment
+ * does not say (older control planes send no format).
+ */
+export function formatMismatch(formats: readonly string[], a: Pick<JobAssignment, 'modelFormat'>): string | null {
+  if (!a.modelFormat || formats.includes(a.modelFormat)) return null;
+  return `this agent's runner runs ${formats.join(', ')}; the job's model is ${a.modelFormat}`;
 }
 
 /**
