@@ -9,8 +9,12 @@ import { COMPACT } from './render.js';
  * depthwise-heavy and SE layers run slower per MAdd, other devices differ by an order of magnitude either way.
  */
 export const ESTIMATE_MS_PER_GMADD = 20;
-/** Opening a session (model load, graph optimization) for every variant in every round. */
-export const ESTIMATE_SESSION_SECONDS = 0.15;
+/**
+ * Per variant and round besides its runs: the lease, the session (model load, graph optimization),
+ * the host-speed probes, the report and its upload. 0.4 s makes the estimate of the demo study its
+ * measured 30 s for 7 rounds (README); on a busy host, or for a tiny model, the real figure is larger.
+ */
+export const ESTIMATE_SESSION_SECONDS = 0.4;
 /** Profiled runs take this much longer than timed ones (ONNX Runtime's profiler; docs/what-a-run-records.md). */
 export const ESTIMATE_PROFILING_FACTOR = 1.5;
 
