@@ -34,7 +34,8 @@ describe(StudyRepository.name, () => {
        VALUES ($1, $2, 'x', 1, 'linux', 'h', 'r', '1', '1', 'h', $3, $4, now())`,
       [name, deviceClass, formats, state],
     );
-  const create = (selector: Record<string, string> = {}) =>
+  const deviceId = async (name: string) => (await ds.query(`SELECT id FROM devices WHERE name = $1`, [name]))[0].id as string;
+  const create = (selector: Record<string, string> = {}, targets: string[] | null = null) =>
     sut.create({
       name: 'formats',
       spec: {},
@@ -43,7 +44,7 @@ describe(StudyRepository.name, () => {
       priority: 0,
       replicates: 2,
       selector,
-      targets: null,
+      targets,
       variants: [
         { label: 'onnx', model: model('e', 'onnx') },
         { label: 'tflite', model: model('f', 'tflite') },
@@ -100,5 +101,22 @@ describe(StudyRepository.name, () => {
       { format: 'onnx', queuedJobs: 2, reason: "no online agent that runs onnx matches the study's device selection" },
       { format: 'tflite', queuedJobs: 2, reason: "no online agent that runs tflite matches the study's device selection" },
     ]);
+  });
+
+  it('gives each target device of a study the variants in the formats it runs, and nothing waits', async () => {
+    await device('cpu-1', ['onnx'], 'online');
+    await device('litert-1', ['tflite'], 'online');
+    const id = await create({}, [await deviceId('cpu-1'), await deviceId('litert-1')]);
+
+    const jobs = await ds.query(
+      `SELECT d.name, j.format, count(*)::int AS n FROM jobs j JOIN devices d ON d.id = j.target_device_id WHERE j.study_id = $1 GROUP BY 1, 2 ORDER BY 1`,
+      [id],
+    );
+
+    expect(jobs).toEqual([
+      { name: 'cpu-1', format: 'onnx', n: 2 },
+      { name: 'litert-1', format: 'tflite', n: 2 },
+    ]);
+    expect((await sut.find(id))!.waiting).toEqual([]);
   });
 });

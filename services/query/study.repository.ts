@@ -135,17 +135,16 @@ export class StudyRepository {
     });
   }
 
-  /** Devices a selection names or matches now (for studies that run on each of them). */
-  async matchingDevices(selector: DeviceSelector, ids: string[] | undefined): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.ds.query(
-      `SELECT id FROM devices
+  /** Devices a selection names or matches now (for studies that run on each of them), with the formats they run. */
+  async matchingDevices(selector: DeviceSelector, ids: string[] | undefined): Promise<Array<{ id: string; formats: string[] }>> {
+    return this.ds.query(
+      `SELECT id, formats FROM devices
         WHERE ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
           AND ($2::text IS NULL OR device_class = $2) AND ($3::text IS NULL OR cpu_model = $3)
           AND tags @> $4::jsonb
         ORDER BY name`,
       [ids ?? null, selector.class ?? null, selector.cpuModel ?? null, JSON.stringify(selector.tags ?? {})],
     );
-    return rows.map((r) => r.id);
   }
 
   async list(q: StudyListQuery): Promise<Page<StudySummary>> {

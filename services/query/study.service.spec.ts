@@ -66,6 +66,16 @@ describe(StudyService.name, () => {
     expect(studies.cancel).not.toHaveBeenCalled();
   });
 
+  it('refuses a study on each selected device when none of them runs a variant’s format, before storing anything', async () => {
+    const { sut, studies } = setup();
+    studies.matchingDevices.mockResolvedValue([{ id: 'd1', formats: ['onnx'] }] as never);
+
+    await expect(
+      sut.create({ name: 'formats', base: 'mobilenetv3-small-0.75@96', axes: { format: ['onnx', 'tflite'] }, devices: { each: true } }),
+    ).rejects.toMatchObject({ code: ErrorCode.ValidationFailed, field: 'devices', message: 'devices: variant tflite is tflite; none of the 1 selected devices runs it (they run onnx)' });
+    expect(studies.create).not.toHaveBeenCalled();
+  });
+
   it('cancels a running study and counts the jobs aborted', async () => {
     const { sut } = setup({ statuses: ['running', 'cancelled'] });
 

@@ -32,9 +32,16 @@ export class StudyService {
     const { ids, each, ...selector } = spec.devices ?? {};
     let targets: string[] | null = null;
     if (ids || each) {
-      targets = await this.studies.matchingDevices(selector, ids);
-      if (targets.length === 0) throw LatfleetError.validation('devices', 'no registered device matches this selection');
-      if (ids && targets.length < ids.length) throw LatfleetError.validation('devices.ids', 'names a device that is not registered or does not match');
+      const devices = await this.studies.matchingDevices(selector, ids);
+      if (devices.length === 0) throw LatfleetError.validation('devices', 'no registered device matches this selection');
+      if (ids && devices.length < ids.length) throw LatfleetError.validation('devices.ids', 'names a device that is not registered or does not match');
+      // each device gets the variants in the formats it runs (insertRound): a variant none of them runs would never be measured
+      const runs = new Set(devices.flatMap((d) => d.formats));
+      const stranded = spec.variants.find((v) => !runs.has(v.format));
+      if (stranded) {
+        throw LatfleetError.validation('devices', `variant ${stranded.label} is ${stranded.format}; none of the ${devices.length} selected devices runs it (they run ${[...runs].join(', ')})`);
+      }
+      targets = devices.map((d) => d.id);
     }
     const started = Date.now();
     const variants = spec.variants.map((v) => ({ label: v.label, model: v.imported ? { sha256: v.imported.sha256 } : generatedModel(v) }));

@@ -38,7 +38,8 @@ type Queryable = { query(sql: string, params?: unknown[]): Promise<unknown> };
 /**
  * Queues one round: a job per variant, each with its place in a random order and its model's format
  * (what a device must run to lease it). Jobs are created in that order (clock_timestamp), so that a
- * study's rounds are leased round after round.
+ * study's rounds are leased round after round. A round for one target device holds only the variants
+ * in formats that device runs: the others could never be leased there.
  */
 export async function insertRound(m: Queryable, r: NewRound, order: readonly number[] = randomOrder(r.variantIds.length)): Promise<void> {
   await m.query(
@@ -46,6 +47,7 @@ export async function insertRound(m: Queryable, r: NewRound, order: readonly num
      SELECT $1, v.variant_id, $3, $4, $5, $6, $7, v.position, m.format, clock_timestamp()
        FROM unnest($2::uuid[], $8::int[]) AS v(variant_id, position)
        JOIN variants va ON va.id = v.variant_id JOIN models m ON m.sha256 = va.model_sha256
+      WHERE $6::uuid IS NULL OR m.format IN (SELECT unnest(d.formats) FROM devices d WHERE d.id = $6)
       ORDER BY v.position`,
     [r.studyId, order.map((i) => r.variantIds[i]), JSON.stringify(r.protocol), r.priority, JSON.stringify(r.selector), r.target, r.round, order.map((_, k) => k)],
   );
