@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { knobReference, knobReferenceMarkdown, NOT_APPLICABLE } from './knob-reference.js';
 import { KNOB_LIST, KNOBS } from './knobs.js';
 import { ModelSpecError, parseStudySpec, parseVariantSpec, variantName } from './index.js';
+import { variantSpecSchema } from './variant-spec.js';
 
 const fieldOf = (fn: () => unknown): ModelSpecError => {
   try {
@@ -84,6 +85,10 @@ describe('knob reference', () => {
     const sut = readFileSync(new URL('../../../docs/knobs.md', import.meta.url), 'utf8');
 
     expect(sut).toBe(knobReferenceMarkdown());
+  });
+
+  it('has a definition for every field of the variant spec schema but the model', () => {
+    expect(KNOBS.map((k) => k.field).sort()).toEqual(Object.keys(variantSpecSchema.shape).filter((f) => f !== 'model').sort());
   });
 
   it('lists every knob with the values the schema takes and a paper, in canonical name order', () => {
