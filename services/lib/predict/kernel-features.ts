@@ -91,3 +91,12 @@ export function fusionKeys(layer: LayerInfo, spec: KernelSpec): string[] {
   ];
   return [fine.join('|'), coarse.join('|'), [layer.op, spec.quantization].join('|')];
 }
+
+/** What the linear part of a kernel model sees: sizes (log), kernel, stride and position; categories are left to its tree. */
+const LINEAR = ['log2Work', 'log2Cin', 'log2Cout', 'log2Hout', 'log2Mid', 'kernel', 'stride', 'ordinal'].map((n) =>
+  KERNEL_FEATURE_NAMES.indexOf(n as (typeof KERNEL_FEATURE_NAMES)[number]),
+);
+
+export function linearFeatures(features: readonly number[]): number[] {
+  return LINEAR.map((i) => features[i]!);
+}

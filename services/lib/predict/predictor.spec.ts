@@ -4,7 +4,7 @@ import { KERNEL_FEATURE_NAMES, kernelFeatures, layerWork } from './kernel-featur
 import { fitPredictor, KernelPredictor, kernelsByLayer, learnFusion, type MeasuredVariant } from './predictor.js';
 import { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
 
-const SMALL_FOREST = { trees: 3, maxDepth: 6, minSamples: 2, seed: 1 };
+const SMALL_FOREST = { maxDepth: 6, minSamples: 2, maxTreeRows: 100, seed: 1 };
 /** ns per unit of work of each runtime op type on the constructed device */
 const COST: Record<string, number> = { FusedConv: 0.05, Conv: 0.06, Add: 0.2, GlobalAveragePool: 0.3, Mul: 0.25, HardSigmoid: 0.4, Gemm: 0.04, Sigmoid: 0.5 };
 const OVERHEAD = { perKernelNs: 3_000, sessionNs: 40_000 };

@@ -1,11 +1,12 @@
-import forestPkg from 'ml-random-forest';
+import cartPkg from 'ml-cart';
 import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
 import { percentileCont } from '../measure/percentile.js';
 import { median } from '../measure/stats.js';
 import type { LayerInfo } from '../models/index.js';
-import { fusionKeys, kernelFeatures, KERNEL_FEATURE_NAMES, layerWork, RANGE_CHECKED_FEATURES, type KernelSpec } from './kernel-features.js';
+import { splitmix32 } from '../models/prng.js';
+import { fusionKeys, kernelFeatures, KERNEL_FEATURE_NAMES, layerWork, linearFeatures, RANGE_CHECKED_FEATURES, type KernelSpec } from './kernel-features.js';
 
-const { RandomForestRegression } = forestPkg;
+const { DecisionTreeRegression } = cartPkg;
 
 /** One runtime kernel as the fleet measured it: its node, the layer lineage attributed it to, its median time. */
 export interface MeasuredKernel {
@@ -37,22 +38,29 @@ export interface VariantToPredict {
 }
 
 export interface ForestOptions {
-  trees: number;
+  /** depth of the regression tree on the linear model's residuals */
   maxDepth: number;
   minSamples: number;
+  /** the tree learns from at most this many configurations (sampled with the seed): ml-cart's split search grows with the square of the rows */
+  maxTreeRows: number;
   seed: number;
 }
 
-export const DEFAULT_FOREST: ForestOptions = { trees: 24, maxDepth: 14, minSamples: 2, seed: 14 };
+export const DEFAULT_FOREST: ForestOptions = { maxDepth: 10, minSamples: 3, maxTreeRows: 300, seed: 14 };
 
 /** A kernel class (runtime op type) with fewer distinct configurations than this is predicted by its median time per unit of work. */
-const MIN_FOREST_ROWS = 6;
+const MIN_MODEL_ROWS = 8;
 
 interface KernelModel {
   rows: number;
-  /** median of log(ns / work) over the training rows */
+  /** median of log(ns / work) over the training rows: the model of a class too small for regression */
   constant: number;
-  forest: unknown | null;
+  /** log(ns / work) = w · linearFeatures + intercept (last weight); null below MIN_MODEL_ROWS */
+  linear: number[] | null;
+  /** ml-cart regression tree on the linear model's residuals (in log space) */
+  tree: unknown | null;
+  /** measured configurations: features joined by ',' → median log(ns / work); a configuration measured before is answered from here */
+  exact: Record<string, number>;
   /** per RANGE_CHECKED_FEATURES: [min, max] over the training rows */
   ranges: Array<[number, number]>;
 }
@@ -92,6 +100,8 @@ export interface Prediction {
   /** why this prediction is outside what the predictor was trained on; empty when it is inside */
   outOfRange: string[];
 }
+
+const dot = (w: readonly number[], x: readonly number[]) => x.reduce((a, v, i) => a + v * w[i]!, w[x.length]!);
 
 /** Linear interpolation between order statistics (R-7, as numpy), of unsorted values. */
 export function quantile(xs: readonly number[], q: number): number {
@@ -163,6 +173,23 @@ export function kernelRows(variants: readonly MeasuredVariant[]): KernelRow[] {
   return [...groups.values()].map((g) => ({ opType: g.opType, features: g.features, target: median(g.targets) }));
 }
 
+/** Deterministic sample of at most `n` of `count` indices. */
+function sample(count: number, n: number, seed: number): number[] {
+  const idx = [...Array(count).keys()];
+  if (count <= n) return idx;
+  const rng = splitmix32(seed);
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return idx.slice(0, n);
+}
+
+/**
+ * Each runtime op type gets a linear model of log time per unit of work on the kernel's
+ * configuration (it extrapolates smoothly in size) and a CART regression tree on its residuals
+ * (interactions: a kernel size that changes the algorithm, a stride, an activation).
+ */
 function trainKernels(rows: readonly KernelRow[], options: ForestOptions): Record<string, KernelModel> {
   const byOp = new Map<string, KernelRow[]>();
   for (const r of rows) byOp.set(r.opType, [...(byOp.get(r.opType) ?? []), r]);
@@ -170,41 +197,54 @@ function trainKernels(rows: readonly KernelRow[], options: ForestOptions): Recor
   for (const [opType, list] of [...byOp].sort((a, b) => a[0].localeCompare(b[0]))) {
     const x = list.map((r) => r.features);
     const y = list.map((r) => r.target);
-    let forest: unknown | null = null;
-    if (list.length >= MIN_FOREST_ROWS) {
-      const rf = new RandomForestRegression({
-        nEstimators: options.trees,
-        maxFeatures: 0.8,
-        replacement: false,
-        useSampleBagging: true,
-        noOOB: true,
-        seed: options.seed,
-        treeOptions: { maxDepth: options.maxDepth, minNumSamples: options.minSamples },
-      });
-      rf.train(x, y);
-      forest = rf.toJSON();
+    let linear: number[] | null = null;
+    let tree: unknown | null = null;
+    if (list.length >= MIN_MODEL_ROWS) {
+      const lx = x.map(linearFeatures);
+      const w = new MultivariateLinearRegression(lx, y.map((v) => [v]), { statistics: false }).weights.map((r) => r[0]!);
+      if (w.every(Number.isFinite)) {
+        linear = w;
+        const residual = y.map((v, i) => v - dot(w, lx[i]!));
+        const picked = sample(list.length, options.maxTreeRows, options.seed);
+        const cart = new DecisionTreeRegression({ maxDepth: options.maxDepth, minNumSamples: options.minSamples });
+        cart.train(picked.map((i) => x[i]!), picked.map((i) => residual[i]!));
+        tree = cart.toJSON();
+      }
     }
     models[opType] = {
       rows: list.length,
       constant: median(y),
-      forest,
+      linear,
+      tree,
+      exact: Object.fromEntries(list.map((r) => [r.features.join(','), r.target])),
       ranges: RANGE_CHECKED_FEATURES.map((i) => [Math.min(...x.map((f) => f[i]!)), Math.max(...x.map((f) => f[i]!))]),
     };
   }
   return models;
 }
 
+/**
+ * end-to-end ≈ w·Σkernels + per-kernel·count + intercept, by least squares, refitted once without
+ * the variants more than 3 MADs off (a run slowed by other work on its core): robust to a few bad runs.
+ */
 function fitOverhead(variants: readonly MeasuredVariant[], kernelSum: (v: MeasuredVariant) => { sum: number; count: number }): [number, number, number] {
   const xs = variants.map((v) => {
     const k = kernelSum(v);
     return [k.sum, k.count];
   });
   const ys = variants.map((v) => v.medianNs);
-  if (variants.length >= 6) {
-    const w = new MultivariateLinearRegression(xs, ys.map((y) => [y])).weights.map((r) => r[0]!);
-    if (w.every(Number.isFinite) && w[0]! > 0) return [w[0]!, w[1]!, w[2]!];
-  }
-  return [median(ys.map((y, i) => y / Math.max(1, xs[i]![0]!))), 0, 0];
+  const ratio: [number, number, number] = [median(ys.map((y, i) => y / Math.max(1, xs[i]![0]!))), 0, 0];
+  const fit = (idx: number[]): [number, number, number] | null => {
+    if (idx.length < 8) return null;
+    const w = new MultivariateLinearRegression(idx.map((i) => xs[i]!), idx.map((i) => [ys[i]!]), { statistics: false }).weights.map((r) => r[0]!);
+    return w.every(Number.isFinite) && w[0]! > 0 ? [w[0]!, w[1]!, w[2]!] : null;
+  };
+  const all = [...ys.keys()];
+  const first = fit(all);
+  if (!first) return ratio;
+  const relative = all.map((i) => Math.log(ys[i]! / Math.max(1, first[0] * xs[i]![0]! + first[1] * xs[i]![1]! + first[2])));
+  const mad = median(relative.map((r) => Math.abs(r - median(relative))));
+  return fit(all.filter((i) => Math.abs(relative[i]! - median(relative)) <= 3 * mad + 1e-9)) ?? first;
 }
 
 /** The measured kernels of the variant's attributed layers: the overhead model's input when it is trained. */
@@ -228,14 +268,23 @@ export function fitPredictor(variants: readonly MeasuredVariant[], options: Fore
   return model;
 }
 
-/** A trained predictor, ready to answer (forests loaded once). */
+/** A trained predictor, ready to answer (trees loaded once). */
 export class KernelPredictor {
-  private readonly forests = new Map<string, InstanceType<typeof RandomForestRegression>>();
+  private readonly trees = new Map<string, { predict(x: number[][]): number[] }>();
 
   constructor(readonly model: PredictorModel) {
     for (const [op, k] of Object.entries(model.kernels)) {
-      if (k.forest) this.forests.set(op, RandomForestRegression.load(k.forest as Parameters<typeof RandomForestRegression.load>[0]));
+      if (k.tree) this.trees.set(op, DecisionTreeRegression.load(k.tree));
     }
+  }
+
+  /** log(ns / work) of kernels of one op type */
+  private logRatio(op: string, features: number[][]): number[] {
+    const k = this.model.kernels[op];
+    if (!k) return features.map(() => 0);
+    const tree = this.trees.get(op);
+    const residual = tree && k.linear ? tree.predict(features) : features.map(() => 0);
+    return features.map((f, i) => k.exact[f.join(',')] ?? (k.linear ? dot(k.linear, linearFeatures(f)) + residual[i]! : k.constant));
   }
 
   predict(variant: VariantToPredict): Prediction {
@@ -271,9 +320,7 @@ export class KernelPredictor {
     pending.forEach((p, i) => byOp.set(p.opType, [...(byOp.get(p.opType) ?? []), i]));
     const logs = new Array<number>(pending.length).fill(0);
     for (const [op, idx] of byOp) {
-      const forest = this.forests.get(op);
-      const constant = this.model.kernels[op]?.constant ?? 0;
-      const values = forest ? forest.predict(idx.map((i) => pending[i]!.features)) : idx.map(() => constant);
+      const values = this.logRatio(op, idx.map((i) => pending[i]!.features));
       idx.forEach((i, j) => (logs[i] = values[j]!));
     }
     const ns = new Map(pending.map((p, i) => [p, Math.exp(logs[i]!) * layerWork(p.layer)]));
