@@ -2,6 +2,9 @@ import type { AblationTable } from '../query/ablation-table.service.js';
 import type { Comparison } from '../query/comparison.service.js';
 import type { DeviceRow } from '../query/device.repository.js';
 import type { ImportedModelRow } from '../query/model.repository.js';
+import type { PredictionBody, TrainPredictorBody } from '../query/predictor.dto.js';
+import type { PredictorSummary } from '../query/predictor.repository.js';
+import type { PredictedVariant } from '../query/predictor.service.js';
 import type { ErrorBody } from '../query/http-exception.filter.js';
 import type { RunLayers } from '../query/run.service.js';
 import type { StudyDetail, StudySummary } from '../query/study.repository.js';
@@ -62,6 +65,15 @@ export class ApiClient {
 
   ready(): Promise<{ status: string }> {
     return this.request('/readyz');
+  }
+
+  /** Trains the next predictor version of a device from its stored runs. */
+  trainPredictor(body: Partial<TrainPredictorBody> & { device: string }): Promise<PredictorSummary> {
+    return this.request('/api/v1/predictors', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  predict(body: Partial<PredictionBody> & { variants: string[] }): Promise<{ predictions: PredictedVariant[] }> {
+    return this.request('/api/v1/predictions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
 
   devices(): Promise<{ items: DeviceRow[] }> {

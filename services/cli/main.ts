@@ -15,6 +15,7 @@ import { parseStudySpec, type StudySpec } from '../lib/models/index.js';
 import { registerCompareCommand, renderStudyResult } from './compare.command.js';
 import { registerLayersCommand } from './layers.command.js';
 import { registerPlotCommand } from './plot.command.js';
+import { registerPredictCommand } from './predict.command.js';
 import { registerModelCommands } from './models.command.js';
 
 // `latfleet … | head` closes our stdout early: that is the reader's choice, not an error.
@@ -151,6 +152,8 @@ registerCompareCommand(program, api);
 registerLayersCommand(program, api);
 
 registerPlotCommand(program, api);
+
+registerPredictCommand(program, api);
 
 const devices = program
   .command('devices')

@@ -3,6 +3,7 @@ import { ABLATION_CELL_FIELDS } from './ablation-table.service.js';
 import { accuracyListQuery, createAccuracyBody } from './accuracy.dto.js';
 import { deviceHistoryQuery, deviceListQuery } from './device.dto.js';
 import { modelDevicesQuery, modelImportQuery, modelListQuery } from './model.dto.js';
+import { predictionBody, predictorListQuery, trainPredictorBody } from './predictor.dto.js';
 import { runLatenciesQuery, runListQuery } from './run.dto.js';
 import { ablationTableQuery, comparisonQuery, layerDeltaQuery, paretoQuery, rewardQuery, studyListQuery } from './study.dto.js';
 import { FIGURE_NAMES } from './figure-specs.js';
@@ -205,6 +206,24 @@ const SCHEMAS: Record<string, JsonSchema> = {
     })),
   }),
   Accuracy: obj({ id: str(), model: nullable(str()), variantId: nullable(str()), top1: num(), top5: nullable(num()), dataset: str(), source: str(), published: { type: 'boolean', description: 'preloaded from a paper (title and table in source); a user entry for the same model wins over it' }, createdAt: str() }),
+  PredictorAccuracy: nullable(obj({
+    heldOutVariants: int('variants predicted by a predictor trained without them'), folds: int('cross-validation folds, held out by variant'),
+    within5Pct: num('share of held-out variants within ±5% of their measured median, %'), within10Pct: num('within ±10%, %'),
+    rmspePct: num('root mean square percentage error'), medianAbsErrorPct: num(), spearmanRho: nullable(num('rank correlation of predicted and measured medians')),
+  })),
+  Predictor: obj({
+    id: str(), deviceId: str(), device: str(), runtime: str('the runs’ runtime version'), optimization: str('the runs’ graph optimization level'),
+    version: int('counts up per device, runtime and optimization level'), training: obj({ studies: arr(str()), variants: int(), runs: int(), families: arr(str()) }, []),
+    validation: ref('PredictorAccuracy'), createdAt: str(),
+  }),
+  Prediction: obj({
+    variant: str(), device: str(), predicted: { const: true, description: 'a predicted latency, never a measured one' },
+    medianMs: num('predicted end-to-end median (timed runs)'), intervalLowMs: num('2.5% quantile of the held-out errors applied to the median'), intervalHighMs: num(),
+    kernelSumMs: num('sum of the predicted runtime kernels'), overheadMs: num('executor, session and unattributed time (learned per device)'),
+    outOfRange: arr(str('why the variant lies outside what the predictor learned from: a layer kind never measured, a size beyond the training range')),
+    predictor: obj({ id: str(), version: int(), runtime: str(), optimization: str(), validation: ref('PredictorAccuracy'), createdAt: str() }),
+    layers: arr(obj({ layer: str(), predictedMs: num(), kernels: arr(obj({ opType: str('the runtime kernel, as the runtime ran such layers'), predictedMs: num() })) })),
+  }, ['variant', 'device', 'predicted', 'medianMs', 'intervalLowMs', 'intervalHighMs', 'kernelSumMs', 'overheadMs', 'outOfRange', 'predictor']),
   DeviceHistory: obj({
     device, optimization: str(), noiseTest: str(),
     models: arr(obj({
@@ -368,6 +387,16 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'post', path: '/api/v1/accuracies', tag: 'accuracy', summary: 'attach an accuracy to a model (by name) or to one variant; the latest entry wins',
     body: createAccuracyBody, responses: { 201: ['the entry', ref('Accuracy')], 400: invalid, 401: unauthenticated, 404: ['unknown variant', ref('Error')] },
+  },
+  {
+    method: 'post', path: '/api/v1/predictors', tag: 'predictions', summary: 'train the next predictor version of a device from its stored per-layer runs',
+    description: 'Kernel predictors (a random forest per runtime op type, on the layer configuration) summed through the fusion the runtime ran, plus a learned overhead model; validated by cross-validation held out by variant.',
+    body: trainPredictorBody, responses: { 201: ['the predictor with its validation', ref('Predictor')], 400: invalid, 401: unauthenticated, 404: notFound },
+  },
+  { method: 'get', path: '/api/v1/predictors', tag: 'predictions', summary: 'stored predictors, newest version first', query: predictorListQuery, responses: { 200: ['predictors', arr(ref('Predictor'))], 400: invalid, 404: notFound } },
+  {
+    method: 'post', path: '/api/v1/predictions', tag: 'predictions', summary: 'predicted latency of variants on devices, with interval, per-layer breakdown and the predictor’s validation',
+    body: predictionBody, responses: { 200: ['one prediction per variant and device', obj({ predictions: arr(ref('Prediction')) })], 400: invalid, 401: unauthenticated, 404: notFound },
   },
   {
     method: 'post', path: '/api/v1/enrollment-tokens', tag: 'enrollment', summary: 'issue a token agents enroll with (the secret is shown once)',

@@ -27,6 +27,9 @@ import { LayerDeltaService } from './layer-delta.service.js';
 import { MetricsRepository } from './metrics.repository.js';
 import { MetricsService } from './metrics.service.js';
 import { NulCharacterPipe } from './nul-character.pipe.js';
+import { PredictorController } from './predictor.controller.js';
+import { PredictorRepository } from './predictor.repository.js';
+import { PredictorService } from './predictor.service.js';
 import { StatementTimeout } from './statement-timeout.js';
 import { ModelSelectionService } from './model-selection.service.js';
 import { ModelController } from './model.controller.js';
@@ -56,6 +59,7 @@ export const QUERY_CONTROLLERS = [
   ModelController,
   AccuracyController,
   EnrollmentTokenController,
+  PredictorController,
 ];
 
 export class QueryModule implements NestModule {
@@ -87,6 +91,8 @@ export class QueryModule implements NestModule {
         ModelRepository,
         ModelSelectionService,
         ModelService,
+        PredictorRepository,
+        PredictorService,
         RunRepository,
         RunService,
         StatementTimeout,

@@ -5,6 +5,7 @@ import { JobAttemptEntity } from './job-attempt.entity.js';
 import { JobEntity } from './job.entity.js';
 import { LayerTimingEntity } from './layer-timing.entity.js';
 import { ModelEntity } from './model.entity.js';
+import { PredictorEntity } from './predictor.entity.js';
 import { RunLatencyEntity } from './run-latency.entity.js';
 import { ResultUploadEntity } from './result-upload.entity.js';
 import { RunEntity } from './run.entity.js';
@@ -18,6 +19,7 @@ export * from './job-attempt.entity.js';
 export * from './job.entity.js';
 export * from './layer-timing.entity.js';
 export * from './model.entity.js';
+export * from './predictor.entity.js';
 export * from './run-latency.entity.js';
 export * from './result-upload.entity.js';
 export * from './run.entity.js';
@@ -37,4 +39,5 @@ export const ENTITIES = [
   ResultUploadEntity,
   EnrollmentTokenEntity,
   JobAttemptEntity,
+  PredictorEntity,
 ];

@@ -7,6 +7,7 @@ import { ReplicatedRounds1795800000000 } from './1795800000000-replicated-rounds
 import { DeviceEnrollmentToken1795900000000 } from './1795900000000-device-enrollment-token.js';
 import { ModelFormats1796000000000 } from './1796000000000-model-formats.js';
 import { PublishedAccuracySources1796200000000 } from './1796200000000-published-accuracy-sources.js';
+import { Predictors1796300000000 } from './1796300000000-predictors.js';
 
 export const MIGRATIONS = [
   InitialSchema1795500000000,
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   DeviceEnrollmentToken1795900000000,
   ModelFormats1796000000000,
   PublishedAccuracySources1796200000000,
+  Predictors1796300000000,
 ];

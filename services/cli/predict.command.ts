@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import Table from 'cli-table3';
+import { Option, type Command } from 'commander';
+import { recordsToCsv } from '../query/csv.util.js';
+import type { PredictorSummary } from '../query/predictor.repository.js';
+import type { PredictedVariant } from '../query/predictor.service.js';
+import type { ApiClient } from './api.client.js';
+import { COMPACT, type Format } from './render.js';
+
+interface PredictOptions {
+  url?: string;
+  device?: string[];
+  from?: string;
+  train?: boolean;
+  includeFlagged?: boolean;
+  format: Format;
+  json?: boolean;
+}
+
+const pct = (v: unknown, digits = 1) => (typeof v === 'number' ? `${v.toFixed(digits)}%` : '—');
+
+/** `vm-cpu v3 (onnxruntime-node 1.30.0, all): on 24 held-out variants 95.8% within ±10%, 70.8% within ±5%, RMSPE 4.1%, ρ 0.991` */
+export function describePredictor(device: string, p: Pick<PredictorSummary, 'version' | 'runtime' | 'optimization' | 'validation'>): string {
+  const v = p.validation as Record<string, number | null> | null;
+  const accuracy = v
+    ? `on ${v.heldOutVariants} held-out variants ${pct(v.within10Pct)} within ±10%, ${pct(v.within5Pct)} within ±5%, RMSPE ${pct(v.rmspePct)}, ρ ${typeof v.spearmanRho === 'number' ? v.spearmanRho.toFixed(3) : '—'}`
+    : 'not validated (fewer than 2 variants)';
+  return `${device} v${p.version} (${p.runtime}, ${p.optimization}): ${accuracy}`;
+}
+
+export function renderPredictions(predictions: readonly PredictedVariant[], format: Format): string {
+  if (format === 'json') return JSON.stringify({ predictions }, null, 2) + '\n';
+  if (format === 'csv') {
+    return recordsToCsv(
+      predictions.map((p) => ({
+        variant: p.variant, device: p.device, medianMs: p.medianMs, intervalLowMs: p.intervalLowMs, intervalHighMs: p.intervalHighMs,
+        kernelSumMs: p.kernelSumMs, overheadMs: p.overheadMs, outOfRange: p.outOfRange, predictorId: p.predictor.id, predictorVersion: p.predictor.version,
+      })),
+    );
+  }
+  const table = new Table({
+    head: ['variant', 'device', 'predicted ms [95% interval]', 'kernels ms', 'overhead ms', 'range'],
+    colAligns: ['left', 'left', 'right', 'right', 'right', 'left'],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+  });
+  for (const p of predictions) {
+    table.push([
+      p.variant, p.device, `${p.medianMs.toFixed(2)} [${p.intervalLowMs.toFixed(2)}, ${p.intervalHighMs.toFixed(2)}]`,
+      p.kernelSumMs.toFixed(2), p.overheadMs.toFixed(2), p.outOfRange.length ? `outside (${p.outOfRange.length})` : 'inside',
+    ]);
+  }
+  const predictors = new Map(predictions.map((p) => [p.predictor.id, describePredictor(p.device, p.predictor)]));
+  const outside = predictions.filter((p) => p.outOfRange.length);
+  const notes = [
+    'predicted, not measured; predictor:',
+    ...[...predictors.values()].map((d) => `  ${d}`),
+    ...outside.slice(0, 5).map((p) => `outside the training range: ${p.variant} on ${p.device}: ${p.outOfRange.slice(0, 3).join('; ')}${p.outOfRange.length > 3 ? '; …' : ''}`),
+    ...(outside.length > 5 ? [`… and ${outside.length - 5} more outside the training range (--json for all)`] : []),
+  ];
+  return `${table.toString()}\n${notes.join('\n')}\n`;
+}
+
+/** `latfleet predict VARIANT… [-d DEVICE…] [--from FILE] [--train]`: latency predicted from the devices' per-layer tables. */
+export function registerPredictCommand(program: Command, api: (opts: { url?: string }) => ApiClient): void {
+  program
+    .command('predict [variants...]')
+    .description(
+      'predicted single-threaded latency of variants on devices, from predictors learned from the fleet’s per-layer tables ' +
+        '(run the `calibrate` study on a device, then `predict --train -d DEVICE`); each answer carries its interval and the predictor’s held-out accuracy',
+    )
+    .option('--url <url>', 'query service URL')
+    .option('-d, --device <device...>', 'device names or ids (default: every device with a predictor)')
+    .option('--from <file>', 'read variant names from a file, one per line')
+    .option('--train', 'first train a new predictor version for each --device from its stored runs')
+    .option('--include-flagged', 'with --train: learn from flagged runs too')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .option('--json', 'the whole answer as JSON (same as --format json)')
+    .action(async (names: string[], opts: PredictOptions) => {
+      const client = api(opts);
+      const variants = [...names, ...(opts.from ? readFileSync(opts.from, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')) : [])];
+      if (opts.train) {
+        if (!opts.device?.length) throw new Error('--train needs --device: which device’s runs to learn from');
+        for (const device of opts.device) {
+          const p = await client.trainPredictor({ device, includeFlagged: opts.includeFlagged ?? false });
+          process.stderr.write(`trained ${describePredictor(p.device, p)}; from ${String(p.training['variants'])} variants, ${String(p.training['runs'])} runs\n`);
+        }
+      }
+      if (variants.length === 0) {
+        if (!opts.train) throw new Error('name at least one variant (or --from FILE)');
+        return;
+      }
+      const { predictions } = await client.predict({ variants, ...(opts.device ? { devices: opts.device } : {}), layers: (opts.json ? 'json' : opts.format) === 'json' });
+      process.stdout.write(renderPredictions(predictions, opts.json ? 'json' : opts.format));
+    });
+}

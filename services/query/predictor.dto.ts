@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { OPTIMIZATION_LEVELS, uuidParam } from './pagination.dto.js';
+
+const deviceRef = z.string().min(1).max(200);
+
+export const trainPredictorBody = z
+  .object({
+    device: deviceRef.describe('device name or id whose stored runs the predictor learns from'),
+    runtime: z.string().min(1).max(200).optional().describe("runs' environment.runtimeVersion (default: that of the device's latest profiled run)"),
+    optimization: z.enum(OPTIMIZATION_LEVELS).optional().describe("runs' graph optimization level (default: that of the device's latest profiled run)"),
+    studies: z.array(uuidParam).min(1).max(100).optional().describe('learn only from these studies (default: every profiled run of builder variants on the device)'),
+    includeFlagged: z.boolean().default(false).describe('also learn from runs the quality checks flagged'),
+    folds: z.number().int().min(2).max(20).default(5).describe('cross-validation folds, held out by variant'),
+  })
+  .strict();
+export type TrainPredictorBody = z.output<typeof trainPredictorBody>;
+
+export const predictorListQuery = z
+  .object({
+    device: deviceRef.optional().describe('only this device (name or id)'),
+  })
+  .strict();
+export type PredictorListQuery = z.output<typeof predictorListQuery>;
+
+/** At most this many variants in one prediction request (times the devices asked for). */
+export const MAX_PREDICTED_VARIANTS = 5_000;
+
+export const predictionBody = z
+  .object({
+    variants: z
+      .array(z.string().min(1).max(500))
+      .min(1)
+      .max(MAX_PREDICTED_VARIANTS)
+      .describe('variant names, e.g. mobilenetv3-large-1.0@160+act=relu (see GET /api/v1/models and `latfleet models describe`)'),
+    devices: z.array(deviceRef).min(1).max(100).optional().describe('device names or ids (default: every device with a predictor)'),
+    layers: z.boolean().default(true).describe('include the per-layer breakdown'),
+  })
+  .strict();
+export type PredictionBody = z.output<typeof predictionBody>;

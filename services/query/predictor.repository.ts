@@ -1,0 +1,134 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { LayerInfo, VariantSpec } from '../lib/models/index.js';
+
+/** One measured run with what the predictor needs of its model. */
+export interface TrainingRun {
+  runId: string;
+  studyId: string;
+  modelSha256: string;
+  modelName: string;
+  family: string;
+  spec: VariantSpec;
+  layers: LayerInfo[];
+  medianNs: number;
+}
+
+/** One runtime node of one run: its median kernel time over the run's profiled iterations. */
+export interface TrainingKernel {
+  runId: string;
+  nodeName: string;
+  opType: string;
+  layer: string;
+  medianNs: number;
+}
+
+export interface PredictorKey {
+  deviceId: string;
+  runtime: string;
+  optimization: string;
+}
+
+export interface NewPredictor extends PredictorKey {
+  training: Record<string, unknown>;
+  validation: Record<string, unknown> | null;
+  heldOut: unknown[];
+  model: Record<string, unknown>;
+}
+
+export interface PredictorSummary extends PredictorKey {
+  id: string;
+  device: string;
+  version: number;
+  training: Record<string, unknown>;
+  validation: Record<string, unknown> | null;
+  createdAt: string;
+}
+
+/** A run's optimization level as stored (a protocol that names none ran at the default, `all`). */
+const OPTIMIZATION = `coalesce(nullif(r.protocol->>'graphOptimizationLevel', ''), 'all')`;
+const SUMMARY = `p.id, p.device_id AS "deviceId", d.name AS device, p.runtime, p.optimization, p.version, p.training, p.validation, p.created_at AS "createdAt"`;
+
+@Injectable()
+export class PredictorRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  async deviceId(nameOrId: string): Promise<{ id: string; name: string } | undefined> {
+    const [row] = await this.ds.query(`SELECT id, name FROM devices WHERE name = $1 OR id::text = $1 ORDER BY name = $1 DESC LIMIT 1`, [nameOrId]);
+    return row;
+  }
+
+  /** Runtime and optimization level of the device's latest profiled run: what a predictor is trained for by default. */
+  async latestKey(deviceId: string): Promise<PredictorKey | undefined> {
+    const [row] = await this.ds.query(
+      `SELECT r.device_id AS "deviceId", r.environment->>'runtimeVersion' AS runtime, ${OPTIMIZATION} AS optimization
+         FROM runs r WHERE r.device_id = $1 AND r.layer_rows > 0 AND r.environment ? 'runtimeVersion'
+        ORDER BY r.finished_at DESC LIMIT 1`,
+      [deviceId],
+    );
+    return row;
+  }
+
+  /** Profiled runs of builder variants on the device with this runtime and optimization level (clean ones only unless asked). */
+  async trainingRuns(key: PredictorKey, studyIds: readonly string[] | null, includeFlagged: boolean): Promise<TrainingRun[]> {
+    const rows: Array<Omit<TrainingRun, 'medianNs'> & { medianNs: string }> = await this.ds.query(
+      `SELECT r.id AS "runId", r.study_id AS "studyId", m.sha256 AS "modelSha256", m.name AS "modelName", m.family, m.spec, m.layers, r.median_ns AS "medianNs"
+         FROM runs r JOIN models m ON m.sha256 = r.model_sha256
+        WHERE r.device_id = $1 AND r.environment->>'runtimeVersion' = $2 AND ${OPTIMIZATION} = $3
+          AND r.layer_rows > 0 AND m.spec IS NOT NULL AND jsonb_array_length(m.layers) > 0
+          AND ($4::uuid[] IS NULL OR r.study_id = ANY($4::uuid[])) AND ($5 OR NOT r.flagged)
+        ORDER BY r.finished_at`,
+      [key.deviceId, key.runtime, key.optimization, studyIds, includeFlagged],
+    );
+    return rows.map((r) => ({ ...r, medianNs: Number(r.medianNs) }));
+  }
+
+  async kernels(runIds: readonly string[]): Promise<TrainingKernel[]> {
+    const rows: Array<Omit<TrainingKernel, 'medianNs'> & { medianNs: number }> = await this.ds.query(
+      `SELECT run_id AS "runId", node_name AS "nodeName", op_type AS "opType", layer,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ns) AS "medianNs"
+         FROM layer_timings WHERE run_id = ANY($1::uuid[])
+        GROUP BY run_id, node_name, op_type, layer`,
+      [runIds],
+    );
+    return rows.map((r) => ({ ...r, medianNs: Number(r.medianNs) }));
+  }
+
+  /** Stores the next version for its device, runtime and optimization level. */
+  async create(p: NewPredictor): Promise<PredictorSummary> {
+    return this.ds.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('predictors:' || $1 || ':' || $2 || ':' || $3))`, [p.deviceId, p.runtime, p.optimization]);
+      const [{ id }] = await tx.query(
+        `INSERT INTO predictors (device_id, runtime, optimization, version, training, validation, held_out, model)
+         SELECT $1, $2, $3, coalesce(max(version), 0) + 1, $4, $5, $6, $7
+           FROM predictors WHERE device_id = $1 AND runtime = $2 AND optimization = $3
+         RETURNING id`,
+        [p.deviceId, p.runtime, p.optimization, p.training, p.validation, JSON.stringify(p.heldOut), p.model],
+      );
+      const [row] = await tx.query(`SELECT ${SUMMARY} FROM predictors p JOIN devices d ON d.id = p.device_id WHERE p.id = $1`, [id]);
+      return row;
+    });
+  }
+
+  async list(deviceId: string | null): Promise<PredictorSummary[]> {
+    return this.ds.query(
+      `SELECT ${SUMMARY} FROM predictors p JOIN devices d ON d.id = p.device_id
+        WHERE ($1::uuid IS NULL OR p.device_id = $1) ORDER BY d.name, p.runtime, p.optimization, p.version DESC`,
+      [deviceId],
+    );
+  }
+
+  /** The latest predictor of each device (of the given ones; all when null), newest runtime first. */
+  async latest(deviceIds: readonly string[] | null): Promise<PredictorSummary[]> {
+    return this.ds.query(
+      `SELECT DISTINCT ON (p.device_id) ${SUMMARY} FROM predictors p JOIN devices d ON d.id = p.device_id
+        WHERE ($1::uuid[] IS NULL OR p.device_id = ANY($1::uuid[])) ORDER BY p.device_id, p.created_at DESC, p.version DESC`,
+      [deviceIds],
+    );
+  }
+
+  async model(id: string): Promise<Record<string, unknown>> {
+    const [row] = await this.ds.query(`SELECT model FROM predictors WHERE id = $1`, [id]);
+    return row.model;
+  }
+}

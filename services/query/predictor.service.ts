@@ -1,0 +1,159 @@
+import { Injectable } from '@nestjs/common';
+import { LatfleetError } from '../lib/errors/index.js';
+import { median } from '../lib/measure/stats.js';
+import { nsToMs } from '../lib/measure/units.js';
+import { describeVariant, type VariantDescription } from '../lib/models/index.js';
+import { DEFAULT_FOREST, KernelPredictor, trainPredictor, type MeasuredVariant, type PredictorModel } from '../lib/predict/index.js';
+import { LruCache } from './lru-cache.util.js';
+import type { PredictionBody, PredictorListQuery, TrainPredictorBody } from './predictor.dto.js';
+import { PredictorRepository, type PredictorSummary, type TrainingKernel, type TrainingRun } from './predictor.repository.js';
+
+export interface PredictedVariant {
+  variant: string;
+  device: string;
+  /** always true: a latency the fleet predicted, not one it measured */
+  predicted: true;
+  medianMs: number;
+  intervalLowMs: number;
+  intervalHighMs: number;
+  kernelSumMs: number;
+  overheadMs: number;
+  /** why the variant lies outside what the predictor learned from; empty when inside */
+  outOfRange: string[];
+  predictor: Pick<PredictorSummary, 'id' | 'version' | 'runtime' | 'optimization' | 'validation' | 'createdAt'>;
+  layers?: Array<{ layer: string; predictedMs: number; kernels: Array<{ opType: string; predictedMs: number }> }>;
+}
+
+/**
+ * Groups a device's stored runs into the predictor's training variants: one per model (its runs'
+ * end-to-end medians and each runtime node's kernel medians, median over runs). Models the builder
+ * can no longer describe (an imported model, a removed knob) are left out.
+ */
+export function measuredVariants(runs: readonly TrainingRun[], kernels: readonly TrainingKernel[]): MeasuredVariant[] {
+  const kernelsByRun = new Map<string, TrainingKernel[]>();
+  for (const k of kernels) kernelsByRun.set(k.runId, [...(kernelsByRun.get(k.runId) ?? []), k]);
+  const byModel = new Map<string, TrainingRun[]>();
+  for (const r of runs) byModel.set(r.modelSha256, [...(byModel.get(r.modelSha256) ?? []), r]);
+  const variants: MeasuredVariant[] = [];
+  for (const list of byModel.values()) {
+    const first = list[0]!;
+    let spec: VariantDescription['spec'];
+    try {
+      spec = describeVariant(first.spec).spec;
+    } catch {
+      continue;
+    }
+    const nodes = new Map<string, { nodeName: string; opType: string; layer: string; values: number[] }>();
+    for (const r of list) {
+      for (const k of kernelsByRun.get(r.runId) ?? []) {
+        const key = `${k.nodeName}\u0000${k.opType}\u0000${k.layer}`;
+        const n = nodes.get(key) ?? { nodeName: k.nodeName, opType: k.opType, layer: k.layer, values: [] };
+        n.values.push(k.medianNs);
+        nodes.set(key, n);
+      }
+    }
+    variants.push({
+      name: first.modelName,
+      family: first.family,
+      spec,
+      layers: first.layers,
+      kernels: [...nodes.values()].map((n) => ({ nodeName: n.nodeName, opType: n.opType, layer: n.layer, medianNs: median(n.values) })),
+      medianNs: median(list.map((r) => r.medianNs)),
+    });
+  }
+  return variants;
+}
+
+@Injectable()
+export class PredictorService {
+  private readonly loaded = new LruCache<string, KernelPredictor>(16);
+
+  constructor(private readonly predictors: PredictorRepository) {}
+
+  private async device(ref: string): Promise<{ id: string; name: string }> {
+    const device = await this.predictors.deviceId(ref);
+    if (!device) throw LatfleetError.notFound('device', ref);
+    return device;
+  }
+
+  /** Learns a new predictor version from the device's stored runs, validated on variants held out by name. */
+  async train(body: TrainPredictorBody): Promise<PredictorSummary> {
+    const device = await this.device(body.device);
+    const latest = await this.predictors.latestKey(device.id);
+    if (!latest) throw LatfleetError.validation('device', `${device.name} has no profiled runs to learn from`);
+    const key = { deviceId: device.id, runtime: body.runtime ?? latest.runtime, optimization: body.optimization ?? latest.optimization };
+    const runs = await this.predictors.trainingRuns(key, body.studies ?? null, body.includeFlagged);
+    const variants = measuredVariants(runs, runs.length ? await this.predictors.kernels(runs.map((r) => r.runId)) : []);
+    if (variants.length === 0) {
+      throw LatfleetError.validation('device', `${device.name} has no ${body.includeFlagged ? '' : 'clean '}profiled runs of builder variants with ${key.runtime} at optimization ${key.optimization}`);
+    }
+    const trained = trainPredictor(variants, body.folds, DEFAULT_FOREST);
+    return this.predictors.create({
+      ...key,
+      training: {
+        studies: [...new Set(runs.map((r) => r.studyId))],
+        variants: variants.length,
+        runs: runs.length,
+        families: [...new Set(variants.map((v) => v.family))].sort(),
+        includeFlagged: body.includeFlagged,
+        forest: DEFAULT_FOREST,
+      },
+      validation: trained.accuracy as unknown as Record<string, unknown> | null,
+      heldOut: trained.heldOut,
+      model: trained.model as unknown as Record<string, unknown>,
+    });
+  }
+
+  async list(q: PredictorListQuery): Promise<PredictorSummary[]> {
+    const device = q.device === undefined ? null : await this.device(q.device);
+    return this.predictors.list(device?.id ?? null);
+  }
+
+  private async load(id: string): Promise<KernelPredictor> {
+    const hit = this.loaded.get(id);
+    if (hit) return hit;
+    const predictor = new KernelPredictor((await this.predictors.model(id)) as unknown as PredictorModel);
+    this.loaded.set(id, predictor);
+    return predictor;
+  }
+
+  /** Each variant on each device's latest predictor: median, interval, per-layer breakdown, and the predictor's validation beside it. */
+  async predict(body: PredictionBody): Promise<{ predictions: PredictedVariant[] }> {
+    const described = body.variants.map((name, i) => {
+      try {
+        return describeVariant(name);
+      } catch (err) {
+        throw LatfleetError.validation(`variants.${i}`, (err as Error).message);
+      }
+    });
+    const deviceIds = body.devices ? await Promise.all(body.devices.map(async (d) => (await this.device(d)).id)) : null;
+    const predictors = await this.predictors.latest(deviceIds);
+    const missing = (body.devices ?? []).filter((_, i) => !predictors.some((p) => p.deviceId === deviceIds![i]));
+    if (missing.length) throw LatfleetError.validation('devices', `no predictor for ${missing.join(', ')}: train one (POST /api/v1/predictors) after a calibrate study`);
+    if (predictors.length === 0) throw LatfleetError.validation('devices', 'no device has a predictor yet: train one (POST /api/v1/predictors) after a calibrate study');
+    const predictions: PredictedVariant[] = [];
+    for (const summary of predictors) {
+      const predictor = await this.load(summary.id);
+      const about = { id: summary.id, version: summary.version, runtime: summary.runtime, optimization: summary.optimization, validation: summary.validation, createdAt: summary.createdAt };
+      for (const d of described) {
+        const p = predictor.predict(d);
+        predictions.push({
+          variant: d.name,
+          device: summary.device,
+          predicted: true,
+          medianMs: nsToMs(p.medianNs),
+          intervalLowMs: nsToMs(p.intervalLowNs),
+          intervalHighMs: nsToMs(p.intervalHighNs),
+          kernelSumMs: nsToMs(p.kernelSumNs),
+          overheadMs: nsToMs(p.overheadNs),
+          outOfRange: p.outOfRange,
+          predictor: about,
+          ...(body.layers
+            ? { layers: p.layers.map((l) => ({ layer: l.layer, predictedMs: nsToMs(l.predictedNs, 4), kernels: l.kernels.map((k) => ({ opType: k.opType, predictedMs: nsToMs(k.predictedNs, 4) })) })) }
+            : {}),
+        });
+      }
+    }
+    return { predictions };
+  }
+}
