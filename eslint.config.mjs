@@ -46,6 +46,8 @@ export default tseslint.config(
       'no-restricted-imports': restrict([{ group: ['../../query/*', '../../control/*', '../../agent/*', '../../cli/*'], message: 'shared libraries import no service' }]),
     },
   },
+  // ambient declarations of untyped packages: their names are used by the module that imports them
+  { files: ['**/*.d.ts'], rules: { '@typescript-eslint/no-unused-vars': 'off' } },
   {
     files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/*.fuzz-spec.ts', '**/*.deploy-spec.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },

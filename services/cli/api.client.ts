@@ -1,13 +1,4 @@
-import type { AblationTable } from '../query/ablation-table.service.js';
-import type { Comparison } from '../query/comparison.service.js';
-import type { DeviceRow } from '../query/device.repository.js';
-import type { ImportedModelRow } from '../query/model.repository.js';
-import type { PredictionBody, TrainPredictorBody } from '../query/predictor.dto.js';
-import type { PredictorSummary } from '../query/predictor.repository.js';
-import type { PredictedVariant } from '../query/predictor.service.js';
-import type { ErrorBody } from '../query/http-exception.filter.js';
-import type { RunLayers } from '../query/run.service.js';
-import type { StudyDetail, StudySummary } from '../query/study.repository.js';
+import type { AblationTable, Comparison, DeviceRow, ErrorBody, ImportedModelRow, PredictedVariant, PredictionBody, PredictorSummary, RunLayers, StudyDetail, StudySummary, TrainPredictorBody } from '../query/contract.js';
 
 export class ApiError extends Error {
   constructor(

@@ -1,8 +1,6 @@
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AblationCell, AblationTable } from '../query/ablation-table.service.js';
-import type { Comparison, Verdict } from '../query/comparison.service.js';
-import { NO_DELTA } from '../query/latency-statistics.js';
+import { type AblationCell, type AblationTable, type Comparison, NO_DELTA, type Verdict } from '../query/contract.js';
 import type { ApiClient, TableOptions } from './api.client.js';
 import { registerCompareCommand, renderStudyResult, resolveStudy } from './compare.command.js';
 import { renderAblationTable, renderComparison } from './render.js';

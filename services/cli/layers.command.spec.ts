@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AttributedGroupRow, LayerRow, RunLayers } from '../query/run.service.js';
+import type { AttributedGroupRow, LayerRow, RunLayers } from '../query/contract.js';
 import type { ApiClient } from './api.client.js';
 import { registerLayersCommand } from './layers.command.js';
 import { renderLayers } from './render.js';

@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { FIGURE_NAMES } from '../query/figure-specs.js';
-import { GROUPINGS } from '../query/layer-delta.service.js';
+import { FIGURE_NAMES, GROUPINGS } from '../query/contract.js';
 import type { ApiClient } from './api.client.js';
 import { resolveStudy } from './compare.command.js';
 

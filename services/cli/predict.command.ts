@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { Option, type Command } from 'commander';
-import { recordsToCsv } from '../query/csv.util.js';
-import type { PredictorSummary } from '../query/predictor.repository.js';
-import type { PredictedVariant } from '../query/predictor.service.js';
+import { type PredictedVariant, type PredictorSummary, recordsToCsv } from '../query/contract.js';
 import type { ApiClient } from './api.client.js';
 import { COMPACT, type Format } from './render.js';
 

@@ -1,8 +1,5 @@
 import Table from 'cli-table3';
-import type { AblationCell, AblationTable } from '../query/ablation-table.service.js';
-import type { Comparison } from '../query/comparison.service.js';
-import { recordsToCsv } from '../query/csv.util.js';
-import type { LayerRow, RunLayers } from '../query/run.service.js';
+import { type AblationCell, type AblationTable, type Comparison, type LayerRow, recordsToCsv, type RunLayers } from '../query/contract.js';
 
 export type Format = 'table' | 'json' | 'csv';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StudyDetail } from '../query/study.repository.js';
+import type { StudyDetail } from '../query/contract.js';
 import { describeRounds, describeRunning } from './study-progress.js';
 
 const job = (over: Partial<StudyDetail['jobList'][number]>): StudyDetail['jobList'][number] => ({

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { StudyDetail } from '../query/study.repository.js';
+import type { StudyDetail } from '../query/contract.js';
 import type { ApiClient } from './api.client.js';
 
 const DONE = new Set(['completed', 'failed']);

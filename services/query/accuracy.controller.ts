@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { accuracyListQuery, createAccuracyBody, type AccuracyListQuery, type CreateAccuracyBody } from './accuracy.dto.js';
-import type { AccuracyRow } from './accuracy.repository.js';
+import type { AccuracyRow } from './contract.js';
 import { AccuracyService } from './accuracy.service.js';
 import type { Page } from './pagination.dto.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { DeviceHistoryService, type DeviceHistory } from './device-history.service.js';
 import { deviceHistoryQuery, deviceListQuery, type DeviceHistoryQuery, type DeviceListQuery } from './device.dto.js';
-import type { DeviceRef, DeviceRow } from './device.repository.js';
+import type { DeviceRef, DeviceRow } from './contract.js';
 import { DeviceService } from './device.service.js';
 import type { Page } from './pagination.dto.js';
 import { IdPipe } from './uuid.pipe.js';

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import type { EnrollmentTokenRow } from './enrollment-token.repository.js';
+import type { EnrollmentTokenRow } from './contract.js';
 import { EnrollmentTokenService } from './enrollment-token.service.js';
 import { IdPipe } from './uuid.pipe.js';
 

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs
 import type { Request, Response } from 'express';
 import { LatfleetError } from '../lib/errors/index.js';
 import { modelDevicesQuery, modelImportQuery, modelListQuery, type ModelDevicesQuery, type ModelImportQuery, type ModelListQuery } from './model.dto.js';
-import type { ImportedModelRow, ModelRow } from './model.repository.js';
+import type { ImportedModelRow, ModelRow } from './contract.js';
 import { readRawBody } from './request-body.util.js';
 import { ModelService, type ModelAcrossDevices } from './model.service.js';
 import type { Page } from './pagination.dto.js';

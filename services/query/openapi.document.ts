@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ERROR_REASONS, ErrorCode } from '../lib/errors/index.js';
 import { ABLATION_CELL_FIELDS } from './ablation-table.service.js';
 import { accuracyListQuery, createAccuracyBody } from './accuracy.dto.js';
 import { deviceHistoryQuery, deviceListQuery } from './device.dto.js';
@@ -101,7 +102,17 @@ const reproducibility = {
 const deviceReproducibility = arr(obj({ deviceId: str(), device: str(), ...reproducibility }));
 
 const SCHEMAS: Record<string, JsonSchema> = {
-  Error: obj({ error: obj({ code: { enum: ['VALIDATION_FAILED', 'NOT_FOUND', 'UNAUTHENTICATED', 'PERMISSION_DENIED', 'CONFLICT', 'UNAVAILABLE', 'INTERNAL'] }, message: str(), field: str('the input field at fault') }, ['code', 'message']) }),
+  Error: obj({
+    error: obj(
+      {
+        code: { enum: Object.values(ErrorCode), description: 'the class of the error (maps to the HTTP status)' },
+        reason: { enum: Object.keys(ERROR_REASONS), description: 'what exactly went wrong (README, "Errors")' },
+        message: str(),
+        field: str('the input field at fault'),
+      },
+      ['code', 'reason', 'message'],
+    ),
+  }),
   Device: obj({ id: str(), name: str(), deviceClass: str(), cpuModel: str(), cores: { type: 'integer' }, os: str(), runner: str(), runtimeVersion: str(), agentVersion: str(), tags: { type: 'object' }, formats: { type: 'array', items: str(), description: 'model formats its runner runs (onnx, tflite, a vendor format): it is leased only jobs of these' }, state: { enum: ['online', 'offline'] }, lastSeenAt: nullable(str()) }),
   ComparisonRow: obj({
     variant: str(), variantId: str(), baseline: bool(), model: str(), device: str(), deviceId: str(),

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { predictionBody, predictorListQuery, trainPredictorBody, type PredictionBody, type PredictorListQuery, type TrainPredictorBody } from './predictor.dto.js';
-import type { PredictorSummary } from './predictor.repository.js';
+import type { PredictorSummary } from './contract.js';
 import { PredictorService, type PredictedVariant } from './predictor.service.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Page } from './pagination.dto.js';
 import { runLatenciesQuery, runListQuery, type RunLatenciesQuery, type RunListQuery } from './run.dto.js';
-import type { RunSummary } from './run.repository.js';
+import type { RunSummary } from './contract.js';
 import { RunService, runLatenciesCsv, type RunDetail, type RunLatencies, type RunLayers } from './run.service.js';
 import { IdPipe } from './uuid.pipe.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';

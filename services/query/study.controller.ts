@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import type { Page } from './pagination.dto.js';
 import { studyListQuery, type StudyListQuery } from './study.dto.js';
-import type { StudyDetail, StudySummary } from './study.repository.js';
+import type { StudyDetail, StudySummary } from './contract.js';
 import { StudyService } from './study.service.js';
 import { IdPipe } from './uuid.pipe.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
