@@ -88,8 +88,9 @@ export class ApiClient {
     return this.request(`/api/v1/studies/${encodeURIComponent(id)}`);
   }
 
-  comparison(id: string): Promise<Comparison> {
-    return this.request(`/api/v1/studies/${encodeURIComponent(id)}/comparison`);
+  /** `includeFlagged`: runs the quality checks flagged stay in the figures (include=flagged). */
+  comparison(id: string, options: { includeFlagged?: boolean } = {}): Promise<Comparison> {
+    return this.request(`/api/v1/studies/${encodeURIComponent(id)}/comparison${options.includeFlagged ? '?include=flagged' : ''}`);
   }
 
   cancelStudy(id: string): Promise<{ id: string; status: string; abortedJobs: number }> {

@@ -98,14 +98,15 @@ describe('the local fleet, end to end', () => {
   });
 
   it('serves a comparison whose figures are those of the stored runs, each run a replicate and each round a pair', async () => {
-    const comparison = await fleet.api.comparison(studyId);
+    // every run, flagged or not: on a loaded host all of them may be flagged, and the figures must match the rows either way
+    const comparison = await fleet.api.comparison(studyId, { includeFlagged: true });
     // per run its median and p90 of the stored iterations; per variant the median of those over its runs
     const { rows: truth } = await db.query(
       `WITH per_run AS (
          SELECT r.id, r.round, v.label, percentile_cont(0.5) WITHIN GROUP (ORDER BY l.latency_ns) AS median,
                 percentile_cont(0.9) WITHIN GROUP (ORDER BY l.latency_ns) AS p90
            FROM runs r JOIN run_latencies l ON l.run_id = r.id JOIN variants v ON v.id = r.variant_id
-          WHERE r.study_id = $1 AND NOT r.flagged GROUP BY r.id, r.round, v.label)
+          WHERE r.study_id = $1 GROUP BY r.id, r.round, v.label)
        SELECT label, percentile_cont(0.5) WITHIN GROUP (ORDER BY median) AS median, percentile_cont(0.5) WITHIN GROUP (ORDER BY p90) AS p90,
               array_agg(id ORDER BY id) AS runs, json_object_agg(round, median) AS by_round
          FROM per_run GROUP BY label`,
