@@ -163,7 +163,7 @@ const devices = program
   .action(async (opts: { url?: string; json?: boolean }) => {
     const { items } = await api(opts).devices();
     if (opts.json) return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
-    for (const d of items) process.stdout.write(`${d.state.padEnd(8)} ${d.name}  ${d.deviceClass}  ${d.cpuModel}  ${d.runner} ${d.runtimeVersion}\n`);
+    for (const d of items) process.stdout.write(`${d.state.padEnd(8)} ${d.name}  ${d.deviceClass}  ${d.cpuModel}  ${d.runner} ${d.runtimeVersion}  formats: ${d.formats.join(', ')}\n`);
   });
 devices
   .command('revoke <device>')
