@@ -33,7 +33,7 @@ const STYLE = `body{font:15px/1.45 system-ui,sans-serif;max-width:76em;margin:1.
 code{font:13px ui-monospace,monospace}h1{font-size:22px;margin:.2em 0}h2{font-size:18px;margin:1.4em 0 .4em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:14px}td,th{text-align:left;padding:3px 10px 3px 0;vertical-align:top;border-bottom:1px solid #eee}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.faster{color:#2e7d32}.slower{color:#c62828}.undecided{color:#9a6b00}.muted{color:#666}
-figure{margin:1em 0;overflow-x:auto}figcaption{font-size:14px;color:#444}.flag{color:#b71c1c}nav a{margin-right:1em}`;
+figure{margin:1em 0;overflow-x:auto}figure svg{display:block}figcaption{font-size:14px;color:#444}.flag{color:#b71c1c}nav a{margin-right:1em}`;
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
