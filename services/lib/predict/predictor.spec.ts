@@ -7,7 +7,7 @@ import { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
 const SMALL_FOREST = { maxDepth: 6, minSamples: 2, maxTreeRows: 100, seed: 1 };
 /** ns per unit of work of each runtime op type on the constructed device */
 const COST: Record<string, number> = { FusedConv: 0.05, Conv: 0.06, Add: 0.2, GlobalAveragePool: 0.3, Mul: 0.25, HardSigmoid: 0.4, Gemm: 0.04, Sigmoid: 0.5 };
-const OVERHEAD = { perKernelNs: 3_000, sessionNs: 40_000 };
+const OVERHEAD = { perKernelNs: 3_000 };
 
 /** What a runtime "ran" for a layer on the constructed device: a fused conv, SE as pool + two convs + gate + mul. */
 function ranOps(op: string): string[] {
@@ -32,7 +32,7 @@ function measured(name: string, extraKernels: Array<{ opType: string; medianNs: 
     spec: d.spec,
     layers: d.layers,
     kernels: [...kernels, ...unattributed],
-    medianNs: sum + OVERHEAD.perKernelNs * kernels.length + OVERHEAD.sessionNs,
+    medianNs: sum + OVERHEAD.perKernelNs * kernels.length,
   };
 }
 

@@ -223,28 +223,21 @@ function trainKernels(rows: readonly KernelRow[], options: ForestOptions): Recor
   return models;
 }
 
+/** A timed median more than this many times its own profiled kernel sum: the timed runs shared their core with other work. */
+export const DISTURBED_TIMED_RATIO = 1.25;
+
 /**
- * end-to-end ≈ w·Σkernels + per-kernel·count + intercept, by least squares, refitted once without
- * the variants more than 3 MADs off (a run slowed by other work on its core): robust to a few bad runs.
+ * end-to-end = Σkernels + per-kernel overhead · kernel count (executor and session time between
+ * kernels), the overhead the median of (median − Σkernels) / count over the variants whose timed
+ * runs agree with their profiled ones (within DISTURBED_TIMED_RATIO; all variants when fewer than
+ * 5 do): a timed phase slowed by other work on the core says nothing about the executor.
  */
 function fitOverhead(variants: readonly MeasuredVariant[], kernelSum: (v: MeasuredVariant) => { sum: number; count: number }): [number, number, number] {
-  const xs = variants.map((v) => {
-    const k = kernelSum(v);
-    return [k.sum, k.count];
-  });
-  const ys = variants.map((v) => v.medianNs);
-  const ratio: [number, number, number] = [median(ys.map((y, i) => y / Math.max(1, xs[i]![0]!))), 0, 0];
-  const fit = (idx: number[]): [number, number, number] | null => {
-    if (idx.length < 8) return null;
-    const w = new MultivariateLinearRegression(idx.map((i) => xs[i]!), idx.map((i) => [ys[i]!]), { statistics: false }).weights.map((r) => r[0]!);
-    return w.every(Number.isFinite) && w[0]! > 0 ? [w[0]!, w[1]!, w[2]!] : null;
-  };
-  const all = [...ys.keys()];
-  const first = fit(all);
-  if (!first) return ratio;
-  const relative = all.map((i) => Math.log(ys[i]! / Math.max(1, first[0] * xs[i]![0]! + first[1] * xs[i]![1]! + first[2])));
-  const mad = median(relative.map((r) => Math.abs(r - median(relative))));
-  return fit(all.filter((i) => Math.abs(relative[i]! - median(relative)) <= 3 * mad + 1e-9)) ?? first;
+  const rows = variants.map((v) => ({ ...kernelSum(v), medianNs: v.medianNs }));
+  const undisturbed = rows.filter((r) => r.medianNs <= DISTURBED_TIMED_RATIO * r.sum);
+  const use = undisturbed.length >= 5 ? undisturbed : rows;
+  const perKernel = median(use.map((r) => (r.medianNs - r.sum) / Math.max(1, r.count)));
+  return [1, perKernel, 0];
 }
 
 /** The measured kernels of the variant's attributed layers: the overhead model's input when it is trained. */
