@@ -19,7 +19,7 @@ export type FigureName = (typeof FIGURE_NAMES)[number];
 export const FIGURE_MARKS = {
   latency: { median: 'latency_median', ci: 'latency_ci' },
   delta: { point: 'delta_point', ci: 'delta_ci', noise: 'delta_noise' },
-  pareto: { point: 'pareto_point', front: 'pareto_front', label: 'pareto_label' },
+  pareto: { point: 'pareto_point', front: 'pareto_front', label: 'pareto_label', predicted: 'pareto_predicted' },
   runBars: { bar: 'run_bar' },
   layerDelta: { bar: 'layer_delta_bar', ci: 'layer_delta_ci' },
   history: { point: 'history_point', ci: 'history_ci', regression: 'history_regression' },
@@ -139,9 +139,27 @@ export function deltaFigure(c: Comparison): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** Latency against top-1 (or MAdds) per device, the Pareto front drawn as a line through its points (MobileNetV3's latency–accuracy figures). */
-export function paretoFigure(p: Pareto, against: 'accuracy' | 'madds'): TopLevelSpec {
+/** A variant's latency on a device as a trained predictor gives it (POST /api/v1/predictions), never measured. */
+export interface PredictedPoint {
+  device: string;
+  variant: string;
+  medianMs: number;
+  intervalLowMs: number;
+  intervalHighMs: number;
+  top1: number | null;
+  madds: number;
+}
+
+/**
+ * Latency against top-1 (or MAdds) per device, the Pareto front drawn as a line through its points
+ * (MobileNetV3's latency–accuracy figures); predicted latencies, where a device has a predictor, as
+ * hollow diamonds that take no part in the front.
+ */
+export function paretoFigure(p: Pareto, against: 'accuracy' | 'madds', predicted: readonly PredictedPoint[] = []): TopLevelSpec {
   const accuracy = against === 'accuracy';
+  const predictedValues = predicted
+    .filter((pt) => !accuracy || pt.top1 !== null)
+    .map((pt) => ({ ...pt, value: accuracy ? pt.top1 : Math.round(pt.madds / 1e5) / 10 }));
   const values = p.devices.flatMap((d) =>
     d.points
       .filter((pt) => !accuracy || pt.top1 !== null)
@@ -164,8 +182,8 @@ export function paretoFigure(p: Pareto, against: 'accuracy' | 'madds'): TopLevel
     ...base(
       accuracy ? `${p.study}: latency vs accuracy` : `${p.study}: latency vs MAdds`,
       accuracy
-        ? 'Pareto front per device (line): no other variant is both faster and more accurate; variants without a known top-1 are not drawn'
-        : `Pareto front per device (line): no other variant is both faster and smaller; Spearman between MAdds and latency: ${rho || 'n/a'}`,
+        ? `Pareto front per device (line): no other variant is both faster and more accurate; variants without a known top-1 are not drawn${predictedValues.length ? '; ◇ predicted, not measured' : ''}`
+        : `Pareto front per device (line): no other variant is both faster and smaller; Spearman between MAdds and latency: ${rho || 'n/a'}${predictedValues.length ? '; ◇ predicted, not measured' : ''}`,
       `${accuracy ? 'Latency–accuracy' : 'Latency–MAdds'} Pareto fronts of study ${p.study}`,
     ),
     width: 480,
@@ -188,6 +206,18 @@ export function paretoFigure(p: Pareto, against: 'accuracy' | 'madds'): TopLevel
         },
       },
       { name: FIGURE_MARKS.pareto.label, mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 10 }, encoding: { text: { field: 'variant' }, color: { value: '#424242' } } },
+      ...(predictedValues.length
+        ? [
+            {
+              name: FIGURE_MARKS.pareto.predicted,
+              data: { values: predictedValues },
+              mark: { type: 'point', shape: 'diamond', size: 80, strokeWidth: 1.5, strokeDash: [2, 2] },
+              encoding: {
+                tooltip: [{ field: 'variant' }, { field: 'device' }, { field: 'medianMs', title: 'predicted ms' }, { field: 'intervalLowMs' }, { field: 'intervalHighMs' }],
+              },
+            },
+          ]
+        : []),
     ],
   } as TopLevelSpec;
 }

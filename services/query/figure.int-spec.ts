@@ -131,6 +131,23 @@ describe('study figures over HTTP (LATFLEET_API_READ=key)', () => {
     expect(points.filter((pt) => pt.top1 !== null).length).toBe(FAMILIES.length);
   });
 
+  it("marks the predicted latencies of a device's trained predictor beside the measured points, outside the front", async () => {
+    const demoMadds = await svg(`/api/v1/studies/${demo.id}/figures/pareto-madds.svg`);
+    expect(demoMadds).not.toContain(`${FIGURE_MARKS.pareto.predicted}_marks`);
+    const trained = await fetch(`${base}/api/v1/predictors`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body: JSON.stringify({ device: 'vm-c' }),
+    });
+    expect(trained.status, await trained.clone().text()).toBe(201);
+    const madds = await svg(`/api/v1/studies/${families.id}/figures/pareto-madds.svg`);
+    expect(svgMarks(madds, FIGURE_MARKS.pareto.predicted)).toBe(FAMILIES.length);
+    expect(svgMarks(madds, FIGURE_MARKS.pareto.point)).toBe(FAMILIES.length);
+    expect(madds).toContain('◇ predicted, not measured');
+    const spec = await json<{ layer: Array<{ name?: string; data?: { values: Array<{ variant: string; medianMs: number }> } }> }>(`/api/v1/studies/${families.id}/figures/pareto-accuracy.vl.json`);
+    const predicted = spec.layer.find((l) => l.name === FIGURE_MARKS.pareto.predicted)!.data!.values;
+    expect(predicted.map((v) => v.variant).sort()).toEqual([...FAMILIES].sort());
+    expect(predicted.filter((v) => !(v.medianMs > 0))).toEqual([]);
+  });
+
   it("stacks kernel and executor overhead per layer and per block of one run, as the run's layer answer has them", async () => {
     const run = demo.runs.get('hswish/vm-a/1')!;
     const l = await json<RunLayers>(`/api/v1/runs/${run}/layers`);

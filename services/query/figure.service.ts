@@ -4,11 +4,12 @@ import { LatfleetError } from '../lib/errors/index.js';
 import { ComparisonService, type Comparison } from './comparison.service.js';
 import { DeviceHistoryService } from './device-history.service.js';
 import { DeviceRepository, type DeviceRef } from './device.repository.js';
-import { deltaFigure, historyFigure, latencyFigure, layerDeltaFigure, paretoFigure, runBarsFigure, type FigureName } from './figure-specs.js';
+import { deltaFigure, historyFigure, latencyFigure, layerDeltaFigure, paretoFigure, runBarsFigure, type FigureName, type PredictedPoint } from './figure-specs.js';
 import { renderSvg } from './figure.renderer.js';
 import type { FigureQuery } from './figure.dto.js';
 import { LayerDeltaService } from './layer-delta.service.js';
 import { paretoOf } from './model-selection.service.js';
+import { PredictorService } from './predictor.service.js';
 import { RunRepository } from './run.repository.js';
 import { RunService } from './run.service.js';
 
@@ -26,6 +27,7 @@ export class FigureService {
     private readonly runRows: RunRepository,
     private readonly histories: DeviceHistoryService,
     private readonly devices: DeviceRepository,
+    private readonly predictors: PredictorService,
   ) {}
 
   async svg(studyId: string, name: FigureName, q: FigureQuery): Promise<string> {
@@ -40,8 +42,10 @@ export class FigureService {
       case 'delta':
         return deltaFigure(await this.comparisons.compare(studyId, q.device, { includeFlagged }));
       case 'pareto-accuracy':
-      case 'pareto-madds':
-        return paretoFigure(paretoOf(await this.comparisons.compare(studyId, q.device)), name === 'pareto-accuracy' ? 'accuracy' : 'madds');
+      case 'pareto-madds': {
+        const c = await this.comparisons.compare(studyId, q.device);
+        return paretoFigure(paretoOf(c), name === 'pareto-accuracy' ? 'accuracy' : 'madds', await this.predictedPoints(c));
+      }
       case 'layers':
       case 'blocks':
         return this.runFigure(studyId, name === 'layers' ? 'layer' : 'block', q.run);
@@ -58,6 +62,28 @@ export class FigureService {
         return historyFigure(await this.histories.history(device.id, { model, optimization: q.optimization }));
       }
     }
+  }
+
+  /** The study's variants as the latest predictor of each of its devices predicts them; none where no device has a predictor. */
+  async predictedPoints(c: Comparison): Promise<PredictedPoint[]> {
+    const models = [...new Set(c.variants.map((v) => v.model))];
+    if (models.length === 0 || c.devices.length === 0) return [];
+    let predictions: Awaited<ReturnType<PredictorService['predict']>>['predictions'];
+    try {
+      ({ predictions } = await this.predictors.predict({ variants: models, layers: false }));
+    } catch (err) {
+      // no device has a predictor yet, or a variant the builder cannot describe (an imported model): nothing predicted to draw
+      if (err instanceof LatfleetError) return [];
+      throw err;
+    }
+    const devices = new Set(c.devices.map((d) => d.name));
+    return predictions
+      .filter((p) => devices.has(p.device))
+      .flatMap((p) =>
+        c.variants
+          .filter((v) => v.model === p.variant)
+          .map((v) => ({ device: p.device, variant: v.label, medianMs: p.medianMs, intervalLowMs: p.intervalLowMs, intervalHighMs: p.intervalHighMs, top1: v.top1, madds: v.madds })),
+      );
   }
 
   private async runFigure(studyId: string, by: 'layer' | 'block', runId: string | undefined): Promise<TopLevelSpec> {

@@ -35,6 +35,7 @@ export class StudyPageService {
     const study = await this.studies.get(id);
     const [comparison, runs] = await Promise.all([this.comparisons.compare(id), this.runs.list({ study: id, limit: RUNS_ON_PAGE, offset: 0 })]);
     const pareto = paretoOf(comparison);
+    const predicted = await this.figures.predictedPoints(comparison);
     const href = (name: FigureName, params: Record<string, string> = {}) => {
       const qs = new URLSearchParams(params).toString();
       return `/api/v1/studies/${id}/figures/${name}.svg${qs ? `?${qs}` : ''}`;
@@ -53,8 +54,8 @@ export class StudyPageService {
     const figures: PageFigure[] = [
       await drawn('latency', 'Median latency per variant and device, 95% CI', async () => latencyFigure(comparison)),
       await drawn('delta', `Δ vs ${comparison.baseline} with its 95% CI; grey: ±MDE (the noise band)`, async () => deltaFigure(comparison)),
-      await drawn('pareto-accuracy', 'Latency–accuracy Pareto front per device', async () => paretoFigure(pareto, 'accuracy')),
-      await drawn('pareto-madds', 'Latency–MAdds Pareto front per device', async () => paretoFigure(pareto, 'madds')),
+      await drawn('pareto-accuracy', 'Latency–accuracy Pareto front per device', async () => paretoFigure(pareto, 'accuracy', predicted)),
+      await drawn('pareto-madds', 'Latency–MAdds Pareto front per device', async () => paretoFigure(pareto, 'madds', predicted)),
       await drawn('blocks', `Where the time went in a run of ${comparison.baseline}, per block`, () => this.figures.spec(id, 'blocks', query({}))),
     ];
     const device = comparison.devices[0];
