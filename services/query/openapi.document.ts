@@ -12,7 +12,7 @@ import { figureQuery } from './figure.dto.js';
 
 const FIGURES_DESCRIPTION =
   'Drawn by Vega from a Vega-Lite spec built on the answer of the endpoint that gives the same figures as a table: latency and delta from ' +
-  '/comparison (median with its CI; Δ with its CI and the ±MDE noise band), pareto-accuracy and pareto-madds from /pareto, layers and ' +
+  '/comparison (median with its CI; Δ with its CI and the ±MDE noise band), pareto-accuracy and pareto-madds from /pareto (and /predictions where a device has a predictor), layers and ' +
   'blocks from /runs/{run}/layers (kernel + executor overhead stacked), layer-delta from /layer-deltas, history from /devices/{device}/history.';
 
 type JsonSchema = Record<string, unknown>;
