@@ -1,4 +1,5 @@
 import type { LayerInfo, LayerOp, NormalizedVariantSpec } from '../models/index.js';
+import { fnv1a } from '../models/prng.js';
 
 /** What of a variant's spec changes the kernels of a layer beyond its LayerInfo. */
 export type KernelSpec = Pick<NormalizedVariantSpec, 'quantization' | 'hswishImpl' | 'seGate'>;
@@ -10,7 +11,7 @@ const HSWISH_IMPLS = ['fused', 'decomposed', 'swish'];
 
 export const KERNEL_FEATURE_NAMES = [
   'op', 'log2Cin', 'log2Cout', 'log2Hin', 'log2Hout', 'log2Mid', 'kernel', 'stride', 'log2Groups', 'kernelGroups',
-  'dilated', 'activation', 'hswishImpl', 'seGate', 'quantization', 'ordinal', 'log2Work',
+  'dilated', 'activation', 'hswishImpl', 'seGate', 'quantization', 'ordinal', 'log2Work', 'part', 'groupKernel',
 ] as const;
 
 /** Indices of the features whose training range is checked at prediction (shape and size, not codes). */
@@ -21,6 +22,12 @@ export const RANGE_CHECKED_FEATURES = ['log2Cin', 'log2Cout', 'log2Hin', 'log2Mi
 const code = (list: readonly string[], value: string | null | undefined) => (value == null ? 0 : list.indexOf(value) + 1 || list.length + 1);
 const log2 = (x: number) => Math.log2(Math.max(1, x));
 const elements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** A MixConv group's own kernel size (`conv.<i>` runs the i-th of layer.kernels); the layer's kernel otherwise. */
+function groupKernel(layer: LayerInfo, part: string): number {
+  const group = /(?:^|\.)conv\.(\d+)$/.exec(part);
+  return group && layer.kernels ? (layer.kernels[Number(group[1])] ?? layer.kernel) : layer.kernel;
+}
 
 /** SE layers record their squeeze width only through MAdds: 2·C·squeeze. */
 function middleChannels(layer: LayerInfo): number {
@@ -42,7 +49,7 @@ export function layerWork(layer: LayerInfo): number {
  * kernel, stride, groups, channels, activation, data type) and which of the layer's kernels of this
  * op type it is. The runtime op type itself selects the predictor, so it is not a feature.
  */
-export function kernelFeatures(layer: LayerInfo, spec: KernelSpec, ordinal: number): number[] {
+export function kernelFeatures(layer: LayerInfo, spec: KernelSpec, ordinal: number, part = ''): number[] {
   const [, cin = 1, hin = 1] = layer.inputShape;
   const [, cout = 1, hout = 1] = layer.outputShape;
   const groups = layer.op === 'dwconv' ? cin : (layer.groups ?? 1);
@@ -64,6 +71,8 @@ export function kernelFeatures(layer: LayerInfo, spec: KernelSpec, ordinal: numb
     code(QUANTIZATIONS, spec.quantization),
     ordinal,
     log2(layerWork(layer)),
+    fnv1a(part) % 9973,
+    groupKernel(layer, part),
   ];
 }
 
@@ -93,7 +102,7 @@ export function fusionKeys(layer: LayerInfo, spec: KernelSpec): string[] {
 }
 
 /** What the linear part of a kernel model sees: sizes (log), kernel, stride and position; categories are left to its tree. */
-const LINEAR = ['log2Work', 'log2Cin', 'log2Cout', 'log2Hout', 'log2Mid', 'kernel', 'stride', 'ordinal'].map((n) =>
+const LINEAR = ['log2Work', 'log2Cin', 'log2Cout', 'log2Hout', 'log2Mid', 'kernel', 'groupKernel', 'stride', 'ordinal'].map((n) =>
   KERNEL_FEATURE_NAMES.indexOf(n as (typeof KERNEL_FEATURE_NAMES)[number]),
 );
 

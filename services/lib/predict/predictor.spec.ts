@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeVariant } from '../models/index.js';
 import { KERNEL_FEATURE_NAMES, kernelFeatures, layerWork } from './kernel-features.js';
-import { fitPredictor, KernelPredictor, kernelsByLayer, learnFusion, type MeasuredVariant } from './predictor.js';
+import { fitPredictor, KernelPredictor, kernelPart, kernelsByLayer, learnFusion, type MeasuredVariant } from './predictor.js';
 import { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
 
 const SMALL_FOREST = { maxDepth: 6, minSamples: 2, maxTreeRows: 100, seed: 1 };
@@ -78,11 +78,17 @@ describe('learnFusion', () => {
   it('takes each layer kind’s kernels from what the runtime ran, not from rules', () => {
     const fusion = learnFusion(TRAINING);
     const se = TRAINING[0]!.layers.find((l) => l.op === 'se')!;
-    const seKernels = kernelsByLayer(TRAINING[0]!.kernels).get(se.name)!.map((k) => k.opType);
+    const seKernels = kernelsByLayer(TRAINING[0]!.kernels).get(se.name)!;
     const seKeys = Object.entries(fusion).filter(([key]) => key.startsWith('se|'));
     expect(seKeys.length).toBeGreaterThan(0);
-    expect(new Set(seKeys.map(([, ops]) => ops.join(',')))).toEqual(new Set([[...seKernels].join(',')]));
-    expect([...seKernels].sort()).toEqual([...ranOps('se')].sort());
+    expect(new Set(seKeys.map(([, ops]) => ops.join(',')))).toEqual(new Set([seKernels.map((k) => `${k.opType}@${k.part}`).join(',')]));
+    expect(seKernels.map((k) => k.opType).sort()).toEqual([...ranOps('se')].sort());
+  });
+
+  it('tells the parts of a layer apart by the node names the runtime kept', () => {
+    expect(kernelPart('blocks.3.dw.conv.1_nchwc', 'blocks.3.dw')).toBe('conv.1');
+    expect(kernelPart('blocks.1.se.reduce.conv_token_7', 'blocks.1.se')).toBe('reduce.conv');
+    expect(kernelPart('ReorderInput_token_25', 'blocks.3.dw')).toBe('');
   });
 });
 

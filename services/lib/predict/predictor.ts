@@ -1,6 +1,7 @@
 import cartPkg from 'ml-cart';
 import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
 import { percentileCont } from '../measure/percentile.js';
+import { stripTransformSuffixes } from '../measure/attribution.js';
 import { median } from '../measure/stats.js';
 import type { LayerInfo } from '../models/index.js';
 import { splitmix32 } from '../models/prng.js';
@@ -67,7 +68,7 @@ interface KernelModel {
 
 export interface PredictorModel {
   formatVersion: 1;
-  /** fusion key → the runtime op types the runtime ran for such a layer (most frequent list) */
+  /** fusion key → the kernels (`opType@part`) the runtime ran for such a layer (the most frequent list) */
   fusion: Record<string, string[]>;
   kernels: Record<string, KernelModel>;
   /** end-to-end = w[0]·Σkernels + w[1]·kernel count + w[2] (executor, session and unattributed time) */
@@ -109,21 +110,40 @@ export function quantile(xs: readonly number[], q: number): number {
 }
 
 /**
- * The runtime kernels of each layer of a measured variant, in a stable order, with each kernel's
- * ordinal among the layer's kernels of the same op type. Unattributed kernels ('' layer) are left
- * to the overhead model.
+ * The part of its layer a runtime node runs, from its name: `conv.1` (a MixConv group),
+ * `reduce.conv` (an SE convolution), `act`; '' for nodes the runtime made itself (reorders).
  */
-export function kernelsByLayer(kernels: readonly MeasuredKernel[]): Map<string, Array<MeasuredKernel & { ordinal: number }>> {
-  const byLayer = new Map<string, Array<MeasuredKernel & { ordinal: number }>>();
+export function kernelPart(nodeName: string, layer: string): string {
+  const name = stripTransformSuffixes(nodeName);
+  return name.startsWith(`${layer}.`) ? name.slice(layer.length + 1) : '';
+}
+
+export type LayerKernel = MeasuredKernel & { part: string; ordinal: number };
+
+/**
+ * The runtime kernels of each layer of a measured variant, in a stable order, each with the part of
+ * the layer it runs and its ordinal among the layer's kernels of the same op type and part.
+ * Unattributed kernels ('' layer) are left to the overhead model.
+ */
+export function kernelsByLayer(kernels: readonly MeasuredKernel[]): Map<string, LayerKernel[]> {
+  const byLayer = new Map<string, LayerKernel[]>();
   const sorted = [...kernels].filter((k) => k.layer !== '').sort((a, b) => a.opType.localeCompare(b.opType) || a.nodeName.localeCompare(b.nodeName));
   for (const k of sorted) {
     const list = byLayer.get(k.layer) ?? [];
-    const ordinal = list.filter((x) => x.opType === k.opType).length;
-    list.push({ ...k, ordinal });
+    const part = kernelPart(k.nodeName, k.layer);
+    const ordinal = list.filter((x) => x.opType === k.opType && x.part === part).length;
+    list.push({ ...k, part, ordinal });
     byLayer.set(k.layer, list);
   }
   return byLayer;
 }
+
+/** A fusion-table entry: a runtime op type and the part of the layer it runs. */
+const kernelKey = (k: { opType: string; part: string }) => `${k.opType}@${k.part}`;
+const parseKernelKey = (key: string) => {
+  const at = key.indexOf('@');
+  return { opType: key.slice(0, at), part: key.slice(at + 1) };
+};
 
 /** The fusion table: for each key of each measured layer, the op-type list the runtime ran most often. */
 export function learnFusion(variants: readonly MeasuredVariant[]): Record<string, string[]> {
@@ -131,7 +151,7 @@ export function learnFusion(variants: readonly MeasuredVariant[]): Record<string
   for (const v of variants) {
     const byLayer = kernelsByLayer(v.kernels);
     for (const layer of v.layers) {
-      const ops = (byLayer.get(layer.name) ?? []).map((k) => k.opType).join(',');
+      const ops = (byLayer.get(layer.name) ?? []).map(kernelKey).join(',');
       for (const key of fusionKeys(layer, v.spec)) {
         const c = counts.get(key) ?? new Map<string, number>();
         c.set(ops, (c.get(ops) ?? 0) + 1);
@@ -162,7 +182,7 @@ export function kernelRows(variants: readonly MeasuredVariant[]): KernelRow[] {
       const layer = layers.get(name);
       if (!layer) continue;
       for (const k of kernels) {
-        const features = kernelFeatures(layer, v.spec, k.ordinal);
+        const features = kernelFeatures(layer, v.spec, k.ordinal, k.part);
         const key = `${k.opType}:${features.join(',')}`;
         const g = groups.get(key) ?? { opType: k.opType, features, targets: [] };
         g.targets.push(Math.log(Math.max(1, k.medianNs) / layerWork(layer)));
@@ -289,10 +309,11 @@ export class KernelPredictor {
       if (level !== 0) outOfRange.push(`${layer.name}: ${level < 0 ? 'no layer of this kind was measured' : 'this exact layer kind was never measured; fusion taken from a similar one'}`);
       const ops = level < 0 ? [] : this.model.fusion[keys[level]!]!;
       const seen = new Map<string, number>();
-      return ops.map((opType) => {
-        const ordinal = seen.get(opType) ?? 0;
-        seen.set(opType, ordinal + 1);
-        const features = kernelFeatures(layer, variant.spec, ordinal);
+      return ops.map((key) => {
+        const { opType, part } = parseKernelKey(key);
+        const ordinal = seen.get(key) ?? 0;
+        seen.set(key, ordinal + 1);
+        const features = kernelFeatures(layer, variant.spec, ordinal, part);
         const k = this.model.kernels[opType];
         if (k) {
           RANGE_CHECKED_FEATURES.forEach((fi, j) => {

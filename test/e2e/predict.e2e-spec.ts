@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiError } from '../../services/cli/api.client.js';
+import { LocalFleet } from '../../services/cli/fleet.js';
+import { waitForStudy } from '../../services/cli/study-progress.js';
+import { describeVariant } from '../../services/lib/models/index.js';
+import type { PredictorSummary } from '../../services/query/contract.js';
+import { localFleetConfig } from '../support/local-fleet-config.js';
+
+// A calibration in miniature: four small variants, one run each; no retries, so the run count is exact on a busy machine.
+const TINY_CALIBRATION = {
+  name: 'e2e-calibrate',
+  variants: ['mobilenetv3-small-0.75@96', 'mobilenetv3-small-0.75@112', 'mobilenetv3-small-0.75@96+act=relu', 'mobilenetv3-small-0.75@112+act=relu'],
+  baseline: 'mobilenetv3-small-0.75@96',
+  protocol: { warmupRuns: 2, timedRuns: 10, profiledRuns: 3, maxRetries: 0, replicates: 1, maxReplicates: 1, targetHalfWidthPct: 0 },
+};
+const UNSEEN = 'mobilenetv3-small-0.75@104';
+
+describe('latency predictors, end to end', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'latfleet-e2e-predict-'));
+  const fleet = new LocalFleet(localFleetConfig(dataDir));
+  let device: string;
+  let trained: PredictorSummary;
+
+  beforeAll(async () => {
+    await fleet.start(() => undefined);
+    const study = await fleet.api.createStudy(TINY_CALIBRATION);
+    const done = await waitForStudy(fleet.api, study.id, { quiet: true, intervalMs: 200, timeoutMs: 180_000 });
+    expect(done.status).toBe('completed');
+    device = (await fleet.api.devices()).items[0]!.name;
+    trained = await fleet.api.trainPredictor({ device, includeFlagged: true, folds: 2 });
+  });
+
+  afterAll(async () => {
+    await fleet.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('trains a predictor from the study’s per-layer rows and validates it on variants held out by name', () => {
+    expect(trained).toMatchObject({ device, version: 1, optimization: 'all', training: { variants: 4, runs: 4, families: ['mobilenetv3'] } });
+    expect(trained.runtime).toMatch(/^onnxruntime-node /);
+    expect(trained.validation).toMatchObject({ heldOutVariants: 4, folds: 2 });
+  });
+
+  it('answers a variant it never measured with median, interval, per-layer breakdown and the predictor’s validation', async () => {
+    const { predictions } = await fleet.api.predict({ variants: [UNSEEN], devices: [device] });
+    const [p] = predictions;
+    const layers = describeVariant(UNSEEN).layers.map((l) => l.name);
+    expect(predictions).toHaveLength(1);
+    expect(p).toMatchObject({ variant: UNSEEN, device, predicted: true, predictor: { id: trained.id, version: 1, validation: trained.validation } });
+    expect(p!.medianMs).toBeGreaterThan(0);
+    expect(p!.intervalLowMs).toBeLessThanOrEqual(p!.medianMs);
+    expect(p!.intervalHighMs).toBeGreaterThanOrEqual(p!.medianMs);
+    expect(p!.layers!.map((l) => l.layer)).toEqual(layers);
+    expect(p!.kernelSumMs).toBeCloseTo(p!.layers!.reduce((a, l) => a + l.predictedMs, 0), 1);
+  });
+
+  it('lists stored predictors and counts versions up', async () => {
+    const second = await fleet.api.trainPredictor({ device, includeFlagged: true, folds: 2 });
+    const { predictions } = await fleet.api.predict({ variants: [UNSEEN], layers: false });
+    expect(second.version).toBe(2);
+    expect(predictions.map((p) => [p.device, p.predictor.version, p.layers])).toEqual([[device, 2, undefined]]);
+  });
+
+  it('refuses a variant the builder cannot describe, naming it', async () => {
+    const err = await fleet.api.predict({ variants: [UNSEEN, 'nonet-9'], devices: [device] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 400, field: 'variants.1' });
+  });
+});
