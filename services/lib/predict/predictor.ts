@@ -47,7 +47,7 @@ export interface ForestOptions {
   seed: number;
 }
 
-export const DEFAULT_FOREST: ForestOptions = { maxDepth: 10, minSamples: 3, maxTreeRows: 300, seed: 14 };
+export const DEFAULT_FOREST: ForestOptions = { maxDepth: 14, minSamples: 3, maxTreeRows: 1000, seed: 14 };
 
 /** A kernel class (runtime op type) with fewer distinct configurations than this is predicted by its median time per unit of work. */
 const MIN_MODEL_ROWS = 8;
