@@ -63,6 +63,10 @@ export class ApiClient {
     return this.request('/api/v1/predictors', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
 
+  predictors(device?: string): Promise<PredictorSummary[]> {
+    return this.request(`/api/v1/predictors${device ? `?${new URLSearchParams({ device })}` : ''}`);
+  }
+
   predict(body: Partial<PredictionBody> & { variants: string[] }): Promise<{ predictions: PredictedVariant[] }> {
     return this.request('/api/v1/predictions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }

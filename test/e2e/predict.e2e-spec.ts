@@ -69,4 +69,15 @@ describe('latency predictors, end to end', () => {
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ status: 400, field: 'variants.1' });
   });
+
+  it('refuses an unknown device or field, naming it, and stores nothing', async () => {
+    const before = await fleet.api.predictors();
+    const unknownDevice = await fleet.api.trainPredictor({ device: 'no-such-device' }).catch((e: unknown) => e);
+    const unknownField = await fleet.api.trainPredictor({ device, folds: 1 }).catch((e: unknown) => e);
+    const noPredictor = await fleet.api.predict({ variants: [UNSEEN], devices: ['no-such-device'] }).catch((e: unknown) => e);
+    expect(unknownDevice).toMatchObject({ status: 404 });
+    expect(unknownField).toMatchObject({ status: 400, field: 'folds' });
+    expect(noPredictor).toMatchObject({ status: 404 });
+    expect(await fleet.api.predictors()).toEqual(before);
+  });
 });
