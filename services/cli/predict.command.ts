@@ -68,7 +68,7 @@ export function registerPredictCommand(program: Command, api: (opts: { url?: str
         '(run the `calibrate` study on a device, then `predict --train -d DEVICE`); each answer carries its interval and the predictor’s held-out accuracy',
     )
     .option('--url <url>', 'query service URL')
-    .option('-d, --device <device...>', 'device names or ids (default: every device with a predictor)')
+    .option('-d, --device <device>', 'a device name or id; repeat for more (default: every device with a predictor)', (d: string, all: string[] = []) => [...all, d])
     .option('--from <file>', 'read variant names from a file, one per line')
     .option('--train', 'first train a new predictor version for each --device from its stored runs')
     .option('--include-flagged', 'with --train: learn from flagged runs too')
