@@ -3,6 +3,16 @@ import { DataSource } from 'typeorm';
 
 export type AgentState = 'idle' | 'busy' | 'offline';
 
+/** A predictor's held-out accuracy as ratios (0..1); null when it was not validated. */
+export interface PredictorAccuracyRow {
+  device: string;
+  runtime: string;
+  optimization: string;
+  within5: number | null;
+  within10: number | null;
+  rmspe: number | null;
+}
+
 export interface LatestMedian {
   studyId: string;
   study: string;
@@ -91,5 +101,25 @@ export class MetricsRepository {
       [limit],
     );
     return rows.map((r) => ({ studyId: r.studyId, study: r.study, variant: r.variant, device: r.device, medianNs: Number(r.medianNs) }));
+  }
+
+  /** Held-out accuracy of the latest predictor per device, runtime and optimization level (at most `limit`). */
+  async predictorAccuracy(limit: number): Promise<PredictorAccuracyRow[]> {
+    const rows: Array<{ device: string; runtime: string; optimization: string; validation: Record<string, unknown> | null }> = await this.ds.query(
+      `SELECT DISTINCT ON (p.device_id, p.runtime, p.optimization) d.name AS device, p.runtime, p.optimization, p.validation
+         FROM predictors p JOIN devices d ON d.id = p.device_id
+        ORDER BY p.device_id, p.runtime, p.optimization, p.version DESC
+        LIMIT $1`,
+      [limit],
+    );
+    const share = (v: unknown) => (typeof v === 'number' ? v / 100 : null);
+    return rows.map((r) => ({
+      device: r.device,
+      runtime: r.runtime,
+      optimization: r.optimization,
+      within5: share(r.validation?.['within5Pct']),
+      within10: share(r.validation?.['within10Pct']),
+      rmspe: share(r.validation?.['rmspePct']),
+    }));
   }
 }

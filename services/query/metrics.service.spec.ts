@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../lib/config/index.js';
-import type { LatestMedian, MetricsRepository } from './metrics.repository.js';
+import type { LatestMedian, MetricsRepository, PredictorAccuracyRow } from './metrics.repository.js';
 import { MetricsService } from './metrics.service.js';
 
 function fakeDb() {
   const state = {
     latencyRows: 100,
     latest: [{ studyId: 's1', study: 'demo', variant: 'relu', device: 'vm', medianNs: 3_340_000 }] as LatestMedian[],
+    predictors: [{ device: 'vm', runtime: 'ort 1.30', optimization: 'all', within5: 0.25, within10: 0.5, rmspe: 0.18 }] as PredictorAccuracyRow[],
   };
   const db = {
     agents: async () => [{ deviceClass: 'cpu', state: 'busy' as const, n: 2 }],
@@ -15,6 +16,7 @@ function fakeDb() {
     ingested: async () => ({ latencyRows: state.latencyRows, layerRows: 0, bytes: 10, rejected: new Map<string, number>() }),
     storageBytes: async () => new Map([['runs', 8192]]),
     latestMedians: async () => state.latest,
+    predictorAccuracy: async () => state.predictors,
   };
   return { state, db: db as unknown as MetricsRepository };
 }
@@ -38,6 +40,18 @@ describe(MetricsService.name, () => {
     expect(await sut.metrics()).toMatch(/^latfleet_study_latency_median_seconds\{study_id="s1",study="demo",variant="relu",device="vm"\} 0\.00334$/m);
     state.latest = [];
     expect(await sut.metrics()).not.toMatch(/^latfleet_study_latency_median_seconds\{/m);
+  });
+
+  it('reports the held-out accuracy of each device’s latest predictor', async () => {
+    const { state, db } = fakeDb();
+    const sut = new MetricsService(db, loadConfig({}));
+
+    const text = await sut.metrics();
+    expect(text).toMatch(/^latfleet_predictor_heldout_within_ratio\{device="vm",runtime="ort 1\.30",optimization="all",tolerance="0\.1"\} 0\.5$/m);
+    expect(text).toMatch(/^latfleet_predictor_heldout_within_ratio\{device="vm",runtime="ort 1\.30",optimization="all",tolerance="0\.05"\} 0\.25$/m);
+    expect(text).toMatch(/^latfleet_predictor_heldout_rmspe_ratio\{device="vm",runtime="ort 1\.30",optimization="all"\} 0\.18$/m);
+    state.predictors = [];
+    expect(await sut.metrics()).not.toMatch(/^latfleet_predictor_heldout/m);
   });
 
   it('counts agents by class and state, every state present, and the connected ones', async () => {

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { CONFIG, offlineAfterMs, type LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { JOB_STATES } from '../lib/store/index.js';
-import { MetricsRepository, type AgentState, type LatestMedian } from './metrics.repository.js';
+import { MetricsRepository, type AgentState, type LatestMedian, type PredictorAccuracyRow } from './metrics.repository.js';
 
 interface FleetSnapshot {
   agents: Awaited<ReturnType<MetricsRepository['agents']>>;
@@ -12,6 +12,7 @@ interface FleetSnapshot {
   ingested: Awaited<ReturnType<MetricsRepository['ingested']>>;
   storage: Map<string, number>;
   latest: LatestMedian[];
+  predictors: PredictorAccuracyRow[];
 }
 
 /** Bounded cardinality: at most this many (study, variant, device) latency series. */
@@ -163,6 +164,33 @@ export class MetricsService {
       },
     });
 
+    new Gauge({
+      name: 'latfleet_predictor_heldout_within_ratio',
+      help: 'Share of held-out variants the latest latency predictor of a device predicted within the tolerance (0.05, 0.1) of their measured median; retrained after a runtime upgrade, its drop shows drift',
+      labelNames: ['device', 'runtime', 'optimization', 'tolerance'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const p of (await snapshot()).predictors) {
+          const labels = { device: p.device, runtime: p.runtime, optimization: p.optimization };
+          if (p.within5 !== null) this.set({ ...labels, tolerance: '0.05' }, p.within5);
+          if (p.within10 !== null) this.set({ ...labels, tolerance: '0.1' }, p.within10);
+        }
+      },
+    });
+    new Gauge({
+      name: 'latfleet_predictor_heldout_rmspe_ratio',
+      help: 'Root mean square percentage error (as a ratio) of the latest latency predictor of a device on held-out variants',
+      labelNames: ['device', 'runtime', 'optimization'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const p of (await snapshot()).predictors) {
+          if (p.rmspe !== null) this.set({ device: p.device, runtime: p.runtime, optimization: p.optimization }, p.rmspe);
+        }
+      },
+    });
+
     this.requestDuration = new Histogram({
       name: 'latfleet_http_request_duration_seconds',
       help: 'HTTP requests served by this query process, by method, route template and status code',
@@ -179,15 +207,16 @@ export class MetricsService {
   }
 
   private async load(): Promise<FleetSnapshot> {
-    const [agents, jobs, queue, ingested, storage, latest] = await Promise.all([
+    const [agents, jobs, queue, ingested, storage, latest, predictors] = await Promise.all([
       this.db.agents(offlineAfterMs(this.config) / 1000),
       this.db.jobs(),
       this.db.queueAges(),
       this.db.ingested(),
       this.db.storageBytes(),
       this.db.latestMedians(MAX_LATENCY_SERIES),
+      this.db.predictorAccuracy(MAX_LATENCY_SERIES),
     ]);
-    return { agents, jobs, queue, ingested, storage, latest };
+    return { agents, jobs, queue, ingested, storage, latest, predictors };
   }
 
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
