@@ -92,6 +92,23 @@ export default dashboard({
       }),
     ],
     [
+      timeseries({
+        title: 'Latency predictors: held-out accuracy',
+        description:
+          'Per device, the share of variants its latest latency predictor predicted within ±5% and ±10% of their measured median, on variants it never saw (cross-validation by variant). Retrain after a runtime upgrade: a drop is drift.',
+        w: 12,
+        targets: [promql('max by (device, runtime, tolerance) (latfleet_predictor_heldout_within_ratio)', '{{device}} {{runtime}} ±{{tolerance}}')],
+        fields: { unit: 'percentunit', min: 0, max: 1 },
+      }),
+      timeseries({
+        title: 'Latency predictors: held-out RMSPE',
+        description: 'Root mean square percentage error of each device’s latest latency predictor on variants it never saw.',
+        w: 12,
+        targets: [promql('max by (device, runtime) (latfleet_predictor_heldout_rmspe_ratio)', '{{device}} {{runtime}}')],
+        fields: { unit: 'percentunit', min: 0 },
+      }),
+    ],
+    [
       table({
         title: 'Devices',
         w: 24,

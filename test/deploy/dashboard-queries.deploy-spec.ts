@@ -107,6 +107,10 @@ describe('every dashboard panel, against a fleet that has run a small study', ()
       expect(res.status, await res.text()).toBe(201);
     }
 
+    // A latency predictor learned from the study's runs; the Fleet dashboard's predictor panels read its accuracy.
+    const device = (await fleet.api.devices()).items[0]!.name;
+    await fleet.api.trainPredictor({ device, includeFlagged: true, folds: 2 });
+
     if (prometheus) {
       const p = prometheus;
       await pollUntil(async () => (await p.instant('up{job="latfleet-query"} == 1')).length === 1, { what: 'Prometheus scraping the query service (up == 1)', timeoutMs: 30_000, intervalMs: 500 });
