@@ -3,7 +3,7 @@ import { LatfleetError } from '../lib/errors/index.js';
 import { median } from '../lib/measure/stats.js';
 import { nsToMs } from '../lib/measure/units.js';
 import { describeVariant, type VariantDescription } from '../lib/models/index.js';
-import { DEFAULT_FOREST, KernelPredictor, trainPredictor, type MeasuredVariant, type PredictorModel } from '../lib/predict/index.js';
+import { DEFAULT_FOREST, KernelPredictor, PredictorTrainer, type MeasuredVariant, type PredictorModel } from '../lib/predict/index.js';
 import { LruCache } from './lru-cache.util.js';
 import type { PredictionBody, PredictorListQuery, TrainPredictorBody } from './predictor.dto.js';
 import { PredictorRepository, type PredictorSummary, type TrainingKernel, type TrainingRun } from './predictor.repository.js';
@@ -68,7 +68,10 @@ export function measuredVariants(runs: readonly TrainingRun[], kernels: readonly
 export class PredictorService {
   private readonly loaded = new LruCache<string, KernelPredictor>(16);
 
-  constructor(private readonly predictors: PredictorRepository) {}
+  constructor(
+    private readonly predictors: PredictorRepository,
+    private readonly trainer: PredictorTrainer,
+  ) {}
 
   private async device(ref: string): Promise<{ id: string; name: string }> {
     const device = await this.predictors.deviceId(ref);
@@ -87,7 +90,7 @@ export class PredictorService {
     if (variants.length === 0) {
       throw LatfleetError.validation('device', `${device.name} has no ${body.includeFlagged ? '' : 'clean '}profiled runs of builder variants with ${key.runtime} at optimization ${key.optimization}`);
     }
-    const trained = trainPredictor(variants, body.folds, DEFAULT_FOREST);
+    const trained = await this.trainer.train(variants, body.folds, DEFAULT_FOREST);
     return this.predictors.create({
       ...key,
       training: {

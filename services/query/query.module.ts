@@ -27,6 +27,7 @@ import { LayerDeltaService } from './layer-delta.service.js';
 import { MetricsRepository } from './metrics.repository.js';
 import { MetricsService } from './metrics.service.js';
 import { NulCharacterPipe } from './nul-character.pipe.js';
+import { PredictorTrainer } from '../lib/predict/index.js';
 import { PredictorController } from './predictor.controller.js';
 import { PredictorRepository } from './predictor.repository.js';
 import { PredictorService } from './predictor.service.js';
@@ -93,6 +94,7 @@ export class QueryModule implements NestModule {
         ModelService,
         PredictorRepository,
         PredictorService,
+        PredictorTrainer,
         RunRepository,
         RunService,
         StatementTimeout,

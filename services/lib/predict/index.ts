@@ -4,3 +4,4 @@ export { DEFAULT_FOREST, fitPredictor, KernelPredictor, kernelRows, kernelsByLay
 export type { ForestOptions, MeasuredKernel, MeasuredVariant, PredictedKernel, PredictedLayer, Prediction, PredictorModel, VariantToPredict } from './predictor.js';
 export { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
 export type { HeldOutPrediction, PredictorAccuracy, TrainedPredictor } from './validation.js';
+export { PredictorTrainer } from './predictor-trainer.js';
