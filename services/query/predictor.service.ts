@@ -3,7 +3,7 @@ import { LatfleetError } from '../lib/errors/index.js';
 import { median } from '../lib/measure/stats.js';
 import { nsToMs } from '../lib/measure/units.js';
 import { describeVariant, type VariantDescription } from '../lib/models/index.js';
-import { DEFAULT_FOREST, KernelPredictor, PredictorTrainer, type MeasuredVariant, type PredictorModel } from '../lib/predict/index.js';
+import { DEFAULT_FOREST, KernelPredictor, PREDICTOR_FORMAT, PredictorTrainer, type MeasuredVariant, type PredictorModel } from '../lib/predict/index.js';
 import { LruCache } from './lru-cache.util.js';
 import type { PredictionBody, PredictorListQuery, TrainPredictorBody } from './predictor.dto.js';
 import { PredictorRepository, type PredictorSummary, type TrainingKernel, type TrainingRun } from './predictor.repository.js';
@@ -115,7 +115,11 @@ export class PredictorService {
   private async load(id: string): Promise<KernelPredictor> {
     const hit = this.loaded.get(id);
     if (hit) return hit;
-    const predictor = new KernelPredictor((await this.predictors.model(id)) as unknown as PredictorModel);
+    const model = (await this.predictors.model(id)) as unknown as PredictorModel;
+    if (model.formatVersion !== PREDICTOR_FORMAT) {
+      throw LatfleetError.validation('devices', `predictor ${id} was stored by an older latfleet (format ${model.formatVersion}, now ${PREDICTOR_FORMAT}): train a new one (POST /api/v1/predictors)`);
+    }
+    const predictor = new KernelPredictor(model);
     this.loaded.set(id, predictor);
     return predictor;
   }

@@ -1,6 +1,6 @@
 export { fusionKeys, kernelFeatures, KERNEL_FEATURE_NAMES, layerWork } from './kernel-features.js';
 export type { KernelSpec } from './kernel-features.js';
-export { DEFAULT_FOREST, fitPredictor, KernelPredictor, kernelRows, kernelsByLayer, learnFusion } from './predictor.js';
+export { DEFAULT_FOREST, fitPredictor, PREDICTOR_FORMAT, KernelPredictor, kernelRows, kernelsByLayer, learnFusion } from './predictor.js';
 export type { ForestOptions, MeasuredKernel, MeasuredVariant, PredictedKernel, PredictedLayer, Prediction, PredictorModel, VariantToPredict } from './predictor.js';
 export { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
 export type { HeldOutPrediction, PredictorAccuracy, TrainedPredictor } from './validation.js';

@@ -66,8 +66,11 @@ interface KernelModel {
   ranges: Array<[number, number]>;
 }
 
+/** Version of PredictorModel's layout: 2 = log-linear kernel models with residual trees and exact configurations (1 had random forests). */
+export const PREDICTOR_FORMAT = 2;
+
 export interface PredictorModel {
-  formatVersion: 1;
+  formatVersion: typeof PREDICTOR_FORMAT;
   /** fusion key → the kernels (`opType@part`) the runtime ran for such a layer (the most frequent list) */
   fusion: Record<string, string[]>;
   kernels: Record<string, KernelModel>;
@@ -270,7 +273,7 @@ function measuredKernelSum(v: MeasuredVariant): { sum: number; count: number } {
 export function fitPredictor(variants: readonly MeasuredVariant[], options: ForestOptions = DEFAULT_FOREST): PredictorModel {
   if (variants.length === 0) throw new RangeError('no measured variants to train on');
   const model: PredictorModel = {
-    formatVersion: 1,
+    formatVersion: PREDICTOR_FORMAT,
     fusion: learnFusion(variants),
     kernels: trainKernels(kernelRows(variants), options),
     overhead: [1, 0, 0],
