@@ -3,7 +3,7 @@ import { LatfleetError } from '../lib/errors/index.js';
 import { median } from '../lib/measure/stats.js';
 import { nsToMs } from '../lib/measure/units.js';
 import { describeVariant, type VariantDescription } from '../lib/models/index.js';
-import { DEFAULT_FOREST, KernelPredictor, PREDICTOR_FORMAT, PredictorTrainer, type MeasuredVariant, type PredictorModel } from '../lib/predict/index.js';
+import { DEFAULT_KERNEL_MODEL, KernelPredictor, PREDICTOR_FORMAT, PredictorTrainer, type MeasuredVariant, type PredictorModel } from '../lib/predict/index.js';
 import { LruCache } from './lru-cache.util.js';
 import type { PredictionBody, PredictorListQuery, TrainPredictorBody } from './predictor.dto.js';
 import { PredictorRepository, type PredictorSummary, type TrainingKernel, type TrainingRun } from './predictor.repository.js';
@@ -90,7 +90,7 @@ export class PredictorService {
     if (variants.length === 0) {
       throw LatfleetError.validation('device', `${device.name} has no ${body.includeFlagged ? '' : 'clean '}profiled runs of builder variants with ${key.runtime} at optimization ${key.optimization}`);
     }
-    const trained = await this.trainer.train(variants, body.folds, DEFAULT_FOREST);
+    const trained = await this.trainer.train(variants, body.folds, DEFAULT_KERNEL_MODEL);
     return this.predictors.create({
       ...key,
       training: {
@@ -99,7 +99,7 @@ export class PredictorService {
         runs: runs.length,
         families: [...new Set(variants.map((v) => v.family))].sort(),
         includeFlagged: body.includeFlagged,
-        forest: DEFAULT_FOREST,
+        kernelModel: DEFAULT_KERNEL_MODEL,
       },
       validation: trained.accuracy as unknown as Record<string, unknown> | null,
       heldOut: trained.heldOut,

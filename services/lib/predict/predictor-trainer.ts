@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ForestOptions, MeasuredVariant } from './predictor.js';
+import type { KernelModelOptions, MeasuredVariant } from './predictor.js';
 import { trainPredictor, type TrainedPredictor } from './validation.js';
 
 /**
@@ -12,7 +12,7 @@ import { trainPredictor, type TrainedPredictor } from './validation.js';
 export class PredictorTrainer {
   private readonly workerFile = fileURLToPath(new URL('./train.worker.js', import.meta.url));
 
-  train(variants: readonly MeasuredVariant[], folds: number, options: ForestOptions): Promise<TrainedPredictor> {
+  train(variants: readonly MeasuredVariant[], folds: number, options: KernelModelOptions): Promise<TrainedPredictor> {
     if (!existsSync(this.workerFile)) return Promise.resolve(trainPredictor(variants, folds, options));
     return new Promise((resolve, reject) => {
       const worker = new Worker(this.workerFile, { workerData: { variants, folds, options } });

@@ -4,7 +4,7 @@ import { KERNEL_FEATURE_NAMES, kernelFeatures, layerWork } from './kernel-featur
 import { fitPredictor, KernelPredictor, kernelPart, kernelsByLayer, learnFusion, type MeasuredVariant } from './predictor.js';
 import { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
 
-const SMALL_FOREST = { maxDepth: 6, minSamples: 2, maxTreeRows: 100, seed: 1 };
+const SMALL_MODEL = { maxDepth: 6, minSamples: 2, maxTreeRows: 100, seed: 1 };
 /** ns per unit of work of each runtime op type on the constructed device */
 const COST: Record<string, number> = { FusedConv: 0.05, Conv: 0.06, Add: 0.2, GlobalAveragePool: 0.3, Mul: 0.25, HardSigmoid: 0.4, Gemm: 0.04, Sigmoid: 0.5 };
 const OVERHEAD = { perKernelNs: 3_000 };
@@ -93,7 +93,7 @@ describe('learnFusion', () => {
 });
 
 describe(KernelPredictor.name, () => {
-  const sut = new KernelPredictor(fitPredictor(TRAINING, SMALL_FOREST));
+  const sut = new KernelPredictor(fitPredictor(TRAINING, SMALL_MODEL));
 
   it('sums the predicted kernels of every layer and adds the learned overhead', () => {
     const p = sut.predict(describeVariant('mobilenetv3-small-1.0@160'));
@@ -115,7 +115,7 @@ describe(KernelPredictor.name, () => {
 
   it('leaves unattributed kernels to the overhead model', () => {
     const withRuntimeNodes = TRAINING.map((v) => measured(v.name, [{ opType: 'ReorderOutput', medianNs: 5_000 }]));
-    const model = fitPredictor(withRuntimeNodes, SMALL_FOREST);
+    const model = fitPredictor(withRuntimeNodes, SMALL_MODEL);
     expect(Object.keys(model.kernels)).not.toContain('ReorderOutput');
   });
 
@@ -150,7 +150,7 @@ describe('validation held out by variant', () => {
   });
 
   it('predicts each held-out variant with a predictor trained without it and sets the interval from their errors', () => {
-    const trained = trainPredictor(TRAINING, 4, SMALL_FOREST);
+    const trained = trainPredictor(TRAINING, 4, SMALL_MODEL);
     expect(trained.heldOut.map((h) => h.variant).sort()).toEqual(TRAINING.map((v) => v.name).sort());
     expect(trained.accuracy).toMatchObject({ heldOutVariants: TRAINING.length, folds: 4 });
     expect(trained.model.interval.low).toBeLessThanOrEqual(0);

@@ -38,7 +38,7 @@ export interface VariantToPredict {
   layers: LayerInfo[];
 }
 
-export interface ForestOptions {
+export interface KernelModelOptions {
   /** depth of the regression tree on the linear model's residuals */
   maxDepth: number;
   minSamples: number;
@@ -47,7 +47,7 @@ export interface ForestOptions {
   seed: number;
 }
 
-export const DEFAULT_FOREST: ForestOptions = { maxDepth: 14, minSamples: 3, maxTreeRows: 1000, seed: 14 };
+export const DEFAULT_KERNEL_MODEL: KernelModelOptions = { maxDepth: 14, minSamples: 3, maxTreeRows: 1000, seed: 14 };
 
 /** A kernel class (runtime op type) with fewer distinct configurations than this is predicted by its median time per unit of work. */
 const MIN_MODEL_ROWS = 8;
@@ -213,7 +213,7 @@ function sample(count: number, n: number, seed: number): number[] {
  * configuration (it extrapolates smoothly in size) and a CART regression tree on its residuals
  * (interactions: a kernel size that changes the algorithm, a stride, an activation).
  */
-function trainKernels(rows: readonly KernelRow[], options: ForestOptions): Record<string, KernelModel> {
+function trainKernels(rows: readonly KernelRow[], options: KernelModelOptions): Record<string, KernelModel> {
   const byOp = new Map<string, KernelRow[]>();
   for (const r of rows) byOp.set(r.opType, [...(byOp.get(r.opType) ?? []), r]);
   const models: Record<string, KernelModel> = {};
@@ -270,7 +270,7 @@ function measuredKernelSum(v: MeasuredVariant): { sum: number; count: number } {
 }
 
 /** Trains kernel predictors, the fusion table and the overhead model on these variants (no interval yet). */
-export function fitPredictor(variants: readonly MeasuredVariant[], options: ForestOptions = DEFAULT_FOREST): PredictorModel {
+export function fitPredictor(variants: readonly MeasuredVariant[], options: KernelModelOptions = DEFAULT_KERNEL_MODEL): PredictorModel {
   if (variants.length === 0) throw new RangeError('no measured variants to train on');
   const model: PredictorModel = {
     formatVersion: PREDICTOR_FORMAT,

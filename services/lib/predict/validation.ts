@@ -1,5 +1,5 @@
 import { spearman } from '../measure/rank-correlation.js';
-import { DEFAULT_FOREST, fitPredictor, KernelPredictor, quantile, type ForestOptions, type MeasuredVariant, type PredictorModel } from './predictor.js';
+import { DEFAULT_KERNEL_MODEL, fitPredictor, KernelPredictor, quantile, type KernelModelOptions, type MeasuredVariant, type PredictorModel } from './predictor.js';
 
 /** How well a predictor does on variants it never saw. */
 export interface PredictorAccuracy {
@@ -57,7 +57,7 @@ export interface TrainedPredictor {
  * the others; the final predictor is trained on all, and its interval is the 2.5–97.5% quantiles of
  * the held-out log errors. Fewer than 2 variants: no validation (accuracy null, interval empty).
  */
-export function trainPredictor(variants: readonly MeasuredVariant[], folds = 5, options: ForestOptions = DEFAULT_FOREST): TrainedPredictor {
+export function trainPredictor(variants: readonly MeasuredVariant[], folds = 5, options: KernelModelOptions = DEFAULT_KERNEL_MODEL): TrainedPredictor {
   const heldOut: HeldOutPrediction[] = [];
   const groups = foldsByVariant(variants.map((v) => v.name), folds);
   if (groups.length >= 2) {

@@ -16,7 +16,7 @@ export class PredictorEntity {
   /** the runs' graph optimization level */
   @Column('text') optimization!: string;
   @Column('int') version!: number;
-  /** studies, variants and runs it learned from, and the forest settings */
+  /** studies, variants and runs it learned from, and the kernel model settings */
   @Column('jsonb') training!: Record<string, unknown>;
   /** cross-validation held out by variant (PredictorAccuracy); null with fewer than 2 variants */
   @Column('jsonb', { nullable: true }) validation!: Record<string, unknown> | null;
