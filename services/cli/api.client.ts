@@ -1,4 +1,4 @@
-import type { AblationTable, Comparison, DeviceRow, ErrorBody, ImportedModelRow, PredictedVariant, PredictionBody, PredictorSummary, RunLayers, StudyDetail, StudySummary, TrainPredictorBody } from '../query/contract.js';
+import type { AblationTable, Comparison, DeviceRow, ErrorBody, ImportedModelRow, PredictedVariant, PredictionBody, PredictorSummary, RunLayers, StudyDetail, StudyPredictedVsMeasured, StudySummary, TrainPredictorBody } from '../query/contract.js';
 
 export class ApiError extends Error {
   constructor(
@@ -65,6 +65,11 @@ export class ApiClient {
 
   predictors(device?: string): Promise<PredictorSummary[]> {
     return this.request(`/api/v1/predictors${device ? `?${new URLSearchParams({ device })}` : ''}`);
+  }
+
+  /** A study created with `measure`: predicted vs measured per candidate. */
+  studyPredicted(id: string): Promise<StudyPredictedVsMeasured> {
+    return this.request(`/api/v1/studies/${encodeURIComponent(id)}/predicted`);
   }
 
   predict(body: Partial<PredictionBody> & { variants: string[] }): Promise<{ predictions: PredictedVariant[] }> {

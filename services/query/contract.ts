@@ -12,7 +12,7 @@ export type { ErrorBody } from './http-exception.filter.js';
 export type { ImportedModelRow, ModelRow } from './model.repository.js';
 export type { PredictionBody, TrainPredictorBody } from './predictor.dto.js';
 export type { PredictorSummary } from './predictor.repository.js';
-export type { PredictedVariant } from './predictor.service.js';
+export type { PredictedVariant, StudyPredictedVsMeasured } from './predictor.service.js';
 export type { AttributedGroupRow, LayerRow, RunLayers, RunDetail } from './run.service.js';
 export type { RunSummary } from './run.repository.js';
 export type { StudyDetail, StudySummary } from './study.repository.js';

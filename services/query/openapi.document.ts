@@ -406,6 +406,10 @@ export const OPERATIONS: Operation[] = [
   },
   { method: 'get', path: '/api/v1/predictors', tag: 'predictions', summary: 'stored predictors, newest version first', query: predictorListQuery, responses: { 200: ['predictors', arr(ref('Predictor'))], 400: invalid, 404: notFound } },
   {
+    method: 'get', path: '/api/v1/studies/{id}/predicted', tag: 'predictions', summary: 'a study created with `measure` (top-k or pareto): every candidate’s predicted latency beside the measured median of those measured',
+    responses: { 200: ['the ranking, its predictor and per candidate predicted vs measured', anyObject], 400: ['the study was not created with measure', ref('Error')], 404: notFound },
+  },
+  {
     method: 'post', path: '/api/v1/predictions', tag: 'predictions', summary: 'predicted latency of variants on devices, with interval, per-layer breakdown and the predictor’s validation',
     body: predictionBody, responses: { 200: ['one prediction per variant and device', obj({ predictions: arr(ref('Prediction')) })], 400: invalid, 401: unauthenticated, 404: notFound },
   },

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { predictionBody, predictorListQuery, trainPredictorBody, type PredictionBody, type PredictorListQuery, type TrainPredictorBody } from './predictor.dto.js';
 import type { PredictorSummary } from './contract.js';
-import { PredictorService, type PredictedVariant } from './predictor.service.js';
+import { PredictorService, type PredictedVariant, type StudyPredictedVsMeasured } from './predictor.service.js';
+import { IdPipe } from './uuid.pipe.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
 @Controller('api/v1')
@@ -25,5 +26,11 @@ export class PredictorController {
   @HttpCode(200)
   predict(@Body(new ZodValidationPipe(predictionBody)) body: PredictionBody): Promise<{ predictions: PredictedVariant[] }> {
     return this.predictors.predict(body);
+  }
+
+  /** A study created with `measure`: its predicted ranking of every candidate beside the measured medians. */
+  @Get('studies/:id/predicted')
+  studyPredicted(@Param('id', new IdPipe('study')) id: string): Promise<StudyPredictedVsMeasured> {
+    return this.predictors.studyPredicted(id);
   }
 }

@@ -131,4 +131,20 @@ export class PredictorRepository {
     const [row] = await this.ds.query(`SELECT model FROM predictors WHERE id = $1`, [id]);
     return row.model;
   }
+
+  /** What a `measure` study stored about its ranking (null when it has none; undefined when there is no such study). */
+  async studyPredictions(studyId: string): Promise<{ name: string; predicted: Record<string, unknown> | null } | undefined> {
+    const [row] = await this.ds.query(`SELECT name, spec->'predicted' AS predicted FROM studies WHERE id = $1`, [studyId]);
+    return row;
+  }
+
+  /** Per variant label of a study: the median of its runs' medians, flagged runs included and counted. */
+  async studyMeasured(studyId: string): Promise<Array<{ label: string; medianNs: number; runs: number; flaggedRuns: number }>> {
+    const rows: Array<{ label: string; medianNs: number; runs: number; flaggedRuns: number }> = await this.ds.query(
+      `SELECT v.label, percentile_cont(0.5) WITHIN GROUP (ORDER BY r.median_ns) AS "medianNs", count(*)::int AS runs, sum(r.flagged::int)::int AS "flaggedRuns"
+         FROM runs r JOIN variants v ON v.id = r.variant_id WHERE r.study_id = $1 GROUP BY v.label`,
+      [studyId],
+    );
+    return rows.map((r) => ({ ...r, medianNs: Number(r.medianNs) }));
+  }
 }

@@ -64,6 +64,29 @@ export function measuredVariants(runs: readonly TrainingRun[], kernels: readonly
   return variants;
 }
 
+/** A `measure` study's ranking beside what was measured: predicted vs measured per variant. */
+export interface StudyPredictedVsMeasured {
+  study: string;
+  select: string;
+  k: number;
+  device: string;
+  predictor: { id: string; version: number; validation: Record<string, unknown> | null };
+  rows: Array<{
+    label: string;
+    name: string;
+    predictedMs: number;
+    intervalLowMs: number;
+    intervalHighMs: number;
+    measured: boolean;
+    /** median of the variant's runs (flagged ones included: `flaggedRuns`); null until measured */
+    measuredMs: number | null;
+    runs: number;
+    flaggedRuns: number;
+    /** (predicted − measured) / measured, % */
+    errorPct: number | null;
+  }>;
+}
+
 @Injectable()
 export class PredictorService {
   private readonly loaded = new LruCache<string, KernelPredictor>(16);
@@ -162,5 +185,39 @@ export class PredictorService {
       }
     }
     return { predictions };
+  }
+
+  async studyPredicted(studyId: string): Promise<StudyPredictedVsMeasured> {
+    const study = await this.predictors.studyPredictions(studyId);
+    if (!study) throw LatfleetError.notFound('study', studyId);
+    const p = study.predicted as {
+      select: string; k: number; device: string; predictorId: string; predictorVersion: number; validation: Record<string, unknown> | null;
+      variants: Array<{ label: string; name: string; predictedMs: number; intervalLowMs: number; intervalHighMs: number; measured: boolean }>;
+    } | null;
+    if (!p) throw LatfleetError.validation('id', `study ${study.name} was not created with \`measure\`: it has no predictions`);
+    const measured = new Map((await this.predictors.studyMeasured(studyId)).map((m) => [m.label, m]));
+    return {
+      study: study.name,
+      select: p.select,
+      k: p.k,
+      device: p.device,
+      predictor: { id: p.predictorId, version: p.predictorVersion, validation: p.validation },
+      rows: p.variants.map((v) => {
+        const m = measured.get(v.label);
+        const measuredMs = m ? nsToMs(m.medianNs) : null;
+        return {
+          label: v.label,
+          name: v.name,
+          predictedMs: v.predictedMs,
+          intervalLowMs: v.intervalLowMs,
+          intervalHighMs: v.intervalHighMs,
+          measured: v.measured,
+          measuredMs,
+          runs: m?.runs ?? 0,
+          flaggedRuns: m?.flaggedRuns ?? 0,
+          errorPct: measuredMs ? Math.round(((v.predictedMs - measuredMs) / measuredMs) * 1e4) / 1e2 : null,
+        };
+      }),
+    };
   }
 }

@@ -22,6 +22,7 @@ import { FigureService } from './figure.service.js';
 import { HealthController } from './health.controller.js';
 import { HttpExceptionFilter } from './http-exception.filter.js';
 import { HttpMetricsMiddleware } from './http-metrics.middleware.js';
+import { MeasureSelectionService } from './measure-selection.service.js';
 import { LayerDeltaRepository } from './layer-delta.repository.js';
 import { LayerDeltaService } from './layer-delta.service.js';
 import { MetricsRepository } from './metrics.repository.js';
@@ -87,6 +88,7 @@ export class QueryModule implements NestModule {
         HttpMetricsMiddleware,
         LayerDeltaRepository,
         LayerDeltaService,
+        MeasureSelectionService,
         MetricsRepository,
         MetricsService,
         ModelRepository,

@@ -2,7 +2,9 @@ import { describe, expect, it, vi } from 'vitest';
 import type { LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode } from '../lib/errors/index.js';
 import { describeVariant } from '../lib/models/index.js';
+import { MeasureSelectionService } from './measure-selection.service.js';
 import type { ModelRepository } from './model.repository.js';
+import type { PredictorService } from './predictor.service.js';
 import type { StudyRepository } from './study.repository.js';
 import { StudyService } from './study.service.js';
 
@@ -20,7 +22,9 @@ function setup(o: { maxModelMb?: number; maxStudyModelMb?: number; statuses?: st
   };
   const config = { maxModelBytes: (o.maxModelMb ?? 512) * MB, maxStudyModelBytes: (o.maxStudyModelMb ?? 2048) * MB } as LatfleetConfig;
   const models = { findImported: vi.fn(async () => []) };
-  return { sut: new StudyService(config, studies as unknown as StudyRepository, models as unknown as ModelRepository), studies };
+  // no spec here asks for `measure`: the selection never consults a predictor
+  const selection = new MeasureSelectionService({} as PredictorService);
+  return { sut: new StudyService(config, studies as unknown as StudyRepository, models as unknown as ModelRepository, selection), studies };
 }
 
 describe(StudyService.name, () => {

@@ -4,6 +4,7 @@ import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { DEFAULT_PROTOCOL } from '../lib/measure/index.js';
 import { buildTflite, buildVariant, describeVariant, ModelSpecError, parseStudySpec, type ImportedModelRef, type StudySpec, type StudyVariant } from '../lib/models/index.js';
 import type { NewModel } from '../lib/store/model-rows.js';
+import { MeasureSelectionService } from './measure-selection.service.js';
 import { ModelRepository } from './model.repository.js';
 import type { Page } from './pagination.dto.js';
 import type { StudyListQuery } from './study.dto.js';
@@ -20,13 +21,14 @@ export class StudyService {
     @Inject(CONFIG) private readonly config: LatfleetConfig,
     private readonly studies: StudyRepository,
     private readonly models: ModelRepository,
+    private readonly selection: MeasureSelectionService,
   ) {}
 
   /** Validates the spec, builds every variant, stores it all and queues the first rounds (a job per variant in each). */
   async create(body: unknown): Promise<StudyDetail> {
     const imported = new Map<string, ImportedModelRef>();
     for (const m of await this.models.findImported(stringsIn(body))) imported.set(m.name, m).set(m.sha256, m);
-    const spec = parseStudySpec(body, (ref) => imported.get(ref));
+    const { spec, predicted } = await this.selection.select(parseStudySpec(body, (ref) => imported.get(ref)));
     this.checkModelSizes(spec);
     const protocol = spec.protocol ?? DEFAULT_PROTOCOL;
     const { ids, each, ...selector } = spec.devices ?? {};
@@ -48,7 +50,7 @@ export class StudyService {
     this.logger.log(`study ${spec.name}: built ${variants.length} variants in ${Date.now() - started} ms`);
     const id = await this.studies.create({
       name: spec.name,
-      spec: { ...spec, protocol },
+      spec: { ...spec, protocol, ...(predicted ? { predicted } : {}) },
       baselineLabel: spec.baseline,
       protocol,
       replicates: protocol.replicates,

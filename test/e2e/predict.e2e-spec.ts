@@ -80,4 +80,26 @@ describe('latency predictors, end to end', () => {
     expect(noPredictor).toMatchObject({ status: 404 });
     expect(await fleet.api.predictors()).toEqual(before);
   });
+
+  it('measures only the top-k of a study by predicted latency, and shows predicted beside measured', async () => {
+    const created = await fleet.api.createStudy({
+      name: 'e2e-top-k',
+      base: 'mobilenetv3-small-0.75',
+      axes: { resolution: [96, 104, 112, 120] },
+      baseline: 120,
+      measure: { select: 'top-k', k: 1, device },
+      protocol: TINY_CALIBRATION.protocol,
+    });
+    const done = await waitForStudy(fleet.api, created.id, { quiet: true, intervalMs: 200, timeoutMs: 120_000 });
+    const sut = await fleet.api.studyPredicted(created.id);
+    const measured = sut.rows.filter((r) => r.measured);
+    expect(done.status).toBe('completed');
+    expect(done.variants.map((v) => v.label).sort()).toEqual(measured.map((r) => r.label).sort());
+    expect(sut).toMatchObject({ study: 'e2e-top-k', select: 'top-k', k: 1, device });
+    expect(sut.rows).toHaveLength(4);
+    expect(sut.rows.map((r) => r.predictedMs)).toEqual([...sut.rows.map((r) => r.predictedMs)].sort((a, b) => a - b));
+    expect(measured.map((r) => r.label).sort()).toEqual([...new Set([sut.rows[0]!.label, '120'])].sort());
+    expect(measured.every((r) => r.measuredMs !== null && r.runs === 1 && r.errorPct !== null)).toBe(true);
+    expect(sut.rows.filter((r) => !r.measured).every((r) => r.measuredMs === null && r.runs === 0)).toBe(true);
+  });
 });

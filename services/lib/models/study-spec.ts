@@ -46,6 +46,8 @@ export interface StudySpec {
   priority: number;
   /** Labels whose network (and format) another label already builds: kept once, under `sameAs`. */
   collapsed?: Array<{ label: string; sameAs: string }>;
+  /** rank the variants by predicted latency on one device and measure only some (the query service selects them) */
+  measure?: MeasureSelection;
 }
 
 /**
@@ -60,6 +62,20 @@ export interface DeviceSelection {
   ids?: string[];
   each?: boolean;
 }
+
+/** top-k: the k variants predicted fastest; pareto: those no other beats on both predicted latency and MAdds. The baseline is always measured. */
+export interface MeasureSelection {
+  select: 'top-k' | 'pareto';
+  k: number;
+  /** the device whose latest latency predictor ranks them (name or id) */
+  device: string;
+}
+
+const measureSchema = z.strictObject({
+  select: z.enum(['top-k', 'pareto'], { error: 'expected top-k or pareto' }),
+  k: z.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).min(1).max(MAX_STUDY_VARIANTS).optional(),
+  device: z.string({ error: 'expected a device name or id' }).min(1).max(200),
+});
 
 const devicesSchema = z.strictObject({
   class: z.enum(['cpu', 'android', 'npu'], { error: 'expected cpu, android or npu' }).optional(),
@@ -93,6 +109,7 @@ const studySchema = z.strictObject({
   protocol: z.unknown().optional(),
   devices: devicesSchema.optional(),
   priority: z.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).min(-100).max(100).optional(),
+  measure: measureSchema.optional(),
 });
 
 type StudyInput = z.infer<typeof studySchema>;
@@ -304,5 +321,6 @@ export function parseStudySpec(raw: unknown, imported?: ImportedModelLookup): St
     ...(input.devices ? { devices: input.devices } : {}),
     priority: input.priority ?? 0,
     ...(collapsed.length > 0 ? { collapsed } : {}),
+    ...(input.measure ? { measure: { select: input.measure.select, k: input.measure.k ?? 5, device: input.measure.device } } : {}),
   };
 }

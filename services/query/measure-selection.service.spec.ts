@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { parseStudySpec } from '../lib/models/index.js';
+import { MeasureSelectionService } from './measure-selection.service.js';
+import type { PredictedVariant, PredictorService } from './predictor.service.js';
+
+/** Predictions as a device's predictor would give them: latency by variant name. */
+function predictor(ms: Record<string, number>): PredictorService {
+  const predict = async ({ variants }: { variants: string[] }) => ({
+    predictions: variants.map(
+      (variant) =>
+        ({
+          variant, device: 'vm-cpu', predicted: true, medianMs: ms[variant]!, intervalLowMs: ms[variant]! * 0.9, intervalHighMs: ms[variant]! * 1.1,
+          kernelSumMs: ms[variant]!, overheadMs: 0, outOfRange: [], predictor: { id: 'p1', version: 3, runtime: 'ort', optimization: 'all', validation: null, createdAt: '' },
+        }) as PredictedVariant,
+    ),
+  });
+  return { predict } as unknown as PredictorService;
+}
+
+const LATENCY = { 'mobilenetv3-small-0.75@96': 2.0, 'mobilenetv3-small-0.75@112': 1.5, 'mobilenetv3-small-0.75@128': 3.0 };
+const spec = (measure: Record<string, unknown>) =>
+  parseStudySpec({ name: 's', base: 'mobilenetv3-small-0.75', axes: { resolution: [96, 112, 128] }, baseline: 96, measure: { device: 'vm-cpu', ...measure } });
+
+describe(MeasureSelectionService.name, () => {
+  const sut = new MeasureSelectionService(predictor(LATENCY));
+
+  it('keeps the k variants predicted fastest and the baseline, and records every candidate fastest first', async () => {
+    const { spec: measured, predicted } = await sut.select(spec({ select: 'top-k', k: 1 }));
+    expect(measured.variants.map((v) => v.label)).toEqual(['96', '112']);
+    expect(predicted!.variants.map((v) => [v.label, v.predictedMs, v.measured])).toEqual([['112', 1.5, true], ['96', 2, true], ['128', 3, false]]);
+    expect(predicted).toMatchObject({ select: 'top-k', k: 1, device: 'vm-cpu', predictorId: 'p1', predictorVersion: 3 });
+  });
+
+  it('keeps the latency–MAdds Pareto candidates: a variant slower and larger than another is not measured', async () => {
+    const { spec: measured } = await sut.select(spec({ select: 'pareto' }));
+    expect(measured.variants.map((v) => v.label)).toEqual(['96', '112']);
+  });
+
+  it('leaves a study without `measure` as it is', async () => {
+    const plain = parseStudySpec({ name: 's', base: 'mobilenetv3-small-0.75', axes: { resolution: [96, 112] }, baseline: 96 });
+    expect(await sut.select(plain)).toEqual({ spec: plain, predicted: null });
+  });
+});
