@@ -5,6 +5,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { OrtNodeRunner } from '../../dist/agent/ort-node.runner.js';
+import { LocalFleet, localSecret } from '../../dist/cli/fleet.js';
+import { loadConfig } from '../../dist/lib/config/index.js';
 import { buildVariant } from '../../dist/lib/models/index.js';
 
 export { ort };
@@ -74,4 +76,27 @@ export async function waitForQuiet(below = 1, maxSeconds = 300) {
   const start = Date.now();
   while (os.loadavg()[0] >= below && Date.now() - start < maxSeconds * 1000) await new Promise((r) => setTimeout(r, 5000));
   return { waitedSeconds: Math.round((Date.now() - start) / 1000), loadAverage1m: os.loadavg()[0] };
+}
+
+/** A local fleet of the benchmark's own (data in `dataDir`; Postgres, gRPC and HTTP on base, base + 1, base + 2) and a JSON client of its API. */
+export function benchFleet(dataDir, base) {
+  const config = loadConfig({
+    ...process.env,
+    LATFLEET_DATA_DIR: dataDir,
+    LATFLEET_PG_PORT: String(base),
+    LATFLEET_GRPC_PORT: String(base + 1),
+    LATFLEET_HTTP_PORT: String(base + 2),
+  });
+  const url = `http://${config.httpHost}:${config.httpPort}`;
+  async function http(method, path, body) {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${localSecret(dataDir, 'api-key')}` },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
+    return JSON.parse(text);
+  }
+  return { config, fleet: new LocalFleet(config), http };
 }

@@ -9,11 +9,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalFleet, localSecret } from '../../dist/cli/fleet.js';
-import { loadConfig } from '../../dist/lib/config/index.js';
 import { calibrationVariants, CALIBRATE_PROTOCOL, DEFAULT_CALIBRATE } from '../../dist/lib/models/calibrate-study.js';
 import { builtinStudy } from '../../dist/lib/models/index.js';
-import { machine } from './bench-support.mjs';
+import { benchFleet, machine } from './bench-support.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,26 +31,7 @@ const keep = Boolean(args['data-dir']);
 const dataDir = args['data-dir'] ?? join(os.tmpdir(), `latfleet-bench-predict-${process.pid}`);
 mkdirSync(dataDir, { recursive: true });
 const base = Number(args.port ?? 48000 + Math.floor(Math.random() * 1000));
-const config = loadConfig({
-  ...process.env,
-  LATFLEET_DATA_DIR: dataDir,
-  LATFLEET_PG_PORT: String(base),
-  LATFLEET_GRPC_PORT: String(base + 1),
-  LATFLEET_HTTP_PORT: String(base + 2),
-});
-const fleet = new LocalFleet(config);
-const url = `http://${config.httpHost}:${config.httpPort}`;
-
-async function http(method, path, body) {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${localSecret(dataDir, 'api-key')}` },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
-  return JSON.parse(text);
-}
+const { fleet, http } = benchFleet(dataDir, base);
 
 /** The study by this name, submitted unless one already completed; waits for it. */
 async function measured(spec) {

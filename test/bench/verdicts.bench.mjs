@@ -9,10 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalFleet, localSecret } from '../../dist/cli/fleet.js';
-import { loadConfig } from '../../dist/lib/config/index.js';
 import { builtinStudy } from '../../dist/lib/models/index.js';
-import { machine } from './bench-support.mjs';
+import { benchFleet, machine } from './bench-support.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,27 +29,7 @@ const log = (s) => process.stderr.write(`${new Date().toISOString().slice(11, 19
 
 const dataDir = mkdtempSync(join(os.tmpdir(), 'latfleet-bench-verdicts-'));
 const base = 47000 + Math.floor(Math.random() * 1000);
-const config = loadConfig({
-  ...process.env,
-  LATFLEET_DATA_DIR: dataDir,
-  LATFLEET_PG_PORT: String(base),
-  LATFLEET_GRPC_PORT: String(base + 1),
-  LATFLEET_HTTP_PORT: String(base + 2),
-});
-const fleet = new LocalFleet(config);
-const url = `http://${config.httpHost}:${config.httpPort}`;
-const key = localSecret(dataDir, 'api-key');
-
-async function http(method, path, body) {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+const { fleet, http } = benchFleet(dataDir, base);
 
 /** Submits a study, waits for it, returns its detail, comparison and (optionally) every variant's layer deltas. */
 async function runStudy(spec, { layers = false } = {}) {
