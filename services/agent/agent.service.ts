@@ -199,7 +199,13 @@ export class AgentService implements OnApplicationShutdown {
       const results: Array<RunnerResult | Error> = [];
       if (together) {
         try {
-          results.push(...(await this.runner.runRound!(ready.map((r) => r.job), progress, abort.signal)));
+          results.push(
+            ...(await this.runner.runRound!(
+              ready.map((r) => r.job),
+              progress,
+              abort.signal,
+            )),
+          );
         } catch (err) {
           results.push(...ready.map(() => err as Error));
         }
@@ -312,7 +318,15 @@ function toUpload(a: JobAssignment, r: RunnerResult): UploadResultsRequest[] {
     parts.push(part({ latencies: { latenciesNs: r.latenciesNs.slice(i, i + LATENCIES_PER_CHUNK) } }));
   }
   for (let i = 0; i < r.layers.length; i += LAYERS_PER_CHUNK) {
-    parts.push(part({ layers: { timings: r.layers.slice(i, i + LAYERS_PER_CHUNK).map((l) => ({ ...l, layer: l.layer ?? '', overheadNs: l.overheadNs === undefined ? undefined : Math.round(l.overheadNs) })) } }));
+    parts.push(
+      part({
+        layers: {
+          timings: r.layers
+            .slice(i, i + LAYERS_PER_CHUNK)
+            .map((l) => ({ ...l, layer: l.layer ?? '', overheadNs: l.overheadNs === undefined ? undefined : Math.round(l.overheadNs) })),
+        },
+      }),
+    );
   }
   return parts;
 }

@@ -49,7 +49,10 @@ export class ControlClient implements OnModuleDestroy {
   constructor(@Inject(CONFIG) config: LatfleetConfig) {
     const def = agentServiceDefinition();
     this.Stub = (grpc.loadPackageDefinition(def) as unknown as { latfleet: { v1: { AgentService: StubConstructor } } }).latfleet.v1.AgentService;
-    this.addresses = config.controlAddress.split(',').map((a) => a.trim()).filter(Boolean);
+    this.addresses = config.controlAddress
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean);
     const tls = config.controlTls;
     this.channelCredentials = tls
       ? grpc.credentials.createSsl(readFileSync(tls.ca), tls.key ? readFileSync(tls.key) : null, tls.cert ? readFileSync(tls.cert) : null)
@@ -84,9 +87,7 @@ export class ControlClient implements OnModuleDestroy {
   }
 
   register(enrollmentToken: string, facts: DeviceFacts): Promise<RegisterResponse> {
-    return new Promise((resolve, reject) =>
-      this.stub.register({ enrollmentToken, facts }, (err, res) => (err ? reject(err) : resolve(res!))),
-    );
+    return new Promise((resolve, reject) => this.stub.register({ enrollmentToken, facts }, (err, res) => (err ? reject(err) : resolve(res!))));
   }
 
   connect(): grpc.ClientDuplexStream<ConnectRequest, ConnectResponse> {
@@ -95,9 +96,7 @@ export class ControlClient implements OnModuleDestroy {
 
   upload(parts: UploadResultsRequest[]): Promise<UploadResultsResponse> {
     return new Promise((resolve, reject) => {
-      const call = this.stub.uploadResults(this.metadata(), { deadline: Date.now() + UPLOAD_DEADLINE_MS }, (err, res) =>
-        err ? reject(err) : resolve(res!),
-      );
+      const call = this.stub.uploadResults(this.metadata(), { deadline: Date.now() + UPLOAD_DEADLINE_MS }, (err, res) => (err ? reject(err) : resolve(res!)));
       for (const p of parts) call.write(p);
       call.end();
     });

@@ -67,7 +67,11 @@ export function hostProbeModel(): Uint8Array {
 export class HostSpeedProbe {
   private session?: Promise<ort.InferenceSession>;
   private readonly feeds = {
-    x: new ort.Tensor('float32', Float32Array.from({ length: CHANNELS * SIZE * SIZE }, (_, i) => ((i * 31) % 97) / 97 - 0.5), [1, CHANNELS, SIZE, SIZE]),
+    x: new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: CHANNELS * SIZE * SIZE }, (_, i) => ((i * 31) % 97) / 97 - 0.5),
+      [1, CHANNELS, SIZE, SIZE],
+    ),
   };
 
   constructor(private readonly clock: LoopClock = systemClock) {}

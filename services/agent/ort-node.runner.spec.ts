@@ -136,7 +136,11 @@ describe(OrtNodeRunner.name, () => {
     const { h } = hooks();
     const sut = new OrtNodeRunner(config, h);
     const notes: string[] = [];
-    const results = await sut.runRound([job({ ...FAST, interleaveBlockRuns: 5 }), job({ ...FAST, interleaveBlockRuns: 5 })], (_p, _d, _t, note) => void (note && notes.push(note)), never);
+    const results = await sut.runRound(
+      [job({ ...FAST, interleaveBlockRuns: 5 }), job({ ...FAST, interleaveBlockRuns: 5 })],
+      (_p, _d, _t, note) => void (note && notes.push(note)),
+      never,
+    );
     expect(results).toHaveLength(2);
     for (const [i, r] of results.entries()) {
       expect(r.latenciesNs).toHaveLength(20);
@@ -166,7 +170,11 @@ describe(OrtNodeRunner.name, () => {
     const { h, sleeps } = hooks([environment(), environment({ temperatureC: 70 }), environment(), environment({ temperatureC: 52 })]);
     const sut = new OrtNodeRunner(config, h);
     const notes: string[] = [];
-    const results = await sut.runRound([job({ ...FAST, timedRuns: 5, profiledRuns: 0 }), job({ ...FAST, timedRuns: 5, profiledRuns: 0 })], (_p, _d, _t, note) => void (note && notes.push(note)), never);
+    const results = await sut.runRound(
+      [job({ ...FAST, timedRuns: 5, profiledRuns: 0 }), job({ ...FAST, timedRuns: 5, profiledRuns: 0 })],
+      (_p, _d, _t, note) => void (note && notes.push(note)),
+      never,
+    );
     expect(results.map((r) => r.report.attempts.map((a) => a.quality.flags))).toEqual([
       [['temperature-rise'], []],
       [['temperature-rise'], []],
@@ -243,9 +251,7 @@ describe(OrtNodeRunner.name, () => {
     const abort = new AbortController();
     const sut = new OrtNodeRunner(config, hooks().h);
 
-    await expect(
-      sut.run(job(FAST), (phase, done) => phase === 'timed' && done === 3 && abort.abort(new Error('cancelled')), abort.signal),
-    ).rejects.toThrow('cancelled');
+    await expect(sut.run(job(FAST), (phase, done) => phase === 'timed' && done === 3 && abort.abort(new Error('cancelled')), abort.signal)).rejects.toThrow('cancelled');
   });
 
   it('refuses an invalid protocol, naming the field', async () => {

@@ -90,7 +90,6 @@ let hostProbe: HostSpeedProbe | undefined;
 /** A job; without the builder's layer names they are read from the model's `latfleet.variant` metadata. */
 export type OrtRunnerJob = RunnerJob;
 
-
 /** Profiled sessions run this many unrecorded runs first (at most), so the profile holds no first-run effects. */
 const PROFILED_WARMUP_RUNS = 5;
 
@@ -104,7 +103,10 @@ export class OrtNodeRunner implements Runner {
   /** the host's best recent speed, from the probes this runner has taken */
   private readonly hostBaseline = new HostProbeBaseline();
 
-  constructor(@Inject(CONFIG) private readonly config: LatfleetConfig, @Optional() @Inject(ORT_RUNNER_HOOKS) hooks?: Partial<OrtRunnerHooks>) {
+  constructor(
+    @Inject(CONFIG) private readonly config: LatfleetConfig,
+    @Optional() @Inject(ORT_RUNNER_HOOKS) hooks?: Partial<OrtRunnerHooks>,
+  ) {
     this.hooks = { ...systemHooks, ...hooks };
   }
 
@@ -148,11 +150,22 @@ export class OrtNodeRunner implements Runner {
     }
     // the round attempt with the fewest flags over all its jobs, then the least spread: the same for every job
     const keptIndex = rounds.indexOf(
-      cleanest(rounds.map((r) => ({ round: r, quality: { flags: union(r), relativeMad: Math.max(...r.map((a) => a.quality.relativeMad ?? 0)), cpuShare: r[0]!.quality.cpuShare } }))).round,
+      cleanest(
+        rounds.map((r) => ({ round: r, quality: { flags: union(r), relativeMad: Math.max(...r.map((a) => a.quality.relativeMad ?? 0)), cpuShare: r[0]!.quality.cpuShare } })),
+      ).round,
     );
     const kept = rounds[keptIndex]!;
     const flaggedBy = union(kept);
-    return jobs.map((_, i) => resultOf(startedAt, protocol, layers[i]!, rounds.map((r) => r[i]!), kept[i]!, flaggedBy));
+    return jobs.map((_, i) =>
+      resultOf(
+        startedAt,
+        protocol,
+        layers[i]!,
+        rounds.map((r) => r[i]!),
+        kept[i]!,
+        flaggedBy,
+      ),
+    );
   }
 
   private layersOf(job: OrtRunnerJob): LayerBlock[] {
@@ -222,7 +235,8 @@ export class OrtNodeRunner implements Runner {
       const wall0 = clock.nowNs();
       const timedProgress = { clock, signal, onProgress: (d: number, t: number) => onProgress('timed', d, t) };
       // one job alone: its own timed runs (with the confidence rule); several: interleaved blocks
-      timed = runOnce.length === 1 ? [await timedRuns(runOnce[0]!, protocol, timedProgress)] : await interleavedTimedRuns(runOnce, protocol, protocol.interleaveBlockRuns, timedProgress);
+      timed =
+        runOnce.length === 1 ? [await timedRuns(runOnce[0]!, protocol, timedProgress)] : await interleavedTimedRuns(runOnce, protocol, protocol.interleaveBlockRuns, timedProgress);
       const cpuNs = this.hooks.cpuTimeNs() - cpu0;
       const wallNs = Number(clock.nowNs() - wall0);
       const system1 = this.hooks.systemCpuTimes();
@@ -234,7 +248,17 @@ export class OrtNodeRunner implements Runner {
       for (const session of sessions) await session.release();
     }
     const profiled: ProfiledOutcome[] = [];
-    for (const [i, job] of jobs.entries()) profiled.push(await this.profile(job, protocol, feeds[i]!, layers[i]!.map((l) => l.name), onProgress, signal));
+    for (const [i, job] of jobs.entries())
+      profiled.push(
+        await this.profile(
+          job,
+          protocol,
+          feeds[i]!,
+          layers[i]!.map((l) => l.name),
+          onProgress,
+          signal,
+        ),
+      );
     const peakBytes = this.hooks.peakResidentBytes();
     const withProbe = (e: RunEnvironment, ns: number | null): RunEnvironment => ({ ...e, hostProbeNs: ns ?? 0 });
     const environmentBefore = withProbe(readBefore, probeBeforeNs);
@@ -349,4 +373,3 @@ export function layersOfModel(modelPath: string): LayerBlock[] {
     return [];
   }
 }
-

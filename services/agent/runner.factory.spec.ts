@@ -27,7 +27,9 @@ describe(createRunner.name, () => {
   });
 
   it('reaches a phone over adb with the configured serial and big-core mask', () => {
-    const sut = createRunner(loadConfig({ LATFLEET_AGENT_RUNNER: 'android-adb', LATFLEET_ADB_SERIAL: 'ABC123', LATFLEET_ADB_CPU_MASK: '0xf0', LATFLEET_ORT_PERF_TEST: '/opt/perf_test' }));
+    const sut = createRunner(
+      loadConfig({ LATFLEET_AGENT_RUNNER: 'android-adb', LATFLEET_ADB_SERIAL: 'ABC123', LATFLEET_ADB_CPU_MASK: '0xf0', LATFLEET_ORT_PERF_TEST: '/opt/perf_test' }),
+    );
     expect(sut).toBeInstanceOf(AndroidAdbRunner);
     expect(sut.name).toBe('android-adb');
   });

@@ -11,9 +11,15 @@ const commandOptionsSchema = z
   .object({
     name: z.string().min(1).optional(),
     runtimeVersion: z.string().min(1),
-    format: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,31}$/, 'expected a format name (onnx, tflite, rknn, ...)').optional(),
+    format: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]{0,31}$/, 'expected a format name (onnx, tflite, rknn, ...)')
+      .optional(),
     timed: z.object({ argv, output: z.literal('rknn-benchmark'), toolWarmupRuns: z.number().int().min(0).optional() }).strict(),
-    profile: z.object({ argv, output: z.enum(['rknn-perf-detail', 'tflite-op-profile']) }).strict().optional(),
+    profile: z
+      .object({ argv, output: z.enum(['rknn-perf-detail', 'tflite-op-profile']) })
+      .strict()
+      .optional(),
     cwd: z.string().optional(),
     env: z.record(z.string(), z.string()).optional(),
     core: z.number().int().min(-1).optional(),

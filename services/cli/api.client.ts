@@ -1,4 +1,18 @@
-import type { AblationTable, Comparison, DeviceRow, ErrorBody, ImportedModelRow, PredictedVariant, PredictionBody, PredictorSummary, RunLayers, StudyDetail, StudyPredictedVsMeasured, StudySummary, TrainPredictorBody } from '../query/contract.js';
+import type {
+  AblationTable,
+  Comparison,
+  DeviceRow,
+  ErrorBody,
+  ImportedModelRow,
+  PredictedVariant,
+  PredictionBody,
+  PredictorSummary,
+  RunLayers,
+  StudyDetail,
+  StudyPredictedVsMeasured,
+  StudySummary,
+  TrainPredictorBody,
+} from '../query/contract.js';
 
 export class ApiError extends Error {
   constructor(
@@ -10,8 +24,7 @@ export class ApiError extends Error {
   }
 }
 
-export const NO_FLEET_HINT =
-  'Is a fleet running? `latfleet up` (npm start) starts one on this machine; --url or LATFLEET_HTTP_HOST and LATFLEET_HTTP_PORT point at another';
+export const NO_FLEET_HINT = 'Is a fleet running? `latfleet up` (npm start) starts one on this machine; --url or LATFLEET_HTTP_HOST and LATFLEET_HTTP_PORT point at another';
 
 /** The query service's HTTP API, as the CLI uses it. */
 export class ApiClient {

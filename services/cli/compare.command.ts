@@ -3,7 +3,6 @@ import { UUID_PATTERN } from '../lib/errors/index.js';
 import { ApiError, type ApiClient } from './api.client.js';
 import { renderAblationTable, renderComparison, type Format } from './render.js';
 
-
 /** What `up` and `study run` print at the end: the comparison, its JSON, or the ablation table's CSV, which `compare -f csv` writes too. */
 export async function renderStudyResult(client: ApiClient, id: string, format: Format): Promise<string> {
   return format === 'csv' ? client.ablationTableCsv(id, [], { includeFlagged: false }) : renderComparison(await client.comparison(id), format);

@@ -79,10 +79,14 @@ export class LocalFleet {
     log(`control: gRPC ${this.config.grpcHost}:${this.config.grpcPort}; query: ${this.api.baseUrl}`);
     const core = this.config.agentCore >= 0 ? this.config.agentCore : os.cpus().length - 1;
     this.spawn('agent', { ...env, LATFLEET_AGENT_CORE: String(core), LATFLEET_AGENT_NAME: this.config.agentName ?? `${os.hostname()}-cpu` });
-    await this.waitFor('agent', async () => {
-      const { items } = await this.api.devices();
-      if (!items.some((d) => d.state === 'online')) throw new Error('no agent online yet');
-    }, 60_000);
+    await this.waitFor(
+      'agent',
+      async () => {
+        const { items } = await this.api.devices();
+        if (!items.some((d) => d.state === 'online')) throw new Error('no agent online yet');
+      },
+      60_000,
+    );
     log(`agent: ${this.config.agentName ?? `${os.hostname()}-cpu`} online, pinned to core ${core}; logs in ${this.logDir}`);
   }
 
@@ -94,10 +98,15 @@ export class LocalFleet {
     if (!this.env) throw new Error('start the fleet first');
     const core = this.config.agentCore >= 0 ? this.config.agentCore : os.cpus().length - 1;
     const child = this.spawn('agent', { ...this.env, LATFLEET_AGENT_CORE: String(core), ...env, LATFLEET_AGENT_NAME: name }, `agent-${name}`);
-    await this.waitFor('agent', async () => {
-      const { items } = await this.api.devices();
-      if (!items.some((d) => d.name === name && d.state === 'online')) throw new Error(`agent ${name} not online yet`);
-    }, 60_000, child);
+    await this.waitFor(
+      'agent',
+      async () => {
+        const { items } = await this.api.devices();
+        if (!items.some((d) => d.name === name && d.state === 'online')) throw new Error(`agent ${name} not online yet`);
+      },
+      60_000,
+      child,
+    );
   }
 
   /** The enrollment token of this start of the local fleet (a new one each start), kept 0600 beside the data. */

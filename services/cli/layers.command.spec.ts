@@ -7,24 +7,52 @@ import { renderLayers } from './render.js';
 
 const ID = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
 const layerRow = (layer: string, op: string | null, kernel: number, share: number, overhead?: [number, number]): LayerRow => ({
-  layer, block: null, role: null, op, medianMs: kernel, share,
-  overheadMs: overhead ? overhead[0] : null, totalMs: overhead ? kernel + overhead[0] : null, totalShare: overhead ? overhead[1] : null,
-  madds: null, runtimeNodes: [`${layer}_node`], runtimeOps: ['Conv'],
+  layer,
+  block: null,
+  role: null,
+  op,
+  medianMs: kernel,
+  share,
+  overheadMs: overhead ? overhead[0] : null,
+  totalMs: overhead ? kernel + overhead[0] : null,
+  totalShare: overhead ? overhead[1] : null,
+  madds: null,
+  runtimeNodes: [`${layer}_node`],
+  runtimeOps: ['Conv'],
 });
 const group = (key: string, kernelMs: number, overheadMs: number, share: number, totalShare: number, nodes = 1): AttributedGroupRow => ({
-  key, kernelMs, overheadMs, totalMs: kernelMs + overheadMs, share, totalShare, nodes,
+  key,
+  kernelMs,
+  overheadMs,
+  totalMs: kernelMs + overheadMs,
+  share,
+  totalShare,
+  nodes,
 });
 
 /** A run from an agent that reports executor overhead. */
 const CURRENT: RunLayers = {
-  runId: ID, variant: 'paper', device: 'vm-a', medianMs: 0.9, profiledMedianMs: 1, profilingOverheadPct: 11.11, layerSumMs: 0.8, layerSumRatio: 0.8,
-  attributionSource: 'lineage', modelRunMedianMs: 0.95, layerSumWithOverheadMs: 0.95,
+  runId: ID,
+  variant: 'paper',
+  device: 'vm-a',
+  medianMs: 0.9,
+  profiledMedianMs: 1,
+  profilingOverheadPct: 11.11,
+  layerSumMs: 0.8,
+  layerSumRatio: 0.8,
+  attributionSource: 'lineage',
+  modelRunMedianMs: 0.95,
+  layerSumWithOverheadMs: 0.95,
   ratios: {
     kernel: { toProfiledMedian: 0.8, toModelRunMedian: 0.842, toTimedMedian: 0.889 },
     withOverhead: { toProfiledMedian: 0.95, toModelRunMedian: 1, toTimedMedian: 1.056 },
   },
   session: group('(session)', 0, 0.02, 0, 0.0211, 0),
-  layers: [layerRow('stem', 'conv', 0.3, 0.375, [0.05, 0.3684]), layerRow('blocks.0.dw', 'dwconv', 0.45, 0.5625, [0.07, 0.5474]), layerRow('(unattributed)', null, 0.05, 0.0625, [0.01, 0.0632])],
+  layers: [
+    layerRow('stem', 'conv', 0.3, 0.375, [0.05, 0.3684]),
+    layerRow('blocks.0.dw', 'dwconv', 0.45, 0.5625, [0.07, 0.5474]),
+    layerRow('(unattributed)', null, 0.05, 0.0625, [0.01, 0.0632]),
+  ],
   blocks: [group('stem', 0.3, 0.05, 0.375, 0.3684), group('blocks.0', 0.45, 0.07, 0.5625, 0.5474), group('(unattributed)', 0.05, 0.01, 0.0625, 0.0632)],
   opTypes: [group('Conv', 0.75, 0.12, 0.9375, 0.9158, 2), group('ReorderOutput', 0.05, 0.01, 0.0625, 0.0632)],
 };
@@ -32,9 +60,16 @@ const CURRENT: RunLayers = {
 /** The same run as stored before agents reported executor overhead. */
 const KERNEL_ONLY: RunLayers = {
   ...CURRENT,
-  attributionSource: null, modelRunMedianMs: null, layerSumWithOverheadMs: null,
-  ratios: { kernel: { toProfiledMedian: null, toModelRunMedian: null, toTimedMedian: null }, withOverhead: { toProfiledMedian: null, toModelRunMedian: null, toTimedMedian: null } },
-  session: null, blocks: null, opTypes: null,
+  attributionSource: null,
+  modelRunMedianMs: null,
+  layerSumWithOverheadMs: null,
+  ratios: {
+    kernel: { toProfiledMedian: null, toModelRunMedian: null, toTimedMedian: null },
+    withOverhead: { toProfiledMedian: null, toModelRunMedian: null, toTimedMedian: null },
+  },
+  session: null,
+  blocks: null,
+  opTypes: null,
   layers: [layerRow('stem', 'conv', 0.3, 0.375), layerRow('blocks.0.dw', 'dwconv', 0.45, 0.5625), layerRow('(unattributed)', null, 0.05, 0.0625)],
 };
 

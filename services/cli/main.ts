@@ -49,7 +49,7 @@ program
   .option('-s, --study <name-or-file>', 'study to run once the fleet is up (built-in name or JSON/YAML file)', 'demo')
   .option('--no-study', 'start the fleet without running a study')
   .option('--exit-when-done', 'shut down after the study instead of serving until Ctrl-C')
-  .option('--litert', 'also start a LiteRT agent (runs the study\'s tflite variants; on the same core as the CPU agent)')
+  .option('--litert', "also start a LiteRT agent (runs the study's tflite variants; on the same core as the CPU agent)")
   .addOption(formatOption())
   .action(async (opts: { study: string | false; exitWhenDone?: boolean; litert?: boolean; format: Format }) => {
     const config = loadConfig();
@@ -163,7 +163,8 @@ const devices = program
   .action(async (opts: { url?: string; json?: boolean }) => {
     const { items } = await api(opts).devices();
     if (opts.json) return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
-    for (const d of items) process.stdout.write(`${d.state.padEnd(8)} ${d.name}  ${d.deviceClass}  ${d.cpuModel}  ${d.runner} ${d.runtimeVersion}  formats: ${d.formats.join(', ')}\n`);
+    for (const d of items)
+      process.stdout.write(`${d.state.padEnd(8)} ${d.name}  ${d.deviceClass}  ${d.cpuModel}  ${d.runner} ${d.runtimeVersion}  formats: ${d.formats.join(', ')}\n`);
   });
 devices
   .command('revoke <device>')

@@ -104,9 +104,10 @@ export function registerModelCommands(program: Command, api: (opts: { url?: stri
     .addOption(new Option('--format <format>', 'model format').choices(['onnx', 'tflite']).default('onnx'))
     .action((arg: string, opts: { out: string; format: 'onnx' | 'tflite' }) => {
       const spec = parseVariantSpec(specArg(arg));
-      const { bytes, meta } = opts.format === 'tflite'
-        ? (({ tflite, ...rest }) => ({ bytes: tflite, meta: rest }))(buildTflite(spec))
-        : (({ onnx, ...rest }) => ({ bytes: onnx, meta: rest }))(buildVariant(spec));
+      const { bytes, meta } =
+        opts.format === 'tflite'
+          ? (({ tflite, ...rest }) => ({ bytes: tflite, meta: rest }))(buildTflite(spec))
+          : (({ onnx, ...rest }) => ({ bytes: onnx, meta: rest }))(buildVariant(spec));
       mkdirSync(opts.out, { recursive: true });
       const modelPath = join(opts.out, `${meta.name}.${opts.format}`);
       writeFileSync(modelPath, bytes);

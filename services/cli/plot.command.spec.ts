@@ -14,7 +14,8 @@ function fakeClient(): ApiClient & { calls: string[] } {
     calls,
     studies: async (_l: number, _o: number, f: { name?: string }) => ({ items: f.name === 'demo' ? [{ id: ID }] : [], total: 0 }),
     figure: async (id: string, name: string, kind: string, params: Record<string, string>) => (
-      calls.push(`${id} ${name}.${kind} ${new URLSearchParams(params).toString()}`), kind === 'svg' ? '<svg class="marks"></svg>' : '{"mark":"point"}'
+      calls.push(`${id} ${name}.${kind} ${new URLSearchParams(params).toString()}`),
+      kind === 'svg' ? '<svg class="marks"></svg>' : '{"mark":"point"}'
     ),
   } as unknown as ApiClient & { calls: string[] };
 }

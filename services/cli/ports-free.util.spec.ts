@@ -28,7 +28,9 @@ describe(checkPortsFree.name, () => {
         { what: 'the query service (HTTP)', host: '127.0.0.1', port: free, variable: 'LATFLEET_HTTP_PORT' },
         { what: 'the control plane (gRPC)', host: '127.0.0.1', port, variable: 'LATFLEET_GRPC_PORT' },
       ]),
-    ).rejects.toThrow(`port ${port} on 127.0.0.1 for the control plane (gRPC) is in use (another latfleet up, or another program?); stop what holds it, or set LATFLEET_GRPC_PORT to a free port`);
+    ).rejects.toThrow(
+      `port ${port} on 127.0.0.1 for the control plane (gRPC) is in use (another latfleet up, or another program?); stop what holds it, or set LATFLEET_GRPC_PORT to a free port`,
+    );
   });
 
   it('passes when every port is free, leaving it free', async () => {

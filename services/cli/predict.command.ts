@@ -31,8 +31,16 @@ export function renderPredictions(predictions: readonly PredictedVariant[], form
   if (format === 'csv') {
     return recordsToCsv(
       predictions.map((p) => ({
-        variant: p.variant, device: p.device, medianMs: p.medianMs, intervalLowMs: p.intervalLowMs, intervalHighMs: p.intervalHighMs,
-        kernelSumMs: p.kernelSumMs, overheadMs: p.overheadMs, outOfRange: p.outOfRange, predictorId: p.predictor.id, predictorVersion: p.predictor.version,
+        variant: p.variant,
+        device: p.device,
+        medianMs: p.medianMs,
+        intervalLowMs: p.intervalLowMs,
+        intervalHighMs: p.intervalHighMs,
+        kernelSumMs: p.kernelSumMs,
+        overheadMs: p.overheadMs,
+        outOfRange: p.outOfRange,
+        predictorId: p.predictor.id,
+        predictorVersion: p.predictor.version,
       })),
     );
   }
@@ -44,8 +52,12 @@ export function renderPredictions(predictions: readonly PredictedVariant[], form
   });
   for (const p of predictions) {
     table.push([
-      p.variant, p.device, `${p.medianMs.toFixed(2)} [${p.intervalLowMs.toFixed(2)}, ${p.intervalHighMs.toFixed(2)}]`,
-      p.kernelSumMs.toFixed(2), p.overheadMs.toFixed(2), p.outOfRange.length ? `outside (${p.outOfRange.length})` : 'inside',
+      p.variant,
+      p.device,
+      `${p.medianMs.toFixed(2)} [${p.intervalLowMs.toFixed(2)}, ${p.intervalHighMs.toFixed(2)}]`,
+      p.kernelSumMs.toFixed(2),
+      p.overheadMs.toFixed(2),
+      p.outOfRange.length ? `outside (${p.outOfRange.length})` : 'inside',
     ]);
   }
   const predictors = new Map(predictions.map((p) => [p.predictor.id, describePredictor(p.device, p.predictor)]));
@@ -76,7 +88,15 @@ export function registerPredictCommand(program: Command, api: (opts: { url?: str
     .option('--json', 'the whole answer as JSON (same as --format json)')
     .action(async (names: string[], opts: PredictOptions) => {
       const client = api(opts);
-      const variants = [...names, ...(opts.from ? readFileSync(opts.from, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')) : [])];
+      const variants = [
+        ...names,
+        ...(opts.from
+          ? readFileSync(opts.from, 'utf8')
+              .split('\n')
+              .map((l) => l.trim())
+              .filter((l) => l && !l.startsWith('#'))
+          : []),
+      ];
       if (opts.train) {
         if (!opts.device?.length) throw new Error('--train needs --device: which device’s runs to learn from');
         for (const device of opts.device) {

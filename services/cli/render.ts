@@ -47,7 +47,10 @@ export function renderComparison(c: Comparison, format: Exclude<Format, 'csv'>):
       millions(r.params),
     ]);
   }
-  const notes = footnotes(c.rows.map((r) => ({ where: `${r.variant} on ${r.device}`, cell: r })), c.includeFlagged);
+  const notes = footnotes(
+    c.rows.map((r) => ({ where: `${r.variant} on ${r.device}`, cell: r })),
+    c.includeFlagged,
+  );
   return `${c.study} (${c.status}) — single-threaded end-to-end latency, baseline ${c.baseline}\n${table.toString()}\nverdict: ${c.noiseTest}\n${betweenStudies(c.reproducibility)}${notes}`;
 }
 
@@ -93,8 +96,17 @@ function layerTableRows(l: RunLayers, by: LayerGrouping): LayerTableRow[] {
   if (by !== 'layer' && groups === null) throw new Error(`run ${l.runId} has no per-${by} table: its report predates executor overhead (use --by layer)`);
   const rows: LayerTableRow[] = groups
     ? groups.map((g) => ({ key: g.key, op: '', kernelMs: g.kernelMs, overheadMs: g.overheadMs, totalMs: g.totalMs, share: g.share, totalShare: g.totalShare }))
-    : l.layers.map((r) => ({ key: r.layer, op: r.op ?? r.runtimeOps.join('+'), kernelMs: r.medianMs, overheadMs: r.overheadMs, totalMs: r.totalMs, share: r.share, totalShare: r.totalShare }));
-  if (l.session) rows.push({ key: l.session.key, op: '', kernelMs: null, overheadMs: l.session.overheadMs, totalMs: l.session.totalMs, share: 0, totalShare: l.session.totalShare });
+    : l.layers.map((r) => ({
+        key: r.layer,
+        op: r.op ?? r.runtimeOps.join('+'),
+        kernelMs: r.medianMs,
+        overheadMs: r.overheadMs,
+        totalMs: r.totalMs,
+        share: r.share,
+        totalShare: r.totalShare,
+      }));
+  if (l.session)
+    rows.push({ key: l.session.key, op: '', kernelMs: null, overheadMs: l.session.overheadMs, totalMs: l.session.totalMs, share: 0, totalShare: l.session.totalShare });
   return rows;
 }
 
@@ -104,7 +116,20 @@ function ratioLines(l: RunLayers): string {
     head: ['layer sum ÷ median of', 'profiled runs', 'model_run', 'timed runs'],
     colAligns: ['left', 'right', 'right', 'right'],
     style: { head: [], border: [], 'padding-left': 0 },
-    chars: { ...COMPACT, top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', right: '', middle: ' ' },
+    chars: {
+      ...COMPACT,
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      right: '',
+      middle: ' ',
+    },
   });
   const line = (name: string, r: RunLayers['ratios']['kernel']) => [name, fixed(r.toProfiledMedian, 3), fixed(r.toModelRunMedian, 3), fixed(r.toTimedMedian, 3)];
   table.push(line('kernel only', l.ratios.kernel), line('with overhead', l.ratios.withOverhead));
@@ -116,8 +141,18 @@ function layersCsv(l: RunLayers, by: LayerGrouping): string {
   const s = l.session;
   if (by !== 'layer') return recordsToCsv([...(by === 'block' ? l.blocks! : l.opTypes!), ...(s ? [s] : [])] as unknown as Array<Record<string, unknown>>);
   const session: LayerRow | null = s && {
-    layer: s.key, block: null, role: null, op: null, medianMs: s.kernelMs, share: s.share, overheadMs: s.overheadMs, totalMs: s.totalMs, totalShare: s.totalShare,
-    madds: null, runtimeNodes: [], runtimeOps: [],
+    layer: s.key,
+    block: null,
+    role: null,
+    op: null,
+    medianMs: s.kernelMs,
+    share: s.share,
+    overheadMs: s.overheadMs,
+    totalMs: s.totalMs,
+    totalShare: s.totalShare,
+    madds: null,
+    runtimeNodes: [],
+    runtimeOps: [],
   };
   return recordsToCsv([...l.layers, ...(session ? [session] : [])] as unknown as Array<Record<string, unknown>>);
 }
@@ -141,7 +176,7 @@ export function renderLayers(l: RunLayers, format: Format, by: LayerGrouping = '
       ...(by === 'layer' ? [r.op] : []),
       r.kernelMs === null ? '' : r.kernelMs.toFixed(3),
       ...(withOverhead ? [fixed(r.overheadMs, 3), fixed(r.totalMs, 3)] : []),
-      `${((withOverhead ? r.totalShare ?? 0 : r.share) * 100).toFixed(1)}%`,
+      `${((withOverhead ? (r.totalShare ?? 0) : r.share) * 100).toFixed(1)}%`,
     ]);
   }
   const source = l.attributionSource ? `; layers by ${l.attributionSource === 'lineage' ? 'the optimized graph’s lineage' : 'node-name prefix'}` : '';

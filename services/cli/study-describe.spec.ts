@@ -12,14 +12,24 @@ describe(planStudy.name, () => {
     expect(sut.combinations).toBe(8);
     expect(sut.variants).toHaveLength(7);
     expect(sut.collapsed).toEqual([{ label: 'activation=relu,hswishImpl=decomposed', sameAs: 'activation=relu,hswishImpl=fused' }]);
-    expect(renderStudyPlan(sut)).toContain('8 combinations → 7 variants; 1 builds the same graph as another and is measured once:\n  activation=relu,hswishImpl=decomposed = activation=relu,hswishImpl=fused\n');
+    expect(renderStudyPlan(sut)).toContain(
+      '8 combinations → 7 variants; 1 builds the same graph as another and is measured once:\n  activation=relu,hswishImpl=decomposed = activation=relu,hswishImpl=fused\n',
+    );
   });
 
   it('lists every variant with its MAdds, params and the baseline', () => {
     const sut = plan(builtinStudy('demo'));
 
-    expect(sut.variants.map((v) => [v.label, v.baseline])).toEqual([['relu', false], ['paper', true], ['hswish', false]]);
-    expect(sut.variants[1]).toMatchObject({ name: 'mobilenetv3-large-1.0', madds: describeVariant('mobilenetv3-large-1.0').madds, params: describeVariant('mobilenetv3-large-1.0').params });
+    expect(sut.variants.map((v) => [v.label, v.baseline])).toEqual([
+      ['relu', false],
+      ['paper', true],
+      ['hswish', false],
+    ]);
+    expect(sut.variants[1]).toMatchObject({
+      name: 'mobilenetv3-large-1.0',
+      madds: describeVariant('mobilenetv3-large-1.0').madds,
+      params: describeVariant('mobilenetv3-large-1.0').params,
+    });
     expect(sut.variants[1]!.estimatedMs).toBeCloseTo((describeVariant('mobilenetv3-large-1.0').madds / 1e9) * ESTIMATE_MS_PER_GMADD, 9);
     // the rate is the development VM's: 4.3 ms for this network (README)
     expect(sut.variants[1]!.estimatedMs).toBeCloseTo(4.3, 1);

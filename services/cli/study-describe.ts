@@ -63,7 +63,15 @@ export function planStudy(spec: StudySpec): StudyPlan {
   const variants = spec.variants.map((v): StudyPlanVariant => {
     if (!v.spec) throw new Error(`${v.label}: an imported model; only a running fleet knows it (latfleet study run)`);
     const d = describeVariant(v.spec);
-    return { label: v.label, name: v.name, format: v.format, baseline: v.label === spec.baseline, madds: d.madds, params: d.params, estimatedMs: (d.madds / 1e9) * ESTIMATE_MS_PER_GMADD };
+    return {
+      label: v.label,
+      name: v.name,
+      format: v.format,
+      baseline: v.label === spec.baseline,
+      madds: d.madds,
+      params: d.params,
+      estimatedMs: (d.madds / 1e9) * ESTIMATE_MS_PER_GMADD,
+    };
   });
   const collapsed = spec.collapsed ?? [];
   const rounds = { min: protocol.replicates, max: protocol.targetHalfWidthPct > 0 ? protocol.maxReplicates : protocol.replicates };
@@ -99,12 +107,20 @@ export function renderStudyPlan(plan: StudyPlan): string {
   const p = plan.protocol;
   const table = new Table({ head: ['label', 'variant', 'MAdds M', 'params M', 'est. ms'], style: { head: [], border: [] }, chars: COMPACT });
   for (const v of plan.variants) {
-    table.push([`${v.label}${v.baseline ? ' (baseline)' : ''}`, v.format === 'onnx' ? v.name : `${v.name} (${v.format})`, (v.madds / 1e6).toFixed(1), (v.params / 1e6).toFixed(2), v.estimatedMs.toFixed(1)]);
+    table.push([
+      `${v.label}${v.baseline ? ' (baseline)' : ''}`,
+      v.format === 'onnx' ? v.name : `${v.name} (${v.format})`,
+      (v.madds / 1e6).toFixed(1),
+      (v.params / 1e6).toFixed(2),
+      v.estimatedMs.toFixed(1),
+    ]);
   }
   const lines = [
     `${plan.name}${plan.description ? ` — ${plan.description}` : ''}`,
     `${plan.combinations} combination${plan.combinations === 1 ? '' : 's'} → ${plan.variants.length} variant${plan.variants.length === 1 ? '' : 's'}` +
-      (plan.collapsed.length ? `; ${plan.collapsed.length} build${plan.collapsed.length === 1 ? 's' : ''} the same graph as another and ${plan.collapsed.length === 1 ? 'is' : 'are'} measured once:` : ''),
+      (plan.collapsed.length
+        ? `; ${plan.collapsed.length} build${plan.collapsed.length === 1 ? 's' : ''} the same graph as another and ${plan.collapsed.length === 1 ? 'is' : 'are'} measured once:`
+        : ''),
     ...plan.collapsed.map((c) => `  ${c.label} = ${c.sameAs}`),
     table.toString(),
     `rounds: ${range(plan.rounds)} per device` +

@@ -20,7 +20,19 @@ export class ControlModule {
       module: ControlModule,
       imports: [ConfigModule.forRoot(config), StoreModule],
       controllers: [AgentController],
-      providers: [DeviceRepository, DeviceService, JobRepository, JobService, ModelRepository, ModelService, ResultRepository, ResultService, RoundPlanner, SessionRegistry, UploadGate],
+      providers: [
+        DeviceRepository,
+        DeviceService,
+        JobRepository,
+        JobService,
+        ModelRepository,
+        ModelService,
+        ResultRepository,
+        ResultService,
+        RoundPlanner,
+        SessionRegistry,
+        UploadGate,
+      ],
     };
   }
 }

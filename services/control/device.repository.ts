@@ -19,7 +19,13 @@ export class DeviceRepository {
    * keeping its id and history; null when the name belongs to an enrolled device (left as it is).
    */
   async insertUnlessNameTaken(device: Omit<DeviceEntity, 'id' | 'createdAt' | 'lastSeenAt' | 'state'>): Promise<DeviceEntity | null> {
-    const result = await this.repo.createQueryBuilder().insert().values({ ...device, state: 'offline' }).orIgnore().returning('id').execute();
+    const result = await this.repo
+      .createQueryBuilder()
+      .insert()
+      .values({ ...device, state: 'offline' })
+      .orIgnore()
+      .returning('id')
+      .execute();
     const id = (result.raw as Array<{ id: string }>)[0]?.id;
     if (id) return this.repo.findOneByOrFail({ id });
     const rebound = await this.repo

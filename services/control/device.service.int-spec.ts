@@ -100,6 +100,9 @@ describe(DeviceService.name, () => {
     const a = await sut.register(issued, facts({ name: 'by-issued-token' }));
     const b = await sut.register(TOKEN, facts({ name: 'by-bootstrap-token' }));
     const rows = await ds.query(`SELECT id, enrollment_token_id FROM devices WHERE id = ANY($1::uuid[])`, [[a.agentId, b.agentId]]);
-    expect(Object.fromEntries(rows.map((r: { id: string; enrollment_token_id: string | null }) => [r.id, r.enrollment_token_id]))).toEqual({ [a.agentId]: token.id, [b.agentId]: null });
+    expect(Object.fromEntries(rows.map((r: { id: string; enrollment_token_id: string | null }) => [r.id, r.enrollment_token_id]))).toEqual({
+      [a.agentId]: token.id,
+      [b.agentId]: null,
+    });
   });
 });

@@ -108,7 +108,8 @@ function validateFacts(facts: DeviceFacts | undefined): DeviceFacts {
   const formats = [...new Set(facts.formats ?? [])];
   if (formats.length > MAX_FORMATS) throw LatfleetError.validation('facts.formats', `at most ${MAX_FORMATS}`);
   formats.forEach((f, i) => {
-    if (!FORMAT_NAME.test(f)) throw LatfleetError.validation(`facts.formats[${i}]`, 'expected a format name: 1-32 lowercase letters, digits, dots, dashes or underscores (onnx, tflite, rknn)');
+    if (!FORMAT_NAME.test(f))
+      throw LatfleetError.validation(`facts.formats[${i}]`, 'expected a format name: 1-32 lowercase letters, digits, dots, dashes or underscores (onnx, tflite, rknn)');
   });
   // an agent from before formats were announced runs ONNX, the only format there was
   return { ...facts, tags: facts.tags ?? {}, formats: formats.length > 0 ? formats : ['onnx'] };

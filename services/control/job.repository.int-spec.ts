@@ -24,10 +24,12 @@ async function seedStudy(ds: DataSource, o: StudyOpts = {}): Promise<string> {
   );
   const [study] = await ds.query(`INSERT INTO studies (name, spec, baseline_label, priority) VALUES ('s', '{}', 'v0', $1) RETURNING id`, [o.priority ?? 0]);
   for (let i = 0; i < (o.jobs ?? 1); i++) {
-    const [v] = await ds.query(
-      `INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, $2, repeat('a', 64), $3, $4) RETURNING id`,
-      [study.id, `v${i}`, i === 0, i],
-    );
+    const [v] = await ds.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, $2, repeat('a', 64), $3, $4) RETURNING id`, [
+      study.id,
+      `v${i}`,
+      i === 0,
+      i,
+    ]);
     await ds.query(
       `INSERT INTO jobs (study_id, variant_id, protocol, max_attempts, priority, selector, target_device_id, round, round_position, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp())`,
@@ -78,7 +80,11 @@ describe(JobRepository.name, () => {
     const leases = await sut.leaseBatch([a, b], 60);
     const byDevice = (d: Device) => leases.filter((l) => l.deviceId === d.id).map((l) => [l.round, l.roundPosition]);
     // positions 0, 7 % 3 = 1, 14 % 3 = 2 for variants v0, v1, v2: leased in position order
-    expect(byDevice(a)).toEqual([[0, 0], [0, 1], [0, 2]]);
+    expect(byDevice(a)).toEqual([
+      [0, 0],
+      [0, 1],
+      [0, 2],
+    ]);
     expect(byDevice(b)).toEqual([[1, 0]]);
     expect(leases.filter((l) => l.deviceId === a.id).map((l) => l.variantLabel)).toEqual(['v0', 'v1', 'v2']);
   });
@@ -245,9 +251,7 @@ describe(JobRepository.name, () => {
       expect(new Set(all.map((l) => l.jobId)).size).toBe(all.length);
       expect(new Set(all.map((l) => l.deviceId)).size).toBe(all.length);
     }
-    const [leased] = await ds.query(
-      `SELECT count(*)::int AS jobs, count(DISTINCT device_id)::int AS devices FROM jobs WHERE state = 'leased'`,
-    );
+    const [leased] = await ds.query(`SELECT count(*)::int AS jobs, count(DISTINCT device_id)::int AS devices FROM jobs WHERE state = 'leased'`);
     expect(leased).toEqual({ jobs: 40, devices: 40 });
     expect(await sut.leaseBatch(devices, 60)).toEqual([]);
     const [attempts] = await ds.query(`SELECT count(*)::int AS n FROM job_attempts`);
@@ -288,7 +292,10 @@ describe(JobRepository.name, () => {
   describe('formats', () => {
     /** A study whose round holds an ONNX and a TFLite variant, queued the way studies queue rounds. */
     async function seedFormatsStudy(): Promise<{ study: string; onnxVariant: string; tfliteVariant: string }> {
-      for (const [sha, format] of [['c', 'onnx'], ['d', 'tflite']]) {
+      for (const [sha, format] of [
+        ['c', 'onnx'],
+        ['d', 'tflite'],
+      ]) {
         await ds.query(
           `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data, format)
            VALUES (repeat($1, 64), 'm', 'f', '{}', 224, 'input', '{1,3,224,224}', 1, 1, 1, '[{"name":"stem"}]', '\\x00', $2) ON CONFLICT DO NOTHING`,
@@ -297,17 +304,36 @@ describe(JobRepository.name, () => {
       }
       const [study] = await ds.query(`INSERT INTO studies (name, spec, baseline_label) VALUES ('formats', '{}', 'onnx') RETURNING id`);
       const variant = async (label: string, sha: string, position: number) =>
-        (await ds.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, $2, repeat($3, 64), $4, $5) RETURNING id`, [study.id, label, sha, position === 0, position]))[0].id as string;
+        (
+          await ds.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, $2, repeat($3, 64), $4, $5) RETURNING id`, [
+            study.id,
+            label,
+            sha,
+            position === 0,
+            position,
+          ])
+        )[0].id as string;
       const onnxVariant = await variant('onnx', 'c', 0);
       const tfliteVariant = await variant('tflite', 'd', 1);
-      await insertRound(ds, { studyId: study.id, round: 0, variantIds: [onnxVariant, tfliteVariant], protocol: { ...PROTOCOL, graphOptimizationLevel: 'all' }, priority: 0, selector: {}, target: null });
+      await insertRound(ds, {
+        studyId: study.id,
+        round: 0,
+        variantIds: [onnxVariant, tfliteVariant],
+        protocol: { ...PROTOCOL, graphOptimizationLevel: 'all' },
+        priority: 0,
+        selector: {},
+        target: null,
+      });
       return { study: study.id, onnxVariant, tfliteVariant };
     }
 
     it('queues each job with its model’s format and leases it only to a device that runs that format', async () => {
       const { onnxVariant, tfliteVariant } = await seedFormatsStudy();
       const jobs: Array<{ variant_id: string; format: string }> = await ds.query(`SELECT variant_id, format FROM jobs ORDER BY format`);
-      expect(jobs).toEqual([{ variant_id: onnxVariant, format: 'onnx' }, { variant_id: tfliteVariant, format: 'tflite' }]);
+      expect(jobs).toEqual([
+        { variant_id: onnxVariant, format: 'onnx' },
+        { variant_id: tfliteVariant, format: 'tflite' },
+      ]);
 
       const ortNode = { ...(await seedDevice(ds)), formats: ['onnx'] };
       const litert = { ...(await seedDevice(ds)), formats: ['tflite'] };

@@ -111,16 +111,10 @@ export class JobRepository {
     return this.ds.transaction(async (m) => {
       // Waits for the locks (a heartbeat's update holds one for a moment; skipping those devices
       // would leave them without work until their next trigger). In id order: no deadlock between batches.
-      const locked: Array<{ id: string }> = await m.query(
-        `SELECT id FROM devices WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-        [devices.map((d) => d.id)],
-      );
+      const locked: Array<{ id: string }> = await m.query(`SELECT id FROM devices WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [devices.map((d) => d.id)]);
       if (locked.length === 0) return [];
       // A separate statement, so that it sees leases committed while this one waited for the locks.
-      const busy: Array<{ device_id: string }> = await m.query(
-        `SELECT device_id FROM jobs WHERE state = 'leased' AND device_id = ANY($1::uuid[])`,
-        [locked.map((d) => d.id)],
-      );
+      const busy: Array<{ device_id: string }> = await m.query(`SELECT device_id FROM jobs WHERE state = 'leased' AND device_id = ANY($1::uuid[])`, [locked.map((d) => d.id)]);
       const lockedIds = new Set(locked.map((d) => d.id));
       const busyIds = new Set(busy.map((b) => b.device_id));
       const free = devices.filter((d) => lockedIds.has(d.id) && !busyIds.has(d.id));
@@ -287,15 +281,9 @@ export class JobRepository {
 
   /** Marks the job done by this attempt (inside the ingest transaction). */
   async complete(jobId: string, attempt: number, m: EntityManager): Promise<void> {
-    await m.query(
-      `UPDATE jobs SET state = 'completed', phase = NULL, progress = 1, lease_expires_at = NULL, error = NULL, updated_at = now() WHERE id = $1`,
-      [jobId],
-    );
+    await m.query(`UPDATE jobs SET state = 'completed', phase = NULL, progress = 1, lease_expires_at = NULL, error = NULL, updated_at = now() WHERE id = $1`, [jobId]);
     await m.query(`UPDATE job_attempts SET outcome = 'completed', ended_at = coalesce(ended_at, now()) WHERE job_id = $1 AND attempt = $2`, [jobId, attempt]);
-    await m.query(
-      `UPDATE job_attempts SET outcome = 'superseded', ended_at = now() WHERE job_id = $1 AND attempt <> $2 AND outcome IS NULL`,
-      [jobId, attempt],
-    );
+    await m.query(`UPDATE job_attempts SET outcome = 'superseded', ended_at = now() WHERE job_id = $1 AND attempt <> $2 AND outcome IS NULL`, [jobId, attempt]);
   }
 
   /** Tells every replica to stop these leases on their agents (see CANCEL_CHANNEL). */

@@ -121,7 +121,7 @@ describe(JobService.name, () => {
     expect(jobs.leaseBatch).toHaveBeenCalledTimes(2);
   });
 
-  it('logs a held job\'s failure on one line, its text cut to the limit, and stores the same text', async () => {
+  it("logs a held job's failure on one line, its text cut to the limit, and stores the same text", async () => {
     const agent = session(1);
     const { sut, jobs } = setup(agent);
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);

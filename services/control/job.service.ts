@@ -85,9 +85,11 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
   dispatch(only?: AgentSession): Promise<void> {
     if (only) this.wanted.add(only);
     else this.wantAll = true;
-    this.dispatching = this.dispatching.then(() => this.assignIdle()).catch((err) => {
-      this.logger.error(`dispatch failed: ${(err as Error).message}`);
-    });
+    this.dispatching = this.dispatching
+      .then(() => this.assignIdle())
+      .catch((err) => {
+        this.logger.error(`dispatch failed: ${(err as Error).message}`);
+      });
     return this.dispatching;
   }
 
@@ -101,7 +103,10 @@ export class JobService implements OnApplicationBootstrap, OnApplicationShutdown
     if (candidates.length === 0 || !(await this.jobs.hasQueued())) return;
     for (let i = 0; i < candidates.length; i += LEASE_BATCH) {
       const batch = candidates.slice(i, i + LEASE_BATCH).filter(free);
-      const leases = await this.jobs.leaseBatch(batch.map((s) => s.device), this.leaseSeconds);
+      const leases = await this.jobs.leaseBatch(
+        batch.map((s) => s.device),
+        this.leaseSeconds,
+      );
       const byDevice = new Map<string, DeviceLease[]>();
       for (const lease of leases) byDevice.set(lease.deviceId, [...(byDevice.get(lease.deviceId) ?? []), lease]);
       for (const [deviceId, round] of byDevice) this.assign(this.sessions.get(deviceId), round);

@@ -13,11 +13,7 @@ import { isLoopback } from './loopback.js';
 export function serverCredentials(config: LatfleetConfig): ServerCredentials {
   if (config.grpcTls) {
     const { cert, key, clientCa } = config.grpcTls;
-    return ServerCredentials.createSsl(
-      clientCa ? readFileSync(clientCa) : null,
-      [{ cert_chain: readFileSync(cert), private_key: readFileSync(key) }],
-      Boolean(clientCa),
-    );
+    return ServerCredentials.createSsl(clientCa ? readFileSync(clientCa) : null, [{ cert_chain: readFileSync(cert), private_key: readFileSync(key) }], Boolean(clientCa));
   }
   if (!isLoopback(config.grpcHost) && !config.grpcInsecure) {
     throw new ConfigError(

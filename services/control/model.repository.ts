@@ -18,11 +18,7 @@ export class ModelRepository {
 
   /** `length` bytes from `offset` (0-based); an uncompressed TOAST value is read only as far as needed. */
   async findSlice(sha256: string, offset: number, length: number): Promise<Buffer> {
-    const rows: Array<{ data: Buffer }> = await this.ds.query(`SELECT substring(data FROM $2 FOR $3) AS data FROM models WHERE sha256 = $1`, [
-      sha256,
-      offset + 1,
-      length,
-    ]);
+    const rows: Array<{ data: Buffer }> = await this.ds.query(`SELECT substring(data FROM $2 FOR $3) AS data FROM models WHERE sha256 = $1`, [sha256, offset + 1, length]);
     return rows[0]?.data ?? Buffer.alloc(0);
   }
 }

@@ -39,7 +39,10 @@ describe(ModelService.name, () => {
     await ds.initialize();
     models = new ModelRepository(ds);
     jobs = new JobRepository(ds);
-    for (const [sha, data] of [[SHA, DATA], [OTHER_SHA, OTHER_DATA]] as const) {
+    for (const [sha, data] of [
+      [SHA, DATA],
+      [OTHER_SHA, OTHER_DATA],
+    ] as const) {
       await ds.query(
         `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
          VALUES ($1, 'm', 'f', '{}', 224, 'input', '{1,3,224,224}', $2, 1, 1, '[]', $3)`,
@@ -57,14 +60,15 @@ describe(ModelService.name, () => {
     await jobs.leaseNext({ id: deviceId, deviceClass: 'cpu', cpuModel: 'x', tags: {} }, 60);
     // The same agent leased a job of another model too (a second study), so that it may fetch both.
     const [other] = await ds.query(`INSERT INTO studies (name, spec, baseline_label) VALUES ('s2', '{}', 'v0') RETURNING id`);
-    const [otherVariant] = await ds.query(
-      `INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, 'v0', $2, true, 0) RETURNING id`,
-      [other.id, OTHER_SHA],
-    );
-    await ds.query(
-      `INSERT INTO jobs (study_id, variant_id, protocol, state, device_id, lease_expires_at) VALUES ($1, $2, '{}', 'leased', $3, now() + interval '1 hour')`,
-      [other.id, otherVariant.id, deviceId],
-    );
+    const [otherVariant] = await ds.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, 'v0', $2, true, 0) RETURNING id`, [
+      other.id,
+      OTHER_SHA,
+    ]);
+    await ds.query(`INSERT INTO jobs (study_id, variant_id, protocol, state, device_id, lease_expires_at) VALUES ($1, $2, '{}', 'leased', $3, now() + interval '1 hour')`, [
+      other.id,
+      otherVariant.id,
+      deviceId,
+    ]);
   });
 
   afterAll(async () => {

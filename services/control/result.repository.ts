@@ -55,10 +55,16 @@ export class ResultRepository {
 
   /** One row per upload received: what the ingest metrics count. */
   async recordUpload(u: UploadRecord, m: EntityManager = this.ds.manager): Promise<void> {
-    await m.query(
-      `INSERT INTO result_uploads (device_id, job_id, attempt, run_id, outcome, error_code, field, bytes) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-      [u.deviceId, u.jobId, u.attempt, u.runId ?? null, u.outcome, u.errorCode ?? null, u.field ?? null, u.bytes],
-    );
+    await m.query(`INSERT INTO result_uploads (device_id, job_id, attempt, run_id, outcome, error_code, field, bytes) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, [
+      u.deviceId,
+      u.jobId,
+      u.attempt,
+      u.runId ?? null,
+      u.outcome,
+      u.errorCode ?? null,
+      u.field ?? null,
+      u.bytes,
+    ]);
   }
 
   /** Finds a run already stored for this job attempt (a re-sent upload), or for any attempt of the job. */
@@ -102,19 +108,43 @@ export class ResultRepository {
                            profiling_overhead, flagged, report, round)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28) RETURNING id`,
         [
-          jobId, attempt, lease.studyId, lease.variantId, deviceId, run.modelSha256, run.startedAt, run.finishedAt,
-          JSON.stringify(run.protocol), JSON.stringify(run.environment), run.stats.count,
-          Math.round(run.stats.median), Math.round(run.stats.p90), Math.round(run.stats.min), run.stats.mean,
-          Math.round(run.profiledMedianNs), run.latenciesNs.length, run.layers.length,
-          Math.round(run.stats.max), Math.round(run.stats.p99), run.stats.std, run.stats.mad,
-          Math.round(run.stats.medianCi.low), Math.round(run.stats.medianCi.high),
-          run.profiledMedianNs > 0 ? run.profiledMedianNs / run.stats.median - 1 : null, run.flagged, JSON.stringify(run.report),
+          jobId,
+          attempt,
+          lease.studyId,
+          lease.variantId,
+          deviceId,
+          run.modelSha256,
+          run.startedAt,
+          run.finishedAt,
+          JSON.stringify(run.protocol),
+          JSON.stringify(run.environment),
+          run.stats.count,
+          Math.round(run.stats.median),
+          Math.round(run.stats.p90),
+          Math.round(run.stats.min),
+          run.stats.mean,
+          Math.round(run.profiledMedianNs),
+          run.latenciesNs.length,
+          run.layers.length,
+          Math.round(run.stats.max),
+          Math.round(run.stats.p99),
+          run.stats.std,
+          run.stats.mad,
+          Math.round(run.stats.medianCi.low),
+          Math.round(run.stats.medianCi.high),
+          run.profiledMedianNs > 0 ? run.profiledMedianNs / run.stats.median - 1 : null,
+          run.flagged,
+          JSON.stringify(run.report),
           lease.round,
         ],
       );
       const runId = row!.id;
       const client = (qr as unknown as { databaseConnection: PoolClient }).databaseConnection;
-      await copyRows(client, 'run_latencies (run_id, iteration, latency_ns)', run.latenciesNs.map((ns, i) => `${runId}\t${i}\t${Math.round(ns)}\n`));
+      await copyRows(
+        client,
+        'run_latencies (run_id, iteration, latency_ns)',
+        run.latenciesNs.map((ns, i) => `${runId}\t${i}\t${Math.round(ns)}\n`),
+      );
       await copyRows(
         client,
         'layer_timings (run_id, iteration, node_name, op_type, layer, duration_ns, provider, overhead_ns)',

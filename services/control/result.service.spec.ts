@@ -120,7 +120,11 @@ describe(ResultService.name, () => {
     ],
     ['no timed runs', { latencies: [] }, 'latencies'],
     ['a negative layer time', { layers: { timings: [{ iteration: 0, nodeName: 'x', opType: 'Conv', layer: '', durationNs: -1, provider: '' }] } }, 'layers[0].duration_ns'],
-    ['a negative executor overhead', { layers: { timings: [{ iteration: 0, nodeName: 'x', opType: 'Conv', layer: '', durationNs: 1, provider: '', overheadNs: -3 }] } }, 'layers[0].overhead_ns'],
+    [
+      'a negative executor overhead',
+      { layers: { timings: [{ iteration: 0, nodeName: 'x', opType: 'Conv', layer: '', durationNs: 1, provider: '', overheadNs: -3 }] } },
+      'layers[0].overhead_ns',
+    ],
     ['an unknown optimization level', { level: 'max' }, 'summary.protocol.graphOptimizationLevel'],
   ])('rejects %s, naming the field, and stores nothing', async (_what, over, field) => {
     const { sut, records, uploads } = setup();

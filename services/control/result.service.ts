@@ -94,21 +94,27 @@ export class ResultService {
     const protocol = toProtocol(summary.protocol);
     const modelSha256 = summary.modelSha256;
 
-    const stored = await this.results.store(jobId, deviceId, attempt, (lease): RunRecord => ({
-      lease,
-      modelSha256,
-      startedAt: new Date(summary.startedAtUnixMs),
-      finishedAt: new Date(summary.finishedAtUnixMs),
-      protocol,
-      environment: { ...(summary.environment ?? {}) },
-      stats: summarize(latencies),
-      profiledMedianNs: summary.profiledMedianNs,
-      flagged: summary.flagged,
-      report,
-      latenciesNs: latencies,
-      // attributed by the agent (services/agent/agent.service.ts withLayers): '' is a node no layer claims
-      layers,
-    }), bytes);
+    const stored = await this.results.store(
+      jobId,
+      deviceId,
+      attempt,
+      (lease): RunRecord => ({
+        lease,
+        modelSha256,
+        startedAt: new Date(summary.startedAtUnixMs),
+        finishedAt: new Date(summary.finishedAtUnixMs),
+        protocol,
+        environment: { ...(summary.environment ?? {}) },
+        stats: summarize(latencies),
+        profiledMedianNs: summary.profiledMedianNs,
+        flagged: summary.flagged,
+        report,
+        latenciesNs: latencies,
+        // attributed by the agent (services/agent/agent.service.ts withLayers): '' is a node no layer claims
+        layers,
+      }),
+      bytes,
+    );
     if (stored === 'not-granted') throw notGranted(jobId, attempt);
     if (stored === 'cancelled') {
       throw new LatfleetError(ErrorCode.PermissionDenied, `job ${jobId} was cancelled: results of attempt ${attempt} are no longer accepted`);
@@ -125,8 +131,7 @@ export class ResultService {
   }
 }
 
-const notGranted = (jobId: string, attempt: number) =>
-  new LatfleetError(ErrorCode.PermissionDenied, `job ${jobId} attempt ${attempt} was never leased to this agent`);
+const notGranted = (jobId: string, attempt: number) => new LatfleetError(ErrorCode.PermissionDenied, `job ${jobId} attempt ${attempt} was never leased to this agent`);
 
 /** A duration in ns Postgres can store and a measurement could produce: finite, at least `min`, at most an hour. */
 const plausibleNs = (ns: number, min: number) => Number.isFinite(ns) && ns >= min && ns <= MAX_NS;

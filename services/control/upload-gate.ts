@@ -30,9 +30,7 @@ export class UploadGate {
   private readonly perAgent = new Map<string, number>();
   private readonly waiting: Waiting[] = [];
 
-  constructor(
-    @Inject(CONFIG) private readonly config: Pick<LatfleetConfig, 'uploadConcurrency' | 'uploadPerAgent' | 'uploadMaxMessages' | 'uploadMaxBytes'>,
-  ) {}
+  constructor(@Inject(CONFIG) private readonly config: Pick<LatfleetConfig, 'uploadConcurrency' | 'uploadPerAgent' | 'uploadMaxMessages' | 'uploadMaxBytes'>) {}
 
   /**
    * The upload's messages as they arrive, refused (RESOURCE_EXHAUSTED, naming the limit) as soon as
@@ -152,7 +150,7 @@ export class UploadGate {
 
   /** Starts the waiting uploads, oldest first, that the freed slots and their agents' shares allow. */
   private next(): void {
-    for (let i = 0; i < this.waiting.length && this.active < this.config.uploadConcurrency; ) {
+    for (let i = 0; i < this.waiting.length && this.active < this.config.uploadConcurrency;) {
       const w = this.waiting[i]!;
       if (!this.mayStart(w.agent)) {
         i++;

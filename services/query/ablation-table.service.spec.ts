@@ -4,14 +4,43 @@ import type { Comparison, ComparisonRow } from './comparison.service.js';
 import { NO_DELTA } from './latency-statistics.js';
 
 const row = (variant: string, device: string, medianMs: number | null, extra: Partial<ComparisonRow> = {}): ComparisonRow => ({
-  variant, variantId: `v-${variant}`, baseline: variant === 'paper', model: `m-${variant}`, device, deviceId: `d-${device}`,
-  medianMs, p90Ms: medianMs && medianMs * 1.1, ciLowMs: medianMs, ciHighMs: medianMs, samples: 300, replicates: 3, flaggedReplicates: 0, flags: [],
-  ...NO_DELTA, madds: 1, params: 2, top1: null, top1Source: null, runIds: [], flaggedRunIds: [], ...extra,
+  variant,
+  variantId: `v-${variant}`,
+  baseline: variant === 'paper',
+  model: `m-${variant}`,
+  device,
+  deviceId: `d-${device}`,
+  medianMs,
+  p90Ms: medianMs && medianMs * 1.1,
+  ciLowMs: medianMs,
+  ciHighMs: medianMs,
+  samples: 300,
+  replicates: 3,
+  flaggedReplicates: 0,
+  flags: [],
+  ...NO_DELTA,
+  madds: 1,
+  params: 2,
+  top1: null,
+  top1Source: null,
+  runIds: [],
+  flaggedRunIds: [],
+  ...extra,
 });
 
 const comparison: Comparison = {
-  studyId: 's', study: 'demo', status: 'completed', baseline: 'paper', confidenceLevel: 0.95, noiseTest: 'x', includeFlagged: false, reproducibility: [],
-  devices: [{ id: 'd-pixel', name: 'pixel', deviceClass: 'phone' }, { id: 'd-vm,cpu', name: 'vm,cpu', deviceClass: 'cpu' }],
+  studyId: 's',
+  study: 'demo',
+  status: 'completed',
+  baseline: 'paper',
+  confidenceLevel: 0.95,
+  noiseTest: 'x',
+  includeFlagged: false,
+  reproducibility: [],
+  devices: [
+    { id: 'd-pixel', name: 'pixel', deviceClass: 'phone' },
+    { id: 'd-vm,cpu', name: 'vm,cpu', deviceClass: 'cpu' },
+  ],
   variants: [
     { id: 'v-paper', label: 'paper', baseline: true, model: 'm-paper', madds: 216_600_000, params: 5_500_000, top1: 75.2, top1Source: 'paper' },
     { id: 'v-relu', label: 'relu', baseline: false, model: 'm-relu', madds: 216_600_000, params: 5_500_000, top1: null, top1Source: null },
@@ -19,8 +48,16 @@ const comparison: Comparison = {
   rows: [
     row('paper', 'vm,cpu', 3.78, { deltaMs: 0, deltaPct: 0, ciLowMs: 3.7, ciHighMs: 3.9 }),
     row('relu', 'vm,cpu', 3.34, {
-      deltaMs: -0.44, deltaPct: -11.6, deltaCiLowPct: -12.4, deltaCiHighPct: -10.8, mdePct: 0.8, verdict: 'faster', rounds: 3, design: 'paired',
-      flaggedReplicates: 1, flags: ['busy-system', 'host-slow'],
+      deltaMs: -0.44,
+      deltaPct: -11.6,
+      deltaCiLowPct: -12.4,
+      deltaCiHighPct: -10.8,
+      mdePct: 0.8,
+      verdict: 'faster',
+      rounds: 3,
+      design: 'paired',
+      flaggedReplicates: 1,
+      flags: ['busy-system', 'host-slow'],
     }),
     row('paper', 'pixel', null, { replicates: 0, samples: 0, flaggedReplicates: 3, flags: ['busy-system'] }),
   ],
@@ -36,8 +73,21 @@ describe(toAblationTable.name, () => {
     expect(sut.rows[1]!.latency[0]).toBeNull();
     expect(sut.rows[0]!.latency[0]).toMatchObject({ medianMs: null, replicates: 0, flaggedReplicates: 3, flags: ['busy-system'] });
     expect(sut.rows[1]!.latency[1]).toEqual({
-      medianMs: 3.34, ciLowMs: 3.34, ciHighMs: 3.34, deltaMs: -0.44, deltaPct: -11.6, deltaCiLowPct: -12.4, deltaCiHighPct: -10.8, mdePct: 0.8,
-      verdict: 'faster', verdictReason: null, replicates: 3, rounds: 3, flaggedReplicates: 1, flags: ['busy-system', 'host-slow'], samples: 300,
+      medianMs: 3.34,
+      ciLowMs: 3.34,
+      ciHighMs: 3.34,
+      deltaMs: -0.44,
+      deltaPct: -11.6,
+      deltaCiLowPct: -12.4,
+      deltaCiHighPct: -10.8,
+      mdePct: 0.8,
+      verdict: 'faster',
+      verdictReason: null,
+      replicates: 3,
+      rounds: 3,
+      flaggedReplicates: 1,
+      flags: ['busy-system', 'host-slow'],
+      samples: 300,
     });
     expect(sut.includeFlagged).toBe(false);
   });

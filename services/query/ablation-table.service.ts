@@ -36,7 +36,10 @@ export interface AblationRow {
 }
 
 /** A paper's ablation table: one row per variant; latency per device, Δ, MAdds, params, top-1. */
-export interface AblationTable extends Pick<Comparison, 'studyId' | 'study' | 'status' | 'baseline' | 'confidenceLevel' | 'noiseTest' | 'includeFlagged' | 'devices' | 'reproducibility'> {
+export interface AblationTable extends Pick<
+  Comparison,
+  'studyId' | 'study' | 'status' | 'baseline' | 'confidenceLevel' | 'noiseTest' | 'includeFlagged' | 'devices' | 'reproducibility'
+> {
   rows: AblationRow[];
 }
 

@@ -57,17 +57,26 @@ export class ComparisonRepository {
    * table as it grows), sent as one string per run.
    */
   async cells(studyId: string, deviceIds?: readonly string[]): Promise<LatencyCell[]> {
-    const rows: Array<{ id: string; variantId: string; deviceId: string; deviceName: string; deviceClass: string; round: number | null; flagged: boolean; flags: string[]; samples: string }> =
-      await this.ds.query(
-        `SELECT r.id, r.variant_id AS "variantId", r.device_id AS "deviceId", d.name AS "deviceName", d.device_class AS "deviceClass",
+    const rows: Array<{
+      id: string;
+      variantId: string;
+      deviceId: string;
+      deviceName: string;
+      deviceClass: string;
+      round: number | null;
+      flagged: boolean;
+      flags: string[];
+      samples: string;
+    }> = await this.ds.query(
+      `SELECT r.id, r.variant_id AS "variantId", r.device_id AS "deviceId", d.name AS "deviceName", d.device_class AS "deviceClass",
                 r.round, r.flagged, ${runFlaggedBySql('r')} AS flags, x.samples
            FROM runs r
            JOIN devices d ON d.id = r.device_id
            CROSS JOIN LATERAL (SELECT string_agg(l.latency_ns::text, ',') AS samples FROM run_latencies l WHERE l.run_id = r.id) x
           WHERE r.study_id = $1 AND ($2::uuid[] IS NULL OR r.device_id = ANY($2::uuid[])) AND x.samples IS NOT NULL
           ORDER BY d.name, r.variant_id, r.id`,
-        [studyId, deviceIds ?? null],
-      );
+      [studyId, deviceIds ?? null],
+    );
     const cells = new Map<string, LatencyCell>();
     for (const { id, variantId, deviceId, deviceName, deviceClass, round, flagged, flags, samples } of rows) {
       const key = `${variantId}/${deviceId}`;

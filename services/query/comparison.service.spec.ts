@@ -8,12 +8,22 @@ import type { RunReplicate } from './latency-statistics.js';
 import type { StudyRepository } from './study.repository.js';
 
 const variant = (label: string, position: number, isBaseline = false): StudyVariant => ({
-  id: `v-${label}`, label, isBaseline, position, modelName: `model-${label}`, sha256: label.padEnd(64, '0'), madds: 100 + position, params: 10,
+  id: `v-${label}`,
+  label,
+  isBaseline,
+  position,
+  modelName: `model-${label}`,
+  sha256: label.padEnd(64, '0'),
+  madds: 100 + position,
+  params: 10,
 });
 
 /** One run: 41 iterations spread ±0.5% around `medianNs` (its median exactly). */
 const run = (id: string, round: number | null, medianNs: number, quality: { flags?: string[] } = {}): RunReplicate => ({
-  id, round, flagged: quality.flags !== undefined, flags: quality.flags ?? [],
+  id,
+  round,
+  flagged: quality.flags !== undefined,
+  flags: quality.flags ?? [],
   sortedNs: Array.from({ length: 41 }, (_, k) => medianNs * (1 + 0.005 * (k / 20 - 1))),
 });
 
@@ -21,7 +31,13 @@ const run = (id: string, round: number | null, medianNs: number, quality: { flag
 const rounds = (label: string, device: string, medians: number[], flagged: Record<number, string[]> = {}): RunReplicate[] =>
   medians.map((m, r) => run(`${label}-${device}-${r}`, r, m, { flags: flagged[r] }));
 
-const cell = (label: string, device: string, runs: RunReplicate[]): LatencyCell => ({ variantId: `v-${label}`, deviceId: `d-${device}`, deviceName: device, deviceClass: 'cpu', runs });
+const cell = (label: string, device: string, runs: RunReplicate[]): LatencyCell => ({
+  variantId: `v-${label}`,
+  deviceId: `d-${device}`,
+  deviceName: device,
+  deviceClass: 'cpu',
+  runs,
+});
 
 function setup(cells: LatencyCell[], opts: { study?: boolean; learnedPct?: number } = {}) {
   const asked: Array<readonly string[] | undefined> = [];
@@ -34,7 +50,14 @@ function setup(cells: LatencyCell[], opts: { study?: boolean; learnedPct?: numbe
     resolve: async (refs: readonly string[]) => refs.map((r) => ({ id: `d-${r}`, name: r, deviceClass: 'cpu' })),
     // the floor, or a component the device learned from other studies
     reproducibility: async (ids: readonly string[], floor: number) =>
-      new Map(ids.map((id) => [id, opts.learnedPct ? { betweenStudyPct: opts.learnedPct, source: 'learned', df: 8, learnedPct: opts.learnedPct } : { betweenStudyPct: floor, source: 'floor', df: 0, learnedPct: null }])),
+      new Map(
+        ids.map((id) => [
+          id,
+          opts.learnedPct
+            ? { betweenStudyPct: opts.learnedPct, source: 'learned', df: 8, learnedPct: opts.learnedPct }
+            : { betweenStudyPct: floor, source: 'floor', df: 0, learnedPct: null },
+        ]),
+      ),
   };
   const accuracies = { forVariants: async () => new Map([['v-base', { top1: 75.2, source: 'paper', scope: 'model' as const }]]) };
   const sut = new ComparisonService(
@@ -54,8 +77,16 @@ const HOST_STEP = [1, 1.05, 1.05];
 describe(ComparisonService.name, () => {
   it('calls an A/A pair within noise when the host slows 5% between rounds, and shows the resolution', async () => {
     // the same network under two labels: only session noise (±0.3%) differs within a round
-    const base = rounds('base', 'a', HOST_STEP.map((h, r) => 10e6 * h * [1.002, 0.998, 1.001][r]!));
-    const same = rounds('same', 'a', HOST_STEP.map((h, r) => 10e6 * h * [0.999, 1.003, 0.998][r]!));
+    const base = rounds(
+      'base',
+      'a',
+      HOST_STEP.map((h, r) => 10e6 * h * [1.002, 0.998, 1.001][r]!),
+    );
+    const same = rounds(
+      'same',
+      'a',
+      HOST_STEP.map((h, r) => 10e6 * h * [0.999, 1.003, 0.998][r]!),
+    );
     const { sut } = setup([cell('base', 'a', base), cell('same', 'a', same)]);
 
     const row = rowOf(await sut.compare('s1'), 'same');
@@ -72,8 +103,16 @@ describe(ComparisonService.name, () => {
 
   it('widens every interval by the device’s between-study component, and says which it used', async () => {
     const host = [1, 1.05, 0.97, 1.02, 1.08];
-    const base = rounds('base', 'a', host.map((h) => 10e6 * h));
-    const slow = rounds('slow', 'a', host.map((h, r) => 10e6 * h * 1.01 * [0.999, 1.001, 1, 1.001, 0.999][r]!));
+    const base = rounds(
+      'base',
+      'a',
+      host.map((h) => 10e6 * h),
+    );
+    const slow = rounds(
+      'slow',
+      'a',
+      host.map((h, r) => 10e6 * h * 1.01 * [0.999, 1.001, 1, 1.001, 0.999][r]!),
+    );
     const floor = await setup([cell('base', 'a', base), cell('slow', 'a', slow)]).sut.compare('s1');
     const learned = await setup([cell('base', 'a', base), cell('slow', 'a', slow)], { learnedPct: 1 }).sut.compare('s1');
 
@@ -87,8 +126,16 @@ describe(ComparisonService.name, () => {
 
   it('calls a 3% shift slower over 5 rounds despite the host changing speed between them', async () => {
     const host = [1, 1.05, 0.97, 1.02, 1.08];
-    const base = rounds('base', 'a', host.map((h, r) => 10e6 * h * [1.001, 0.999, 1.002, 0.998, 1][r]!));
-    const slow = rounds('slow', 'a', host.map((h, r) => 10e6 * h * 1.03 * [0.999, 1.002, 1, 1.001, 0.998][r]!));
+    const base = rounds(
+      'base',
+      'a',
+      host.map((h, r) => 10e6 * h * [1.001, 0.999, 1.002, 0.998, 1][r]!),
+    );
+    const slow = rounds(
+      'slow',
+      'a',
+      host.map((h, r) => 10e6 * h * 1.03 * [0.999, 1.002, 1, 1.001, 0.998][r]!),
+    );
     const { sut } = setup([cell('base', 'a', base), cell('slow', 'a', slow)]);
 
     const c = await sut.compare('s1');
@@ -154,8 +201,19 @@ describe(ComparisonService.name, () => {
     const row = rowOf(await sut.compare('s1'), 'fast');
 
     expect(row).toMatchObject({
-      medianMs: null, p90Ms: null, ciLowMs: null, ciHighMs: null, samples: 0, replicates: 0, flaggedReplicates: 3, flags: ['busy-system', 'host-slow'],
-      verdict: 'undecided', verdictReason: 'no clean replicate: 3 flagged (busy-system, host-slow)', deltaPct: null, significant: null, runIds: [],
+      medianMs: null,
+      p90Ms: null,
+      ciLowMs: null,
+      ciHighMs: null,
+      samples: 0,
+      replicates: 0,
+      flaggedReplicates: 3,
+      flags: ['busy-system', 'host-slow'],
+      verdict: 'undecided',
+      verdictReason: 'no clean replicate: 3 flagged (busy-system, host-slow)',
+      deltaPct: null,
+      significant: null,
+      runIds: [],
     });
   });
 
@@ -193,7 +251,9 @@ describe(ComparisonService.name, () => {
     expect(c.variants.map((v) => v.label)).toEqual(['fast', 'base', 'same', 'slow', 'never-ran']);
     expect(c.devices.map((d) => d.name)).toEqual(['a', 'b']);
     expect(c.includeFlagged).toBe(false);
-    expect(c.noiseTest).toMatch(/^paired rounds: t interval of the log ratio of run medians, widened by the device's between-study component, excludes 0 \(95%\); fewer than 3 rounds: undecided/);
+    expect(c.noiseTest).toMatch(
+      /^paired rounds: t interval of the log ratio of run medians, widened by the device's between-study component, excludes 0 \(95%\); fewer than 3 rounds: undecided/,
+    );
   });
 
   it('asks only for the devices named', async () => {

@@ -99,14 +99,22 @@ export class ComparisonService implements OnApplicationBootstrap {
     if (!study) throw LatfleetError.notFound('study', studyId);
     const includeFlagged = opts.includeFlagged ?? false;
     const only = deviceRefs?.length ? await this.devices.resolve(deviceRefs) : undefined;
-    const [variants, cells] = await Promise.all([this.comparisons.variants(studyId), this.comparisons.cells(studyId, only?.map((d) => d.id))]);
+    const [variants, cells] = await Promise.all([
+      this.comparisons.variants(studyId),
+      this.comparisons.cells(
+        studyId,
+        only?.map((d) => d.id),
+      ),
+    ]);
     const accuracy = await this.accuracies.forVariants(variants.map((v) => v.id));
     const byId = new Map(variants.map((v) => [v.id, v]));
     const baselineCells = new Map(cells.filter((c) => byId.get(c.variantId)?.isBaseline).map((c) => [c.deviceId, c]));
     const seen = new Map(cells.map((c) => [c.deviceId, { id: c.deviceId, name: c.deviceName, deviceClass: c.deviceClass }]));
     const reproducibility = await this.devices.reproducibility([...seen.keys()], study.betweenStudyPct);
     const rows = cells
-      .map((c) => this.toRow(c, byId.get(c.variantId)!, baselineCells.get(c.deviceId), accuracy.get(c.variantId), includeFlagged, reproducibility.get(c.deviceId)!.betweenStudyPct / 100))
+      .map((c) =>
+        this.toRow(c, byId.get(c.variantId)!, baselineCells.get(c.deviceId), accuracy.get(c.variantId), includeFlagged, reproducibility.get(c.deviceId)!.betweenStudyPct / 100),
+      )
       .sort((a, b) => a.device.localeCompare(b.device) || byId.get(a.variantId)!.position - byId.get(b.variantId)!.position);
     return {
       studyId,
@@ -137,7 +145,14 @@ export class ComparisonService implements OnApplicationBootstrap {
     return this.latencies.getOrCompute(used.map((r) => r.id).join(','), () => latencyOf(used));
   }
 
-  private toRow(c: LatencyCell, v: StudyVariant, base: LatencyCell | undefined, acc: { top1: number; source: string } | undefined, includeFlagged: boolean, betweenStudySd: number): ComparisonRow {
+  private toRow(
+    c: LatencyCell,
+    v: StudyVariant,
+    base: LatencyCell | undefined,
+    acc: { top1: number; source: string } | undefined,
+    includeFlagged: boolean,
+    betweenStudySd: number,
+  ): ComparisonRow {
     const sel = selectReplicates(c.runs, includeFlagged);
     const latency = this.latency(sel.used);
     const row: ComparisonRow = {

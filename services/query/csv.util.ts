@@ -19,5 +19,8 @@ export const csvValue = (v: unknown): unknown => (Array.isArray(v) ? v.join(';')
 /** Records as CSV: the first record's fields are the columns (snake_case), in their order. */
 export function recordsToCsv(records: ReadonlyArray<Record<string, unknown>>): string {
   const fields = Object.keys(records[0] ?? {});
-  return toCsv(fields.map(csvColumn), records.map((r) => fields.map((f) => csvValue(r[f]))));
+  return toCsv(
+    fields.map(csvColumn),
+    records.map((r) => fields.map((f) => csvValue(r[f]))),
+  );
 }

@@ -5,8 +5,18 @@ import type { RunSamples } from './run.repository.js';
 let minute = 0;
 /** One run of 50 iterations spread 2% above `centerMs`; `round` as stored (history ignores it). */
 const run = (runtimeVersion: string, centerMs: number, o: { flags?: string[]; round?: number } = {}): RunSamples => ({
-  id: `r${minute}`, deviceId: 'd', deviceName: 'pixel', deviceClass: 'phone', model: 'm', sha256: 's', runtimeVersion, agentVersion: '1',
-  createdAt: new Date(Date.UTC(2026, 0, 1, 0, minute++)), round: o.round ?? null, flagged: o.flags !== undefined, flags: o.flags ?? [],
+  id: `r${minute}`,
+  deviceId: 'd',
+  deviceName: 'pixel',
+  deviceClass: 'phone',
+  model: 'm',
+  sha256: 's',
+  runtimeVersion,
+  agentVersion: '1',
+  createdAt: new Date(Date.UTC(2026, 0, 1, 0, minute++)),
+  round: o.round ?? null,
+  flagged: o.flags !== undefined,
+  flags: o.flags ?? [],
   sortedNs: Array.from({ length: 50 }, (_, i) => centerMs * 1e6 * (1 + (0.02 * i) / 50)),
 });
 /** Three runs of one version around `centerMs` (±0.2% between runs). */
@@ -15,7 +25,11 @@ const three = (runtimeVersion: string, centerMs: number) => [1, 1.002, 0.998].ma
 describe(modelHistory.name, () => {
   it('cuts the runs into segments of one version pair, in time order, even when a version comes back', () => {
     const sut = modelHistory('m', [...three('1.0', 5), ...three('1.1', 5), ...three('1.0', 5)]);
-    expect(sut.segments.map((s) => [s.runtimeVersion, s.runs, s.replicates])).toEqual([['1.0', 3, 3], ['1.1', 3, 3], ['1.0', 3, 3]]);
+    expect(sut.segments.map((s) => [s.runtimeVersion, s.runs, s.replicates])).toEqual([
+      ['1.0', 3, 3],
+      ['1.1', 3, 3],
+      ['1.0', 3, 3],
+    ]);
     expect(sut.segments.map((s) => s.vsHistory?.verdict ?? null)).toEqual([null, 'within noise', 'within noise']);
     expect(sut.segments[1]!.vsHistory).toMatchObject({ design: 'unpaired', rounds: 3 });
     expect(sut.regression).toBe(false);
@@ -23,7 +37,11 @@ describe(modelHistory.name, () => {
 
   it('flags a segment slower than all earlier ones; an improvement is no regression', () => {
     const sut = modelHistory('m', [...three('1.0', 5), ...three('1.1', 5.5), ...three('1.2', 4.5)]);
-    expect(sut.segments.map((s) => [s.vsHistory?.verdict ?? null, s.regression])).toEqual([[null, false], ['slower', true], ['faster', false]]);
+    expect(sut.segments.map((s) => [s.vsHistory?.verdict ?? null, s.regression])).toEqual([
+      [null, false],
+      ['slower', true],
+      ['faster', false],
+    ]);
     expect(sut.segments[1]!.vsHistory!.deltaPct).toBeCloseTo(10, 0);
     expect(sut.regression).toBe(false);
   });

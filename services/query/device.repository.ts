@@ -56,10 +56,11 @@ export class DeviceRepository {
   }
 
   private async count(staleAfterMs: number, q: DeviceListQuery): Promise<number> {
-    const [r] = await this.ds.query(
-      `SELECT count(*)::int AS n FROM devices WHERE ($2::text IS NULL OR device_class = $2) AND ($3::text IS NULL OR ${STATE} = $3)`,
-      [staleAfterMs / 1000, q.class ?? null, q.state ?? null],
-    );
+    const [r] = await this.ds.query(`SELECT count(*)::int AS n FROM devices WHERE ($2::text IS NULL OR device_class = $2) AND ($3::text IS NULL OR ${STATE} = $3)`, [
+      staleAfterMs / 1000,
+      q.class ?? null,
+      q.state ?? null,
+    ]);
     return r.n;
   }
 
@@ -71,10 +72,7 @@ export class DeviceRepository {
   /** Devices by name or id, in the order given; an unknown one is a validation error of `field`. */
   async resolve(refs: readonly string[], field = 'device'): Promise<DeviceRef[]> {
     const ids = refs.filter((r) => UUID_PATTERN.test(r)).map((r) => r.toLowerCase());
-    const rows: DeviceRef[] = await this.ds.query(
-      `SELECT id, name, device_class AS "deviceClass" FROM devices WHERE name = ANY($1::text[]) OR id = ANY($2::uuid[])`,
-      [refs, ids],
-    );
+    const rows: DeviceRef[] = await this.ds.query(`SELECT id, name, device_class AS "deviceClass" FROM devices WHERE name = ANY($1::text[]) OR id = ANY($2::uuid[])`, [refs, ids]);
     return refs.map((ref) => {
       const hit = rows.find((d) => d.name === ref || d.id === ref.toLowerCase());
       if (!hit) throw LatfleetError.validation(field, `no device named or with id ${JSON.stringify(ref)}`);

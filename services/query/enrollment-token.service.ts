@@ -7,7 +7,12 @@ import { EnrollmentTokenRepository, type EnrollmentTokenRow } from './enrollment
 const createSchema = z
   .object({
     name: z.string().min(1).max(100).default('agents'),
-    ttlHours: z.number().positive().max(24 * 365).nullable().default(24),
+    ttlHours: z
+      .number()
+      .positive()
+      .max(24 * 365)
+      .nullable()
+      .default(24),
   })
   .strict();
 

@@ -76,7 +76,15 @@ export function latencyFigure(c: Comparison): TopLevelSpec {
         mark: { type: 'point', filled: true, size: 60 },
         encoding: {
           x: { field: 'medianMs', ...x },
-          tooltip: [{ field: 'variant' }, { field: 'device' }, { field: 'medianMs' }, { field: 'ciLowMs' }, { field: 'ciHighMs' }, { field: 'replicates' }, { field: 'flaggedReplicates' }],
+          tooltip: [
+            { field: 'variant' },
+            { field: 'device' },
+            { field: 'medianMs' },
+            { field: 'ciLowMs' },
+            { field: 'ciHighMs' },
+            { field: 'replicates' },
+            { field: 'flaggedReplicates' },
+          ],
         },
       },
     ],
@@ -132,7 +140,16 @@ export function deltaFigure(c: Comparison): TopLevelSpec {
           x: { field: 'deltaPct', ...x },
           color: verdictColor,
           shape: { field: 'device', type: 'nominal', title: 'device' },
-          tooltip: [{ field: 'variant' }, { field: 'device' }, { field: 'deltaPct' }, { field: 'deltaCiLowPct' }, { field: 'deltaCiHighPct' }, { field: 'noiseHighPct', title: 'MDE %' }, { field: 'verdict' }, { field: 'rounds' }],
+          tooltip: [
+            { field: 'variant' },
+            { field: 'device' },
+            { field: 'deltaPct' },
+            { field: 'deltaCiLowPct' },
+            { field: 'deltaCiHighPct' },
+            { field: 'noiseHighPct', title: 'MDE %' },
+            { field: 'verdict' },
+            { field: 'rounds' },
+          ],
         },
       },
     ],
@@ -157,9 +174,7 @@ export interface PredictedPoint {
  */
 export function paretoFigure(p: Pareto, against: 'accuracy' | 'madds', predicted: readonly PredictedPoint[] = []): TopLevelSpec {
   const accuracy = against === 'accuracy';
-  const predictedValues = predicted
-    .filter((pt) => !accuracy || pt.top1 !== null)
-    .map((pt) => ({ ...pt, value: accuracy ? pt.top1 : Math.round(pt.madds / 1e5) / 10 }));
+  const predictedValues = predicted.filter((pt) => !accuracy || pt.top1 !== null).map((pt) => ({ ...pt, value: accuracy ? pt.top1 : Math.round(pt.madds / 1e5) / 10 }));
   const values = p.devices.flatMap((d) =>
     d.points
       .filter((pt) => !accuracy || pt.top1 !== null)
@@ -205,7 +220,11 @@ export function paretoFigure(p: Pareto, against: 'accuracy' | 'madds', predicted
           tooltip: [{ field: 'variant' }, { field: 'device' }, { field: 'medianMs' }, { field: 'value', title: accuracy ? 'top-1 %' : 'MAdds M' }, { field: 'front' }],
         },
       },
-      { name: FIGURE_MARKS.pareto.label, mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 10 }, encoding: { text: { field: 'variant' }, color: { value: '#424242' } } },
+      {
+        name: FIGURE_MARKS.pareto.label,
+        mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 10 },
+        encoding: { text: { field: 'variant' }, color: { value: '#424242' } },
+      },
       ...(predictedValues.length
         ? [
             {
@@ -280,7 +299,15 @@ export function layerDeltaFigure(d: LayerDeltas, by: Grouping): TopLevelSpec {
     width: { step: by === 'layer' ? 9 : 22 },
     height: 260,
     data: { values },
-    encoding: { x: { field: 'key', type: 'nominal', sort: ordered ? null : { field: 'deltaMs', order: 'ascending' }, title: by, axis: { labelAngle: -90, labelFontSize: by === 'layer' ? 7 : 10 } } },
+    encoding: {
+      x: {
+        field: 'key',
+        type: 'nominal',
+        sort: ordered ? null : { field: 'deltaMs', order: 'ascending' },
+        title: by,
+        axis: { labelAngle: -90, labelFontSize: by === 'layer' ? 7 : 10 },
+      },
+    },
     layer: [
       {
         name: FIGURE_MARKS.layerDelta.bar,
@@ -328,7 +355,10 @@ export function historyFigure(h: DeviceHistory): TopLevelSpec {
     width: { step: 170 },
     height: 260,
     data: { values },
-    encoding: { x: { field: 'segment', type: 'nominal', sort: null, title: null, axis: { labelAngle: 0, labelLimit: 0 } }, color: { field: 'model', type: 'nominal', title: 'model' } },
+    encoding: {
+      x: { field: 'segment', type: 'nominal', sort: null, title: null, axis: { labelAngle: 0, labelLimit: 0 } },
+      color: { field: 'model', type: 'nominal', title: 'model' },
+    },
     layer: [
       {
         name: FIGURE_MARKS.history.ci,

@@ -71,11 +71,17 @@ describe('study figures over HTTP (LATFLEET_API_READ=key)', () => {
     const old = await insertStudy(ds, { name: 'old-agent', baseline: 'a', variants: [{ label: 'a', model }] });
     oldAgent.study = old.id;
     oldAgent.run = await insertRun(ds, {
-      studyId: old.id, variantId: old.variantIds['a']!, deviceId: families.devices['vm-c']!, model, latenciesNs: latencies(3e6),
+      studyId: old.id,
+      variantId: old.variantIds['a']!,
+      deviceId: families.devices['vm-c']!,
+      model,
+      latenciesNs: latencies(3e6),
       timings: layerTimings(model.layers, 2, () => 10_000),
     });
     const port = await freePort();
-    app = await startQuery(loadConfig({ DATABASE_URL: db.url, LATFLEET_HTTP_PORT: String(port), LATFLEET_LOG_LEVEL: 'error', LATFLEET_API_KEYS: API_KEY, LATFLEET_API_READ: 'key' }));
+    app = await startQuery(
+      loadConfig({ DATABASE_URL: db.url, LATFLEET_HTTP_PORT: String(port), LATFLEET_LOG_LEVEL: 'error', LATFLEET_API_KEYS: API_KEY, LATFLEET_API_READ: 'key' }),
+    );
     base = `http://127.0.0.1:${port}`;
   });
 
@@ -105,7 +111,9 @@ describe('study figures over HTTP (LATFLEET_API_READ=key)', () => {
     const latency = await svg(`/api/v1/studies/${demo.id}/figures/latency.svg?device=vm-b&include=flagged`);
     expect(c.rows).toHaveLength(3);
     expect(svgMarks(latency, FIGURE_MARKS.latency.median)).toBe(3);
-    const spec = await json<TopLevelSpec & { data: { values: Array<{ variant: string; replicates: number }> } }>(`/api/v1/studies/${demo.id}/figures/latency.vl.json?device=vm-b&include=flagged`);
+    const spec = await json<TopLevelSpec & { data: { values: Array<{ variant: string; replicates: number }> } }>(
+      `/api/v1/studies/${demo.id}/figures/latency.vl.json?device=vm-b&include=flagged`,
+    );
     expect(spec.data.values.find((v) => v.variant === 'hswish')!.replicates).toBe(3);
   });
 
@@ -135,14 +143,18 @@ describe('study figures over HTTP (LATFLEET_API_READ=key)', () => {
     const demoMadds = await svg(`/api/v1/studies/${demo.id}/figures/pareto-madds.svg`);
     expect(demoMadds).not.toContain(`${FIGURE_MARKS.pareto.predicted}_marks`);
     const trained = await fetch(`${base}/api/v1/predictors`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body: JSON.stringify({ device: 'vm-c' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify({ device: 'vm-c' }),
     });
     expect(trained.status, await trained.clone().text()).toBe(201);
     const madds = await svg(`/api/v1/studies/${families.id}/figures/pareto-madds.svg`);
     expect(svgMarks(madds, FIGURE_MARKS.pareto.predicted)).toBe(FAMILIES.length);
     expect(svgMarks(madds, FIGURE_MARKS.pareto.point)).toBe(FAMILIES.length);
     expect(madds).toContain('◇ predicted, not measured');
-    const spec = await json<{ layer: Array<{ name?: string; data?: { values: Array<{ variant: string; medianMs: number }> } }> }>(`/api/v1/studies/${families.id}/figures/pareto-accuracy.vl.json`);
+    const spec = await json<{ layer: Array<{ name?: string; data?: { values: Array<{ variant: string; medianMs: number }> } }> }>(
+      `/api/v1/studies/${families.id}/figures/pareto-accuracy.vl.json`,
+    );
     const predicted = spec.layer.find((l) => l.name === FIGURE_MARKS.pareto.predicted)!.data!.values;
     expect(predicted.map((v) => v.variant).sort()).toEqual([...FAMILIES].sort());
     expect(predicted.filter((v) => !(v.medianMs > 0))).toEqual([]);

@@ -82,7 +82,15 @@ export class FigureService {
       .flatMap((p) =>
         c.variants
           .filter((v) => v.model === p.variant)
-          .map((v) => ({ device: p.device, variant: v.label, medianMs: p.medianMs, intervalLowMs: p.intervalLowMs, intervalHighMs: p.intervalHighMs, top1: v.top1, madds: v.madds })),
+          .map((v) => ({
+            device: p.device,
+            variant: v.label,
+            medianMs: p.medianMs,
+            intervalLowMs: p.intervalLowMs,
+            intervalHighMs: p.intervalHighMs,
+            top1: v.top1,
+            madds: v.madds,
+          })),
       );
   }
 

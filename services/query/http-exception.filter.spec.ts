@@ -35,7 +35,10 @@ describe(HttpExceptionFilter.name, () => {
     expect(answer(LatfleetError.notFound('study', 'x'))).toEqual({ status: 404, body: { error: { code: 'NOT_FOUND', reason: 'STUDY_NOT_FOUND', message: 'study x not found' } } });
     expect(answer(LatfleetError.notFound('enrollment token', 'x')).body.error.reason).toBe('ENROLLMENT_TOKEN_NOT_FOUND');
     expect(answer(LatfleetError.notFound('gizmo', 'x')).body.error.reason).toBe('NOT_FOUND');
-    expect(answer(new ModelSpecError('act', 'unknown activation'))).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED', reason: 'MODEL_SPEC_INVALID', field: 'act' } } });
+    expect(answer(new ModelSpecError('act', 'unknown activation'))).toMatchObject({
+      status: 400,
+      body: { error: { code: 'VALIDATION_FAILED', reason: 'MODEL_SPEC_INVALID', field: 'act' } },
+    });
     expect(answer(new LatfleetError(ErrorCode.ResourceExhausted, 'too big'))).toMatchObject({ status: 413, body: { error: { reason: 'LIMIT_EXCEEDED' } } });
   });
 

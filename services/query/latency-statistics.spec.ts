@@ -3,7 +3,11 @@ import type { PairedDifference } from '../lib/measure/index.js';
 import { deltaOf, noCleanReplicate, replicatedDelta, selectReplicates, summarizeReplicates, type RunReplicate } from './latency-statistics.js';
 
 const run = (id: string, medianNs: number, flags?: string[]): RunReplicate => ({
-  id, round: null, flagged: flags !== undefined, flags: flags ?? [], sortedNs: [medianNs * 0.99, medianNs, medianNs * 1.01],
+  id,
+  round: null,
+  flagged: flags !== undefined,
+  flags: flags ?? [],
+  sortedNs: [medianNs * 0.99, medianNs, medianNs * 1.01],
 });
 
 describe(selectReplicates.name, () => {
@@ -36,7 +40,14 @@ describe(summarizeReplicates.name, () => {
   it('has no interval from one run and no latency when every run is flagged', () => {
     expect(summarizeReplicates([run('a', 4e6)])).toMatchObject({ medianMs: 4, ciLowMs: null, ciHighMs: null, replicates: 1 });
     expect(summarizeReplicates([run('a', 4e6, ['busy-system'])])).toEqual({
-      medianMs: null, p90Ms: null, ciLowMs: null, ciHighMs: null, samples: 0, replicates: 0, flaggedReplicates: 1, flags: ['busy-system'],
+      medianMs: null,
+      p90Ms: null,
+      ciLowMs: null,
+      ciHighMs: null,
+      samples: 0,
+      replicates: 0,
+      flaggedReplicates: 1,
+      flags: ['busy-system'],
     });
     expect(summarizeReplicates([run('a', 4e6, ['busy-system'])], true)).toMatchObject({ medianMs: 4, replicates: 1, flaggedReplicates: 1 });
   });
@@ -44,19 +55,52 @@ describe(summarizeReplicates.name, () => {
 
 describe(deltaOf.name, () => {
   const decided: PairedDifference = {
-    design: 'paired', rounds: 4, ratio: 1.02, ratioCi: { low: 1.012, high: 1.028, level: 0.95 }, minimumDetectable: 0.00791, pValue: 0.003, verdict: 'slower', reason: null,
+    design: 'paired',
+    rounds: 4,
+    ratio: 1.02,
+    ratioCi: { low: 1.012, high: 1.028, level: 0.95 },
+    minimumDetectable: 0.00791,
+    pValue: 0.003,
+    verdict: 'slower',
+    reason: null,
   };
 
   it('reads the ratio as a relative delta, in ms over the baseline median, with the resolution in %', () => {
     expect(deltaOf(decided, 10e6)).toEqual({
-      deltaMs: 0.2, deltaPct: 2, deltaCiLowMs: 0.12, deltaCiHighMs: 0.28, deltaCiLowPct: 1.2, deltaCiHighPct: 2.8, mdePct: 0.79,
-      pValue: 0.003, significant: true, verdict: 'slower', verdictReason: null, rounds: 4, design: 'paired',
+      deltaMs: 0.2,
+      deltaPct: 2,
+      deltaCiLowMs: 0.12,
+      deltaCiHighMs: 0.28,
+      deltaCiLowPct: 1.2,
+      deltaCiHighPct: 2.8,
+      mdePct: 0.79,
+      pValue: 0.003,
+      significant: true,
+      verdict: 'slower',
+      verdictReason: null,
+      rounds: 4,
+      design: 'paired',
     });
   });
 
   it('keeps the point estimate of an undecided comparison, without an interval', () => {
-    const undecided: PairedDifference = { ...decided, rounds: 2, ratioCi: null, minimumDetectable: null, pValue: null, verdict: 'undecided', reason: '2 paired rounds: a verdict needs at least 3' };
-    expect(deltaOf(undecided, 10e6)).toMatchObject({ deltaPct: 2, deltaCiLowPct: null, mdePct: null, significant: null, verdict: 'undecided', verdictReason: '2 paired rounds: a verdict needs at least 3' });
+    const undecided: PairedDifference = {
+      ...decided,
+      rounds: 2,
+      ratioCi: null,
+      minimumDetectable: null,
+      pValue: null,
+      verdict: 'undecided',
+      reason: '2 paired rounds: a verdict needs at least 3',
+    };
+    expect(deltaOf(undecided, 10e6)).toMatchObject({
+      deltaPct: 2,
+      deltaCiLowPct: null,
+      mdePct: null,
+      significant: null,
+      verdict: 'undecided',
+      verdictReason: '2 paired rounds: a verdict needs at least 3',
+    });
     expect(deltaOf({ ...undecided, rounds: 0, ratio: Number.NaN }, 10e6)).toMatchObject({ deltaMs: null, deltaPct: null });
   });
 });

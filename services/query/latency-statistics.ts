@@ -1,4 +1,15 @@
-import { compareReplicates, median, MIN_ROUNDS, nsToMs, percentileCont, replicatedLatency, type PairedDifference, type PairedInput, type ReplicatedLatency, type Verdict } from '../lib/measure/index.js';
+import {
+  compareReplicates,
+  median,
+  MIN_ROUNDS,
+  nsToMs,
+  percentileCont,
+  replicatedLatency,
+  type PairedDifference,
+  type PairedInput,
+  type ReplicatedLatency,
+  type Verdict,
+} from '../lib/measure/index.js';
 
 /**
  * How the query service turns stored runs into figures: a run is a replicate (its timed
@@ -55,8 +66,7 @@ export function noCleanReplicate(flagged: ReadonlyArray<Pick<RunReplicate, 'flag
 /** A run's median latency: the value it contributes to a comparison. */
 export const runMedianNs = (r: Pick<RunReplicate, 'sortedNs'>) => percentileCont(r.sortedNs, 0.5);
 
-export const pairedValues = (runs: ReadonlyArray<Pick<RunReplicate, 'round' | 'sortedNs'>>): PairedInput['base'] =>
-  runs.map((r) => ({ round: r.round, value: runMedianNs(r) }));
+export const pairedValues = (runs: ReadonlyArray<Pick<RunReplicate, 'round' | 'sortedNs'>>): PairedInput['base'] => runs.map((r) => ({ round: r.round, value: runMedianNs(r) }));
 
 /** The replicates' latency; null when no run is used. */
 export function latencyOf(used: ReadonlyArray<Pick<RunReplicate, 'sortedNs'>>): ReplicatedLatency | null {

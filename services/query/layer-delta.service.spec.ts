@@ -8,7 +8,12 @@ import type { StudyRepository } from './study.repository.js';
 import { UNATTRIBUTED } from './run.service.js';
 
 const layer = (name: string, block: string, op: LayerInfo['op'], role: LayerInfo['role']) => ({ name, block, op, role }) as LayerInfo;
-const LAYERS = [layer('stem', 'stem', 'conv', 'stem'), layer('blocks.0.dw', 'blocks.0', 'dwconv', 'depthwise'), layer('blocks.0.se', 'blocks.0', 'se', 'se'), layer('head.fc', 'head', 'fc', 'classifier')];
+const LAYERS = [
+  layer('stem', 'stem', 'conv', 'stem'),
+  layer('blocks.0.dw', 'blocks.0', 'dwconv', 'depthwise'),
+  layer('blocks.0.se', 'blocks.0', 'se', 'se'),
+  layer('head.fc', 'head', 'fc', 'classifier'),
+];
 const order = new Map(LAYERS.map((l, index) => [l.name, { index, block: l.block }]));
 
 /** `iterations` profiled iterations of one run, each layer taking the same time in every one. */
@@ -18,7 +23,11 @@ const sums = (runId: string, iterations: number, perLayer: Record<string, number
 /** One run per round of a variant: `perLayer(round)` its layers' times in that round. */
 function side(label: string, roundCount: number, perLayer: (round: number) => Record<string, number>, round: (r: number) => number | null = (r) => r): ProfiledRuns {
   const runs = Array.from({ length: roundCount }, (_, r) => ({ id: `${label}-${r}`, round: round(r) }));
-  return new ProfiledRuns(runs.flatMap((run, r) => sums(run.id, 5, perLayer(r))), LAYERS, runs);
+  return new ProfiledRuns(
+    runs.flatMap((run, r) => sums(run.id, 5, perLayer(r))),
+    LAYERS,
+    runs,
+  );
 }
 
 describe(groupDeltas.name, () => {
@@ -52,14 +61,23 @@ describe(groupDeltas.name, () => {
   });
 
   it('orders op, role and runtime-op groups by the size of their delta', () => {
-    expect(groupDeltas(base, cand, 'role', order).map((g) => g.key).slice(0, 2)).toEqual(['depthwise', 'se']);
+    expect(
+      groupDeltas(base, cand, 'role', order)
+        .map((g) => g.key)
+        .slice(0, 2),
+    ).toEqual(['depthwise', 'se']);
   });
 
   it('adjusts the p-values of a grouping together (Benjamini–Hochberg) and decides on the adjusted ones', () => {
     // four rounds; per round the variant's extra time: stem always 100 ns, the depthwise layer 5, 3, 6, 2 ns (p ≈ 0.02), the rest noise around 0
     const extra = { stem: [100, 101, 99, 100], 'blocks.0.dw': [5, 3, 6, 2], 'blocks.0.se': [1, -1, 2, -2], 'head.fc': [2, -2, 1, -1], '': [0, 1, 0, -1] };
     const at = (r: number, plus: boolean) => Object.fromEntries(Object.entries(extra).map(([l, d]) => [l, 10_000 + (plus ? d[r]! : 0)]));
-    const sut = groupDeltas(side('base', 4, (r) => at(r, false)), side('cand', 4, (r) => at(r, true)), 'layer', order);
+    const sut = groupDeltas(
+      side('base', 4, (r) => at(r, false)),
+      side('cand', 4, (r) => at(r, true)),
+      'layer',
+      order,
+    );
     const dw = sut.find((g) => g.key === 'blocks.0.dw')!;
 
     expect(sut.map((g) => g.pAdjusted)).toEqual(benjaminiHochberg(sut.map((g) => g.pValue)));
@@ -70,14 +88,32 @@ describe(groupDeltas.name, () => {
   });
 
   it('is undecided with fewer than three rounds', () => {
-    const sut = groupDeltas(side('base', 2, () => ({ stem: 100_000 })), side('cand', 2, () => ({ stem: 150_000 })), 'layer', order);
-    expect(sut).toEqual([
-      expect.objectContaining({ key: 'stem', deltaMs: 0.05, rounds: 2, pValue: null, pAdjusted: null, deltaCiLowMs: null, verdict: 'undecided' }),
-    ]);
+    const sut = groupDeltas(
+      side('base', 2, () => ({ stem: 100_000 })),
+      side('cand', 2, () => ({ stem: 150_000 })),
+      'layer',
+      order,
+    );
+    expect(sut).toEqual([expect.objectContaining({ key: 'stem', deltaMs: 0.05, rounds: 2, pValue: null, pAdjusted: null, deltaCiLowMs: null, verdict: 'undecided' })]);
   });
 
   it('pairs nothing for runs stored before rounds: means over all runs, undecided', () => {
-    const sut = groupDeltas(side('base', 3, () => ({ stem: 100_000 }), () => null), side('cand', 3, () => ({ stem: 150_000 }), () => null), 'layer', order);
+    const sut = groupDeltas(
+      side(
+        'base',
+        3,
+        () => ({ stem: 100_000 }),
+        () => null,
+      ),
+      side(
+        'cand',
+        3,
+        () => ({ stem: 150_000 }),
+        () => null,
+      ),
+      'layer',
+      order,
+    );
     expect(sut[0]).toMatchObject({ baselineMs: 0.1, variantMs: 0.15, deltaMs: 0.05, rounds: 0, verdict: 'undecided' });
   });
 
@@ -94,7 +130,14 @@ describe(groupDeltas.name, () => {
       ['stem', 0.5051],
       ['blocks.0.dw', -0.4949],
     ]);
-    expect(groupDeltas(side('base', 3, () => ({ stem: 100_000 })), side('cand', 3, () => ({ stem: 100_000 })), 'layer', order)[0]!.shareOfDelta).toBeNull();
+    expect(
+      groupDeltas(
+        side('base', 3, () => ({ stem: 100_000 })),
+        side('cand', 3, () => ({ stem: 100_000 })),
+        'layer',
+        order,
+      )[0]!.shareOfDelta,
+    ).toBeNull();
   });
 
   it('gives nothing when a side has no profiled iterations', () => {
@@ -114,13 +157,29 @@ describe(ProfiledRuns.name, () => {
         { runId: 'b', iteration: 1, layer: 'stem', opType: 'Conv', ns: 20 },
       ],
       LAYERS,
-      [{ id: 'b', round: 1 }, { id: 'a', round: 0 }, { id: 'unprofiled', round: 2 }],
+      [
+        { id: 'b', round: 1 },
+        { id: 'a', round: 0 },
+        { id: 'unprofiled', round: 2 },
+      ],
     );
     expect(sut.iterations).toBe(5);
-    expect(sut.groupMedians('runtimeOp').get('Reorder')).toEqual([{ round: 1, value: 0 }, { round: 0, value: 0 }]);
-    expect(sut.groupMedians('layer').get('stem')).toEqual([{ round: 1, value: 25 }, { round: 0, value: 12 }]);
-    expect(sut.totalMedians()).toEqual([{ round: 1, value: 25 }, { round: 0, value: 12 }]);
-    expect(sut.zeros()).toEqual([{ round: 1, value: 0 }, { round: 0, value: 0 }]);
+    expect(sut.groupMedians('runtimeOp').get('Reorder')).toEqual([
+      { round: 1, value: 0 },
+      { round: 0, value: 0 },
+    ]);
+    expect(sut.groupMedians('layer').get('stem')).toEqual([
+      { round: 1, value: 25 },
+      { round: 0, value: 12 },
+    ]);
+    expect(sut.totalMedians()).toEqual([
+      { round: 1, value: 25 },
+      { round: 0, value: 12 },
+    ]);
+    expect(sut.zeros()).toEqual([
+      { round: 1, value: 0 },
+      { round: 0, value: 0 },
+    ]);
   });
 
   it('falls back to the block in the layer name when the metadata lacks the layer', () => {
@@ -147,8 +206,12 @@ describe(LayerDeltaService.name, () => {
       iterationSums: async (ids: readonly string[]) => ids.flatMap((id) => sums(id, 5, { stem: (10_000 + extra(id)) * slow(id), 'head.fc': 10_000 * slow(id) })),
       timedMediansNs: async (ids: readonly string[]) => new Map(ids.map((id) => [id, 4e6 * slow(id) * (1 + Number(id.slice(-1)) / 100)])),
     } as unknown as LayerDeltaRepository;
-    const studies = { header: async (id: string) => ({ id, name: 'activations', status: 'completed', baselineLabel: 'paper', betweenStudyPct: 0.3 }) } as unknown as StudyRepository;
-    const devices = { reproducibility: async (ids: string[], floor: number) => new Map(ids.map((id) => [id, { betweenStudyPct: floor, source: 'floor', df: 0, learnedPct: null }])) };
+    const studies = {
+      header: async (id: string) => ({ id, name: 'activations', status: 'completed', baselineLabel: 'paper', betweenStudyPct: 0.3 }),
+    } as unknown as StudyRepository;
+    const devices = {
+      reproducibility: async (ids: string[], floor: number) => new Map(ids.map((id) => [id, { betweenStudyPct: floor, source: 'floor', df: 0, learnedPct: null }])),
+    };
     return new LayerDeltaService(studies, layers, devices as unknown as DeviceRepository);
   }
 

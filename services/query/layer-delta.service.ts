@@ -161,7 +161,10 @@ export class LayerDeltaService {
   }
 
   private async pickDevice(studyId: string, ref: string | undefined, ...variants: VariantLayers[]): Promise<DeviceRef> {
-    const common = await this.layers.commonDevices(studyId, variants.map((v) => v.id));
+    const common = await this.layers.commonDevices(
+      studyId,
+      variants.map((v) => v.id),
+    );
     const labels = variants.map((v) => v.label).join(' and ');
     if (ref !== undefined) {
       const [device] = await this.devices.resolve([ref]);
@@ -188,7 +191,8 @@ function endToEnd(base: TimedSide, cand: TimedSide, betweenStudySd: number): Lay
   const figures = { baselineMs: medianMs(b), variantMs: medianMs(c) };
   if (b.length && c.length) return { ...figures, ...replicatedDelta({ base: b, cand: c }, betweenStudySd) };
   const empty = b.length === 0 ? base : cand;
-  if (empty.sel.used.length === 0 && empty.sel.flagged.length > 0) return { ...figures, ...undecidedDelta(`${empty === base ? 'baseline' : 'variant'}: ${noCleanReplicate(empty.sel.flagged)}`) };
+  if (empty.sel.used.length === 0 && empty.sel.flagged.length > 0)
+    return { ...figures, ...undecidedDelta(`${empty === base ? 'baseline' : 'variant'}: ${noCleanReplicate(empty.sel.flagged)}`) };
   return { ...figures, ...NO_DELTA };
 }
 
@@ -328,8 +332,7 @@ export function groupDeltas(base: ProfiledRuns, cand: ProfiledRuns, g: Grouping,
   const rows = [...new Set([...b.keys(), ...c.keys()])].map((key) => ({ key, ...pairGroup(b.get(key) ?? base.zeros(), c.get(key) ?? cand.zeros(), betweenStudySd) }));
   const adjusted = benjaminiHochberg(rows.map((r) => r.pValue));
   const grossDelta = rows.reduce((s, r) => s + Math.abs(r.candNs - r.baseNs), 0);
-  const rank = (key: string) =>
-    key === UNATTRIBUTED ? Number.MAX_SAFE_INTEGER : g === 'layer' ? (order.get(key)?.index ?? Number.MAX_SAFE_INTEGER - 1) : blockRank(key, order);
+  const rank = (key: string) => (key === UNATTRIBUTED ? Number.MAX_SAFE_INTEGER : g === 'layer' ? (order.get(key)?.index ?? Number.MAX_SAFE_INTEGER - 1) : blockRank(key, order));
   const withP = rows.map((r, i) => ({ ...r, pAdjusted: adjusted[i] ?? null }));
   const sorted =
     g === 'block' || g === 'layer'

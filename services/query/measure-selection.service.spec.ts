@@ -9,8 +9,16 @@ function predictor(ms: Record<string, number>): PredictorService {
     predictions: variants.map(
       (variant) =>
         ({
-          variant, device: 'vm-cpu', predicted: true, medianMs: ms[variant]!, intervalLowMs: ms[variant]! * 0.9, intervalHighMs: ms[variant]! * 1.1,
-          kernelSumMs: ms[variant]!, overheadMs: 0, outOfRange: [], predictor: { id: 'p1', version: 3, runtime: 'ort', optimization: 'all', validation: null, createdAt: '' },
+          variant,
+          device: 'vm-cpu',
+          predicted: true,
+          medianMs: ms[variant]!,
+          intervalLowMs: ms[variant]! * 0.9,
+          intervalHighMs: ms[variant]! * 1.1,
+          kernelSumMs: ms[variant]!,
+          overheadMs: 0,
+          outOfRange: [],
+          predictor: { id: 'p1', version: 3, runtime: 'ort', optimization: 'all', validation: null, createdAt: '' },
         }) as PredictedVariant,
     ),
   });
@@ -27,7 +35,11 @@ describe(MeasureSelectionService.name, () => {
   it('keeps the k variants predicted fastest and the baseline, and records every candidate fastest first', async () => {
     const { spec: measured, predicted } = await sut.select(spec({ select: 'top-k', k: 1 }));
     expect(measured.variants.map((v) => v.label)).toEqual(['96', '112']);
-    expect(predicted!.variants.map((v) => [v.label, v.predictedMs, v.measured])).toEqual([['112', 1.5, true], ['96', 2, true], ['128', 3, false]]);
+    expect(predicted!.variants.map((v) => [v.label, v.predictedMs, v.measured])).toEqual([
+      ['112', 1.5, true],
+      ['96', 2, true],
+      ['128', 3, false],
+    ]);
     expect(predicted).toMatchObject({ select: 'top-k', k: 1, device: 'vm-cpu', predictorId: 'p1', predictorVersion: 3 });
   });
 

@@ -64,7 +64,10 @@ export class MetricsService {
         const { agents } = await snapshot();
         this.reset();
         for (const cls of new Set(agents.map((r) => r.deviceClass))) {
-          this.set({ device_class: cls }, agents.filter((r) => r.deviceClass === cls && r.state !== 'offline').reduce((s, r) => s + r.n, 0));
+          this.set(
+            { device_class: cls },
+            agents.filter((r) => r.deviceClass === cls && r.state !== 'offline').reduce((s, r) => s + r.n, 0),
+          );
         }
       },
     });

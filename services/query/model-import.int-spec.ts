@@ -49,7 +49,15 @@ describe('POST /api/v1/models', () => {
     const again = await upload(foreignOnnx(), 'name=tiny-torch');
 
     expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({ name: 'tiny-torch', family: 'imported', format: 'onnx', origin: 'imported', inputName: 'pixel_values', inputShape: [1, 3, 32, 32], madds: 78_848 });
+    expect(first.body).toMatchObject({
+      name: 'tiny-torch',
+      family: 'imported',
+      format: 'onnx',
+      origin: 'imported',
+      inputName: 'pixel_values',
+      inputShape: [1, 3, 32, 32],
+      madds: 78_848,
+    });
     expect(first.body['layers']).toHaveLength(8);
     expect(again).toEqual({ status: 200, body: first.body });
   });

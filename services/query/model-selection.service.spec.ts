@@ -4,13 +4,40 @@ import { NO_DELTA } from './latency-statistics.js';
 import { paretoOf, rankByReward } from './model-selection.service.js';
 
 const row = (variant: string, medianMs: number | null, madds: number, top1: number | null): ComparisonRow => ({
-  variant, variantId: variant, baseline: false, model: variant, device: 'pixel', deviceId: 'd', medianMs, p90Ms: medianMs, ciLowMs: medianMs, ciHighMs: medianMs,
-  samples: 10, replicates: medianMs === null ? 0 : 3, flaggedReplicates: medianMs === null ? 3 : 0, flags: [], ...NO_DELTA, madds, params: 1,
-  top1, top1Source: null, runIds: [], flaggedRunIds: [],
+  variant,
+  variantId: variant,
+  baseline: false,
+  model: variant,
+  device: 'pixel',
+  deviceId: 'd',
+  medianMs,
+  p90Ms: medianMs,
+  ciLowMs: medianMs,
+  ciHighMs: medianMs,
+  samples: 10,
+  replicates: medianMs === null ? 0 : 3,
+  flaggedReplicates: medianMs === null ? 3 : 0,
+  flags: [],
+  ...NO_DELTA,
+  madds,
+  params: 1,
+  top1,
+  top1Source: null,
+  runIds: [],
+  flaggedRunIds: [],
 });
 const comparison = (rows: ComparisonRow[]): Comparison => ({
-  studyId: 's', study: 'scaling', status: 'completed', baseline: 'b0', confidenceLevel: 0.95, noiseTest: '', includeFlagged: false, reproducibility: [],
-  devices: [{ id: 'd', name: 'pixel', deviceClass: 'phone' }], variants: [], rows,
+  studyId: 's',
+  study: 'scaling',
+  status: 'completed',
+  baseline: 'b0',
+  confidenceLevel: 0.95,
+  noiseTest: '',
+  includeFlagged: false,
+  reproducibility: [],
+  devices: [{ id: 'd', name: 'pixel', deviceClass: 'phone' }],
+  variants: [],
+  rows,
 });
 
 // EfficientNet-like: more MAdds, more accuracy, more latency; one variant with no accuracy yet.
@@ -20,7 +47,13 @@ describe(rankByReward.name, () => {
   it('hard constraint: the most accurate model within the target wins; beyond it the accuracy is scaled by T/LAT', () => {
     const sut = rankByReward(c, { targetMs: 100, constraint: 'hard' });
     // b1 0.788 and b0 0.763 within the target; b2 0.798·100/130 = 0.614; b3 0.811·100/230 = 0.353
-    expect(sut.devices[0]!.rows.map((r) => [r.rank, r.variant])).toEqual([[1, 'b1'], [2, 'b0'], [3, 'b2'], [4, 'b3'], [null, 'custom']]);
+    expect(sut.devices[0]!.rows.map((r) => [r.rank, r.variant])).toEqual([
+      [1, 'b1'],
+      [2, 'b0'],
+      [3, 'b2'],
+      [4, 'b3'],
+      [null, 'custom'],
+    ]);
     expect(sut.devices[0]!.rows[2]!.reward).toBeCloseTo(0.798 / 1.3, 12);
   });
 

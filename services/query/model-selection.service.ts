@@ -92,17 +92,15 @@ export function rankByReward(c: Comparison, opts: RewardOptions): Reward {
   if (opts.alpha !== undefined) exponents.alpha = opts.alpha;
   if (opts.beta !== undefined) exponents.beta = opts.beta;
   const devices = c.devices.map((device): DeviceReward => {
-    const scored = rowsOn(c, device).map(
-      (r): RewardRow => ({
-        rank: null,
-        variant: r.variant,
-        model: r.model,
-        medianMs: r.medianMs,
-        top1: r.top1,
-        reward: r.top1 === null ? null : mnasnetReward(r.top1 / 100, r.medianMs, opts.targetMs, exponents),
-        withinTarget: r.medianMs <= opts.targetMs,
-      }),
-    );
+    const scored = rowsOn(c, device).map((r): RewardRow => ({
+      rank: null,
+      variant: r.variant,
+      model: r.model,
+      medianMs: r.medianMs,
+      top1: r.top1,
+      reward: r.top1 === null ? null : mnasnetReward(r.top1 / 100, r.medianMs, opts.targetMs, exponents),
+      withinTarget: r.medianMs <= opts.targetMs,
+    }));
     const ranked = scored.filter((r) => r.reward !== null).sort((a, b) => b.reward! - a.reward! || a.medianMs - b.medianMs);
     ranked.forEach((r, i) => (r.rank = i + 1));
     return { device, rows: [...ranked, ...scored.filter((r) => r.reward === null)] };

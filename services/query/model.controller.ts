@@ -20,11 +20,7 @@ export class ModelController {
   /** Bring your own model: the file's bytes as `application/octet-stream`; 201 when stored, 200 when it was already. */
   @Post()
   @HttpCode(201)
-  async import(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-    @Query(new ZodValidationPipe(modelImportQuery)) q: ModelImportQuery,
-  ): Promise<ImportedModelRow> {
+  async import(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Query(new ZodValidationPipe(modelImportQuery)) q: ModelImportQuery): Promise<ImportedModelRow> {
     if (!req.is('application/octet-stream')) {
       req.resume();
       throw LatfleetError.validation('content-type', 'send the model file as application/octet-stream');

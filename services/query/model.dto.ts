@@ -24,7 +24,5 @@ export const modelImportQuery = z
   .strict();
 export type ModelImportQuery = z.output<typeof modelImportQuery>;
 
-export const modelDevicesQuery = z
-  .object({ optimization: z.enum(OPTIMIZATION_LEVELS).default('all').describe('graph optimization level of the runs to include') })
-  .strict();
+export const modelDevicesQuery = z.object({ optimization: z.enum(OPTIMIZATION_LEVELS).default('all').describe('graph optimization level of the runs to include') }).strict();
 export type ModelDevicesQuery = z.output<typeof modelDevicesQuery>;

@@ -7,8 +7,18 @@ import type { RunRepository, RunSamples } from './run.repository.js';
 let minute = 0;
 /** A run of 200 iterations spread ±0.5% around `medianMs` on one device. */
 const run = (device: string, medianMs: number, flags?: string[]): RunSamples => ({
-  id: `r${minute}`, deviceId: `d-${device}`, deviceName: device, deviceClass: 'cpu', model: 'm', sha256: 's', runtimeVersion: '1.30.0', agentVersion: '0.1.0',
-  createdAt: new Date(Date.UTC(2026, 0, 1, 0, minute++)), round: null, flagged: flags !== undefined, flags: flags ?? [],
+  id: `r${minute}`,
+  deviceId: `d-${device}`,
+  deviceName: device,
+  deviceClass: 'cpu',
+  model: 'm',
+  sha256: 's',
+  runtimeVersion: '1.30.0',
+  agentVersion: '0.1.0',
+  createdAt: new Date(Date.UTC(2026, 0, 1, 0, minute++)),
+  round: null,
+  flagged: flags !== undefined,
+  flags: flags ?? [],
   sortedNs: Array.from({ length: 201 }, (_, k) => medianMs * 1e6 * (1 + 0.005 * (k / 100 - 1))),
 });
 

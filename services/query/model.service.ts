@@ -63,7 +63,9 @@ export class ModelService {
       if (found.sha256 === model.sha256 && found.name === model.name && found.origin === 'imported') return { created: false, model: found };
       throw new LatfleetError(
         ErrorCode.Conflict,
-        found.sha256 === model.sha256 ? `this file is stored already, as '${found.name}' (${found.sha256})` : `name '${model.name}' is taken by another imported model (${found.sha256})`,
+        found.sha256 === model.sha256
+          ? `this file is stored already, as '${found.name}' (${found.sha256})`
+          : `name '${model.name}' is taken by another imported model (${found.sha256})`,
         found.sha256 === model.sha256 ? 'file' : 'name',
       );
     };

@@ -6,7 +6,12 @@ import { QUERY_CONTROLLERS } from './query.module.js';
 
 /** Every route the controllers declare, as `METHOD /path/{param}`. */
 function declaredRoutes(): string[] {
-  const join = (...parts: string[]) => '/' + parts.map((p) => p.replace(/^\/|\/$/g, '')).filter(Boolean).join('/');
+  const join = (...parts: string[]) =>
+    '/' +
+    parts
+      .map((p) => p.replace(/^\/|\/$/g, ''))
+      .filter(Boolean)
+      .join('/');
   return QUERY_CONTROLLERS.flatMap((controller) => {
     const prefix = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
     const proto = controller.prototype as unknown as Record<string, unknown>;

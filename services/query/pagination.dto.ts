@@ -2,10 +2,14 @@ import { z } from 'zod';
 import { UUID_PATTERN } from '../lib/errors/index.js';
 
 /** `?device=a,b` or `?device=a&device=b`: a list of names or ids, without duplicates. */
-export const listParam = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) => [...new Set((Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))]);
-
+export const listParam = z.union([z.string(), z.array(z.string())]).transform((v) => [
+  ...new Set(
+    (Array.isArray(v) ? v : [v])
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ),
+]);
 
 export const uuidParam = z
   .string()

@@ -111,7 +111,10 @@ export class PredictorService {
     const runs = await this.predictors.trainingRuns(key, body.studies ?? null, body.includeFlagged);
     const variants = measuredVariants(runs, runs.length ? await this.predictors.kernels(runs.map((r) => r.runId)) : []);
     if (variants.length === 0) {
-      throw LatfleetError.validation('device', `${device.name} has no ${body.includeFlagged ? '' : 'clean '}profiled runs of builder variants with ${key.runtime} at optimization ${key.optimization}`);
+      throw LatfleetError.validation(
+        'device',
+        `${device.name} has no ${body.includeFlagged ? '' : 'clean '}profiled runs of builder variants with ${key.runtime} at optimization ${key.optimization}`,
+      );
     }
     const trained = await this.trainer.train(variants, body.folds, DEFAULT_KERNEL_MODEL);
     return this.predictors.create({
@@ -140,7 +143,10 @@ export class PredictorService {
     if (hit) return hit;
     const model = (await this.predictors.model(id)) as unknown as PredictorModel;
     if (model.formatVersion !== PREDICTOR_FORMAT) {
-      throw LatfleetError.validation('devices', `predictor ${id} was stored by an older latfleet (format ${model.formatVersion}, now ${PREDICTOR_FORMAT}): train a new one (POST /api/v1/predictors)`);
+      throw LatfleetError.validation(
+        'devices',
+        `predictor ${id} was stored by an older latfleet (format ${model.formatVersion}, now ${PREDICTOR_FORMAT}): train a new one (POST /api/v1/predictors)`,
+      );
     }
     const predictor = new KernelPredictor(model);
     this.loaded.set(id, predictor);
@@ -164,7 +170,14 @@ export class PredictorService {
     const predictions: PredictedVariant[] = [];
     for (const summary of predictors) {
       const predictor = await this.load(summary.id);
-      const about = { id: summary.id, version: summary.version, runtime: summary.runtime, optimization: summary.optimization, validation: summary.validation, createdAt: summary.createdAt };
+      const about = {
+        id: summary.id,
+        version: summary.version,
+        runtime: summary.runtime,
+        optimization: summary.optimization,
+        validation: summary.validation,
+        createdAt: summary.createdAt,
+      };
       for (const d of described) {
         const p = predictor.predict(d);
         predictions.push({
@@ -179,7 +192,13 @@ export class PredictorService {
           outOfRange: p.outOfRange,
           predictor: about,
           ...(body.layers
-            ? { layers: p.layers.map((l) => ({ layer: l.layer, predictedMs: nsToMs(l.predictedNs, 4), kernels: l.kernels.map((k) => ({ opType: k.opType, predictedMs: nsToMs(k.predictedNs, 4) })) })) }
+            ? {
+                layers: p.layers.map((l) => ({
+                  layer: l.layer,
+                  predictedMs: nsToMs(l.predictedNs, 4),
+                  kernels: l.kernels.map((k) => ({ opType: k.opType, predictedMs: nsToMs(k.predictedNs, 4) })),
+                })),
+              }
             : {}),
         });
       }
@@ -191,7 +210,12 @@ export class PredictorService {
     const study = await this.predictors.studyPredictions(studyId);
     if (!study) throw LatfleetError.notFound('study', studyId);
     const p = study.predicted as {
-      select: string; k: number; device: string; predictorId: string; predictorVersion: number; validation: Record<string, unknown> | null;
+      select: string;
+      k: number;
+      device: string;
+      predictorId: string;
+      predictorVersion: number;
+      validation: Record<string, unknown> | null;
       variants: Array<{ label: string; name: string; predictedMs: number; intervalLowMs: number; intervalHighMs: number; measured: boolean }>;
     } | null;
     if (!p) throw LatfleetError.validation('id', `study ${study.name} was not created with \`measure\`: it has no predictions`);

@@ -3,15 +3,7 @@ import { percentileCont } from '../lib/measure/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { freePort } from '../../test/support/free-port.js';
-import {
-  insertDevice,
-  insertModel,
-  insertRun,
-  insertStudy,
-  latencies,
-  layerTimings,
-  type SeededModel,
-} from '../../test/support/study-results.factory.js';
+import { insertDevice, insertModel, insertRun, insertStudy, latencies, layerTimings, type SeededModel } from '../../test/support/study-results.factory.js';
 import { createTestDatabase } from '../../test/support/test-database.js';
 import { loadConfig } from '../lib/config/index.js';
 import { createDataSource } from '../lib/store/index.js';
@@ -34,7 +26,10 @@ const API_KEY = 'query-spec-key-0123456789';
  */
 function reportWithOverhead(m: SeededModel) {
   type Row = { key: string; kernel: number; overhead: number; nodes: number };
-  const tail: Row[] = [{ key: '', kernel: 3_000, overhead: 500, nodes: 1 }, { key: '(session)', kernel: 0, overhead: 7_000, nodes: 0 }];
+  const tail: Row[] = [
+    { key: '', kernel: 3_000, overhead: 500, nodes: 1 },
+    { key: '(session)', kernel: 0, overhead: 7_000, nodes: 0 },
+  ];
   const byKey = (keyOf: (l: SeededModel['layers'][number]) => string) => {
     const rows = new Map<string, Row>();
     for (const l of m.layers) {
@@ -47,13 +42,30 @@ function reportWithOverhead(m: SeededModel) {
   const kernelSum = layers.reduce((a, r) => a + r.kernel, 0);
   const totalSum = layers.reduce((a, r) => a + r.kernel + r.overhead, 0);
   const table = (rows: Row[]) =>
-    rows.map((r) => ({ key: r.key, kernelMedianNs: r.kernel, overheadMedianNs: r.overhead, totalMedianNs: r.kernel + r.overhead, share: r.kernel / kernelSum, totalShare: (r.kernel + r.overhead) / totalSum, nodes: r.nodes }));
+    rows.map((r) => ({
+      key: r.key,
+      kernelMedianNs: r.kernel,
+      overheadMedianNs: r.overhead,
+      totalMedianNs: r.kernel + r.overhead,
+      share: r.kernel / kernelSum,
+      totalShare: (r.kernel + r.overhead) / totalSum,
+      nodes: r.nodes,
+    }));
   return {
-    source: 'lineage', unattributedShare: 3_000 / kernelSum,
-    layerSumToProfiledMedian: 0.81, layerSumToProfileRunMedian: 0.86, layerSumToTimedMedian: 0.82,
-    layerSumWithOverheadToProfiledMedian: 0.97, layerSumWithOverheadToProfileRunMedian: 1, layerSumWithOverheadToTimedMedian: 0.99,
-    profileRunMedianNs: totalSum, accountedRunMedianNs: totalSum, sessionOverheadMedianNs: 7_000,
-    byLayer: table(layers), byBlock: table(byKey((l) => l.block)), byOpType: table(byKey(() => 'Conv')),
+    source: 'lineage',
+    unattributedShare: 3_000 / kernelSum,
+    layerSumToProfiledMedian: 0.81,
+    layerSumToProfileRunMedian: 0.86,
+    layerSumToTimedMedian: 0.82,
+    layerSumWithOverheadToProfiledMedian: 0.97,
+    layerSumWithOverheadToProfileRunMedian: 1,
+    layerSumWithOverheadToTimedMedian: 0.99,
+    profileRunMedianNs: totalSum,
+    accountedRunMedianNs: totalSum,
+    sessionOverheadMedianNs: 7_000,
+    byLayer: table(layers),
+    byBlock: table(byKey((l) => l.block)),
+    byOpType: table(byKey(() => 'Conv')),
   };
 }
 
@@ -68,7 +80,12 @@ describe('query HTTP API', () => {
   const get = async (path: string) => {
     const res = await fetch(`${base}${path}`);
     const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type') ?? '', text, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined };
+    return {
+      status: res.status,
+      type: res.headers.get('content-type') ?? '',
+      text,
+      body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined,
+    };
   };
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body: JSON.stringify(body) });
@@ -109,7 +126,13 @@ describe('query HTTP API', () => {
     type Label = 'relu' | 'paper' | 'hswish';
     const run = (label: Label, deviceId: string, centerNs: number, o: { round?: number | null; extra?: number; flags?: string[]; slow?: number; timed?: boolean } = {}) =>
       insertRun(ds, {
-        studyId: study.id, variantId: study.variantIds[label]!, deviceId, model: models[label], latenciesNs: latencies(centerNs), round: o.round ?? null, flags: o.flags,
+        studyId: study.id,
+        variantId: study.variantIds[label]!,
+        deviceId,
+        model: models[label],
+        latenciesNs: latencies(centerNs),
+        round: o.round ?? null,
+        flags: o.flags,
         timings: o.timed === false ? undefined : timing(models[label], o.extra ?? 0, o.slow),
       });
     const HOST = [1, 1.05, 0.97, 1];
@@ -124,13 +147,13 @@ describe('query HTTP API', () => {
     await ds.query(`UPDATE runs SET report = $2 WHERE id = $1`, [ids.runWithOverhead, JSON.stringify({ attribution: reportWithOverhead(models.paper) })]);
     // as a current agent uploads them: every node row with its executor overhead (the report's figures)
     await ds.query(`UPDATE layer_timings SET overhead_ns = CASE WHEN layer = '' THEN 500 ELSE 2000 END WHERE run_id = $1`, [ids.runWithOverhead]);
-    await ds.query(`UPDATE runs SET report = $2 WHERE id = $1`, [ids.runKernelOnly, JSON.stringify({ attribution: { source: 'names', unattributedShare: 0.01, layerSumToProfiledMedian: 0.9, layerSumToProfileRunMedian: null, layerSumToTimedMedian: 0.95 } })]);
+    await ds.query(`UPDATE runs SET report = $2 WHERE id = $1`, [
+      ids.runKernelOnly,
+      JSON.stringify({ attribution: { source: 'names', unattributedShare: 0.01, layerSumToProfiledMedian: 0.9, layerSumToProfileRunMedian: null, layerSumToTimedMedian: 0.95 } }),
+    ]);
     // As a current agent reports an interleaved round: host-slow is advice only (it acts on every variant of the round alike),
     // busy-cpu flagged the run; a clean run may carry advice too.
-    await ds.query(
-      `UPDATE runs SET report = jsonb_set(report, '{quality,flags}', '["busy-cpu", "host-slow"]') || '{"flaggedBy": ["busy-cpu"]}' WHERE id = $1`,
-      [ids.flaggedRun],
-    );
+    await ds.query(`UPDATE runs SET report = jsonb_set(report, '{quality,flags}', '["busy-cpu", "host-slow"]') || '{"flaggedBy": ["busy-cpu"]}' WHERE id = $1`, [ids.flaggedRun]);
     await ds.query(
       `UPDATE runs SET report = '{"flagged": false, "flaggedBy": [], "quality": {"flags": ["host-slow"]}}' WHERE job_id IN (SELECT id FROM jobs WHERE round = 1) AND variant_id = $1 AND device_id = $2`,
       [study.variantIds['relu'], vmA.id],
@@ -150,14 +173,28 @@ describe('query HTTP API', () => {
     // Device history on vm-a: mobilenetv2-0.35 gets 10% slower with runtime 1.31.0 (three runs each); the paper model stays put.
     const other = await insertStudy(ds, { name: 'history', baseline: 'v2', variants: [{ label: 'v2', model: models.v2 }], status: 'running' });
     const at = (minutes: number) => new Date(Date.now() - (60 - minutes) * 60_000);
-    for (const [minute, runtime, center] of [[0, '1.29.0', 5], [5, '1.29.0', 5.01], [10, '1.29.0', 4.99], [30, '1.31.0', 5.52], [40, '1.31.0', 5.49], [50, '1.31.0', 5.5]] as const) {
+    for (const [minute, runtime, center] of [
+      [0, '1.29.0', 5],
+      [5, '1.29.0', 5.01],
+      [10, '1.29.0', 4.99],
+      [30, '1.31.0', 5.52],
+      [40, '1.31.0', 5.49],
+      [50, '1.31.0', 5.5],
+    ] as const) {
       await insertRun(ds, {
-        studyId: other.id, variantId: other.variantIds['v2']!, deviceId: vmA.id, model: models.v2, latenciesNs: latencies(center * MS),
-        environment: { runtimeVersion: runtime, agentVersion: '0.1.0' }, createdAt: at(minute),
+        studyId: other.id,
+        variantId: other.variantIds['v2']!,
+        deviceId: vmA.id,
+        model: models.v2,
+        latenciesNs: latencies(center * MS),
+        environment: { runtimeVersion: runtime, agentVersion: '0.1.0' },
+        createdAt: at(minute),
       });
     }
     const port = await freePort();
-    app = await startQuery(loadConfig({ DATABASE_URL: db.url, LATFLEET_HTTP_PORT: String(port), LATFLEET_LOG_LEVEL: 'error', LATFLEET_HEARTBEAT_MS: '60000', LATFLEET_API_KEYS: API_KEY }));
+    app = await startQuery(
+      loadConfig({ DATABASE_URL: db.url, LATFLEET_HTTP_PORT: String(port), LATFLEET_LOG_LEVEL: 'error', LATFLEET_HEARTBEAT_MS: '60000', LATFLEET_API_KEYS: API_KEY }),
+    );
     base = `http://127.0.0.1:${port}`;
   });
 
@@ -168,7 +205,9 @@ describe('query HTTP API', () => {
   });
 
   /** Every run of the study as Postgres holds it: its round, flags, sorted latencies and their percentile_cont median. */
-  async function storedRuns(): Promise<Array<{ id: string; label: string; device: string; round: number | null; flagged: boolean; flags: string[]; median: number; sorted: number[] }>> {
+  async function storedRuns(): Promise<
+    Array<{ id: string; label: string; device: string; round: number | null; flagged: boolean; flags: string[]; median: number; sorted: number[] }>
+  > {
     const rows: Array<{ id: string; label: string; device: string; round: number | null; flagged: boolean; flags: string[]; median: number; sorted: string[] }> = await ds.query(
       `SELECT r.id, v.label, d.name AS device, r.round, r.flagged,
               ARRAY(SELECT jsonb_array_elements_text(coalesce(r.report -> 'flaggedBy', r.report -> 'quality' -> 'flags', '[]'))) AS flags,
@@ -179,7 +218,11 @@ describe('query HTTP API', () => {
     );
     return rows.map((r) => ({ ...r, median: Number(r.median), sorted: r.sorted.map(Number) }));
   }
-  const medianOf = (xs: number[]) => percentileCont([...xs].sort((a, b) => a - b), 0.5);
+  const medianOf = (xs: number[]) =>
+    percentileCont(
+      [...xs].sort((a, b) => a - b),
+      0.5,
+    );
 
   describe('GET /api/v1/studies/{id}/comparison', () => {
     it('takes each stored run as a replicate: the median of the clean runs’ medians, their p90s, a CI, the runs and the flagged ones', async () => {
@@ -189,14 +232,26 @@ describe('query HTTP API', () => {
 
       expect(status).toBe(200);
       expect(c.rows.map((r) => `${r.device}/${r.variant}`)).toEqual([
-        'vm-a/relu', 'vm-a/paper', 'vm-a/hswish', 'vm-b/relu', 'vm-b/paper', 'vm-b/hswish', 'vm-c/relu', 'vm-c/paper', 'vm-c/hswish',
+        'vm-a/relu',
+        'vm-a/paper',
+        'vm-a/hswish',
+        'vm-b/relu',
+        'vm-b/paper',
+        'vm-b/hswish',
+        'vm-c/relu',
+        'vm-c/paper',
+        'vm-c/hswish',
       ]);
       const cleanRuns = (row: Comparison['rows'][number]) => runs.filter((r) => r.label === row.variant && r.device === row.device && !r.flagged);
       for (const row of c.rows) {
         const flagged = runs.filter((r) => r.label === row.variant && r.device === row.device && r.flagged);
         expect(row).toMatchObject({
-          replicates: cleanRuns(row).length, flaggedReplicates: flagged.length, flags: [...new Set(flagged.flatMap((r) => r.flags))],
-          samples: cleanRuns(row).reduce((a, r) => a + r.sorted.length, 0), runIds: cleanRuns(row).map((r) => r.id), flaggedRunIds: flagged.map((r) => r.id),
+          replicates: cleanRuns(row).length,
+          flaggedReplicates: flagged.length,
+          flags: [...new Set(flagged.flatMap((r) => r.flags))],
+          samples: cleanRuns(row).reduce((a, r) => a + r.sorted.length, 0),
+          runIds: cleanRuns(row).map((r) => r.id),
+          flaggedRunIds: flagged.map((r) => r.id),
         });
       }
       const measured = c.rows.filter((r) => cleanRuns(r).length > 0);
@@ -241,10 +296,18 @@ describe('query HTTP API', () => {
       expect(row('vm-b', 'hswish').pValue).toBeLessThan(0.05);
       expect(row('vm-c', 'relu')).toMatchObject({ verdict: 'faster', deltaPct: -10, rounds: 3 });
       expect(row('vm-c', 'hswish')).toMatchObject({
-        medianMs: null, ciLowMs: null, replicates: 0, flaggedReplicates: 3, flags: ['busy-system'], deltaPct: null, verdict: 'undecided',
+        medianMs: null,
+        ciLowMs: null,
+        replicates: 0,
+        flaggedReplicates: 3,
+        flags: ['busy-system'],
+        deltaPct: null,
+        verdict: 'undecided',
         verdictReason: 'no clean replicate: 3 flagged (busy-system)',
       });
-      expect((body as Comparison).noiseTest).toMatch(/^paired rounds: t interval of the log ratio of run medians, widened by the device's between-study component, excludes 0 \(95%\); fewer than 3 rounds: undecided/);
+      expect((body as Comparison).noiseTest).toMatch(
+        /^paired rounds: t interval of the log ratio of run medians, widened by the device's between-study component, excludes 0 \(95%\); fewer than 3 rounds: undecided/,
+      );
     });
 
     it('keeps the flagged runs with include=flagged, still counting them', async () => {
@@ -320,7 +383,8 @@ describe('query HTTP API', () => {
 
       expect(status).toBe(200);
       expect(d).toMatchObject({
-        device: { name: 'vm-a' }, includeFlagged: false,
+        device: { name: 'vm-a' },
+        includeFlagged: false,
         baseline: { label: 'paper', profiledIterations: 20, replicates: 4, flaggedReplicates: 0 },
         variant: { label: 'hswish', profiledIterations: 15, replicates: 3, flaggedReplicates: 1, flags: ['busy-cpu'], flaggedRunIds: [ids.flaggedRun] },
       });
@@ -346,14 +410,20 @@ describe('query HTTP API', () => {
       const row = (variant: string) => c.rows.find((r) => r.variant === variant)!;
 
       expect(d.endToEnd).toMatchObject({
-        baselineMs: row('paper').medianMs, variantMs: row('hswish').medianMs, deltaPct: row('hswish').deltaPct, mdePct: row('hswish').mdePct,
-        verdict: 'within noise', rounds: 3, design: 'paired',
+        baselineMs: row('paper').medianMs,
+        variantMs: row('hswish').medianMs,
+        deltaPct: row('hswish').deltaPct,
+        mdePct: row('hswish').mdePct,
+        verdict: 'within noise',
+        rounds: 3,
+        design: 'paired',
       });
     });
 
     it('answers with the fields the OpenAPI document declares', async () => {
       const doc = (await get('/api/docs/openapi.json')).body as { components: { schemas: Record<string, { properties: Record<string, { properties?: object }> }> } };
-      const declared = (name: string, field?: string) => Object.keys(field ? doc.components.schemas[name]!.properties[field]!.properties! : doc.components.schemas[name]!.properties).sort();
+      const declared = (name: string, field?: string) =>
+        Object.keys(field ? doc.components.schemas[name]!.properties[field]!.properties! : doc.components.schemas[name]!.properties).sort();
       const d = (await get(`/api/v1/studies/${ids.study}/layer-deltas?variant=hswish&device=vm-a`)).body as LayerDeltas;
 
       expect(Object.keys(d).sort()).toEqual(declared('LayerDeltas'));
@@ -379,21 +449,38 @@ describe('query HTTP API', () => {
   describe('GET /api/v1/runs/{id} and /latencies', () => {
     it('gives the run as stored: where, when, its round, statistics, quality flags, attempts and report', async () => {
       const { status, body } = await get(`/api/v1/runs/${ids.flaggedRun}`);
-      const [row] = await ds.query(
-        `SELECT r.job_id, r.round, r.median_ns, r.p90_ns, r.timed_runs, r.started_at, r.report FROM runs r WHERE r.id = $1`,
-        [ids.flaggedRun],
-      );
+      const [row] = await ds.query(`SELECT r.job_id, r.round, r.median_ns, r.p90_ns, r.timed_runs, r.started_at, r.report FROM runs r WHERE r.id = $1`, [ids.flaggedRun]);
 
       expect(status).toBe(200);
       expect(body).toMatchObject({
-        id: ids.flaggedRun, studyId: ids.study, study: 'activations', variant: 'hswish', variantId: ids.variants['hswish'], model: models.hswish.name,
-        modelSha256: models.hswish.sha256, device: 'vm-a', deviceId: ids.vmA, jobId: row.job_id, attempt: 1, round: 3,
-        startedAt: row.started_at.toISOString(), flagged: true, flags: ['busy-cpu', 'host-slow'], flaggedBy: ['busy-cpu'],
+        id: ids.flaggedRun,
+        studyId: ids.study,
+        study: 'activations',
+        variant: 'hswish',
+        variantId: ids.variants['hswish'],
+        model: models.hswish.name,
+        modelSha256: models.hswish.sha256,
+        device: 'vm-a',
+        deviceId: ids.vmA,
+        jobId: row.job_id,
+        attempt: 1,
+        round: 3,
+        startedAt: row.started_at.toISOString(),
+        flagged: true,
+        flags: ['busy-cpu', 'host-slow'],
+        flaggedBy: ['busy-cpu'],
         statistics: { medianNs: Number(row.median_ns), p90Ns: Number(row.p90_ns), timedRuns: row.timed_runs, stdNs: null },
-        protocol: { timedRuns: 60 }, environment: { runtimeVersion: '1.30.0' }, report: row.report,
+        protocol: { timedRuns: 60 },
+        environment: { runtimeVersion: '1.30.0' },
+        report: row.report,
       });
       expect(body.attempts).toEqual(
-        row.report.attempts.map((a: { attempt: number; startedAt: string; finishedAt: string }) => ({ attempt: a.attempt, flags: ['busy-cpu'], startedAt: a.startedAt, finishedAt: a.finishedAt })),
+        row.report.attempts.map((a: { attempt: number; startedAt: string; finishedAt: string }) => ({
+          attempt: a.attempt,
+          flags: ['busy-cpu'],
+          startedAt: a.startedAt,
+          finishedAt: a.finishedAt,
+        })),
       );
       expect(body.attempts).toHaveLength(2);
     });
@@ -416,7 +503,9 @@ describe('query HTTP API', () => {
     });
 
     it('gives the raw timed latencies in iteration order, as JSON or CSV', async () => {
-      const stored: Array<{ iteration: number; latency_ns: string }> = await ds.query(`SELECT iteration, latency_ns FROM run_latencies WHERE run_id = $1 ORDER BY iteration`, [ids.flaggedRun]);
+      const stored: Array<{ iteration: number; latency_ns: string }> = await ds.query(`SELECT iteration, latency_ns FROM run_latencies WHERE run_id = $1 ORDER BY iteration`, [
+        ids.flaggedRun,
+      ]);
       const json = await get(`/api/v1/runs/${ids.flaggedRun}/latencies`);
       const csv = await get(`/api/v1/runs/${ids.flaggedRun}/latencies?format=csv`);
 
@@ -535,7 +624,11 @@ describe('query HTTP API', () => {
     });
 
     it('takes accuracies only with an API key', async () => {
-      const res = await fetch(`${base}/api/v1/accuracies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mnasnet', top1: 1, source: 'x' }) });
+      const res = await fetch(`${base}/api/v1/accuracies`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'mnasnet', top1: 1, source: 'x' }),
+      });
       expect(res.status).toBe(401);
       expect((await get('/api/v1/accuracies?model=mnasnet-a1')).body.total).toBe(1);
     });
@@ -562,7 +655,11 @@ describe('query HTTP API', () => {
 
       expect(soft).toMatchObject({ alpha: -0.07, beta: -0.07, targetMs: 3.8 });
       const rows = soft.devices[0]!.rows;
-      expect(rows.map((r) => [r.rank, r.variant])).toEqual([[1, 'hswish'], [2, 'paper'], [3, 'relu']]);
+      expect(rows.map((r) => [r.rank, r.variant])).toEqual([
+        [1, 'hswish'],
+        [2, 'paper'],
+        [3, 'relu'],
+      ]);
       for (const r of rows) expect(r.reward).toBeCloseTo(expected(r.top1!, r.medianMs, -0.07, -0.07), 12);
       const hardRows = hard.devices[0]!.rows;
       expect(hardRows.map((r) => r.variant)).toEqual(['relu', 'hswish', 'paper']);
@@ -588,14 +685,20 @@ describe('query HTTP API', () => {
       const { body } = await get('/api/v1/models/mobilenetv3-small-0.75/devices');
       const m = body as ModelAcrossDevices;
       const paper = (await storedRuns()).filter((r) => r.label === 'paper');
-      expect(m.devices.map((d) => [d.device.name, d.relativeToFastest, d.replicates, d.samples])).toEqual([['vm-a', 1, 4, 240], ['vm-c', 1.5, 3, 180], ['vm-b', 2, 3, 180]]);
+      expect(m.devices.map((d) => [d.device.name, d.relativeToFastest, d.replicates, d.samples])).toEqual([
+        ['vm-a', 1, 4, 240],
+        ['vm-c', 1.5, 3, 180],
+        ['vm-b', 2, 3, 180],
+      ]);
       for (const d of m.devices) {
         expect(d.medianMs!).toBeCloseTo(medianOf(paper.filter((r) => r.device === d.device.name).map((r) => r.median)) / MS, 3);
         expect(d.ciLowMs!).toBeLessThan(d.ciHighMs!);
       }
       const hswish = (await get('/api/v1/models/mobilenetv3-small-0.75+act=hswish/devices')).body as ModelAcrossDevices;
       expect(hswish.devices.map((d) => [d.device.name, d.replicates, d.flaggedReplicates, d.flags])).toEqual([
-        ['vm-a', 3, 1, ['busy-cpu']], ['vm-b', 3, 0, []], ['vm-c', 0, 3, ['busy-system']],
+        ['vm-a', 3, 1, ['busy-cpu']],
+        ['vm-b', 3, 0, []],
+        ['vm-c', 0, 3, ['busy-system']],
       ]);
       expect((await get(`/api/v1/models/${models.paper.sha256}/devices`)).body.devices).toHaveLength(3);
       expect(await get('/api/v1/models/resnet-50/devices')).toMatchObject({ status: 404 });
@@ -608,7 +711,10 @@ describe('query HTTP API', () => {
 
       expect(h.models[0]!.model).toBe('mobilenetv2-0.35');
       expect(v2.regression).toBe(true);
-      expect(v2.segments.map((s) => [s.runtimeVersion, s.runs, s.replicates, s.regression])).toEqual([['1.29.0', 3, 3, false], ['1.31.0', 3, 3, true]]);
+      expect(v2.segments.map((s) => [s.runtimeVersion, s.runs, s.replicates, s.regression])).toEqual([
+        ['1.29.0', 3, 3, false],
+        ['1.31.0', 3, 3, true],
+      ]);
       expect(v2.segments[1]!.vsHistory).toMatchObject({ verdict: 'slower', design: 'unpaired', rounds: 3 });
       expect(v2.segments[1]!.vsHistory!.deltaPct).toBeCloseTo(10, 0);
       expect(h.models.find((m) => m.model === 'mobilenetv3-small-0.75+act=hswish')!.segments[0]).toMatchObject({ runs: 4, replicates: 3, flaggedReplicates: 1 });
@@ -626,7 +732,11 @@ describe('query HTTP API', () => {
       expect((await get(`/api/v1/runs?study=${ids.study}&variant=relu`)).body).toMatchObject({ total: 10 });
       expect((await get('/api/v1/runs?device=vm-b&limit=2')).body).toMatchObject({ total: 9, items: [{ device: 'vm-b', round: null, flagged: false }, { device: 'vm-b' }] });
       const vmC = (await get(`/api/v1/runs?study=${ids.study}&variant=hswish&device=vm-c`)).body;
-      expect(vmC.items.map((r: { round: number; flagged: boolean }) => [r.round, r.flagged]).sort()).toEqual([[0, true], [1, true], [2, true]]);
+      expect(vmC.items.map((r: { round: number; flagged: boolean }) => [r.round, r.flagged]).sort()).toEqual([
+        [0, true],
+        [1, true],
+        [2, true],
+      ]);
       expect((await get('/api/v1/models?measured=true')).body.total).toBe(4);
       expect(await get('/api/v1/studies?limit=0')).toMatchObject({ status: 400, body: { error: { field: 'limit' } } });
       expect(await get('/api/v1/runs?variant=relu')).toMatchObject({ status: 400, body: { error: { field: 'variant' } } });
@@ -648,9 +758,7 @@ describe('query HTTP API', () => {
       const [job] = await ds.query(`SELECT id FROM jobs LIMIT 1`);
       await ds.query(`UPDATE jobs SET state = 'leased', attempt = 2, device_id = $2 WHERE id = $1`, [job.id, ids.vmB]);
       await ds.query(`INSERT INTO job_attempts (job_id, attempt, device_id, leased_at) VALUES ($1, 2, $2, now() - interval '120 seconds')`, [job.id, ids.vmB]);
-      await ds.query(
-        `INSERT INTO result_uploads (outcome, bytes, error_code) VALUES ('stored', 1000, NULL), ('stored', 2500, NULL), ('rejected', 300, 'VALIDATION_FAILED')`,
-      );
+      await ds.query(`INSERT INTO result_uploads (outcome, bytes, error_code) VALUES ('stored', 1000, NULL), ('stored', 2500, NULL), ('rejected', 300, 'VALIDATION_FAILED')`);
       const m = (await get('/metrics')).text;
 
       expect(m).toMatch(/^latfleet_agents\{device_class="cpu",state="busy"\} 1$/m);
@@ -690,7 +798,14 @@ describe('query HTTP API', () => {
       // the same pair measured in six studies: within each, four rounds agree to ±0.04%; between them, Δ moves 1–6%
       const studies: string[] = [];
       for (const deltaPct of [1, 4, 2, 6, 3, 5]) {
-        const study = await insertStudy(ds, { name: 'repeat', baseline: 'a', variants: [{ label: 'a', model: models.paper }, { label: 'b', model: models.relu }] });
+        const study = await insertStudy(ds, {
+          name: 'repeat',
+          baseline: 'a',
+          variants: [
+            { label: 'a', model: models.paper },
+            { label: 'b', model: models.relu },
+          ],
+        });
         for (const [round, h] of host.entries()) {
           const at = { studyId: study.id, deviceId: device.id, round };
           await insertRun(ds, { ...at, variantId: study.variantIds.a!, model: models.paper, latenciesNs: latencies(4 * MS * h, 21, 0.001) });

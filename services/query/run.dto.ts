@@ -11,7 +11,5 @@ export const runListQuery = z
   .strict();
 export type RunListQuery = z.output<typeof runListQuery>;
 
-export const runLatenciesQuery = z
-  .object({ format: z.enum(['json', 'csv']).default('json').describe('json, or csv (text/csv: iteration,latency_ns)') })
-  .strict();
+export const runLatenciesQuery = z.object({ format: z.enum(['json', 'csv']).default('json').describe('json, or csv (text/csv: iteration,latency_ns)') }).strict();
 export type RunLatenciesQuery = z.output<typeof runLatenciesQuery>;

@@ -24,7 +24,13 @@ function nodeRows(o: { overhead?: boolean } = {}): StoredNodeTiming[] {
   );
 }
 const group = (key: string, kernel: number, overhead: number, shares: [number, number], nodes = 1): AttributedGroup => ({
-  key, kernelMedianNs: kernel, overheadMedianNs: overhead, totalMedianNs: kernel + overhead, share: shares[0], totalShare: shares[1], nodes,
+  key,
+  kernelMedianNs: kernel,
+  overheadMedianNs: overhead,
+  totalMedianNs: kernel + overhead,
+  share: shares[0],
+  totalShare: shares[1],
+  nodes,
 });
 
 /** A run profiled by the current agent (its report): kernel 800 µs + overhead 130 µs in nodes, 20 µs of session; model_run 950 µs. */
@@ -49,8 +55,14 @@ const OLD_ATTRIBUTION = { source: 'names', unattributedShare: 0.0625, layerSumTo
 
 function runWith(attribution: unknown): RunRow {
   return {
-    id: RUN_ID, studyId: 's', variantLabel: 'paper', deviceName: 'vm-a', medianNs: 900_000, profiledMedianNs: 1_000_000,
-    layers: [layer('stem', 'stem'), layer('blocks.0.dw', 'blocks.0')], attribution,
+    id: RUN_ID,
+    studyId: 's',
+    variantLabel: 'paper',
+    deviceName: 'vm-a',
+    medianNs: 900_000,
+    profiledMedianNs: 1_000_000,
+    layers: [layer('stem', 'stem'), layer('blocks.0.dw', 'blocks.0')],
+    attribution,
   };
 }
 
@@ -110,8 +122,17 @@ describe(RunService.name, () => {
         ['(unattributed)', 0.05, null, null, null],
       ]);
       expect(sut).toMatchObject({
-        attributionSource: 'names', session: null, blocks: null, opTypes: null, layerSumWithOverheadMs: null, modelRunMedianMs: null, layerSumRatio: 0.8,
-        ratios: { kernel: { toProfiledMedian: 0.8, toModelRunMedian: null, toTimedMedian: 0.889 }, withOverhead: { toProfiledMedian: null, toModelRunMedian: null, toTimedMedian: null } },
+        attributionSource: 'names',
+        session: null,
+        blocks: null,
+        opTypes: null,
+        layerSumWithOverheadMs: null,
+        modelRunMedianMs: null,
+        layerSumRatio: 0.8,
+        ratios: {
+          kernel: { toProfiledMedian: 0.8, toModelRunMedian: null, toTimedMedian: 0.889 },
+          withOverhead: { toProfiledMedian: null, toModelRunMedian: null, toTimedMedian: null },
+        },
       });
     });
 
@@ -140,17 +161,52 @@ describe(RunService.name, () => {
 
   describe('get', () => {
     const record = (report: Record<string, unknown>): RunRecord => ({
-      id: RUN_ID, studyId: 's', study: 'activations', variantId: 'v', variant: 'hswish', model: 'm', modelSha256: 'a'.repeat(64), deviceId: 'd', device: 'vm-a',
-      jobId: 'j', attempt: 1, round: 2, startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:09.000Z', createdAt: '2026-01-01T00:00:10.000Z',
-      environment: {}, protocol: {}, latencyRows: 60, layerRows: 100, flagged: true, flags: ['busy-system'], flaggedBy: ['busy-system'],
+      id: RUN_ID,
+      studyId: 's',
+      study: 'activations',
+      variantId: 'v',
+      variant: 'hswish',
+      model: 'm',
+      modelSha256: 'a'.repeat(64),
+      deviceId: 'd',
+      device: 'vm-a',
+      jobId: 'j',
+      attempt: 1,
+      round: 2,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:09.000Z',
+      createdAt: '2026-01-01T00:00:10.000Z',
+      environment: {},
+      protocol: {},
+      latencyRows: 60,
+      layerRows: 100,
+      flagged: true,
+      flags: ['busy-system'],
+      flaggedBy: ['busy-system'],
       statistics: {
-        timedRuns: 60, medianNs: 1, p90Ns: 1, p99Ns: null, minNs: 1, maxNs: null, meanNs: 1, stdNs: null, madNs: null, medianCiLowNs: null, medianCiHighNs: null,
-        profiledMedianNs: 1, profilingOverhead: null,
+        timedRuns: 60,
+        medianNs: 1,
+        p90Ns: 1,
+        p99Ns: null,
+        minNs: 1,
+        maxNs: null,
+        meanNs: 1,
+        stdNs: null,
+        madNs: null,
+        medianCiLowNs: null,
+        medianCiHighNs: null,
+        profiledMedianNs: 1,
+        profilingOverhead: null,
       },
       report,
     });
-    const serviceWith = (r: RunRecord | null, latencies = [{ iteration: 0, latencyNs: 900_000 }, { iteration: 1, latencyNs: 910_000 }]) =>
-      new RunService({ record: async () => r, exists: async () => r !== null, latencies: async () => latencies } as unknown as RunRepository, {} as DeviceRepository);
+    const serviceWith = (
+      r: RunRecord | null,
+      latencies = [
+        { iteration: 0, latencyNs: 900_000 },
+        { iteration: 1, latencyNs: 910_000 },
+      ],
+    ) => new RunService({ record: async () => r, exists: async () => r !== null, latencies: async () => latencies } as unknown as RunRepository, {} as DeviceRepository);
 
     it('lists the report’s attempts with their flags, the kept one last, and keeps the whole report', async () => {
       const report = {
@@ -181,7 +237,13 @@ describe(RunService.name, () => {
     it('gives the raw latencies in iteration order, as JSON or CSV', async () => {
       const sut = await serviceWith(record({})).latencies(RUN_ID);
 
-      expect(sut).toEqual({ runId: RUN_ID, latencies: [{ iteration: 0, latencyNs: 900_000 }, { iteration: 1, latencyNs: 910_000 }] });
+      expect(sut).toEqual({
+        runId: RUN_ID,
+        latencies: [
+          { iteration: 0, latencyNs: 900_000 },
+          { iteration: 1, latencyNs: 910_000 },
+        ],
+      });
       expect(runLatenciesCsv(sut)).toBe('iteration,latency_ns\r\n0,900000\r\n1,910000\r\n');
     });
   });

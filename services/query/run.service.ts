@@ -1,6 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
-import { blockOfLayer, breakdownBy, byLayer, byOpType, nsToMs, SESSION_OVERHEAD, UNATTRIBUTED as MEASURE_UNATTRIBUTED, type AttemptResources, type NodeTiming, type TimingGroup } from '../lib/measure/index.js';
+import {
+  blockOfLayer,
+  breakdownBy,
+  byLayer,
+  byOpType,
+  nsToMs,
+  SESSION_OVERHEAD,
+  UNATTRIBUTED as MEASURE_UNATTRIBUTED,
+  type AttemptResources,
+  type NodeTiming,
+  type TimingGroup,
+} from '../lib/measure/index.js';
 import { toCsv } from './csv.util.js';
 import { DeviceRepository } from './device.repository.js';
 import type { Page } from './pagination.dto.js';
@@ -25,7 +36,10 @@ export interface RunLatencies {
 }
 
 export function runLatenciesCsv(l: RunLatencies): string {
-  return toCsv(['iteration', 'latency_ns'], l.latencies.map((x) => [x.iteration, x.latencyNs]));
+  return toCsv(
+    ['iteration', 'latency_ns'],
+    l.latencies.map((x) => [x.iteration, x.latencyNs]),
+  );
 }
 
 export interface LayerRow {
@@ -190,7 +204,11 @@ export class RunService {
         };
       });
     const blockOf = (t: NodeTiming) => (t.layer ? (meta.get(t.layer)?.block ?? blockOfLayer(t.layer)) : MEASURE_UNATTRIBUTED);
-    const blockOrder = (key: string) => Math.min(...run.layers.map((l, i) => (l.block === key ? i : Number.MAX_SAFE_INTEGER - 1)), key === MEASURE_UNATTRIBUTED ? Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER - 1);
+    const blockOrder = (key: string) =>
+      Math.min(
+        ...run.layers.map((l, i) => (l.block === key ? i : Number.MAX_SAFE_INTEGER - 1)),
+        key === MEASURE_UNATTRIBUTED ? Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER - 1,
+      );
     const table = (groups: TimingGroup[]) => (withOverhead ? groups.filter((g) => g.key !== SESSION_OVERHEAD).map(groupRow) : null);
     const kernelSum = perLayer.sumOfMediansNs;
     const totalSum = withOverhead ? perLayer.totalSumOfMediansNs : null;
@@ -209,8 +227,16 @@ export class RunService {
       modelRunMedianMs: stored.profileRunMedianNs === null ? null : ms(stored.profileRunMedianNs),
       layerSumWithOverheadMs: totalSum === null ? null : ms(totalSum),
       ratios: {
-        kernel: { toProfiledMedian: over(kernelSum, run.profiledMedianNs), toModelRunMedian: over(kernelSum, stored.profileRunMedianNs), toTimedMedian: over(kernelSum, run.medianNs) },
-        withOverhead: { toProfiledMedian: over(totalSum, run.profiledMedianNs), toModelRunMedian: over(totalSum, stored.profileRunMedianNs), toTimedMedian: over(totalSum, run.medianNs) },
+        kernel: {
+          toProfiledMedian: over(kernelSum, run.profiledMedianNs),
+          toModelRunMedian: over(kernelSum, stored.profileRunMedianNs),
+          toTimedMedian: over(kernelSum, run.medianNs),
+        },
+        withOverhead: {
+          toProfiledMedian: over(totalSum, run.profiledMedianNs),
+          toModelRunMedian: over(totalSum, stored.profileRunMedianNs),
+          toTimedMedian: over(totalSum, run.medianNs),
+        },
       },
       session: session ? groupRow(session) : null,
       layers,

@@ -42,7 +42,8 @@ function page(title: string, body: string): string {
 
 function latencyCell(c: AblationCell | null): string {
   if (!c) return '<td class="muted">—</td><td></td><td></td>';
-  const median = c.medianMs === null ? '<span class="muted">no clean run</span>' : `${fixed(c.medianMs, 2)}${c.ciLowMs === null ? '' : ` [${fixed(c.ciLowMs, 2)}, ${fixed(c.ciHighMs, 2)}]`}`;
+  const median =
+    c.medianMs === null ? '<span class="muted">no clean run</span>' : `${fixed(c.medianMs, 2)}${c.ciLowMs === null ? '' : ` [${fixed(c.ciLowMs, 2)}, ${fixed(c.ciHighMs, 2)}]`}`;
   const delta =
     c.verdict === null
       ? ''
@@ -72,7 +73,10 @@ function qualityFlags(v: StudyPageView): string {
   const failed = v.study.jobList.filter((j) => j.error);
   const rounds = Object.entries(v.study.rounds).map(([group, log]) => `<li>${esc(group === '*' ? 'any device' : group)}: ${esc(log.detail)}</li>`);
   const items = [
-    ...flagged.map((r) => `<li class="flag">run ${link(`/api/v1/runs/${r.id}`, r.id.slice(0, 8))} (${esc(r.variant)} on ${esc(r.device)}, round ${esc(r.round ?? '—')}) is flagged: left out of the figures and verdicts</li>`),
+    ...flagged.map(
+      (r) =>
+        `<li class="flag">run ${link(`/api/v1/runs/${r.id}`, r.id.slice(0, 8))} (${esc(r.variant)} on ${esc(r.device)}, round ${esc(r.round ?? '—')}) is flagged: left out of the figures and verdicts</li>`,
+    ),
     ...failed.map((j) => `<li class="flag">job of ${esc(j.variantLabel)} (round ${j.round}, attempt ${j.attempt}): ${esc(j.error)}</li>`),
   ];
   return `<ul>${rounds.join('')}${items.length ? items.join('') : '<li>no flagged run and no failed job</li>'}</ul>`;
@@ -94,7 +98,8 @@ function runsTable(studyId: string, runs: Page<RunSummary>): string {
         'per-layer figure',
       )} · ${link(`/api/v1/runs/${r.id}/latencies?format=csv`, 'latencies CSV')}</td></tr>`,
   );
-  const more = runs.total > runs.items.length ? `<p class="muted">${runs.items.length} of ${runs.total} runs: ${link(`/api/v1/runs?study=${studyId}&limit=500`, 'all as JSON')}</p>` : '';
+  const more =
+    runs.total > runs.items.length ? `<p class="muted">${runs.items.length} of ${runs.total} runs: ${link(`/api/v1/runs?study=${studyId}&limit=500`, 'all as JSON')}</p>` : '';
   return `<table><tr><th>run</th><th>variant</th><th>device</th><th>round</th><th>median ms</th><th></th><th></th></tr>${rows.join('')}</table>${more}`;
 }
 

@@ -59,7 +59,9 @@ describe.skipIf(!runs)(title('the study page in headless chromium (LATFLEET_API_
       flagged: [['hswish', 'vm-cpu', 3]],
     });
     const port = await freePort();
-    app = await startQuery(loadConfig({ DATABASE_URL: db.url, LATFLEET_HTTP_PORT: String(port), LATFLEET_LOG_LEVEL: 'error', LATFLEET_API_KEYS: API_KEY, LATFLEET_API_READ: 'key' }));
+    app = await startQuery(
+      loadConfig({ DATABASE_URL: db.url, LATFLEET_HTTP_PORT: String(port), LATFLEET_LOG_LEVEL: 'error', LATFLEET_API_KEYS: API_KEY, LATFLEET_API_READ: 'key' }),
+    );
     base = `http://127.0.0.1:${port}`;
     ({ browser, close: closeBrowser } = await launchChromium());
     page = await browser.newPage();
@@ -140,15 +142,20 @@ describe.skipIf(!runs)(title('the study page in headless chromium (LATFLEET_API_
 
   it('shows a study without results yet, each figure saying why it is not drawn', async () => {
     const model = await insertModel(ds, 'mobilenetv3-small-1.0');
-    const queued = await insertStudy(ds, { name: 'queued', baseline: 'a', status: 'queued', variants: [{ label: 'a', model }, { label: 'b', model }] });
+    const queued = await insertStudy(ds, {
+      name: 'queued',
+      baseline: 'a',
+      status: 'queued',
+      variants: [
+        { label: 'a', model },
+        { label: 'b', model },
+      ],
+    });
     const res = await fetch(`${base}/studies/${queued.id}`, { headers: { authorization: `Bearer ${API_KEY}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toBe(PAGE_CSP);
     const html = await res.text();
-    expect(html.match(/not drawn: [^<]*/g)).toEqual([
-      'not drawn: run: study queued has no stored run yet',
-      'not drawn: device: b and a have no results on a common device yet',
-    ]);
+    expect(html.match(/not drawn: [^<]*/g)).toEqual(['not drawn: run: study queued has no stored run yet', 'not drawn: device: b and a have no results on a common device yet']);
     expect(html.match(/<svg /g)).toHaveLength(4);
   });
 

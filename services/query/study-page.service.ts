@@ -61,7 +61,14 @@ export class StudyPageService {
     const device = comparison.devices[0];
     for (const v of candidates) {
       const params = { variant: v.label, by: 'block', ...(device ? { device: device.name } : {}) };
-      figures.push(await drawn('layer-delta', `${v.label} vs ${comparison.baseline}${device ? ` on ${device.name}` : ''}: Δ kernel time per block`, () => this.figures.spec(id, 'layer-delta', query(params)), params));
+      figures.push(
+        await drawn(
+          'layer-delta',
+          `${v.label} vs ${comparison.baseline}${device ? ` on ${device.name}` : ''}: Δ kernel time per block`,
+          () => this.figures.spec(id, 'layer-delta', query(params)),
+          params,
+        ),
+      );
     }
     if (comparison.devices.length === 1) {
       figures.push(await drawn('history', `${device!.name} across runtime and agent versions, ${comparison.baseline}'s model`, () => this.figures.spec(id, 'history', query({}))));

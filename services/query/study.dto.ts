@@ -13,10 +13,7 @@ export const studyListQuery = z
 export type StudyListQuery = z.output<typeof studyListQuery>;
 
 const device = listParam.optional().describe('device names or ids (comma-separated or repeated); default: every device with results');
-const include = z
-  .enum(['flagged'])
-  .optional()
-  .describe('flagged: keep runs flagged as throttled or busy in the figures and verdicts (by default they are left out and counted)');
+const include = z.enum(['flagged']).optional().describe('flagged: keep runs flagged as throttled or busy in the figures and verdicts (by default they are left out and counted)');
 
 /** `include=flagged` */
 export const includesFlagged = (q: { include?: 'flagged' }) => q.include === 'flagged';
@@ -24,9 +21,7 @@ export const includesFlagged = (q: { include?: 'flagged' }) => q.include === 'fl
 export const comparisonQuery = z.object({ device, include }).strict();
 export type ComparisonQuery = z.output<typeof comparisonQuery>;
 
-export const ablationTableQuery = z
-  .object({ device, include, format: z.enum(['json', 'csv']).default('json').describe('json, or csv (text/csv, one row per variant)') })
-  .strict();
+export const ablationTableQuery = z.object({ device, include, format: z.enum(['json', 'csv']).default('json').describe('json, or csv (text/csv, one row per variant)') }).strict();
 export type AblationTableQuery = z.output<typeof ablationTableQuery>;
 
 export const layerDeltaQuery = z

@@ -2,7 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { resolveProtocol } from '../lib/measure/index.js';
 import { insertModel, type NewModel } from '../lib/store/model-rows.js';
-import { cancelStudy, insertRound, jobRunnableOn, JOBS_CHANNEL, type JobCancellation, type DeviceSelector, type JobProtocol, type RoundLog, type StudyStatus } from '../lib/store/index.js';
+import {
+  cancelStudy,
+  insertRound,
+  jobRunnableOn,
+  JOBS_CHANNEL,
+  type JobCancellation,
+  type DeviceSelector,
+  type JobProtocol,
+  type RoundLog,
+  type StudyStatus,
+} from '../lib/store/index.js';
 import type { Page } from './pagination.dto.js';
 import type { StudyListQuery } from './study.dto.js';
 
@@ -112,16 +122,21 @@ export class StudyRepository {
   async create(study: NewStudy): Promise<string> {
     return this.ds.transaction(async (m) => {
       for (const { model } of study.variants) if ('bytes' in model) await insertModel(m, model);
-      const [s]: Array<{ id: string }> = await m.query(
-        `INSERT INTO studies (name, spec, baseline_label, priority) VALUES ($1, $2, $3, $4) RETURNING id`,
-        [study.name, JSON.stringify(study.spec), study.baselineLabel, study.priority],
-      );
+      const [s]: Array<{ id: string }> = await m.query(`INSERT INTO studies (name, spec, baseline_label, priority) VALUES ($1, $2, $3, $4) RETURNING id`, [
+        study.name,
+        JSON.stringify(study.spec),
+        study.baselineLabel,
+        study.priority,
+      ]);
       const variantIds: string[] = [];
       for (const [position, v] of study.variants.entries()) {
-        const [variant]: Array<{ id: string }> = await m.query(
-          `INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1,$2,$3,$4,$5) RETURNING id`,
-          [s!.id, v.label, v.model.sha256, v.label === study.baselineLabel, position],
-        );
+        const [variant]: Array<{ id: string }> = await m.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1,$2,$3,$4,$5) RETURNING id`, [
+          s!.id,
+          v.label,
+          v.model.sha256,
+          v.label === study.baselineLabel,
+          position,
+        ]);
         variantIds.push(variant!.id);
       }
       // The first `replicates` rounds on each target; more are added as rounds complete (control's RoundPlanner).
@@ -150,11 +165,7 @@ export class StudyRepository {
   async list(q: StudyListQuery): Promise<Page<StudySummary>> {
     const where = `WHERE ($1::text IS NULL OR s.status = $1) AND ($2::text IS NULL OR s.name = $2)`;
     const filters = [q.status ?? null, q.name ?? null];
-    const rows = await this.ds.query(`${SUMMARY_SELECT} ${where} GROUP BY s.id ORDER BY s.created_at DESC, s.id LIMIT $3 OFFSET $4`, [
-      ...filters,
-      q.limit,
-      q.offset,
-    ]);
+    const rows = await this.ds.query(`${SUMMARY_SELECT} ${where} GROUP BY s.id ORDER BY s.created_at DESC, s.id LIMIT $3 OFFSET $4`, [...filters, q.limit, q.offset]);
     const [{ n }] = await this.ds.query(`SELECT count(*)::int AS n FROM studies s ${where}`, filters);
     return { items: rows.map(toSummary), limit: q.limit, offset: q.offset, total: n };
   }

@@ -74,9 +74,11 @@ describe(StudyService.name, () => {
     const { sut, studies } = setup();
     studies.matchingDevices.mockResolvedValue([{ id: 'd1', formats: ['onnx'] }] as never);
 
-    await expect(
-      sut.create({ name: 'formats', base: 'mobilenetv3-small-0.75@96', axes: { format: ['onnx', 'tflite'] }, devices: { each: true } }),
-    ).rejects.toMatchObject({ code: ErrorCode.ValidationFailed, field: 'devices', message: 'devices: variant tflite is tflite; none of the 1 selected devices runs it (they run onnx)' });
+    await expect(sut.create({ name: 'formats', base: 'mobilenetv3-small-0.75@96', axes: { format: ['onnx', 'tflite'] }, devices: { each: true } })).rejects.toMatchObject({
+      code: ErrorCode.ValidationFailed,
+      field: 'devices',
+      message: 'devices: variant tflite is tflite; none of the 1 selected devices runs it (they run onnx)',
+    });
     expect(studies.create).not.toHaveBeenCalled();
   });
 

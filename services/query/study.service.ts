@@ -41,7 +41,10 @@ export class StudyService {
       const runs = new Set(devices.flatMap((d) => d.formats));
       const stranded = spec.variants.find((v) => !runs.has(v.format));
       if (stranded) {
-        throw LatfleetError.validation('devices', `variant ${stranded.label} is ${stranded.format}; none of the ${devices.length} selected devices runs it (they run ${[...runs].join(', ')})`);
+        throw LatfleetError.validation(
+          'devices',
+          `variant ${stranded.label} is ${stranded.format}; none of the ${devices.length} selected devices runs it (they run ${[...runs].join(', ')})`,
+        );
       }
       targets = devices.map((d) => d.id);
     }
@@ -131,5 +134,4 @@ function stringsIn(value: unknown, out = new Set<string>()): string[] {
   return [...out];
 }
 
-const finished = (id: string, status: string) =>
-  new LatfleetError(ErrorCode.Conflict, `study ${id} is already ${status}: there is nothing left to cancel`);
+const finished = (id: string, status: string) => new LatfleetError(ErrorCode.Conflict, `study ${id} is already ${status}: there is nothing left to cancel`);

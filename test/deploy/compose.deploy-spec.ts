@@ -95,7 +95,13 @@ describe('deploy/docker/Dockerfile', () => {
     }
     for (const name of LATFLEET) expect(dockerfile).toContain(`"dist/${name}/main.js"`);
     expect(dockerfile).toMatch(/FROM \$\{NODE_IMAGE\} AS runtime[\s\S]*?USER node/);
-    expect(dockerfile.trimEnd().split('\n').filter((l) => /^USER /.test(l)).at(-1)).toBe('USER node');
+    expect(
+      dockerfile
+        .trimEnd()
+        .split('\n')
+        .filter((l) => /^USER /.test(l))
+        .at(-1),
+    ).toBe('USER node');
   });
 
   it('installs dependencies with their install scripts off, as package.json asks', () => {

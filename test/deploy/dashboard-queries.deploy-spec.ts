@@ -113,7 +113,11 @@ describe('every dashboard panel, against a fleet that has run a small study', ()
 
     if (prometheus) {
       const p = prometheus;
-      await pollUntil(async () => (await p.instant('up{job="latfleet-query"} == 1')).length === 1, { what: 'Prometheus scraping the query service (up == 1)', timeoutMs: 30_000, intervalMs: 500 });
+      await pollUntil(async () => (await p.instant('up{job="latfleet-query"} == 1')).length === 1, {
+        what: 'Prometheus scraping the query service (up == 1)',
+        timeoutMs: 30_000,
+        intervalMs: 500,
+      });
       // A few scrapes after the accuracies were stored, so the latest samples follow the study.
       const after = Date.now() / 1000 + 3 * SCRAPE_SECONDS;
       await pollUntil(async () => Number((await p.instant('max(timestamp(up{job="latfleet-query"}))'))[0]?.value?.[1] ?? 0) > after, {
@@ -200,10 +204,13 @@ describe('every dashboard panel, against a fleet that has run a small study', ()
   });
 
   it.skipIf(!PROMETHEUS)(needsPrometheus("loads deploy/prometheus's alert rules and evaluates every one without error"), async () => {
-    const groups = await pollUntil(async () => {
-      const g = await prometheus!.rules();
-      return g.length > 0 && g.every((x) => x.rules.every((r) => r.health !== 'unknown')) ? g : undefined;
-    }, { what: 'every rule evaluated once', timeoutMs: 15_000, intervalMs: 500 });
+    const groups = await pollUntil(
+      async () => {
+        const g = await prometheus!.rules();
+        return g.length > 0 && g.every((x) => x.rules.every((r) => r.health !== 'unknown')) ? g : undefined;
+      },
+      { what: 'every rule evaluated once', timeoutMs: 15_000, intervalMs: 500 },
+    );
     const rules = groups.flatMap((g) => g.rules);
     expect(rules.length).toBeGreaterThan(5);
     expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`)).toEqual([]);

@@ -25,7 +25,19 @@ const datasources = yamlFile('grafana/provisioning/datasources/latfleet.yaml').d
 const errorsOf = (errors: ErrorObject[] | null | undefined) => (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`);
 
 /** Variables a query or title may use besides the dashboard's own. */
-const GLOBALS = new Set(['__rate_interval', '__interval', '__interval_ms', '__range', '__timeFilter', '__timeGroupAlias', '__timeGroup', '__timeFrom', '__timeTo', '__value', '__data']);
+const GLOBALS = new Set([
+  '__rate_interval',
+  '__interval',
+  '__interval_ms',
+  '__range',
+  '__timeFilter',
+  '__timeGroupAlias',
+  '__timeGroup',
+  '__timeFrom',
+  '__timeTo',
+  '__value',
+  '__data',
+]);
 
 describe('the Grafana dashboards', () => {
   it('are the files grafana/src/build.mjs makes', () => {
@@ -78,10 +90,11 @@ describe('the Grafana dashboards', () => {
       for (const p of panels) {
         const { x, y, w, h } = p.gridPos;
         expect(x + w, p.title).toBeLessThanOrEqual(24);
-        for (let i = x; i < x + w; i++) for (let j = y; j < y + h; j++) {
-          expect(cells.has(`${i},${j}`), `${p.title} overlaps another panel at ${i},${j}`).toBe(false);
-          cells.add(`${i},${j}`);
-        }
+        for (let i = x; i < x + w; i++)
+          for (let j = y; j < y + h; j++) {
+            expect(cells.has(`${i},${j}`), `${p.title} overlaps another panel at ${i},${j}`).toBe(false);
+            cells.add(`${i},${j}`);
+          }
       }
       expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
     });

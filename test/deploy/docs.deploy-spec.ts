@@ -10,11 +10,7 @@ const namesIn = (text: string) => [...text.matchAll(/\b(LATFLEET_[A-Z0-9_]+)\b/g
 
 describe('the guides in docs/', () => {
   it('name only variables latfleet, the compose file or the Grafana provisioning read', () => {
-    const known = new Set([
-      ...latfleetConfigNames(),
-      ...namesIn(read('deploy/compose.yaml')),
-      ...namesIn(read('grafana/provisioning/datasources/latfleet.yaml')),
-    ]);
+    const known = new Set([...latfleetConfigNames(), ...namesIn(read('deploy/compose.yaml')), ...namesIn(read('grafana/provisioning/datasources/latfleet.yaml'))]);
     for (const doc of docs) for (const name of namesIn(read(`docs/${doc}`))) expect(known.has(name), `${doc}: ${name}`).toBe(true);
   });
 

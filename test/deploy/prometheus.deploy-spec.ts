@@ -30,7 +30,7 @@ describe('deploy/prometheus', () => {
     expect(promtool('check', 'rules', 'rules/latfleet.rules.yaml')).toMatch(/SUCCESS: \d+ rules found/);
   });
 
-  it.skipIf(!PROMTOOL)(title("the alert rules pass their unit tests (each alert fires on its condition, none on a healthy fleet)"), () => {
+  it.skipIf(!PROMTOOL)(title('the alert rules pass their unit tests (each alert fires on its condition, none on a healthy fleet)'), () => {
     expect(promtool('test', 'rules', 'rules/latfleet.rules.test.yaml')).toMatch(/SUCCESS/);
   });
 
@@ -49,7 +49,10 @@ describe('deploy/prometheus', () => {
     const exported = new Set([...source.matchAll(/name: '(latfleet_\w+)'/g)].map((m) => m[1]!));
     expect(exported.size).toBeGreaterThan(5);
     const known = (name: string) => exported.has(name) || exported.has(name.replace(/_(bucket|count|sum)$/, ''));
-    const texts = [readFileSync(join(dir, 'rules/latfleet.rules.yaml'), 'utf8'), ...['fleet', 'study', 'layers', 'ablations', 'pareto'].map((d) => readFileSync(join(REPO_ROOT, `grafana/dashboards/${d}.json`), 'utf8'))];
+    const texts = [
+      readFileSync(join(dir, 'rules/latfleet.rules.yaml'), 'utf8'),
+      ...['fleet', 'study', 'layers', 'ablations', 'pareto'].map((d) => readFileSync(join(REPO_ROOT, `grafana/dashboards/${d}.json`), 'utf8')),
+    ];
     const used = new Set(texts.flatMap((t) => [...t.matchAll(/\b(latfleet_[a-z_]+)\b/g)].map((m) => m[1]!)));
     const metricLike = [...used].filter((n) => !/^latfleet_(query|prometheus|postgres|fleet|study|layers|ablations|pareto)$/.test(n));
     expect(metricLike.filter((n) => !known(n))).toEqual([]);

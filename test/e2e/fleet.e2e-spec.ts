@@ -208,7 +208,14 @@ describe('the local fleet, end to end', () => {
       const md = new grpc.Metadata();
       md.set('authorization', 'Bearer 00000000-0000-0000-0000-000000000000.nope');
       const chunks = stub['fetchModel']!({ sha256: 'a'.repeat(64) }, md) as grpc.ClientReadableStream<unknown>;
-      await expect(new Promise((resolve, reject) => chunks.on('error', reject).on('end', resolve).on('data', () => undefined))).rejects.toMatchObject({
+      await expect(
+        new Promise((resolve, reject) =>
+          chunks
+            .on('error', reject)
+            .on('end', resolve)
+            .on('data', () => undefined),
+        ),
+      ).rejects.toMatchObject({
         code: grpc.status.UNAUTHENTICATED,
       });
     } finally {

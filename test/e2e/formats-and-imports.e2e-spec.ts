@@ -19,7 +19,10 @@ const PROTOCOL = { warmupRuns: 2, timedRuns: 10, profiledRuns: 3, maxRetries: 0,
 const TFLITE_VARIANT = 'mobilenetv3-small-0.75@96';
 const STUDY = {
   name: 'byom-and-formats',
-  variants: [{ label: 'tiny-torch', model: 'tiny-torch' }, { label: 'v3-small-tflite', model: 'mobilenetv3-small-0.75', resolution: 96, format: 'tflite' }],
+  variants: [
+    { label: 'tiny-torch', model: 'tiny-torch' },
+    { label: 'v3-small-tflite', model: 'mobilenetv3-small-0.75', resolution: 96, format: 'tflite' },
+  ],
   protocol: PROTOCOL,
 };
 const run = promisify(execFile);

@@ -73,7 +73,11 @@ describe('a generated TFLite model measured on a phone through adb and benchmark
     const sha = buildTflite(VARIANT).sha256;
     const pushed = phone.list(`${REMOTE}/models`);
     expect(pushed).toEqual([`${sha}.tflite`]);
-    expect(createHash('sha256').update(readFileSync(phone.devicePath(`${REMOTE}/models/${sha}.tflite`))).digest('hex')).toBe(sha);
+    expect(
+      createHash('sha256')
+        .update(readFileSync(phone.devicePath(`${REMOTE}/models/${sha}.tflite`)))
+        .digest('hex'),
+    ).toBe(sha);
     const common = [`--graph=${REMOTE}/models/${sha}.tflite`, '--num_threads=1', '--warmup_runs=2', '--warmup_min_secs=0', '--min_secs=0'];
     expect(phone.invocations('benchmark_model')).toEqual([
       [...common, '--num_runs=1'],

@@ -54,7 +54,10 @@ describe('latency predictors, end to end', () => {
     expect(p!.intervalLowMs).toBeLessThanOrEqual(p!.medianMs);
     expect(p!.intervalHighMs).toBeGreaterThanOrEqual(p!.medianMs);
     expect(p!.layers!.map((l) => l.layer)).toEqual(layers);
-    expect(p!.kernelSumMs).toBeCloseTo(p!.layers!.reduce((a, l) => a + l.predictedMs, 0), 1);
+    expect(p!.kernelSumMs).toBeCloseTo(
+      p!.layers!.reduce((a, l) => a + l.predictedMs, 0),
+      1,
+    );
   });
 
   it('lists stored predictors and counts versions up', async () => {

@@ -28,7 +28,6 @@ const register = (s: Record<string, GrpcMethod>, enrollmentToken: string, facts 
     s['register']!({ enrollmentToken, facts }, new grpc.Metadata(), (err: Error | null, res: { agentId: string; credential: string }) => (err ? reject(err) : resolve(res))),
   );
 
-
 describe('a fleet that keeps strangers out and does what it is told', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'latfleet-sec-'));
   const base = 20_000 + Math.floor(Math.random() * 20_000);
@@ -75,7 +74,10 @@ describe('a fleet that keeps strangers out and does what it is told', () => {
       const reg = await register(s, created.token);
       expect(reg.credential.startsWith(`${reg.agentId}.`)).toBe(true);
       await fleet.api.revokeEnrollmentToken(created.id);
-      const refused = await register(s, created.token, { ...FACTS, name: 'phone-2' }).then(() => null, (e: grpc.ServiceError) => e);
+      const refused = await register(s, created.token, { ...FACTS, name: 'phone-2' }).then(
+        () => null,
+        (e: grpc.ServiceError) => e,
+      );
       expect(refused).toMatchObject({ code: grpc.status.UNAUTHENTICATED });
       // the reason of the fleet's one error table travels in the trailing metadata
       expect(refused!.metadata.get('latfleet-error-reason')).toEqual(['UNAUTHENTICATED']);

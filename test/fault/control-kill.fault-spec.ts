@@ -53,7 +53,9 @@ describe('control killed with SIGKILL in the middle of an upload', () => {
     // the agent re-sends stored results exactly when control stored them but its acknowledgement was held back
     const resent = readFileSync(agent.proc.logFile, 'utf8').includes(`results of ${key} stored as run ${(await runRow(jobId))!.id} (already stored)`);
     expect(resent).toBe(heldBack);
-    process.stderr.write(`control-kill: ${study}: ${control.label} killed ${point === 'early' ? 'as the upload started' : heldBack ? 'after the run was stored, before the ack' : 'after the ack (not caught)'}; stored once\n`);
+    process.stderr.write(
+      `control-kill: ${study}: ${control.label} killed ${point === 'early' ? 'as the upload started' : heldBack ? 'after the run was stored, before the ack' : 'after the ack (not caught)'}; stored once\n`,
+    );
   }
 
   it('the agent reconnects to the restarted control at the same address and nothing is lost or doubled', { timeout: 120_000 }, () =>
@@ -63,7 +65,8 @@ describe('control killed with SIGKILL in the middle of an upload', () => {
       await fleet.waitOnline([agent.name]);
       await killDuringUpload(agent, 'early', () => ({ control: fleet.controls.find((c) => c.label === 'control-solo')! }), 'solo-early');
       await agent.proc.stop();
-    }));
+    }),
+  );
 
   it('two replicas: the agent moves to the other one, repeatedly, and every row is stored once', { timeout: 150_000 }, () =>
     fleet.guarded(async () => {
@@ -85,5 +88,6 @@ describe('control killed with SIGKILL in the middle of an upload', () => {
       } finally {
         await Promise.all(relays.map((r) => r.close()));
       }
-    }));
+    }),
+  );
 });

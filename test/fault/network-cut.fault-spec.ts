@@ -102,10 +102,9 @@ describe.skipIf(unavailable !== null)('a 30-second network cut between an agent 
       const audit = await fleet.audit(studyId);
       expect(audit.problems).toEqual([]);
       expect(audit).toMatchObject({ completed: 1, runs: 1 });
-      const { rows } = await fleet.db.query<{ name: string; attempt: number }>(
-        `SELECT d.name, r.attempt FROM runs r JOIN devices d ON d.id = r.device_id WHERE r.job_id = $1`,
-        [jobId],
-      );
+      const { rows } = await fleet.db.query<{ name: string; attempt: number }>(`SELECT d.name, r.attempt FROM runs r JOIN devices d ON d.id = r.device_id WHERE r.job_id = $1`, [
+        jobId,
+      ]);
       const { rows: attempts } = await fleet.db.query(
         `SELECT a.attempt, d.name, a.outcome FROM job_attempts a JOIN devices d ON d.id = a.device_id WHERE a.job_id = $1 ORDER BY a.attempt`,
         [jobId],
@@ -113,12 +112,14 @@ describe.skipIf(unavailable !== null)('a 30-second network cut between an agent 
       process.stderr.write(
         `network-cut: stored by ${rows[0]!.name} (attempt ${rows[0]!.attempt}); attempts ${JSON.stringify(attempts)}; settled ${((Date.now() - healedAt) / 1000).toFixed(1)} s after the heal\n`,
       );
-    }));
+    }),
+  );
 
   it('the cut agent is online again after the cut heals', { timeout: 60_000 }, () =>
     fleet.guarded(async () => {
       await fleet.waitOnline([cut.name], 30_000);
-    }));
+    }),
+  );
 
   it('the cut agent takes new jobs again', { timeout: 120_000 }, () =>
     fleet.guarded(async () => {
@@ -128,5 +129,6 @@ describe.skipIf(unavailable !== null)('a 30-second network cut between an agent 
       expect(rows.map((r) => r.name).sort()).toEqual([cut.name, steady.name].sort());
       expect((await fleet.audit(study.studyId)).problems).toEqual([]);
       expect(readFileSync(cut.proc.logFile, 'utf8')).not.toContain('rejected');
-    }));
+    }),
+  );
 });

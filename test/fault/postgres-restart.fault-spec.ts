@@ -67,12 +67,14 @@ describe('Postgres restarted in the middle of ingest', () => {
       process.stderr.write(
         `pg-restart: settled ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the restart; ${uploadErrors.length} simulated uploads failed and were re-sent\n`,
       );
-    }));
+    }),
+  );
 
   it('an agent whose upload failed re-sends it without waiting for its session to drop', { timeout: 30_000 }, () =>
     fleet.guarded(async () => {
       await pollUntil(() => outboxEntries(agent).length === 0, { what: 'the real agent re-sending its outbox after the restart', timeoutMs: 15_000 });
-    }));
+    }),
+  );
 
   it('control listens again for new jobs and cancellations (LISTEN on a new connection)', { timeout: 30_000 }, () =>
     fleet.guarded(async () => {
@@ -83,12 +85,14 @@ describe('Postgres restarted in the middle of ingest', () => {
         },
         { what: 'a LISTEN session of control after the restart', timeoutMs: 15_000, intervalMs: 250 },
       );
-    }));
+    }),
+  );
 
   it('connected agents are online again once their heartbeats reach the database', { timeout: 30_000 }, () =>
     fleet.guarded(async () => {
       await new Promise((r) => setTimeout(r, 3 * HEARTBEAT_MS));
       const { rows } = await fleet.db.query<{ name: string }>(`SELECT name FROM devices WHERE state <> 'online' ORDER BY name`);
       expect(rows.map((r) => r.name)).toEqual([]);
-    }));
+    }),
+  );
 });

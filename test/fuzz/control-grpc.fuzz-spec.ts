@@ -43,9 +43,7 @@ const outcomeOf = (err: ServiceError | null): Outcome => (err ? { code: err.code
 const deadline = () => ({ deadline: Date.now() + CALL_DEADLINE_MS });
 
 function register(stub: AgentServiceStub, enrollmentToken: string, facts: DeviceFacts): Promise<Outcome & { credential?: string }> {
-  return new Promise((resolve) =>
-    stub.register({ enrollmentToken, facts }, new Metadata(), deadline(), (err, res) => resolve({ ...outcomeOf(err), credential: res?.credential })),
-  );
+  return new Promise((resolve) => stub.register({ enrollmentToken, facts }, new Metadata(), deadline(), (err, res) => resolve({ ...outcomeOf(err), credential: res?.credential })));
 }
 
 function upload(stub: AgentServiceStub, md: Metadata, parts: UploadResultsRequest[]): Promise<Outcome & { duplicate?: boolean }> {
@@ -86,7 +84,17 @@ function fetchFirstChunk(stub: AgentServiceStub, md: Metadata, sha256: string): 
 }
 
 const facts = (name: string): DeviceFacts => ({
-  name, deviceClass: 'cpu', cpuModel: 'fuzz', cores: 2, os: 'linux', hostname: 'fuzz', runner: 'sim', runtimeVersion: 'sim', agentVersion: 'sim', tags: { lab: 'fuzz' }, formats: ['onnx'],
+  name,
+  deviceClass: 'cpu',
+  cpuModel: 'fuzz',
+  cores: 2,
+  os: 'linux',
+  hostname: 'fuzz',
+  runner: 'sim',
+  runtimeVersion: 'sim',
+  agentVersion: 'sim',
+  tags: { lab: 'fuzz' },
+  formats: ['onnx'],
 });
 
 describe('control gRPC under fuzzing', () => {
@@ -162,12 +170,19 @@ describe('control gRPC under fuzzing', () => {
     // Heartbeats and leases far apart: nothing changes rows behind the fuzzer's back.
     app = await startControl(
       loadConfig({
-        DATABASE_URL: db.url, LATFLEET_GRPC_PORT: String(port), LATFLEET_ENROLLMENT_TOKEN: ENROLLMENT_TOKEN, LATFLEET_LOG_LEVEL: 'error',
-        LATFLEET_HEARTBEAT_MS: '600000', LATFLEET_LEASE_SECONDS: '86400',
+        DATABASE_URL: db.url,
+        LATFLEET_GRPC_PORT: String(port),
+        LATFLEET_ENROLLMENT_TOKEN: ENROLLMENT_TOKEN,
+        LATFLEET_LOG_LEVEL: 'error',
+        LATFLEET_HEARTBEAT_MS: '600000',
+        LATFLEET_LEASE_SECONDS: '86400',
       }),
     );
     stub = agentServiceClient(`127.0.0.1:${port}`);
-    for (const [who, name] of [[main, 'fuzz-main'], [other, 'fuzz-other']] as const) {
+    for (const [who, name] of [
+      [main, 'fuzz-main'],
+      [other, 'fuzz-other'],
+    ] as const) {
       const r = await register(stub, ENROLLMENT_TOKEN, facts(name));
       expect(r.code).toBe(GrpcStatus.OK);
       who.credential = r.credential!;
@@ -240,7 +255,11 @@ describe('control gRPC under fuzzing', () => {
       fc.constant({}),
     );
     // The main agent's own credential could legitimately fail its own job: the others may not touch it.
-    const notMain = fc.oneof(fc.constant(() => other.md), fc.constant(() => new Metadata()), nastyString.map((s) => () => bearer(s.replace(/[^\x20-\x7e]/g, ''))));
+    const notMain = fc.oneof(
+      fc.constant(() => other.md),
+      fc.constant(() => new Metadata()),
+      nastyString.map((s) => () => bearer(s.replace(/[^\x20-\x7e]/g, ''))),
+    );
     const arb = fc.record({ md: notMain, messages: fc.array(message, { maxLength: 6 }) });
     const before = await snapshot.take(pool);
     await fuzzSurface('grpc Connect', arb, async ({ md, messages }, counts) => {
@@ -270,7 +289,12 @@ describe('control gRPC under fuzzing', () => {
           attempt: nastyNumber,
           sequence: nastyNumber,
           latencies: fc.record({ latenciesNs: fc.array(nastyNumber, { maxLength: 20 }) }),
-          layers: fc.record({ timings: fc.array(fc.record({ iteration: nastyNumber, nodeName: nastyString, opType: nastyString, layer: nastyString, durationNs: nastyNumber, provider: nastyString }), { maxLength: 5 }) }),
+          layers: fc.record({
+            timings: fc.array(
+              fc.record({ iteration: nastyNumber, nodeName: nastyString, opType: nastyString, layer: nastyString, durationNs: nastyNumber, provider: nastyString }),
+              { maxLength: 5 },
+            ),
+          }),
         },
         { requiredKeys: ['jobId', 'attempt', 'sequence'] },
       ),

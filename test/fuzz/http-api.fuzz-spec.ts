@@ -50,13 +50,38 @@ const fullyEncoded = (s: string) => s.replace(/[^A-Za-z0-9\-_.!~*'()]/gu, percen
 const segment = fc.oneof(nastyString.map(fullyEncoded), nastyString.map(lightlyEncoded));
 
 const QUERY_KEYS = [
-  'limit', 'offset', 'status', 'name', 'device', 'include', 'format', 'variant', 'baseline', 'target', 'constraint', 'alpha', 'beta',
-  'class', 'dataset', 'family', 'measured', 'model', 'optimization', 'source', 'state', 'study', 'from', 'to', 'since',
+  'limit',
+  'offset',
+  'status',
+  'name',
+  'device',
+  'include',
+  'format',
+  'variant',
+  'baseline',
+  'target',
+  'constraint',
+  'alpha',
+  'beta',
+  'class',
+  'dataset',
+  'family',
+  'measured',
+  'model',
+  'optimization',
+  'source',
+  'state',
+  'study',
+  'from',
+  'to',
+  'since',
 ];
 const queryValue = fc.oneof(nastyString, fc.constantFrom('flagged', 'csv', 'json', 'hard', 'soft', '10', '0', '-1', '2147483648', '1e400', 'completed', 'vm'));
 const queryString = fc
   .array(fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...QUERY_KEYS) }, { weight: 1, arbitrary: nastyString }), queryValue, fc.boolean()), { maxLength: 5 })
-  .map((pairs) => (pairs.length ? `?${pairs.map(([k, v, light]) => (light ? `${lightlyEncoded(k)}=${lightlyEncoded(v)}` : `${fullyEncoded(k)}=${fullyEncoded(v)}`)).join('&')}` : ''));
+  .map((pairs) =>
+    pairs.length ? `?${pairs.map(([k, v, light]) => (light ? `${lightlyEncoded(k)}=${lightlyEncoded(v)}` : `${fullyEncoded(k)}=${fullyEncoded(v)}`)).join('&')}` : '',
+  );
 
 describe('the HTTP API under fuzzing', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -100,12 +125,25 @@ describe('the HTTP API under fuzzing', () => {
     const device = await insertDevice(ds, { name: ids.deviceName });
     const model = await insertModel(ds, 'mobilenetv3-small-0.75@96');
     const other = await insertModel(ds, 'mobilenetv3-small-0.75@96+act=relu');
-    const study = await insertStudy(ds, { name: 'done', baseline: 'a', variants: [{ label: 'a', model }, { label: 'b', model: other }] });
+    const study = await insertStudy(ds, {
+      name: 'done',
+      baseline: 'a',
+      variants: [
+        { label: 'a', model },
+        { label: 'b', model: other },
+      ],
+    });
     ids.run = await insertRun(ds, { studyId: study.id, variantId: study.variantIds['a']!, deviceId: device.id, model, latenciesNs: latencies(4e6) });
     await insertRun(ds, { studyId: study.id, variantId: study.variantIds['b']!, deviceId: device.id, model: other, latenciesNs: latencies(3e6) });
     Object.assign(ids, { study: study.id, device: device.id, model: model.sha256 });
     port = await freePort();
-    const config = loadConfig({ DATABASE_URL: db.url, LATFLEET_HTTP_PORT: String(port), LATFLEET_LOG_LEVEL: 'error', LATFLEET_API_KEYS: API_KEY, LATFLEET_QUERY_STATEMENT_TIMEOUT_MS: '5000' });
+    const config = loadConfig({
+      DATABASE_URL: db.url,
+      LATFLEET_HTTP_PORT: String(port),
+      LATFLEET_LOG_LEVEL: 'error',
+      LATFLEET_API_KEYS: API_KEY,
+      LATFLEET_QUERY_STATEMENT_TIMEOUT_MS: '5000',
+    });
     app = await startQuery(config);
     snapshot = await RowSnapshot.of(pool);
     studyAudit = await auditStudy();
@@ -120,15 +158,37 @@ describe('the HTTP API under fuzzing', () => {
 
   it(`answers ${FUZZ_RUNS} arbitrary GETs on every route with a status below 500, and keeps answering`, async () => {
     const routes = [
-      '/healthz', '/readyz', '/api/docs', '/api/docs/openapi.json',
-      '/api/v1/accuracies', '/api/v1/devices', '/api/v1/devices/{device}/history', '/api/v1/enrollment-tokens',
-      '/api/v1/models', '/api/v1/models/{model}/devices',
-      '/api/v1/runs', '/api/v1/runs/{run}', '/api/v1/runs/{run}/latencies', '/api/v1/runs/{run}/layers',
-      '/api/v1/studies', '/api/v1/studies/{study}', '/api/v1/studies/{study}/comparison', '/api/v1/studies/{study}/table',
-      '/api/v1/studies/{study}/layer-deltas', '/api/v1/studies/{study}/reward', '/api/v1/studies/{study}/pareto',
-      '/api/v1/{any}', '/{any}/{any}',
+      '/healthz',
+      '/readyz',
+      '/api/docs',
+      '/api/docs/openapi.json',
+      '/api/v1/accuracies',
+      '/api/v1/devices',
+      '/api/v1/devices/{device}/history',
+      '/api/v1/enrollment-tokens',
+      '/api/v1/models',
+      '/api/v1/models/{model}/devices',
+      '/api/v1/runs',
+      '/api/v1/runs/{run}',
+      '/api/v1/runs/{run}/latencies',
+      '/api/v1/runs/{run}/layers',
+      '/api/v1/studies',
+      '/api/v1/studies/{study}',
+      '/api/v1/studies/{study}/comparison',
+      '/api/v1/studies/{study}/table',
+      '/api/v1/studies/{study}/layer-deltas',
+      '/api/v1/studies/{study}/reward',
+      '/api/v1/studies/{study}/pareto',
+      '/api/v1/{any}',
+      '/{any}/{any}',
     ];
-    const real = { device: () => [ids.device, ids.deviceName], model: () => [ids.model, 'mobilenetv3-small-0.75@96'], run: () => [ids.run], study: () => [ids.study], any: () => ['studies', 'runs'] };
+    const real = {
+      device: () => [ids.device, ids.deviceName],
+      model: () => [ids.model, 'mobilenetv3-small-0.75@96'],
+      run: () => [ids.run],
+      study: () => [ids.study],
+      any: () => ['studies', 'runs'],
+    };
     const arb = fc.record({
       route: fc.constantFrom(...routes),
       params: fc.array(fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: segment }), { minLength: 3, maxLength: 3 }),
@@ -165,7 +225,10 @@ describe('the HTTP API under fuzzing', () => {
     const body = fc.oneof(
       { weight: 6, arbitrary: nearValid(valid).map((v) => ({ raw: JSON.stringify(v), contentType: undefined as string | undefined })) },
       { weight: 2, arbitrary: nastyValue.map((v) => ({ raw: JSON.stringify(v) ?? 'null', contentType: undefined as string | undefined })) },
-      { weight: 1, arbitrary: fc.record({ raw: nastyString, contentType: fc.constantFrom<string | undefined>('application/json', 'text/plain', 'application/x-www-form-urlencoded') }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({ raw: nastyString, contentType: fc.constantFrom<string | undefined>('application/json', 'text/plain', 'application/x-www-form-urlencoded') }),
+      },
     );
     const arb = fc.record({ body, key: fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) });
     let before = await snapshot.take(pool);

@@ -14,11 +14,13 @@ export class RowSnapshot {
         WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' AND c.data_type <> 'bytea'
         GROUP BY c.table_name ORDER BY c.table_name`,
     );
-    const parts = rows.filter((r) => !ignoreTables.includes(r.table_name)).map(({ table_name: table, columns }) => {
-      const kept = columns.filter((c) => !(ignore[table] ?? []).includes(c.replaceAll('"', '')));
-      return `SELECT ${quote(table)} AS t, count(*)::int AS n, md5(coalesce(string_agg(x.r, E'\\n' ORDER BY x.r), '')) AS h
+    const parts = rows
+      .filter((r) => !ignoreTables.includes(r.table_name))
+      .map(({ table_name: table, columns }) => {
+        const kept = columns.filter((c) => !(ignore[table] ?? []).includes(c.replaceAll('"', '')));
+        return `SELECT ${quote(table)} AS t, count(*)::int AS n, md5(coalesce(string_agg(x.r, E'\\n' ORDER BY x.r), '')) AS h
                 FROM (SELECT ROW(${kept.join(', ')})::text AS r FROM ${quoteIdent(table)}) x`;
-    });
+      });
     return new RowSnapshot(parts.join(' UNION ALL '));
   }
 

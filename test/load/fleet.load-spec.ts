@@ -129,7 +129,9 @@ describe(`${P.agents} simulated agents against one control process`, () => {
       const i10 = Math.floor(times.length * 0.1);
       const i90 = Math.max(i10 + 1, Math.floor(times.length * 0.9) - 1);
       const steady = times.length > 10 ? (i90 - i10) / ((times[i90]! - times[i10]!) / 1000) : Number.NaN;
-      const { rows: [states] } = await fleet!.db.query<Record<string, number>>(
+      const {
+        rows: [states],
+      } = await fleet!.db.query<Record<string, number>>(
         `SELECT count(*) FILTER (WHERE state = 'completed')::int AS completed, count(*) FILTER (WHERE state = 'queued')::int AS queued,
                 count(*) FILTER (WHERE state = 'leased')::int AS leased, count(*) FILTER (WHERE state = 'failed')::int AS failed
            FROM jobs WHERE study_id = ANY($1)`,
@@ -181,7 +183,9 @@ describe(`${P.agents} simulated agents against one control process`, () => {
     await sleep(P.steadySeconds * 1000);
     const heartbeatRssGrowth = controlRssMiB(control.proc.pid) - rss0;
     const heartbeatRate = (sims.heartbeats - beats0) / ((performance.now() - t2) / 1000);
-    const { rows: [freshness] } = await fleet.db.query<{ p50: number; max: number; online: number }>(
+    const {
+      rows: [freshness],
+    } = await fleet.db.query<{ p50: number; max: number; online: number }>(
       `SELECT (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM now() - last_seen_at)) * 1000)::float8 AS p50,
               (max(extract(epoch FROM now() - last_seen_at)) * 1000)::float8 AS max, count(*) FILTER (WHERE state = 'online')::int AS online
          FROM devices`,
@@ -235,7 +239,12 @@ describe(`${P.agents} simulated agents against one control process`, () => {
         waitedSeconds,
       },
       params: { ...P, connections: P.connections || P.agents, modelBytes: m.onnx.byteLength, rowsPerJob },
-      registration: { seconds: registerSeconds, perSecond: registration.latencies.length / registerSeconds, latencyMs: stats(registration.latencies), errors: registration.errors.length },
+      registration: {
+        seconds: registerSeconds,
+        perSecond: registration.latencies.length / registerSeconds,
+        latencyMs: stats(registration.latencies),
+        errors: registration.errors.length,
+      },
       connect: { seconds: connectSeconds },
       heartbeats: { perSecond: heartbeatRate, lastSeenAgeMs: { p50: freshness!.p50, max: freshness!.max }, online: freshness!.online, rssGrowthMiB: heartbeatRssGrowth },
       trickle: { jobs: trickleCount, ratePerSecond: P.trickleRate, assignmentMs: stats(trickleLatencies) },

@@ -35,10 +35,10 @@ describe('control memory over long Connect sessions', () => {
     // Sessions of our own (registered agents' credentials), so that we choose what they send.
     const streams = sims.agents.map((a) => a.opts.stub.connect(bearer(a.credential)));
     for (const s of streams) s.on('error', () => undefined).on('data', () => undefined);
-    await pollUntil(
-      async () => (await fleet!.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM devices WHERE state = 'online'`)).rows[0]!.n === AGENTS,
-      { what: 'sessions open', timeoutMs: 30_000 },
-    );
+    await pollUntil(async () => (await fleet!.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM devices WHERE state = 'online'`)).rows[0]!.n === AGENTS, {
+      what: 'sessions open',
+      timeoutMs: 30_000,
+    });
     await new Promise((r) => setTimeout(r, 2_000));
     const before = rssMiB(control.proc.pid);
     const started = Date.now();
@@ -56,7 +56,9 @@ describe('control memory over long Connect sessions', () => {
     await new Promise((r) => setTimeout(r, 5_000));
     const after = rssMiB(control.proc.pid);
     for (const s of streams) s.end();
-    process.stdout.write(`session-memory: ${sent} messages over ${AGENTS} sessions; control RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MiB (${(((after - before) * 2 ** 20) / sent).toFixed(0)} bytes per message)\n`);
+    process.stdout.write(
+      `session-memory: ${sent} messages over ${AGENTS} sessions; control RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MiB (${(((after - before) * 2 ** 20) / sent).toFixed(0)} bytes per message)\n`,
+    );
     expect(after - before).toBeLessThan(ALLOWED_GROWTH_MIB);
   });
 });

@@ -48,7 +48,9 @@ export async function auditStudyRows(db: pg.Pool, studyId: string, opts: { requi
        FROM jobs j WHERE j.study_id = $1`,
     [studyId],
   );
-  const { rows: [attemptsTable] } = await db.query<{ present: boolean }>(`SELECT to_regclass('job_attempts') IS NOT NULL AS present`);
+  const {
+    rows: [attemptsTable],
+  } = await db.query<{ present: boolean }>(`SELECT to_regclass('job_attempts') IS NOT NULL AS present`);
   const granted = attemptsTable?.present
     ? `EXISTS (SELECT 1 FROM job_attempts a WHERE a.job_id = r.job_id AND a.attempt = r.attempt AND a.device_id = r.device_id)`
     : 'NULL::boolean';
@@ -94,7 +96,9 @@ export async function auditStudyRows(db: pg.Pool, studyId: string, opts: { requi
     if (r.lay > 0 && r.lay_iters !== j.profiled) problems.push(`${tag}: layer rows for ${r.lay_iters} iterations, expected ${j.profiled}`);
     if (r.per_iter_min !== r.per_iter_max) problems.push(`${tag}: profiled iterations hold ${r.per_iter_min}..${r.per_iter_max} nodes each`);
   }
-  const { rows: [orphans] } = await db.query<{ lat: number; lay: number }>(
+  const {
+    rows: [orphans],
+  } = await db.query<{ lat: number; lay: number }>(
     `SELECT (SELECT count(*)::int FROM run_latencies l WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = l.run_id)) AS lat,
             (SELECT count(*)::int FROM layer_timings t WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id)) AS lay`,
   );

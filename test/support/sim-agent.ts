@@ -70,8 +70,16 @@ export class FakeResults {
           finishedAtUnixMs: Date.now(),
           protocol,
           environment: {
-            cpuModel: 'simulated', pinnedCore: -1, governor: '', curFreqKhz: 0, maxFreqKhz: 0, temperatureC: 0, loadAverage1m: 0,
-            os: 'sim', runtimeVersion: 'sim', agentVersion: 'sim',
+            cpuModel: 'simulated',
+            pinnedCore: -1,
+            governor: '',
+            curFreqKhz: 0,
+            maxFreqKhz: 0,
+            temperatureC: 0,
+            loadAverage1m: 0,
+            os: 'sim',
+            runtimeVersion: 'sim',
+            agentVersion: 'sim',
           },
           modelSha256: a.modelSha256,
           profiledMedianNs: 4_100_000,
@@ -144,8 +152,17 @@ export class SimAgent {
   register(): Promise<void> {
     const { stub, enrollmentToken, name } = this.opts;
     const facts = {
-      name, deviceClass: 'cpu', cpuModel: 'simulated', cores: 1, os: 'linux', hostname: 'load-harness', runner: 'sim',
-      runtimeVersion: 'sim', agentVersion: 'sim', tags: { sim: 'true' }, formats: ['onnx'],
+      name,
+      deviceClass: 'cpu',
+      cpuModel: 'simulated',
+      cores: 1,
+      os: 'linux',
+      hostname: 'load-harness',
+      runner: 'sim',
+      runtimeVersion: 'sim',
+      agentVersion: 'sim',
+      tags: { sim: 'true' },
+      formats: ['onnx'],
     };
     return new Promise((resolve, reject) =>
       stub.register({ enrollmentToken, facts }, new Metadata(), { deadline: Date.now() + 60_000 }, (err, res) => {

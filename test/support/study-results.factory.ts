@@ -32,7 +32,9 @@ export async function insertDevice(
 /** A model row with the builder's real layer metadata (no weights: the bytes are a placeholder). */
 export async function insertModel(ds: DataSource, variant: string, salt = ''): Promise<SeededModel> {
   const d = describeVariant(variant);
-  const sha256 = createHash('sha256').update(d.name + salt).digest('hex');
+  const sha256 = createHash('sha256')
+    .update(d.name + salt)
+    .digest('hex');
   await ds.query(
     `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
      VALUES ($1,$2,$3,$4,$5,'input',$6,1,$7,$8,$9,'\\x00') ON CONFLICT (sha256) DO NOTHING`,
@@ -52,10 +54,13 @@ export async function insertStudy(
   ]);
   const variantIds: Record<string, string> = {};
   for (const [position, v] of o.variants.entries()) {
-    const [row] = await ds.query(
-      `INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [s.id, v.label, v.model.sha256, v.label === o.baseline, position],
-    );
+    const [row] = await ds.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [
+      s.id,
+      v.label,
+      v.model.sha256,
+      v.label === o.baseline,
+      position,
+    ]);
     variantIds[v.label] = row.id;
   }
   return { id: s.id, variantIds };
@@ -90,14 +95,18 @@ export async function insertRun(
   const sorted = [...o.latenciesNs].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
   const round = o.round ?? null;
-  const [job] = await ds.query(
-    `INSERT INTO jobs (study_id, variant_id, protocol, state, attempt, device_id, round) VALUES ($1, $2, '{}', 'completed', 1, $3, $4) RETURNING id`,
-    [o.studyId, o.variantId, o.deviceId, round ?? 0],
-  );
+  const [job] = await ds.query(`INSERT INTO jobs (study_id, variant_id, protocol, state, attempt, device_id, round) VALUES ($1, $2, '{}', 'completed', 1, $3, $4) RETURNING id`, [
+    o.studyId,
+    o.variantId,
+    o.deviceId,
+    round ?? 0,
+  ]);
   const protocol = { warmupRuns: 1, timedRuns: o.latenciesNs.length, profiledRuns: 1, graphOptimizationLevel: o.graphOptimizationLevel ?? 'all' };
   const at = o.createdAt ?? new Date();
   const attempt = (n: number) => ({
-    attempt: n, startedAt: new Date(at.getTime() - (2 - n) * 10_000).toISOString(), finishedAt: new Date(at.getTime() - (1 - n) * 10_000).toISOString(),
+    attempt: n,
+    startedAt: new Date(at.getTime() - (2 - n) * 10_000).toISOString(),
+    finishedAt: new Date(at.getTime() - (1 - n) * 10_000).toISOString(),
     quality: { flags: o.flags },
   });
   const report = o.flags ? { flagged: true, quality: { flags: o.flags }, attempts: [attempt(0), attempt(1)] } : {};
@@ -106,16 +115,29 @@ export async function insertRun(
                        timed_runs, median_ns, p90_ns, min_ns, mean_ns, profiled_median_ns, latency_rows, layer_rows, created_at, round, flagged, report)
      VALUES ($1, 1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $10, $9, $14, $6, $15, $16, $17) RETURNING id`,
     [
-      job.id, o.studyId, o.variantId, o.deviceId, o.model.sha256, at, JSON.stringify(protocol),
-      JSON.stringify(o.environment ?? { runtimeVersion: '1.30.0', agentVersion: '0.1.0' }), o.latenciesNs.length, Math.round(median),
-      Math.round(sorted[Math.floor(sorted.length * 0.9)] ?? median), Math.round(sorted[0]!), sorted.reduce((a, b) => a + b, 0) / sorted.length,
-      o.timings?.length ?? 0, round, o.flags !== undefined, JSON.stringify(report),
+      job.id,
+      o.studyId,
+      o.variantId,
+      o.deviceId,
+      o.model.sha256,
+      at,
+      JSON.stringify(protocol),
+      JSON.stringify(o.environment ?? { runtimeVersion: '1.30.0', agentVersion: '0.1.0' }),
+      o.latenciesNs.length,
+      Math.round(median),
+      Math.round(sorted[Math.floor(sorted.length * 0.9)] ?? median),
+      Math.round(sorted[0]!),
+      sorted.reduce((a, b) => a + b, 0) / sorted.length,
+      o.timings?.length ?? 0,
+      round,
+      o.flags !== undefined,
+      JSON.stringify(report),
     ],
   );
-  await ds.query(
-    `INSERT INTO run_latencies (run_id, iteration, latency_ns) SELECT $1, i - 1, v FROM unnest($2::bigint[]) WITH ORDINALITY AS t(v, i)`,
-    [run.id, o.latenciesNs.map(Math.round)],
-  );
+  await ds.query(`INSERT INTO run_latencies (run_id, iteration, latency_ns) SELECT $1, i - 1, v FROM unnest($2::bigint[]) WITH ORDINALITY AS t(v, i)`, [
+    run.id,
+    o.latenciesNs.map(Math.round),
+  ]);
   if (o.timings?.length) {
     await ds.query(
       `INSERT INTO layer_timings (run_id, iteration, node_name, op_type, layer, duration_ns, provider)

@@ -18,8 +18,18 @@ export async function insertModel(db: pg.Pool, m: BuiltVariant): Promise<void> {
     `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (sha256) DO NOTHING`,
     [
-      m.sha256, m.name, m.family, JSON.stringify(m.spec), m.resolution, m.inputName, m.inputShape, m.onnx.byteLength,
-      m.madds, m.params, JSON.stringify(m.layers), Buffer.from(m.onnx),
+      m.sha256,
+      m.name,
+      m.family,
+      JSON.stringify(m.spec),
+      m.resolution,
+      m.inputName,
+      m.inputShape,
+      m.onnx.byteLength,
+      m.madds,
+      m.params,
+      JSON.stringify(m.layers),
+      Buffer.from(m.onnx),
     ],
   );
 }
@@ -43,10 +53,12 @@ export async function seedStudy(db: pg.Pool, opts: { name: string; jobs: number;
   const client = await db.connect();
   try {
     await client.query('BEGIN');
-    const { rows: [study] } = await client.query<{ id: string }>(
-      `INSERT INTO studies (name, spec, baseline_label) VALUES ($1, $2, 'v0') RETURNING id`,
-      [opts.name, JSON.stringify({ name: opts.name, base: opts.model.name, seeded: true })],
-    );
+    const {
+      rows: [study],
+    } = await client.query<{ id: string }>(`INSERT INTO studies (name, spec, baseline_label) VALUES ($1, $2, 'v0') RETURNING id`, [
+      opts.name,
+      JSON.stringify({ name: opts.name, base: opts.model.name, seeded: true }),
+    ]);
     await client.query(
       `INSERT INTO variants (study_id, label, model_sha256, is_baseline, position)
        SELECT $1, 'v' || g, $2, g = 0, g FROM generate_series(0, $3 - 1) g`,

@@ -98,7 +98,11 @@ describe(AndroidAdbRunner.name, () => {
 
   it('pushes the tool and the model once, again only when the tool changes, and leaves no run directory behind', async () => {
     const sut = runner();
-    const pushes = () => phone.adbCalls().filter((c) => c[2] === 'push').map((c) => c[4]);
+    const pushes = () =>
+      phone
+        .adbCalls()
+        .filter((c) => c[2] === 'push')
+        .map((c) => c[4]);
 
     await sut.run(job(onnx.path, { profiledRuns: 0 }), record, never);
     await sut.run(job(onnx.path, { profiledRuns: 0 }), record, never);

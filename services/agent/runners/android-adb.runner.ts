@@ -160,7 +160,10 @@ export class AndroidAdbRunner implements Runner {
     await this.adb.pull(`${ctx.runDir}/${file}`, local, ctx.signal);
     const profile = parseOrtProfile(readFileSync(local, 'utf8'));
     if (profile.runDurationsNs.length !== profiledRuns + 1) {
-      throw RunnerError.unparsable('onnxruntime_perf_test', `profile has ${profile.runDurationsNs.length} model_run events, expected ${profiledRuns + 1} (its warm-up and ${profiledRuns})`);
+      throw RunnerError.unparsable(
+        'onnxruntime_perf_test',
+        `profile has ${profile.runDurationsNs.length} model_run events, expected ${profiledRuns + 1} (its warm-up and ${profiledRuns})`,
+      );
     }
     const layers: NodeTiming[] = profile.nodes.filter((n) => n.iteration > 0).map((n) => ({ ...n, iteration: n.iteration - 1 }));
     ctx.onProgress('profiled', profiledRuns, profiledRuns);
@@ -191,17 +194,14 @@ export class AndroidAdbRunner implements Runner {
     const extra = this.options.tfliteExtraArgs ?? [];
     const once = `${shellJoin(['taskset', this.options.cpuMask, ...base, '--num_runs=1', ...extra])} 2>&1`;
     let done = 0;
-    const timedLog = await this.adb.shell(
-      this.deviceCommand(ctx.runDir, `i=0; while [ "$i" -lt ${timedRuns} ]; do ${once} || exit $?; i=$((i+1)); done`),
-      {
-        signal: ctx.signal,
-        onStdoutLine: (line) => {
-          if (!line.includes('timings in us')) return;
-          if (done === 0) ctx.onProgress('warmup', warmupRuns, warmupRuns);
-          ctx.onProgress('timed', ++done, timedRuns);
-        },
+    const timedLog = await this.adb.shell(this.deviceCommand(ctx.runDir, `i=0; while [ "$i" -lt ${timedRuns} ]; do ${once} || exit $?; i=$((i+1)); done`), {
+      signal: ctx.signal,
+      onStdoutLine: (line) => {
+        if (!line.includes('timings in us')) return;
+        if (done === 0) ctx.onProgress('warmup', warmupRuns, warmupRuns);
+        ctx.onProgress('timed', ++done, timedRuns);
       },
-    );
+    });
     const timings = parseTfliteBenchmarkOutput(timedLog).timings;
     if (timings.length !== timedRuns) {
       throw RunnerError.unparsable('benchmark_model', `${timings.length} "Inference timings" lines from ${timedRuns} processes`);
@@ -210,10 +210,7 @@ export class AndroidAdbRunner implements Runner {
     if (profiledRuns === 0) return { latenciesNs, profiledMedianNs: 0, layers: [] };
 
     const profiledLog = await this.adb.shell(
-      this.deviceCommand(
-        ctx.runDir,
-        `${shellJoin(['taskset', this.options.cpuMask, ...base, `--num_runs=${profiledRuns}`, '--enable_op_profiling=true', ...extra])} 2>&1`,
-      ),
+      this.deviceCommand(ctx.runDir, `${shellJoin(['taskset', this.options.cpuMask, ...base, `--num_runs=${profiledRuns}`, '--enable_op_profiling=true', ...extra])} 2>&1`),
       { signal: ctx.signal },
     );
     const summary = parseTfliteBenchmarkOutput(profiledLog).timings[0];

@@ -93,12 +93,7 @@ const androidOs = (props: Map<string, string>) =>
  * The environment of a run on the phone. The mask may allow several cores; frequency and governor are
  * those of the first core it allows (choose a single-core mask, e.g. `80`, to make that exact).
  */
-export function androidRunEnvironment(
-  props: Map<string, string>,
-  sys: SysfsState,
-  cpuMask: string,
-  versions: { runtime: string; agent: string },
-): RunEnvironment {
+export function androidRunEnvironment(props: Map<string, string>, sys: SysfsState, cpuMask: string, versions: { runtime: string; agent: string }): RunEnvironment {
   const core = cpuMaskCores(cpuMask)[0]!;
   const cpu = sys.cpus.get(core);
   return {

@@ -114,6 +114,12 @@ describe(CommandRunner.name, () => {
   it('registers as an NPU device with its tags', () => {
     const sut = new CommandRunner(options({ name: 'rknn', tags: { soc: 'RK3588', npuCores: '3' } })).deviceFacts('rock5b-01');
 
-    expect(sut).toMatchObject({ name: 'rock5b-01', deviceClass: 'npu', runner: 'rknn', runtimeVersion: 'librknnrt 2.3.0 / rknn_benchmark', tags: { soc: 'RK3588', npuCores: '3' } });
+    expect(sut).toMatchObject({
+      name: 'rock5b-01',
+      deviceClass: 'npu',
+      runner: 'rknn',
+      runtimeVersion: 'librknnrt 2.3.0 / rknn_benchmark',
+      tags: { soc: 'RK3588', npuCores: '3' },
+    });
   });
 });

@@ -61,7 +61,10 @@ export class CommandRunner implements Runner {
     private readonly options: CommandRunnerOptions,
     private readonly spawner: ProcessSpawner = new ProcessSpawner(),
   ) {
-    for (const [field, argv] of [['timed.argv', options.timed.argv], ['profile.argv', options.profile?.argv]] as const) {
+    for (const [field, argv] of [
+      ['timed.argv', options.timed.argv],
+      ['profile.argv', options.profile?.argv],
+    ] as const) {
       if (argv === undefined) continue;
       if (!argv.length || !argv[0]) throw new RunnerError(RunnerErrorCode.InvalidOptions, `${field}: the program to run is missing`);
       if (!argv.some((a) => a.includes('{model}'))) throw new RunnerError(RunnerErrorCode.InvalidOptions, `${field}: no argument holds {model}`);

@@ -24,8 +24,17 @@ const tflitePath = file(`${tflite.sha256}.onnx`, tflite.tflite);
 const onnxPath = file('model.onnx', onnx.onnx);
 
 const environment: RunEnvironment = {
-  cpuModel: 'test cpu', pinnedCore: -1, governor: 'performance', curFreqKhz: 0, maxFreqKhz: 0, temperatureC: 0,
-  loadAverage1m: 0, os: 'test', runtimeVersion: 'r', agentVersion: 'a', hostProbeNs: 0,
+  cpuModel: 'test cpu',
+  pinnedCore: -1,
+  governor: 'performance',
+  curFreqKhz: 0,
+  maxFreqKhz: 0,
+  temperatureC: 0,
+  loadAverage1m: 0,
+  os: 'test',
+  runtimeVersion: 'r',
+  agentVersion: 'a',
+  hostProbeNs: 0,
 };
 
 function hooks(): { h: Partial<LiteRtRunnerHooks>; sleeps: number[] } {

@@ -10,7 +10,14 @@ describe(parseTfliteOpProfile.name, () => {
   it('reads the regular runs’ Run Order table, not the initialisation one nor the top-N table', () => {
     const sut = parseTfliteOpProfile(tf2);
     expect(sut.map((r) => r.nodeType)).toEqual(['CONV_2D', 'HARD_SWISH', 'DEPTHWISE_CONV_2D', 'CONV_2D', 'ADD', 'CONV_2D', 'MEAN', 'FULLY_CONNECTED', 'SOFTMAX']);
-    expect(sut[2]).toEqual({ nodeType: 'DEPTHWISE_CONV_2D', firstMs: 0.259, avgMs: 0.198, percent: 13.262, timesCalled: 1, name: '[MobilenetV3/expanded_conv/depthwise/depthwise]:2' });
+    expect(sut[2]).toEqual({
+      nodeType: 'DEPTHWISE_CONV_2D',
+      firstMs: 0.259,
+      avgMs: 0.198,
+      percent: 13.262,
+      timesCalled: 1,
+      name: '[MobilenetV3/expanded_conv/depthwise/depthwise]:2',
+    });
   });
 
   it('keeps the columns aligned: the percentages of one run add up to 100', () => {
@@ -22,7 +29,14 @@ describe(parseTfliteOpProfile.name, () => {
   it('reads the later layout without [start], space-aligned, with delegate node types holding spaces and commas', () => {
     const sut = parseTfliteOpProfile(litert);
     expect(sut).toHaveLength(7);
-    expect(sut[1]).toEqual({ nodeType: 'Convolution (NHWC, F32) DWConv', firstMs: 0.06, avgMs: 0.041, percent: 30.42, timesCalled: 9, name: 'Delegate/Convolution (NHWC, F32) DWConv:1' });
+    expect(sut[1]).toEqual({
+      nodeType: 'Convolution (NHWC, F32) DWConv',
+      firstMs: 0.06,
+      avgMs: 0.041,
+      percent: 30.42,
+      timesCalled: 9,
+      name: 'Delegate/Convolution (NHWC, F32) DWConv:1',
+    });
   });
 
   it('reads a table printed without a section title (builds before the initialisation profile)', () => {
@@ -50,12 +64,24 @@ describe(parseTfliteOpProfile.name, () => {
 describe(tfliteNodeTimings.name, () => {
   it('gives one per-run record per node: mean per invocation × invocations per run', () => {
     const sut = tfliteNodeTimings(parseTfliteOpProfile(litert));
-    expect(sut[1]).toEqual({ iteration: 0, nodeName: 'Delegate/Convolution (NHWC, F32) DWConv:1', opType: 'Convolution (NHWC, F32) DWConv', provider: 'TfLiteDelegate', durationNs: 369_000 });
+    expect(sut[1]).toEqual({
+      iteration: 0,
+      nodeName: 'Delegate/Convolution (NHWC, F32) DWConv:1',
+      opType: 'Convolution (NHWC, F32) DWConv',
+      provider: 'TfLiteDelegate',
+      durationNs: 369_000,
+    });
     expect(sut[6]).toMatchObject({ nodeName: 'StatefulPartitionedCall:0', provider: 'TfLiteCpu', durationNs: 4_000 });
   });
 
   it('names built-in kernels by their output tensor, as the converter named them', () => {
-    expect(tfliteNodeTimings(parseTfliteOpProfile(tf2))[0]).toEqual({ iteration: 0, nodeName: 'MobilenetV3/Conv/Conv2D', opType: 'CONV_2D', provider: 'TfLiteCpu', durationNs: 412_000 });
+    expect(tfliteNodeTimings(parseTfliteOpProfile(tf2))[0]).toEqual({
+      iteration: 0,
+      nodeName: 'MobilenetV3/Conv/Conv2D',
+      opType: 'CONV_2D',
+      provider: 'TfLiteCpu',
+      durationNs: 412_000,
+    });
   });
 
   it('counts a node once when an old build printed 0 invocations', () => {

@@ -34,7 +34,8 @@ export function parseTfliteOpProfile(text: string): TfliteOperatorRow[] {
   // Builds before the initialisation profile existed print the run table with no section title; with
   // an initialisation profile and no run section, the only table is the initialisation one.
   const titleAt = lines.findIndex((l, i) => i > section && RUN_ORDER.test(l.trim()));
-  if (titleAt < 0 || (section < 0 && text.includes('Profiling Info for Benchmark Initialization'))) throw RunnerError.unparsable(TOOL, `no "Run Order" table of the regular runs (was --enable_op_profiling=true passed?)`);
+  if (titleAt < 0 || (section < 0 && text.includes('Profiling Info for Benchmark Initialization')))
+    throw RunnerError.unparsable(TOOL, `no "Run Order" table of the regular runs (was --enable_op_profiling=true passed?)`);
   const header = [...(lines[titleAt + 1] ?? '').matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]!.toLowerCase());
   const col = (name: string) => header.indexOf(name);
   const need = ['node type', 'first', 'avg ms', '%', 'times called', 'name'];
@@ -48,7 +49,12 @@ export function parseTfliteOpProfile(text: string): TfliteOperatorRow[] {
   for (let i = titleAt + 2; i < lines.length; i++) {
     const line = lines[i]!;
     if (!line.trim() || SECTION_RULE.test(line.trim())) break;
-    const cells = line.includes('\t') ? line.split('\t').slice(line.startsWith('\t') ? 1 : 0).map((c) => c.trim()) : spaced.exec(line)?.slice(1);
+    const cells = line.includes('\t')
+      ? line
+          .split('\t')
+          .slice(line.startsWith('\t') ? 1 : 0)
+          .map((c) => c.trim())
+      : spaced.exec(line)?.slice(1);
     if (!cells || cells.length !== header.length) throw RunnerError.unparsable(TOOL, `Run Order line ${i + 1} has not ${header.length} columns: ${JSON.stringify(line)}`);
     const n = (name: string) => Number(cells[col(name)]!.replace(/%$/, ''));
     const row: TfliteOperatorRow = {

@@ -17,7 +17,12 @@ const schema = z.object({
   LATFLEET_AGENT_CORE: z.coerce.number().int().min(-1).default(-1),
   LATFLEET_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   LATFLEET_LEASE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
-  LATFLEET_MAX_JOB_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(14_400),
+  LATFLEET_MAX_JOB_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(14_400),
   LATFLEET_MODEL_CACHE_MB: z.coerce.number().int().min(0).max(1_048_576).default(256),
   LATFLEET_UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(16),
   LATFLEET_UPLOAD_PER_AGENT: z.coerce.number().int().min(1).max(10_000).default(2),
@@ -38,7 +43,10 @@ const schema = z.object({
   LATFLEET_GRPC_INSECURE: z.enum(['true', 'false']).default('false'),
   LATFLEET_AGENT_RUNNER: z.enum(['ort-node', 'android-adb', 'command', 'litert']).default('ort-node'),
   LATFLEET_ADB_SERIAL: z.string().min(1).optional(),
-  LATFLEET_ADB_CPU_MASK: z.string().regex(/^(0x)?[0-9a-fA-F]+$/, 'expected a hexadecimal CPU mask such as f0').optional(),
+  LATFLEET_ADB_CPU_MASK: z
+    .string()
+    .regex(/^(0x)?[0-9a-fA-F]+$/, 'expected a hexadecimal CPU mask such as f0')
+    .optional(),
   LATFLEET_ADB_PATH: z.string().min(1).optional(),
   LATFLEET_ADB_REMOTE_DIR: z.string().min(1).optional(),
   LATFLEET_ADB_LIBS: z.string().optional(),
@@ -141,7 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatfleetConfig
     throw new ConfigError('invalid configuration:\n  LATFLEET_AGENT_RUNNER=android-adb: set LATFLEET_ADB_SERIAL and LATFLEET_ADB_CPU_MASK');
   }
   if (e.LATFLEET_AGENT_RUNNER === 'command' && !e.LATFLEET_COMMAND_RUNNER_CONFIG) {
-    throw new ConfigError('invalid configuration:\n  LATFLEET_AGENT_RUNNER=command: set LATFLEET_COMMAND_RUNNER_CONFIG to the runner\'s JSON options file');
+    throw new ConfigError("invalid configuration:\n  LATFLEET_AGENT_RUNNER=command: set LATFLEET_COMMAND_RUNNER_CONFIG to the runner's JSON options file");
   }
   if (Boolean(e.LATFLEET_GRPC_TLS_CERT) !== Boolean(e.LATFLEET_GRPC_TLS_KEY)) {
     throw new ConfigError('invalid configuration:\n  LATFLEET_GRPC_TLS_CERT and LATFLEET_GRPC_TLS_KEY: set both or neither');
@@ -170,31 +178,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatfleetConfig
     maxModelBytes: e.LATFLEET_MAX_MODEL_MB * 1024 * 1024,
     maxStudyModelBytes: e.LATFLEET_MAX_STUDY_MODEL_MB * 1024 * 1024,
     logLevel: e.LATFLEET_LOG_LEVEL,
-    apiKeys: (e.LATFLEET_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+    apiKeys: (e.LATFLEET_API_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
     apiKey: e.LATFLEET_API_KEY,
     apiRead: e.LATFLEET_API_READ,
-    grpcTls: e.LATFLEET_GRPC_TLS_CERT && e.LATFLEET_GRPC_TLS_KEY
-      ? { cert: e.LATFLEET_GRPC_TLS_CERT, key: e.LATFLEET_GRPC_TLS_KEY, clientCa: e.LATFLEET_GRPC_TLS_CLIENT_CA }
-      : undefined,
-    controlTls: e.LATFLEET_CONTROL_CA
-      ? { ca: e.LATFLEET_CONTROL_CA, cert: e.LATFLEET_AGENT_TLS_CERT, key: e.LATFLEET_AGENT_TLS_KEY }
-      : undefined,
+    grpcTls:
+      e.LATFLEET_GRPC_TLS_CERT && e.LATFLEET_GRPC_TLS_KEY ? { cert: e.LATFLEET_GRPC_TLS_CERT, key: e.LATFLEET_GRPC_TLS_KEY, clientCa: e.LATFLEET_GRPC_TLS_CLIENT_CA } : undefined,
+    controlTls: e.LATFLEET_CONTROL_CA ? { ca: e.LATFLEET_CONTROL_CA, cert: e.LATFLEET_AGENT_TLS_CERT, key: e.LATFLEET_AGENT_TLS_KEY } : undefined,
     grpcInsecure: e.LATFLEET_GRPC_INSECURE === 'true',
     agentCacheBytes: e.LATFLEET_AGENT_CACHE_MB * 1024 * 1024,
     agentRunner: e.LATFLEET_AGENT_RUNNER,
-    adb: e.LATFLEET_ADB_SERIAL && e.LATFLEET_ADB_CPU_MASK
-      ? {
-          serial: e.LATFLEET_ADB_SERIAL,
-          cpuMask: e.LATFLEET_ADB_CPU_MASK.replace(/^0x/, ''),
-          adbPath: e.LATFLEET_ADB_PATH,
-          remoteDir: e.LATFLEET_ADB_REMOTE_DIR,
-          hostLibraries: (e.LATFLEET_ADB_LIBS ?? '').split(',').map((l) => l.trim()).filter(Boolean),
-          ortPerfTestPath: e.LATFLEET_ORT_PERF_TEST,
-          ortVersion: e.LATFLEET_ORT_PERF_TEST_VERSION,
-          tfliteBenchmarkPath: e.LATFLEET_TFLITE_BENCHMARK,
-          tfliteVersion: e.LATFLEET_TFLITE_VERSION,
-        }
-      : undefined,
+    adb:
+      e.LATFLEET_ADB_SERIAL && e.LATFLEET_ADB_CPU_MASK
+        ? {
+            serial: e.LATFLEET_ADB_SERIAL,
+            cpuMask: e.LATFLEET_ADB_CPU_MASK.replace(/^0x/, ''),
+            adbPath: e.LATFLEET_ADB_PATH,
+            remoteDir: e.LATFLEET_ADB_REMOTE_DIR,
+            hostLibraries: (e.LATFLEET_ADB_LIBS ?? '')
+              .split(',')
+              .map((l) => l.trim())
+              .filter(Boolean),
+            ortPerfTestPath: e.LATFLEET_ORT_PERF_TEST,
+            ortVersion: e.LATFLEET_ORT_PERF_TEST_VERSION,
+            tfliteBenchmarkPath: e.LATFLEET_TFLITE_BENCHMARK,
+            tfliteVersion: e.LATFLEET_TFLITE_VERSION,
+          }
+        : undefined,
     commandRunnerConfig: e.LATFLEET_COMMAND_RUNNER_CONFIG,
   };
 }

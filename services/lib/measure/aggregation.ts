@@ -51,7 +51,11 @@ export interface BreakdownOptions {
   sessionOverheadNs?: readonly number[];
 }
 
-const medianOf = (values: number[]) => percentileCont(values.sort((a, b) => a - b), 0.5);
+const medianOf = (values: number[]) =>
+  percentileCont(
+    values.sort((a, b) => a - b),
+    0.5,
+  );
 
 interface Totals {
   kernel: number[];

@@ -162,7 +162,14 @@ describe('lineage of ONNX Runtime’s optimized graphs', () => {
       const breakdown = breakdownBy(sut, byLayer);
 
       if (process.env['LATFLEET_LINEAGE_DEBUG']) {
-        console.log(variant, level, lineage.nodes.filter((n) => n.via !== 'name').map((n) => `${n.name || '∅'}:${n.opType}→${n.layer || '∅'} (${n.via})`).join('\n'));
+        console.log(
+          variant,
+          level,
+          lineage.nodes
+            .filter((n) => n.via !== 'name')
+            .map((n) => `${n.name || '∅'}:${n.opType}→${n.layer || '∅'} (${n.via})`)
+            .join('\n'),
+        );
       }
       // the profile runs the optimized graph's nodes in the order the graph lists them
       expect(profile.nodes.map((t) => t.opType)).toEqual(lineage.nodes.map((n) => n.opType));
@@ -200,7 +207,12 @@ describe(tensorLayersOfModel.name, () => {
 
   it.each(OPTIMIZATION_LEVELS)('at level %s attributes every node ONNX Runtime runs of a model latfleet did not build, fused convolutions to their own layer', async (level) => {
     const optimized = join(dir, `${level}.onnx`);
-    const session = await ort.InferenceSession.create(Buffer.from(model), { intraOpNumThreads: 1, graphOptimizationLevel: level, optimizedModelFilePath: optimized, logSeverityLevel: 3 });
+    const session = await ort.InferenceSession.create(Buffer.from(model), {
+      intraOpNumThreads: 1,
+      graphOptimizationLevel: level,
+      optimizedModelFilePath: optimized,
+      logSeverityLevel: 3,
+    });
     await session.release();
 
     const sut = buildLineage(readFileSync(optimized), layerNames, tensorLayersOfModel(model, layerNames));

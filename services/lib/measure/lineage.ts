@@ -122,12 +122,18 @@ export function buildLineage(optimizedModel: Uint8Array, layerNames: Iterable<st
     return (p !== undefined ? nodes[p]!.layer : '') || attributor.layerOf(t);
   };
   const producerLayer = (i: number) =>
-    (graphNodes[i]!.input ?? []).filter((t) => t && !constants.has(t)).map(tensorLayer).find((l) => l !== '') ?? '';
+    (graphNodes[i]!.input ?? [])
+      .filter((t) => t && !constants.has(t))
+      .map(tensorLayer)
+      .find((l) => l !== '') ?? '';
   const consumerLayer = (i: number) =>
-    (graphNodes[i]!.output ?? []).flatMap((t) => consumers.get(t) ?? []).map((c) => nodes[c]!.layer).find((l) => l !== '') ?? '';
+    (graphNodes[i]!.output ?? [])
+      .flatMap((t) => consumers.get(t) ?? [])
+      .map((c) => nodes[c]!.layer)
+      .find((l) => l !== '') ?? '';
 
   // Chains of runtime nodes (Reorder → Transpose → ...) resolve one link per sweep.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     nodes.forEach((node, i) => {
       if (node.layer) return;
@@ -153,8 +159,7 @@ export function buildLineage(optimizedModel: Uint8Array, layerNames: Iterable<st
   return { nodes, byName, layerNames: layers };
 }
 
-const matches = (t: NodeTiming, n: LineageNode) =>
-  n.name ? t.nodeName === n.name : t.nodeName.startsWith(`${n.opType}_`) && /^\d+$/.test(t.nodeName.slice(n.opType.length + 1));
+const matches = (t: NodeTiming, n: LineageNode) => (n.name ? t.nodeName === n.name : t.nodeName.startsWith(`${n.opType}_`) && /^\d+$/.test(t.nodeName.slice(n.opType.length + 1)));
 
 /**
  * Sets `layer` on every profiled kernel execution. Each run's kernels are matched to the optimized

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { parseOrtProfile } from './ort-profile.js';
 
 const run = (ts: number, dur: number) => ({ cat: 'Session', name: 'model_run', ts, dur });
-const kernel = (name: string, ts: number, dur: number, op = 'Conv') => ({ cat: 'Node', name: `${name}_kernel_time`, ts, dur, args: { op_name: op, provider: 'CPUExecutionProvider' } });
+const kernel = (name: string, ts: number, dur: number, op = 'Conv') => ({
+  cat: 'Node',
+  name: `${name}_kernel_time`,
+  ts,
+  dur,
+  args: { op_name: op, provider: 'CPUExecutionProvider' },
+});
 
 const profile = JSON.stringify([
   { cat: 'Session', name: 'session_initialization', ts: 0, dur: 50 },

@@ -64,9 +64,7 @@ export function parseOrtProfile(text: string, options: ParseProfileOptions = {})
   }
   if (!Array.isArray(events)) throw new Error('ONNX Runtime profile: expected a JSON array of trace events');
   const skip = options.skipRuns ?? 0;
-  const runs = events
-    .filter((e) => e.cat === 'Session' && e.name === 'model_run' && typeof e.ts === 'number')
-    .sort((a, b) => a.ts! - b.ts!);
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run' && typeof e.ts === 'number').sort((a, b) => a.ts! - b.ts!);
   const nodeEvents = events.filter((e) => e.cat === 'Node' && typeof e.ts === 'number' && NODE_EVENT.test(e.name ?? '')).sort((a, b) => a.ts! - b.ts!);
   const perRun = runs.map(() => [] as TraceEvent[]);
   let run = 0;

@@ -89,7 +89,11 @@ export const protocolSchema = z
      */
     betweenStudyPct: z.number().min(0).max(100).default(0.3),
     /** No new round starts once the study has measured on a device for this long (from its first lease there). 0: no budget. */
-    budgetSeconds: z.number().min(0).max(7 * 86_400).default(0),
+    budgetSeconds: z
+      .number()
+      .min(0)
+      .max(7 * 86_400)
+      .default(0),
     /**
      * How a round's variants share the agent: `blocks` opens every variant's session at once and
      * alternates blocks of `interleaveBlockRuns` timed runs between them (the tightest paired

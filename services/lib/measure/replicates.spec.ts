@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { benjaminiHochberg, betweenStudyVariance, compareReplicates, MIN_BETWEEN_STUDY_DF, pairByRound, pairedShift, replicatedLatency, reproducibility, type PairedInput } from './replicates.js';
+import {
+  benjaminiHochberg,
+  betweenStudyVariance,
+  compareReplicates,
+  MIN_BETWEEN_STUDY_DF,
+  pairByRound,
+  pairedShift,
+  replicatedLatency,
+  reproducibility,
+  type PairedInput,
+} from './replicates.js';
 import { SeededRandom } from './seeded-random.js';
 import { studentTCdf, studentTQuantile, studentTTwoSidedP } from './student-t.js';
 
@@ -103,7 +113,17 @@ describe(compareReplicates.name, () => {
   });
 
   it('is undecided with fewer than three paired rounds, and says why', () => {
-    const sut = compareReplicates({ base: [{ round: 0, value: 1 }, { round: 1, value: 1 }], cand: [{ round: 0, value: 2 }, { round: 1, value: 2 }, { round: 2, value: 2 }] });
+    const sut = compareReplicates({
+      base: [
+        { round: 0, value: 1 },
+        { round: 1, value: 1 },
+      ],
+      cand: [
+        { round: 0, value: 2 },
+        { round: 1, value: 2 },
+        { round: 2, value: 2 },
+      ],
+    });
     expect(sut.verdict).toBe('undecided');
     expect(sut.rounds).toBe(2);
     expect(sut.reason).toBe('2 paired rounds: a verdict needs at least 3');
@@ -126,8 +146,17 @@ describe(compareReplicates.name, () => {
 describe(pairByRound.name, () => {
   it('leaves out rounds where a side has two runs or none', () => {
     const pairs = pairByRound({
-      base: [{ round: 0, value: 1 }, { round: 1, value: 2 }, { round: 1, value: 3 }, { round: 2, value: 4 }],
-      cand: [{ round: 0, value: 5 }, { round: 1, value: 6 }, { round: 3, value: 7 }],
+      base: [
+        { round: 0, value: 1 },
+        { round: 1, value: 2 },
+        { round: 1, value: 3 },
+        { round: 2, value: 4 },
+      ],
+      cand: [
+        { round: 0, value: 5 },
+        { round: 1, value: 6 },
+        { round: 3, value: 7 },
+      ],
     });
     expect(pairs).toEqual([{ round: 0, base: 1, cand: 5 }]);
   });
@@ -148,9 +177,9 @@ describe(benjaminiHochberg.name, () => {
     const adjusted = benjaminiHochberg([0.01, 0.04, null, 0.03, 0.5]);
     // sorted 0.01, 0.03, 0.04, 0.5 (m = 4): 0.04, 0.0533, 0.0533, 0.5
     expect(adjusted[0]).toBeCloseTo(0.04, 10);
-    expect(adjusted[1]).toBeCloseTo(0.04 * 4 / 3, 10);
+    expect(adjusted[1]).toBeCloseTo((0.04 * 4) / 3, 10);
     expect(adjusted[2]).toBeNull();
-    expect(adjusted[3]).toBeCloseTo(0.04 * 4 / 3, 10);
+    expect(adjusted[3]).toBeCloseTo((0.04 * 4) / 3, 10);
     expect(adjusted[4]).toBeCloseTo(0.5, 10);
   });
 });

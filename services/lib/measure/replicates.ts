@@ -155,7 +155,8 @@ export function compareReplicates(input: PairedInput, options: CompareOptions = 
   if (paired) {
     const logs = pairs.map((p) => Math.log(p.cand / p.base));
     const ratio = logs.length ? Math.exp(mean(logs)) : Number.NaN;
-    if (logs.length < minRounds) return undecided('paired', logs.length, ratio, `${logs.length} paired round${logs.length === 1 ? '' : 's'}: a verdict needs at least ${minRounds}`);
+    if (logs.length < minRounds)
+      return undecided('paired', logs.length, ratio, `${logs.length} paired round${logs.length === 1 ? '' : 's'}: a verdict needs at least ${minRounds}`);
     const between = options.betweenStudySd ?? 0;
     return tInterval('paired', logs.length, mean(logs), Math.sqrt(variance(logs) / logs.length + between ** 2), logs.length - 1, level);
   }

@@ -30,7 +30,10 @@ describe(decideNextRound.name, () => {
 
   it('never stops before the minimum rounds, and runs exactly that many without a target', () => {
     expect(decideNextRound({ protocol, rounds: 2, elapsedSeconds: 1e6, comparisons: widths(0.1) }).next).toBe(true);
-    expect(decideNextRound({ protocol: { ...protocol, targetHalfWidthPct: 0 }, rounds: 3, elapsedSeconds: 1, comparisons: widths(5) })).toMatchObject({ next: false, stopReason: 'fixed' });
+    expect(decideNextRound({ protocol: { ...protocol, targetHalfWidthPct: 0 }, rounds: 3, elapsedSeconds: 1, comparisons: widths(5) })).toMatchObject({
+      next: false,
+      stopReason: 'fixed',
+    });
   });
 
   it('has nothing to wait for without a comparison', () => {
@@ -38,10 +41,15 @@ describe(decideNextRound.name, () => {
   });
 
   it('stops when every comparison above the target is at its between-study floor, and only then', () => {
-    const atFloor = [{ halfWidthPct: 0.5, floorPct: 0 }, { halfWidthPct: 1.6, floorPct: 1.2 }];
+    const atFloor = [
+      { halfWidthPct: 0.5, floorPct: 0 },
+      { halfWidthPct: 1.6, floorPct: 1.2 },
+    ];
     const sut = decideNextRound({ protocol, rounds: 5, elapsedSeconds: 10, comparisons: atFloor });
     expect(sut).toMatchObject({ next: false, stopReason: 'floor', worstHalfWidthPct: 1.6 });
-    expect(sut.detail).toBe('every comparison within ±1.60% after 5 rounds; those above the target ±1.00% are at their between-study floor (up to ±1.20%): more rounds cannot narrow them');
+    expect(sut.detail).toBe(
+      'every comparison within ±1.60% after 5 rounds; those above the target ±1.00% are at their between-study floor (up to ±1.20%): more rounds cannot narrow them',
+    );
     // the rounds' own share (√(1.8² − 1.2²) ≈ 1.34) still exceeds the floor: another round narrows it
     expect(decideNextRound({ protocol, rounds: 5, elapsedSeconds: 10, comparisons: [{ halfWidthPct: 1.8, floorPct: 1.2 }] })).toMatchObject({ next: true, stopReason: null });
     expect(decideNextRound({ protocol, rounds: 5, elapsedSeconds: 10, comparisons: [...atFloor, { halfWidthPct: null, floorPct: 0 }] })).toMatchObject({ next: true });

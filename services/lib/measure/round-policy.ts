@@ -53,7 +53,10 @@ export function decideNextRound(s: RoundState): RoundDecision {
   const open = s.comparisons.filter((c, i) => widths[i]! > p.targetHalfWidthPct);
   if (open.every((c) => c.halfWidthPct !== null && c.halfWidthPct <= Math.SQRT2 * c.floorPct)) {
     const floor = Math.max(...open.map((c) => c.floorPct));
-    return stop('floor', `every comparison within ${fmt(worst!)} after ${s.rounds} rounds; those above the target ${fmt(p.targetHalfWidthPct)} are at their between-study floor (up to ${fmt(floor)}): more rounds cannot narrow them`);
+    return stop(
+      'floor',
+      `every comparison within ${fmt(worst!)} after ${s.rounds} rounds; those above the target ${fmt(p.targetHalfWidthPct)} are at their between-study floor (up to ${fmt(floor)}): more rounds cannot narrow them`,
+    );
   }
   if (s.rounds >= p.maxReplicates) return stop('max-replicates', `${s.rounds} rounds (maxReplicates); ${state}, target ${fmt(p.targetHalfWidthPct)}`);
   if (p.budgetSeconds > 0 && s.elapsedSeconds >= p.budgetSeconds) {

@@ -32,21 +32,35 @@ const ctx = (clock: FakeClock, progress: Array<[number, number]> = []) => ({
 describe(warmUp.name, () => {
   it('runs the count when the count takes longer than the minimum time', async () => {
     const clock = new FakeClock();
-    const sut = await warmUp(clock.runner(() => 100e6), protocol({ warmupRuns: 10, warmupMinSeconds: 0.5 }), ctx(clock));
+    const sut = await warmUp(
+      clock.runner(() => 100e6),
+      protocol({ warmupRuns: 10, warmupMinSeconds: 0.5 }),
+      ctx(clock),
+    );
 
     expect(sut).toEqual({ runs: 10, seconds: 1 });
   });
 
   it('keeps going until the minimum time has passed', async () => {
     const clock = new FakeClock();
-    const sut = await warmUp(clock.runner(() => 1e6), protocol({ warmupRuns: 10, warmupMinSeconds: 0.5 }), ctx(clock));
+    const sut = await warmUp(
+      clock.runner(() => 1e6),
+      protocol({ warmupRuns: 10, warmupMinSeconds: 0.5 }),
+      ctx(clock),
+    );
 
     expect(sut.runs).toBe(500);
   });
 
   it('does nothing when asked for nothing', async () => {
     const clock = new FakeClock();
-    expect(await warmUp(clock.runner(() => 1), protocol({ warmupRuns: 0, warmupMinSeconds: 0 }), ctx(clock))).toEqual({ runs: 0, seconds: 0 });
+    expect(
+      await warmUp(
+        clock.runner(() => 1),
+        protocol({ warmupRuns: 0, warmupMinSeconds: 0 }),
+        ctx(clock),
+      ),
+    ).toEqual({ runs: 0, seconds: 0 });
   });
 });
 
@@ -54,7 +68,11 @@ describe(timedRuns.name, () => {
   it('runs exactly timedRuns with the defaults (the original behaviour)', async () => {
     const clock = new FakeClock();
     const progress: Array<[number, number]> = [];
-    const sut = await timedRuns(clock.runner(() => 2e6), protocol({ timedRuns: 25 }), ctx(clock, progress));
+    const sut = await timedRuns(
+      clock.runner(() => 2e6),
+      protocol({ timedRuns: 25 }),
+      ctx(clock, progress),
+    );
 
     expect(sut).toMatchObject({ stopReason: 'minimum', timedSeconds: 0.05, ciRelativeHalfWidth: null });
     expect(sut.latenciesNs).toEqual(Array(25).fill(2e6));
@@ -63,7 +81,11 @@ describe(timedRuns.name, () => {
 
   it('extends to the minimum duration, counting only timed time, with the cooldown between runs untimed', async () => {
     const clock = new FakeClock();
-    const sut = await timedRuns(clock.runner(() => 10e6), protocol({ timedRuns: 5, timedMinSeconds: 0.2, cooldownMs: 3 }), ctx(clock));
+    const sut = await timedRuns(
+      clock.runner(() => 10e6),
+      protocol({ timedRuns: 5, timedMinSeconds: 0.2, cooldownMs: 3 }),
+      ctx(clock),
+    );
 
     expect(sut.latenciesNs).toHaveLength(20);
     expect(sut.latenciesNs.every((ns) => ns === 10e6)).toBe(true);
@@ -72,7 +94,11 @@ describe(timedRuns.name, () => {
 
   it('stops at the cap even when the minimum duration is not reached', async () => {
     const clock = new FakeClock();
-    const sut = await timedRuns(clock.runner(() => 1e6), protocol({ timedRuns: 5, timedMinSeconds: 10, timedMaxRuns: 50 }), ctx(clock));
+    const sut = await timedRuns(
+      clock.runner(() => 1e6),
+      protocol({ timedRuns: 5, timedMinSeconds: 10, timedMaxRuns: 50 }),
+      ctx(clock),
+    );
 
     expect(sut).toMatchObject({ stopReason: 'max-runs' });
     expect(sut.latenciesNs).toHaveLength(50);
@@ -81,7 +107,11 @@ describe(timedRuns.name, () => {
   it('stops early once the median’s confidence interval is narrow enough', async () => {
     const clock = new FakeClock();
     const rng = new SeededRandom(9);
-    const sut = await timedRuns(clock.runner(() => 1e6 * (1 + 0.02 * rng.normal())), protocol({ timedRuns: 20, targetCiFraction: 0.005, timedMaxRuns: 100_000 }), ctx(clock));
+    const sut = await timedRuns(
+      clock.runner(() => 1e6 * (1 + 0.02 * rng.normal())),
+      protocol({ timedRuns: 20, targetCiFraction: 0.005, timedMaxRuns: 100_000 }),
+      ctx(clock),
+    );
 
     expect(sut.stopReason).toBe('ci');
     expect(sut.ciRelativeHalfWidth).toBeLessThanOrEqual(0.005);
@@ -93,7 +123,11 @@ describe(timedRuns.name, () => {
   it('reports the cap when the interval never narrows enough', async () => {
     const clock = new FakeClock();
     const rng = new SeededRandom(2);
-    const sut = await timedRuns(clock.runner(() => 1e6 * (1 + 0.5 * rng.uniform())), protocol({ timedRuns: 10, targetCiFraction: 0.0001, timedMaxRuns: 200 }), ctx(clock));
+    const sut = await timedRuns(
+      clock.runner(() => 1e6 * (1 + 0.5 * rng.uniform())),
+      protocol({ timedRuns: 10, targetCiFraction: 0.0001, timedMaxRuns: 200 }),
+      ctx(clock),
+    );
 
     expect(sut).toMatchObject({ stopReason: 'max-runs' });
     expect(sut.latenciesNs).toHaveLength(200);
@@ -116,7 +150,12 @@ describe(timedRuns.name, () => {
 describe(fixedRuns.name, () => {
   it('times each run and pauses between them', async () => {
     const clock = new FakeClock();
-    const sut = await fixedRuns(clock.runner(() => 5), 3, 1, ctx(clock));
+    const sut = await fixedRuns(
+      clock.runner(() => 5),
+      3,
+      1,
+      ctx(clock),
+    );
 
     expect(sut).toEqual([5, 5, 5]);
     expect(clock.sleeps).toEqual([1, 1]);
@@ -131,7 +170,11 @@ describe(interleavedTimedRuns.name, () => {
       trace.push(name);
       clock.ns += BigInt(ns);
     };
-    const orders = [[1, 0], [0, 1], [1, 0]];
+    const orders = [
+      [1, 0],
+      [0, 1],
+      [1, 0],
+    ];
     const sut = await interleavedTimedRuns([run('a', 1e6), run('b', 2e6)], protocol({ timedRuns: 6 }), 2, {
       ...ctx(clock),
       order: () => orders.shift()!,
@@ -161,7 +204,10 @@ describe(interleavedTimedRuns.name, () => {
   it('stops at the cap', async () => {
     const clock = new FakeClock();
     const sut = await interleavedTimedRuns([clock.runner(() => 1e3), clock.runner(() => 1e3)], protocol({ timedRuns: 10, timedMinSeconds: 100, timedMaxRuns: 12 }), 5, ctx(clock));
-    expect(sut.map((o) => [o.latenciesNs.length, o.stopReason])).toEqual([[12, 'max-runs'], [12, 'max-runs']]);
+    expect(sut.map((o) => [o.latenciesNs.length, o.stopReason])).toEqual([
+      [12, 'max-runs'],
+      [12, 'max-runs'],
+    ]);
   });
 });
 

@@ -14,15 +14,7 @@ export interface EnvironmentSample {
   hostProbeNs?: number;
 }
 
-export type QualityFlag =
-  | 'frequency-drop'
-  | 'temperature-rise'
-  | 'host-speed-changed'
-  | 'host-slow'
-  | 'busy-load'
-  | 'busy-cpu'
-  | 'busy-system'
-  | 'unstable';
+export type QualityFlag = 'frequency-drop' | 'temperature-rise' | 'host-speed-changed' | 'host-slow' | 'busy-load' | 'busy-cpu' | 'busy-system' | 'unstable';
 
 /**
  * The flags that still exclude a replicate measured in an interleaved round. The others act on
@@ -100,7 +92,9 @@ export function assessRun(before: EnvironmentSample, after: EnvironmentSample, c
   }
   if (host.slowdown !== null && t.maxHostSlowdown > 0 && host.slowdown > t.maxHostSlowdown) {
     flags.push('host-slow');
-    reasons.push(`host speed probe took ${ms(host.slowerNs)} ms, ${pct(host.slowdown)} longer than the host's recent best (${ms(ctx.bestHostProbeNs!)} ms; more than ${pct(t.maxHostSlowdown)})`);
+    reasons.push(
+      `host speed probe took ${ms(host.slowerNs)} ms, ${pct(host.slowdown)} longer than the host's recent best (${ms(ctx.bestHostProbeNs!)} ms; more than ${pct(t.maxHostSlowdown)})`,
+    );
   }
   const cores = Math.max(1, ctx.cores);
   const otherLoadPerCore = Math.max(0, Math.max(before.loadAverage1m, after.loadAverage1m) - 1) / cores;

@@ -143,6 +143,12 @@ export function builtinStudy(name: string): StudySpecInput {
   const maker = GENERATED.find((g) => g.pattern.test(name));
   if (maker && !generated.has(name)) generated.set(name, maker.spec(name, Number(maker.pattern.exec(name)![1] ?? 1)));
   const study = STUDIES.find((s) => s.name === name) ?? generated.get(name);
-  if (!study) throw new ModelSpecError('study', `unknown built-in study '${name}'; known: ${listBuiltinStudies().map((s) => s.name).join(', ')}`);
+  if (!study)
+    throw new ModelSpecError(
+      'study',
+      `unknown built-in study '${name}'; known: ${listBuiltinStudies()
+        .map((s) => s.name)
+        .join(', ')}`,
+    );
   return structuredClone(study) as StudySpecInput;
 }

@@ -42,7 +42,6 @@ export interface ModelEntry {
   published?: PublishedFigures;
 }
 
-
 export interface FamilyDefaults {
   stem: number;
   seWidth: SeWidthRule;

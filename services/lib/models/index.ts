@@ -54,8 +54,20 @@ export interface FamilyListing {
 }
 
 const UNIVERSAL_KNOBS = [
-  'resolution', 'width', 'depth', 'stem', 'activation', 'hswishImpl', 'se', 'seWidth', 'seGate',
-  'kernels', 'channelSplit', 'dilated', 'quantization', 'seed',
+  'resolution',
+  'width',
+  'depth',
+  'stem',
+  'activation',
+  'hswishImpl',
+  'se',
+  'seWidth',
+  'seGate',
+  'kernels',
+  'channelSplit',
+  'dilated',
+  'quantization',
+  'seed',
 ] as const;
 
 /** The ONNX model: same spec, byte-identical bytes. */

@@ -88,7 +88,11 @@ describe('knob reference', () => {
   });
 
   it('has a definition for every field of the variant spec schema but the model', () => {
-    expect(KNOBS.map((k) => k.field).sort()).toEqual(Object.keys(variantSpecSchema.shape).filter((f) => f !== 'model').sort());
+    expect(KNOBS.map((k) => k.field).sort()).toEqual(
+      Object.keys(variantSpecSchema.shape)
+        .filter((f) => f !== 'model')
+        .sort(),
+    );
   });
 
   it('lists every knob with the values the schema takes and a paper, in canonical name order', () => {
@@ -120,6 +124,10 @@ describe('knob reference', () => {
     const sut = variantName({ model: 'mobilenetv3-large-1.0', resolution: 160, activation: 'relu', lastStage: 'original' });
 
     expect(sut).toBe('mobilenetv3-large-1.0@160+last=original+act=relu');
-    expect(knobReference().filter((k) => ['resolution', 'lastStage', 'activation'].includes(k.field)).map((k) => k.inName)).toEqual(['@N', '+last=…', '+act=…']);
+    expect(
+      knobReference()
+        .filter((k) => ['resolution', 'lastStage', 'activation'].includes(k.field))
+        .map((k) => k.inName),
+    ).toEqual(['@N', '+last=…', '+act=…']);
   });
 });

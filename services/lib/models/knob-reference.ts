@@ -48,9 +48,7 @@ function defaultsOf(model: string): Record<KnobField, string> {
   const spec = parseVariantSpec(model) as unknown as Record<string, unknown>;
   const familyOnly = (field: KnobField): boolean => FAMILIES.some((f) => (f.knobs as readonly string[]).includes(field));
   const applies = (field: KnobField): boolean => !familyOnly(field) || (family.knobs as readonly string[]).includes(field);
-  return Object.fromEntries(
-    KNOBS.map((k) => [k.field, !applies(k.field) ? NOT_APPLICABLE : k.field === 'compound' ? '0' : show(spec[k.field])]),
-  ) as Record<KnobField, string>;
+  return Object.fromEntries(KNOBS.map((k) => [k.field, !applies(k.field) ? NOT_APPLICABLE : k.field === 'compound' ? '0' : show(spec[k.field])])) as Record<KnobField, string>;
 }
 
 /** Each family's reference model: the one its short name stands for (`mobilenetv2` is mobilenetv2-1.0), else its first. */

@@ -26,14 +26,44 @@ export const KNOBS: readonly KnobDefinition[] = [
   { field: 'depth', short: 'depth', meaning: 'block repeats per stage: ceil(repeats x depth)', ablatedBy: `${EFFNET}, Figure 3 and Table 2` },
   { field: 'stem', short: 'stem', meaning: 'output channels of the stem convolution', ablatedBy: `${MBV3}, Section 5.1 (16 instead of 32 filters)` },
   { field: 'lastStage', short: 'last', meaning: 'MobileNetV3 head: efficient (pool before the 1280 conv) or original', ablatedBy: `${MBV3}, Section 5.1 and Figure 5` },
-  { field: 'activation', short: 'act', meaning: 'non-linearity per layer: one everywhere, the paper\'s, @N (h-swish from N channels), block ranges', ablatedBy: `${MBV3}, Section 5.2 and Table 5` },
-  { field: 'hswishImpl', short: 'hswish', meaning: 'how h-swish is emitted: one fused op, decomposed (x * ReLU6(x + 3) / 6), or swish', ablatedBy: `${MBV3}, Table 5 (optimized vs non-optimized h-swish)` },
-  { field: 'se', short: 'se', meaning: 'squeeze-and-excite placement: as published, none, or every block (true = paper, false = none)', ablatedBy: `${MBV3}, Section 5.3; ${MNAS}, Section 4.1 (SE ratio 0 or 0.25)` },
-  { field: 'seWidth', short: 'seWidth', meaning: 'SE squeeze width: 1/4 of the expansion (MobileNetV3) or ratio x block input (MnasNet, EfficientNet)', ablatedBy: `differs between ${MBV3}, Section 5.3 and ${MNAS}, Section 4.1` },
+  {
+    field: 'activation',
+    short: 'act',
+    meaning: "non-linearity per layer: one everywhere, the paper's, @N (h-swish from N channels), block ranges",
+    ablatedBy: `${MBV3}, Section 5.2 and Table 5`,
+  },
+  {
+    field: 'hswishImpl',
+    short: 'hswish',
+    meaning: 'how h-swish is emitted: one fused op, decomposed (x * ReLU6(x + 3) / 6), or swish',
+    ablatedBy: `${MBV3}, Table 5 (optimized vs non-optimized h-swish)`,
+  },
+  {
+    field: 'se',
+    short: 'se',
+    meaning: 'squeeze-and-excite placement: as published, none, or every block (true = paper, false = none)',
+    ablatedBy: `${MBV3}, Section 5.3; ${MNAS}, Section 4.1 (SE ratio 0 or 0.25)`,
+  },
+  {
+    field: 'seWidth',
+    short: 'seWidth',
+    meaning: 'SE squeeze width: 1/4 of the expansion (MobileNetV3) or ratio x block input (MnasNet, EfficientNet)',
+    ablatedBy: `differs between ${MBV3}, Section 5.3 and ${MNAS}, Section 4.1`,
+  },
   { field: 'seGate', short: 'seGate', meaning: 'SE gate: sigmoid or hard sigmoid', ablatedBy: `${MBV3}, Section 5.2` },
-  { field: 'kernels', short: 'kernels', meaning: 'MixConv: every depthwise conv uses the first N of 3, 5, 7, 9, 11 (table kernels when unset)', ablatedBy: `${MIXNET}, Section 3 (kernel group size)` },
+  {
+    field: 'kernels',
+    short: 'kernels',
+    meaning: 'MixConv: every depthwise conv uses the first N of 3, 5, 7, 9, 11 (table kernels when unset)',
+    ablatedBy: `${MIXNET}, Section 3 (kernel group size)`,
+  },
   { field: 'channelSplit', short: 'split', meaning: 'MixConv channels per kernel group: equal or exponential', ablatedBy: `${MIXNET}, Section 3 (channel partition)` },
-  { field: 'dilated', short: 'dilated', meaning: 'kernels above 3 become dilated 3x3 convolutions with the same receptive field', ablatedBy: `${MIXNET}, Section 3 (dilated convolutions)` },
+  {
+    field: 'dilated',
+    short: 'dilated',
+    meaning: 'kernels above 3 become dilated 3x3 convolutions with the same receptive field',
+    ablatedBy: `${MIXNET}, Section 3 (dilated convolutions)`,
+  },
   { field: 'quantization', short: 'quant', meaning: 'int8 QDQ weights and activations, per tensor or per channel', ablatedBy: `${MBV3}, Table 4 (quantized latency)` },
   { field: 'seed', short: 'seed', meaning: 'weight seed: the same network with other weights (the A/A check)', ablatedBy: 'none: the A/A check (docs/verdicts.md)' },
   { field: 'compound', short: 'compound', meaning: 'EfficientNet phi: width 1.1^phi, depth 1.2^phi, resolution 1.15^phi', ablatedBy: `${EFFNET}, Section 3.3 (compound scaling)` },
@@ -45,6 +75,4 @@ export function knobField(key: string): KnobField | undefined {
 }
 
 /** `resolution (@N in names), width, ..., activation (act), ...` for error messages. */
-export const KNOB_LIST = KNOBS.map((k) =>
-  k.short === null ? `${k.field} (@N in names)` : k.short === k.field ? k.field : `${k.field} (${k.short})`,
-).join(', ');
+export const KNOB_LIST = KNOBS.map((k) => (k.short === null ? `${k.field} (@N in names)` : k.short === k.field ? k.field : `${k.field} (${k.short})`)).join(', ');

@@ -5,7 +5,6 @@ import type { OnnxGraph } from './onnx-graph.js';
 import { tensorRng, uniformFloats, uniformInts } from './prng.js';
 import type { HswishImpl, Quantization } from './spec-types.js';
 
-
 export interface EmitOptions {
   seed: number;
   hswishImpl: HswishImpl;
@@ -47,8 +46,7 @@ const ACTIVATION_ZERO_POINT = 128;
 const RESIDUAL_BRANCH_GAIN = 0.1;
 
 /** He-style init: keep activations O(1) through the nonlinearity (E[act(x)^2] is about 1/2 for ReLU, 1/3 for h-swish and swish at unit variance). */
-const gainFor = (activation: Activation | null): number =>
-  activation === null ? 1 : activation === 'relu' || activation === 'relu6' ? 2 : 3;
+const gainFor = (activation: Activation | null): number => (activation === null ? 1 : activation === 'relu' || activation === 'relu6' ? 2 : 3);
 
 const shape = (t: Tensor): number[] => [1, t.c, t.h, t.w];
 
@@ -97,21 +95,42 @@ export class NetworkBuilder {
     let h = x;
     if (plan.expand) {
       h = this.convLayer(h, {
-        name: `${block}.expand`, block, role: 'expand', out: plan.expanded, kernels: [1], stride: 1,
-        depthwise: false, groups: plan.expandGroups, activation: plan.activation,
+        name: `${block}.expand`,
+        block,
+        role: 'expand',
+        out: plan.expanded,
+        kernels: [1],
+        stride: 1,
+        depthwise: false,
+        groups: plan.expandGroups,
+        activation: plan.activation,
       });
     }
     h = this.convLayer(h, {
-      name: `${block}.dw`, block, role: 'depthwise', out: h.c, kernels: plan.kernels, dilations: plan.dilations,
-      stride: plan.stride, depthwise: true, split: plan.channelSplit, activation: plan.activation,
+      name: `${block}.dw`,
+      block,
+      role: 'depthwise',
+      out: h.c,
+      kernels: plan.kernels,
+      dilations: plan.dilations,
+      stride: plan.stride,
+      depthwise: true,
+      split: plan.channelSplit,
+      activation: plan.activation,
     });
     if (plan.se) {
       const seActivation = plan.se.activation === 'block' ? plan.activation : plan.se.activation;
       h = this.squeezeExcite(h, `${block}.se`, block, plan.se.channels, seActivation, plan.se.gate);
     }
     h = this.convLayer(h, {
-      name: `${block}.${plan.projectRole === 'pointwise' ? 'pw' : 'project'}`, block, role: plan.projectRole,
-      out: plan.out, kernels: [1], stride: 1, depthwise: false, groups: plan.projectGroups,
+      name: `${block}.${plan.projectRole === 'pointwise' ? 'pw' : 'project'}`,
+      block,
+      role: plan.projectRole,
+      out: plan.out,
+      kernels: [1],
+      stride: 1,
+      depthwise: false,
+      groups: plan.projectGroups,
       activation: plan.projectActivation,
       ...(plan.residual ? { gain: RESIDUAL_BRANCH_GAIN } : {}),
     });
@@ -152,9 +171,7 @@ export class NetworkBuilder {
       const partNames = inParts.map((_, j) => `${splitName}.${j}`);
       this.graph.node('Split', splitName, [x.name, sizes], { axis: 1 }, partNames);
       nodes.push(splitName);
-      const convOutputs = inParts.map((cin, j) =>
-        conv(partNames[j]!, `${o.name}.conv.${j}`, cin, outParts[j]!, kernels[j]!, partDilations[j]!, o.depthwise ? cin : 1),
-      );
+      const convOutputs = inParts.map((cin, j) => conv(partNames[j]!, `${o.name}.conv.${j}`, cin, outParts[j]!, kernels[j]!, partDilations[j]!, o.depthwise ? cin : 1));
       y = this.graph.node('Concat', `${o.name}.concat`, convOutputs, { axis: 1 });
       nodes.push(y);
     }
@@ -192,9 +209,18 @@ export class NetworkBuilder {
     const out = this.graph.node('Mul', `${name}.mul`, [x.name, gated]);
     nodes.push(out);
     this.layers.push({
-      name, block, role: 'se', op: 'se', kernel: 1, stride: 1, activation: activation,
-      inputShape: shape(x), outputShape: shape(x),
-      madds: 2 * x.c * channels, params: 2 * x.c * channels + channels + x.c, nodes,
+      name,
+      block,
+      role: 'se',
+      op: 'se',
+      kernel: 1,
+      stride: 1,
+      activation: activation,
+      inputShape: shape(x),
+      outputShape: shape(x),
+      madds: 2 * x.c * channels,
+      params: 2 * x.c * channels + channels + x.c,
+      nodes,
     });
     return { ...x, name: out };
   }
@@ -202,8 +228,18 @@ export class NetworkBuilder {
   add(a: Tensor, b: Tensor, name: string, block: string): Tensor {
     const out = this.graph.node('Add', name, [a.name, b.name]);
     this.layers.push({
-      name, block, role: 'residual', op: 'add', kernel: 0, stride: 1, activation: null,
-      inputShape: shape(a), outputShape: shape(a), madds: 0, params: 0, nodes: [out],
+      name,
+      block,
+      role: 'residual',
+      op: 'add',
+      kernel: 0,
+      stride: 1,
+      activation: null,
+      inputShape: shape(a),
+      outputShape: shape(a),
+      madds: 0,
+      params: 0,
+      nodes: [out],
     });
     return { ...a, name: out };
   }
@@ -211,8 +247,18 @@ export class NetworkBuilder {
   pool(x: Tensor, name: string, block: string): Tensor {
     const out = this.graph.node('GlobalAveragePool', name, [x.name]);
     this.layers.push({
-      name, block, role: 'pool', op: 'pool', kernel: x.h, stride: 1, activation: null,
-      inputShape: shape(x), outputShape: [1, x.c, 1, 1], madds: 0, params: 0, nodes: [out],
+      name,
+      block,
+      role: 'pool',
+      op: 'pool',
+      kernel: x.h,
+      stride: 1,
+      activation: null,
+      inputShape: shape(x),
+      outputShape: [1, x.c, 1, 1],
+      madds: 0,
+      params: 0,
+      nodes: [out],
     });
     return { name: out, c: x.c, h: 1, w: 1 };
   }
@@ -220,18 +266,23 @@ export class NetworkBuilder {
   classifier(x: Tensor, name: string, block: string, classes: number, outputName: string): Tensor {
     const flat = this.graph.node('Flatten', `${name}.flatten`, [x.name], { axis: 1 });
     const { seed } = this.options;
-    const weight = this.graph.initializer(`${name}.weight`, 'float', [classes, x.c], () =>
-      uniformFloats(classes * x.c, Math.sqrt(3 / x.c), tensorRng(seed, `${name}.weight`)),
-    );
-    const bias = this.graph.initializer(`${name}.bias`, 'float', [classes], () =>
-      uniformFloats(classes, BIAS_LIMIT, tensorRng(seed, `${name}.bias`)),
-    );
+    const weight = this.graph.initializer(`${name}.weight`, 'float', [classes, x.c], () => uniformFloats(classes * x.c, Math.sqrt(3 / x.c), tensorRng(seed, `${name}.weight`)));
+    const bias = this.graph.initializer(`${name}.bias`, 'float', [classes], () => uniformFloats(classes, BIAS_LIMIT, tensorRng(seed, `${name}.bias`)));
     const fc = `${name}.fc`;
     this.graph.node('Gemm', fc, [flat, weight, bias], { transB: 1 }, outputName);
     this.layers.push({
-      name, block, role: 'classifier', op: 'fc', kernel: 1, stride: 1, activation: null,
-      inputShape: shape(x), outputShape: [1, classes],
-      madds: x.c * classes, params: x.c * classes + classes, nodes: [flat, fc],
+      name,
+      block,
+      role: 'classifier',
+      op: 'fc',
+      kernel: 1,
+      stride: 1,
+      activation: null,
+      inputShape: shape(x),
+      outputShape: [1, classes],
+      madds: x.c * classes,
+      params: x.c * classes + classes,
+      nodes: [flat, fc],
     });
     return { name: outputName, c: classes, h: 1, w: 1 };
   }
@@ -285,12 +336,7 @@ export class NetworkBuilder {
   }
 
   /** One Conv node (bias = folded batch norm), with QDQ around it when quantized. */
-  private conv(
-    input: string,
-    name: string,
-    nodes: string[],
-    c: { cin: number; cout: number; k: number; d: number; stride: number; groups: number; gain: number },
-  ): string {
+  private conv(input: string, name: string, nodes: string[], c: { cin: number; cout: number; k: number; d: number; stride: number; groups: number; gain: number }): string {
     const { seed, quantization } = this.options;
     const wDims = [c.cout, c.cin / c.groups, c.k, c.k];
     const wCount = wDims.reduce((a, b) => a * b, 1);
@@ -319,9 +365,7 @@ export class NetworkBuilder {
 
     const rng = tensorRng(seed, `${name}.weight`);
     const scaleDims = perChannel ? [c.cout] : [];
-    const wScales = perChannel
-      ? Float32Array.from({ length: c.cout }, () => (limit / 127) * (0.5 + rng()))
-      : Float32Array.of(limit / 127);
+    const wScales = perChannel ? Float32Array.from({ length: c.cout }, () => (limit / 127) * (0.5 + rng())) : Float32Array.of(limit / 127);
     const weightQ = this.graph.initializer(`${name}.weight_q`, 'int8', wDims, () => uniformInts(wCount, -127, 127, rng, Int8Array));
     const weightScale = this.graph.initializer(`${name}.weight_scale`, 'float', scaleDims, () => wScales);
     const weightZero = this.graph.initializer(`${name}.weight_zero_point`, 'int8', scaleDims, () => new Int8Array(perChannel ? c.cout : 1));

@@ -28,8 +28,7 @@ export function resolvePlan(template: NetworkTemplate, spec: NormalizedVariantSp
     // as the reference MDConv (tpu mixnet custom_layers.py): dilation only where the stride is 1
     const dilate = (k: number): boolean => spec.dilated && k > 3 && b.stride === 1;
     const seRatio = spec.se === 'none' ? null : spec.se === 'all' ? (b.seRatio ?? 0.25) : b.seRatio;
-    const seChannels =
-      seRatio === null ? 0 : spec.seWidth === 'expansion' ? makeDivisible(b.expanded / 4) : Math.max(1, Math.floor(b.in * seRatio));
+    const seChannels = seRatio === null ? 0 : spec.seWidth === 'expansion' ? makeDivisible(b.expanded / 4) : Math.max(1, Math.floor(b.in * seRatio));
     return {
       in: b.in,
       out: b.out,

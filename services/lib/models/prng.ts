@@ -12,7 +12,6 @@ export function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-
 export function tensorRng(seed: number, tensorName: string): () => number {
   return splitmix32(Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) ^ fnv1a(tensorName));
 }

@@ -63,4 +63,3 @@ export interface NormalizedVariantSpec {
   quantization: Quantization;
   seed: number;
 }
-

@@ -50,11 +50,7 @@ describe(parseStudySpec.name, () => {
       baseline: { activation: 'hswish', hswishImpl: 'fused' },
     });
 
-    expect(sut.variants.map((v) => v.label)).toEqual([
-      'activation=relu,hswishImpl=fused',
-      'activation=hswish,hswishImpl=fused',
-      'activation=hswish,hswishImpl=decomposed',
-    ]);
+    expect(sut.variants.map((v) => v.label)).toEqual(['activation=relu,hswishImpl=fused', 'activation=hswish,hswishImpl=fused', 'activation=hswish,hswishImpl=decomposed']);
     expect(sut.baseline).toBe('activation=hswish,hswishImpl=fused');
     expect(sut.variants.every((v) => v.spec?.resolution === 160)).toBe(true);
   });
@@ -206,8 +202,9 @@ describe(builtinStudy.name, () => {
     it('refuses knobs on an imported model, another format for it, and a model name nobody imported', () => {
       expect(studyError({ name: 'x', variants: [{ model: 'my-net', width: 0.5 }] }).field).toBe('variants[0].model');
       expect(() => parseStudySpec({ name: 'x', variants: [{ model: 'my-net', width: 0.5 }] }, lookup)).toThrow("variants[0].width: imported model 'my-net' takes no variant knobs");
-      expect(() => parseStudySpec({ name: 'x', variants: [{ model: 'my-net', format: 'tflite' }] }, lookup)).toThrow("variants[0].format: imported model 'my-net' is onnx; it cannot be measured as tflite");
+      expect(() => parseStudySpec({ name: 'x', variants: [{ model: 'my-net', format: 'tflite' }] }, lookup)).toThrow(
+        "variants[0].format: imported model 'my-net' is onnx; it cannot be measured as tflite",
+      );
     });
   });
 });
-

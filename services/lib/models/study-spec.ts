@@ -81,7 +81,10 @@ const devicesSchema = z.strictObject({
   class: z.enum(['cpu', 'android', 'npu'], { error: 'expected cpu, android or npu' }).optional(),
   cpuModel: z.string({ error: 'expected a string' }).min(1).optional(),
   tags: z.record(z.string(), z.string({ error: 'expected a string' }), { error: 'expected an object of strings' }).optional(),
-  ids: z.array(z.uuid({ error: 'expected a device id (uuid)' }), { error: 'expected a list of device ids' }).min(1).optional(),
+  ids: z
+    .array(z.uuid({ error: 'expected a device id (uuid)' }), { error: 'expected a list of device ids' })
+    .min(1)
+    .optional(),
   each: z.boolean({ error: 'expected true or false' }).optional(),
 });
 
@@ -90,9 +93,7 @@ const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'expected
 const baseSchema = z.union([z.string(), z.record(z.string(), z.unknown())], { error: 'expected a variant name or a spec object' });
 
 const studySchema = z.strictObject({
-  name: z
-    .string({ error: 'expected a study name' })
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, { error: 'expected 1-100 letters, digits, dots, dashes or underscores' }),
+  name: z.string({ error: 'expected a study name' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, { error: 'expected 1-100 letters, digits, dots, dashes or underscores' }),
   description: z.string({ error: 'expected a string' }).max(2000, { error: 'at most 2000 characters' }).optional(),
   base: baseSchema.optional(),
   axes: z
@@ -216,8 +217,15 @@ function axisCandidates(input: StudyInput, base: Record<string, unknown>, import
     );
   }
   return combos.map((combo) => {
-    const label = axes.length === 1 ? String(Object.values(combo)[0]) : Object.entries(combo).map(([k, v]) => `${k}=${String(v)}`).join(',');
-    const field = `axes(${Object.entries(combo).map(([k, v]) => `${k}[${byAxis.get(k)!.indexOf(v)}]`).join(',')})`;
+    const label =
+      axes.length === 1
+        ? String(Object.values(combo)[0])
+        : Object.entries(combo)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(',');
+    const field = `axes(${Object.entries(combo)
+      .map(([k, v]) => `${k}[${byAxis.get(k)!.indexOf(v)}]`)
+      .join(',')})`;
     return { label, field, axisValues: combo, ...withinField(field, null, () => resolveCandidate({ ...base, ...combo }, imported)) };
   });
 }

@@ -5,9 +5,7 @@ import { inspectModel } from './onnx-graph.js';
 
 /** What per-layer attribution does with a profile event: the longest layer name that is the node name or a dotted prefix of it. */
 function owningLayer(layers: LayerInfo[], node: string): LayerInfo | undefined {
-  return layers
-    .filter((l) => node === l.name || node.startsWith(`${l.name}.`))
-    .sort((a, b) => b.name.length - a.name.length)[0];
+  return layers.filter((l) => node === l.name || node.startsWith(`${l.name}.`)).sort((a, b) => b.name.length - a.name.length)[0];
 }
 
 describe(buildVariant.name, () => {

@@ -38,10 +38,15 @@ export function assemble(input: VariantSpec | string, withWeights: boolean): { d
     withWeights,
     metadata: { 'latfleet.variant': name, 'latfleet.spec': JSON.stringify(spec) },
   });
-  const layers = buildNetwork(graph, plan, { seed: spec.seed, hswishImpl: spec.hswishImpl, quantization: spec.quantization }, {
-    input: INPUT_NAME,
-    output: OUTPUT_NAME,
-  });
+  const layers = buildNetwork(
+    graph,
+    plan,
+    { seed: spec.seed, hswishImpl: spec.hswishImpl, quantization: spec.quantization },
+    {
+      input: INPUT_NAME,
+      output: OUTPUT_NAME,
+    },
+  );
   const classes = layers[layers.length - 1]!.outputShape[1]!;
   const description: VariantDescription = {
     name,
@@ -64,4 +69,3 @@ export function assemble(input: VariantSpec | string, withWeights: boolean): { d
 export function describeVariant(spec: VariantSpec | string): VariantDescription {
   return assemble(spec, false).description;
 }
-

@@ -106,24 +106,43 @@ describe('variant knobs', () => {
     ['mobilenetv3-small-1.0+depth=1.2', 18],
     ['mobilenetv3-small-1.0+depth=0.5', 8],
   ])('scales MobileNetV3 repeats per stage of equal blocks: %s has %d blocks', (name, count) => {
-    const sut = new Set(describeVariant(name).layers.filter((l) => l.block.startsWith('blocks.')).map((l) => l.block));
+    const sut = new Set(
+      describeVariant(name)
+        .layers.filter((l) => l.block.startsWith('blocks.'))
+        .map((l) => l.block),
+    );
 
     expect(sut.size).toBe(count);
   });
 
-  it('repeats a MobileNetV3 stage with stride 1 and the stage\'s expansion ratio', () => {
+  it("repeats a MobileNetV3 stage with stride 1 and the stage's expansion ratio", () => {
     const sut = describeVariant('mobilenetv3-large-1.0+depth=1.2').layers.filter((l) => l.role === 'depthwise');
 
     expect(sut.map((l) => [l.stride, l.inputShape[1]])).toEqual([
-      [1, 16], [1, 16],
-      [2, 64], [1, 96],
-      [1, 72], [1, 72],
-      [2, 72], [1, 120], [1, 120], [1, 120],
-      [2, 240], [1, 480],
-      [1, 200], [1, 200],
-      [1, 184], [1, 184], [1, 184],
-      [1, 480], [1, 672], [1, 672],
-      [2, 672], [1, 960], [1, 960], [1, 960],
+      [1, 16],
+      [1, 16],
+      [2, 64],
+      [1, 96],
+      [1, 72],
+      [1, 72],
+      [2, 72],
+      [1, 120],
+      [1, 120],
+      [1, 120],
+      [2, 240],
+      [1, 480],
+      [1, 200],
+      [1, 200],
+      [1, 184],
+      [1, 184],
+      [1, 184],
+      [1, 480],
+      [1, 672],
+      [1, 672],
+      [2, 672],
+      [1, 960],
+      [1, 960],
+      [1, 960],
     ]);
   });
 

@@ -125,7 +125,13 @@ export function allModels(): Array<{ family: FamilyDefinition; entry: ModelEntry
 function findModel(name: string): { family: FamilyDefinition; entry: ModelEntry } {
   const key = name.trim().toLowerCase();
   const found = allModels().find(({ entry }) => entry.name === key || entry.aliases?.includes(key));
-  if (!found) throw new ModelSpecError('model', `unknown model '${name}'; known: ${allModels().map((m) => m.entry.name).join(', ')}`);
+  if (!found)
+    throw new ModelSpecError(
+      'model',
+      `unknown model '${name}'; known: ${allModels()
+        .map((m) => m.entry.name)
+        .join(', ')}`,
+    );
   return found;
 }
 
@@ -186,8 +192,8 @@ export function resolveVariantSpec(input: unknown): Resolved {
 function withoutIdleKnobs(family: FamilyDefinition, entry: ModelEntry, spec: NormalizedVariantSpec): NormalizedVariantSpec {
   const defaults = family.defaults(entry, spec.width);
   const plan = resolvePlan(family.template(entry, spec), spec, defaults);
-  const usesHswish = [...plan.stem, ...plan.head].some((s) => s.kind === 'conv' && s.activation === 'hswish') ||
-    plan.blocks.some((b) => b.activation === 'hswish' || b.se?.activation === 'hswish');
+  const usesHswish =
+    [...plan.stem, ...plan.head].some((s) => s.kind === 'conv' && s.activation === 'hswish') || plan.blocks.some((b) => b.activation === 'hswish' || b.se?.activation === 'hswish');
   const usesSe = plan.blocks.some((b) => b.se !== null);
   const usesSplit = plan.blocks.some((b) => b.kernels.length > 1 || b.expandGroups > 1 || b.projectGroups > 1);
   return {

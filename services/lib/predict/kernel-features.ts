@@ -10,8 +10,25 @@ const QUANTIZATIONS = ['none', 'int8', 'int8-per-channel'];
 const HSWISH_IMPLS = ['fused', 'decomposed', 'swish'];
 
 export const KERNEL_FEATURE_NAMES = [
-  'op', 'log2Cin', 'log2Cout', 'log2Hin', 'log2Hout', 'log2Mid', 'kernel', 'stride', 'log2Groups', 'kernelGroups',
-  'dilated', 'activation', 'hswishImpl', 'seGate', 'quantization', 'ordinal', 'log2Work', 'part', 'groupKernel',
+  'op',
+  'log2Cin',
+  'log2Cout',
+  'log2Hin',
+  'log2Hout',
+  'log2Mid',
+  'kernel',
+  'stride',
+  'log2Groups',
+  'kernelGroups',
+  'dilated',
+  'activation',
+  'hswishImpl',
+  'seGate',
+  'quantization',
+  'ordinal',
+  'log2Work',
+  'part',
+  'groupKernel',
 ] as const;
 
 /** Indices of the features whose training range is checked at prediction (shape and size, not codes). */

@@ -109,7 +109,10 @@ const dot = (w: readonly number[], x: readonly number[]) => x.reduce((a, v, i) =
 
 /** Linear interpolation between order statistics (R-7, as numpy), of unsorted values. */
 export function quantile(xs: readonly number[], q: number): number {
-  return percentileCont([...xs].sort((a, b) => a - b), q);
+  return percentileCont(
+    [...xs].sort((a, b) => a - b),
+    q,
+  );
 }
 
 /**
@@ -224,13 +227,20 @@ function trainKernels(rows: readonly KernelRow[], options: KernelModelOptions): 
     let tree: unknown | null = null;
     if (list.length >= MIN_MODEL_ROWS) {
       const lx = x.map(linearFeatures);
-      const w = new MultivariateLinearRegression(lx, y.map((v) => [v]), { statistics: false }).weights.map((r) => r[0]!);
+      const w = new MultivariateLinearRegression(
+        lx,
+        y.map((v) => [v]),
+        { statistics: false },
+      ).weights.map((r) => r[0]!);
       if (w.every(Number.isFinite)) {
         linear = w;
         const residual = y.map((v, i) => v - dot(w, lx[i]!));
         const picked = sample(list.length, options.maxTreeRows, options.seed);
         const cart = new DecisionTreeRegression({ maxDepth: options.maxDepth, minNumSamples: options.minSamples });
-        cart.train(picked.map((i) => x[i]!), picked.map((i) => residual[i]!));
+        cart.train(
+          picked.map((i) => x[i]!),
+          picked.map((i) => residual[i]!),
+        );
         tree = cart.toJSON();
       }
     }
@@ -309,7 +319,8 @@ export class KernelPredictor {
     const layerKernels = variant.layers.map((layer) => {
       const keys = fusionKeys(layer, variant.spec);
       const level = keys.findIndex((k) => this.model.fusion[k] !== undefined);
-      if (level !== 0) outOfRange.push(`${layer.name}: ${level < 0 ? 'no layer of this kind was measured' : 'this exact layer kind was never measured; fusion taken from a similar one'}`);
+      if (level !== 0)
+        outOfRange.push(`${layer.name}: ${level < 0 ? 'no layer of this kind was measured' : 'this exact layer kind was never measured; fusion taken from a similar one'}`);
       const ops = level < 0 ? [] : this.model.fusion[keys[level]!]!;
       const seen = new Map<string, number>();
       return ops.map((key) => {
@@ -337,7 +348,10 @@ export class KernelPredictor {
     pending.forEach((p, i) => byOp.set(p.opType, [...(byOp.get(p.opType) ?? []), i]));
     const logs = new Array<number>(pending.length).fill(0);
     for (const [op, idx] of byOp) {
-      const values = this.logRatio(op, idx.map((i) => pending[i]!.features));
+      const values = this.logRatio(
+        op,
+        idx.map((i) => pending[i]!.features),
+      );
       idx.forEach((i, j) => (logs[i] = values[j]!));
     }
     const ns = new Map(pending.map((p, i) => [p, Math.exp(logs[i]!) * layerWork(p.layer)]));

@@ -34,7 +34,11 @@ export function accuracyOf(rows: readonly Pick<HeldOutPrediction, 'measuredNs' |
     within10Pct: share(0.1),
     rmspePct: rows.length ? 100 * Math.sqrt(errors.reduce((a, e) => a + e * e, 0) / rows.length) : 0,
     medianAbsErrorPct: rows.length ? 100 * quantile(errors.map(Math.abs), 0.5) : 0,
-    spearmanRho: spearman(rows.map((r) => r.predictedNs), rows.map((r) => r.measuredNs))?.rho ?? null,
+    spearmanRho:
+      spearman(
+        rows.map((r) => r.predictedNs),
+        rows.map((r) => r.measuredNs),
+      )?.rho ?? null,
   };
 }
 
@@ -59,11 +63,19 @@ export interface TrainedPredictor {
  */
 export function trainPredictor(variants: readonly MeasuredVariant[], folds = 5, options: KernelModelOptions = DEFAULT_KERNEL_MODEL): TrainedPredictor {
   const heldOut: HeldOutPrediction[] = [];
-  const groups = foldsByVariant(variants.map((v) => v.name), folds);
+  const groups = foldsByVariant(
+    variants.map((v) => v.name),
+    folds,
+  );
   if (groups.length >= 2) {
     for (const group of groups) {
       const held = new Set(group);
-      const predictor = new KernelPredictor(fitPredictor(variants.filter((v) => !held.has(v.name)), options));
+      const predictor = new KernelPredictor(
+        fitPredictor(
+          variants.filter((v) => !held.has(v.name)),
+          options,
+        ),
+      );
       for (const v of variants.filter((x) => held.has(x.name))) {
         const predictedNs = predictor.predict(v).medianNs;
         heldOut.push({ variant: v.name, family: v.family, measuredNs: v.medianNs, predictedNs, errorPct: (100 * (predictedNs - v.medianNs)) / v.medianNs });

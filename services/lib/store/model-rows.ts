@@ -26,9 +26,20 @@ export async function insertModel(m: Queryable, model: NewModel): Promise<boolea
     `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data, format, origin)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (sha256) DO NOTHING RETURNING sha256`,
     [
-      model.sha256, model.name, model.family, JSON.stringify(model.spec), model.resolution, model.inputName, model.inputShape,
-      model.bytes.byteLength, model.madds, model.params, JSON.stringify(model.layers), Buffer.from(model.bytes.buffer, model.bytes.byteOffset, model.bytes.byteLength),
-      model.format, model.origin,
+      model.sha256,
+      model.name,
+      model.family,
+      JSON.stringify(model.spec),
+      model.resolution,
+      model.inputName,
+      model.inputShape,
+      model.bytes.byteLength,
+      model.madds,
+      model.params,
+      JSON.stringify(model.layers),
+      Buffer.from(model.bytes.buffer, model.bytes.byteOffset, model.bytes.byteLength),
+      model.format,
+      model.origin,
     ],
   )) as unknown[];
   return rows.length > 0;

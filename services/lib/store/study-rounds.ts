@@ -8,7 +8,6 @@ export const JOBS_CHANNEL = 'latfleet_jobs';
 /** The key of `studies.rounds` for a study whose jobs may run on any matching device. */
 export const ANY_DEVICE = '*';
 
-
 /** Per device group of a study: the rounds queued so far and, once no more will be, why. */
 export interface RoundLog {
   rounds: number;

@@ -84,11 +84,7 @@ const entry = (name: string, size: 's' | 'm', width: number, madds: string, para
 export const mixnet: FamilyDefinition<MixNetEntry> = {
   family: 'mixnet',
   description: 'MixNet (Tan & Le, BMVC 2019): mixed depthwise kernel sizes (MixConv), grouped pointwise convolutions',
-  models: [
-    entry('mixnet-s', 's', 1, '256M', '4.1M', 75.8),
-    entry('mixnet-m', 'm', 1, '360M', '5.0M', 77.0),
-    entry('mixnet-l', 'm', 1.3, '565M', '7.3M', 78.9),
-  ],
+  models: [entry('mixnet-s', 's', 1, '256M', '4.1M', 75.8), entry('mixnet-m', 'm', 1, '360M', '5.0M', 77.0), entry('mixnet-l', 'm', 1.3, '565M', '7.3M', 78.9)],
   knobs: [],
   defaults: (e, width) => ({ stem: makeDivisible(LINES[e.size].stem * width), seWidth: 'input', seGate: 'sigmoid', seActivation: 'block' }),
   template(model, spec) {

@@ -22,7 +22,16 @@ export const mnasnet: FamilyDefinition = {
   family: 'mnasnet',
   description: 'MnasNet-A1 (Tan et al., CVPR 2019): platform-aware searched MBConv network with SE',
   models: [
-    { name: 'mnasnet-a1', family: 'mnasnet', line: 'mnasnet-a1', aliases: ['mnasnet'], resolution: 224, width: 1, depth: 1, published: publishedFigures(PAPER, '312M', '3.9M', 75.2) },
+    {
+      name: 'mnasnet-a1',
+      family: 'mnasnet',
+      line: 'mnasnet-a1',
+      aliases: ['mnasnet'],
+      resolution: 224,
+      width: 1,
+      depth: 1,
+      published: publishedFigures(PAPER, '312M', '3.9M', 75.2),
+    },
   ],
   knobs: [],
   defaults: (_entry, width) => ({ stem: makeDivisible(32 * width), seWidth: 'input', seGate: 'sigmoid', seActivation: 'relu' }),

@@ -56,10 +56,7 @@ export const mobilenetV1: FamilyDefinition = {
   models: WIDTHS.flatMap((width) =>
     RESOLUTIONS.map((resolution): ModelEntry => {
       const key = `${widthLabel(width)}-${resolution}`;
-      const aliases = [
-        ...(resolution === 224 ? [`mobilenetv1-${widthLabel(width)}`] : []),
-        ...(resolution === 224 && width === 1 ? ['mobilenetv1'] : []),
-      ];
+      const aliases = [...(resolution === 224 ? [`mobilenetv1-${widthLabel(width)}`] : []), ...(resolution === 224 && width === 1 ? ['mobilenetv1'] : [])];
       return {
         name: `mobilenetv1-${key}`,
         family: 'mobilenetv1',

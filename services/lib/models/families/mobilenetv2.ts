@@ -53,4 +53,3 @@ export const mobilenetV2: FamilyDefinition = {
     };
   },
 };
-

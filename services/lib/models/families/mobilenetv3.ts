@@ -77,8 +77,7 @@ function stagesOf(rows: readonly Row[]): Stage[] {
     const [kernel, exp, out, se, activation, stride] = row;
     const last = stages.at(-1);
     const [lk, lexp, lout, lse, lact] = last?.rows[0] ?? [];
-    const sameBlock =
-      last !== undefined && stride === 1 && kernel === lk && out === lout && se === lse && activation === lact && exp * last.tableIn[0]! === lexp! * tableIn;
+    const sameBlock = last !== undefined && stride === 1 && kernel === lk && out === lout && se === lse && activation === lact && exp * last.tableIn[0]! === lexp! * tableIn;
     if (sameBlock) {
       last.rows.push(row);
       last.tableIn.push(tableIn);
@@ -151,11 +150,7 @@ export const mobilenetV3: FamilyDefinition<MobileNetV3Entry> = {
             convStep('head.expand', 'head', line.fc, 1, 1, 'hswish'),
             { kind: 'pool' as const, name: 'head.pool' },
           ]
-        : [
-            convStep('head', 'head', headChannels, 1, 1, 'hswish'),
-            { kind: 'pool' as const, name: 'head.pool' },
-            convStep('head.fc1', 'head', line.fc, 1, 1, 'hswish'),
-          ];
+        : [convStep('head', 'head', headChannels, 1, 1, 'hswish'), { kind: 'pool' as const, name: 'head.pool' }, convStep('head.fc1', 'head', line.fc, 1, 1, 'hswish')];
     return {
       stem: [stemStep(spec.stem, 'hswish')],
       blocks,

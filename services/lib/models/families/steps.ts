@@ -3,15 +3,7 @@ import type { Activation, SimpleStep } from '../network-plan.js';
 
 export const IMAGENET_CLASSES = 1000;
 
-export function convStep(
-  name: string,
-  role: LayerRole,
-  out: number,
-  kernel: number,
-  stride: number,
-  activation: Activation | null,
-  depthwise = false,
-): SimpleStep {
+export function convStep(name: string, role: LayerRole, out: number, kernel: number, stride: number, activation: Activation | null, depthwise = false): SimpleStep {
   return { kind: 'conv', name, role, out, kernel, stride, depthwise, activation };
 }
 

@@ -32,10 +32,12 @@ const MAX_DIMENSION = 2 ** 31 - 1;
 /** A file that parses may still claim sizes no network has (a damaged or hostile one): refuse them before they reach the database. */
 function checkPlausible(network: ImportedNetwork): void {
   const dims = [network.inputShape, ...network.layers.flatMap((l) => [l.inputShape, l.outputShape])].flat();
-  if (dims.some((d) => !Number.isSafeInteger(d) || d > MAX_DIMENSION)) throw new ModelSpecError('file', `a tensor dimension is above ${MAX_DIMENSION}: not a network latfleet can measure`);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d > MAX_DIMENSION))
+    throw new ModelSpecError('file', `a tensor dimension is above ${MAX_DIMENSION}: not a network latfleet can measure`);
   for (const key of ['madds', 'params'] as const) {
     const total = network.layers.reduce((n, l) => n + l[key], 0);
-    if (!Number.isSafeInteger(total) || total < 0) throw new ModelSpecError('file', `${key === 'madds' ? 'MAdds' : 'parameters'} add up to ${total}: not a network latfleet can measure`);
+    if (!Number.isSafeInteger(total) || total < 0)
+      throw new ModelSpecError('file', `${key === 'madds' ? 'MAdds' : 'parameters'} add up to ${total}: not a network latfleet can measure`);
   }
 }
 

@@ -16,9 +16,39 @@ const INT32 = 6;
 
 /** Elementwise ops with one data input: the output has the input's shape. */
 const UNARY = new Set([
-  'Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'LeakyRelu', 'Elu', 'Selu', 'Gelu', 'Softmax', 'LogSoftmax',
-  'Identity', 'Dropout', 'Sqrt', 'Exp', 'Log', 'Erf', 'Neg', 'Abs', 'Reciprocal', 'Softplus', 'Mish', 'BatchNormalization',
-  'InstanceNormalization', 'LayerNormalization', 'LRN', 'Cast', 'Floor', 'Ceil', 'Round', 'Not', 'Sign',
+  'Relu',
+  'Clip',
+  'Sigmoid',
+  'HardSigmoid',
+  'HardSwish',
+  'Tanh',
+  'LeakyRelu',
+  'Elu',
+  'Selu',
+  'Gelu',
+  'Softmax',
+  'LogSoftmax',
+  'Identity',
+  'Dropout',
+  'Sqrt',
+  'Exp',
+  'Log',
+  'Erf',
+  'Neg',
+  'Abs',
+  'Reciprocal',
+  'Softplus',
+  'Mish',
+  'BatchNormalization',
+  'InstanceNormalization',
+  'LayerNormalization',
+  'LRN',
+  'Cast',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Not',
+  'Sign',
 ]);
 /** Elementwise ops with numpy broadcasting. */
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'PRelu', 'Sum', 'Mean', 'Where', 'Equal', 'Greater', 'Less', 'And', 'Or']);
@@ -285,13 +315,17 @@ export function importOnnx(bytes: Uint8Array, givenShape: number[] | undefined):
   const inputName = input.name ?? '';
   const tensorType = input.type?.tensorType;
   if (!tensorType || tensorType.elemType !== FLOAT) throw new ModelSpecError('file', `unsupported: input '${inputName}' is not a float32 tensor`);
-  const dims = (tensorType.shape?.dim ?? []).map((d) => (d.dimValue != null && num(d.dimValue) > 0 ? num(d.dimValue) : (d.dimParam || '?')));
+  const dims = (tensorType.shape?.dim ?? []).map((d) => (d.dimValue != null && num(d.dimValue) > 0 ? num(d.dimValue) : d.dimParam || '?'));
   const inputShape = staticShape(inputName, dims, givenShape);
   known.set(inputName, { shape: inputShape });
   const declared = new Map<string, Shape>();
   for (const v of [...(graph.valueInfo ?? []), ...(graph.output ?? [])]) {
     const d = v.type?.tensorType?.shape?.dim;
-    if (d && d.every((x) => x.dimValue != null && num(x.dimValue) > 0)) declared.set(v.name ?? '', d.map((x) => num(x.dimValue)));
+    if (d && d.every((x) => x.dimValue != null && num(x.dimValue) > 0))
+      declared.set(
+        v.name ?? '',
+        d.map((x) => num(x.dimValue)),
+      );
   }
 
   const counted = new Set<string>();
@@ -347,7 +381,10 @@ export function staticShape(inputName: string, dims: Array<number | string>, giv
   const shown = `[${dims.join(', ')}]`;
   if (!given) {
     if (dims.length === 0 || dims.some((d) => typeof d !== 'number')) {
-      throw new ModelSpecError('inputShape', `input '${inputName}' has a dynamic shape ${shown}; give a static one (inputShape, e.g. ${dims.map((d) => (typeof d === 'number' ? d : 1)).join(',')})`);
+      throw new ModelSpecError(
+        'inputShape',
+        `input '${inputName}' has a dynamic shape ${shown}; give a static one (inputShape, e.g. ${dims.map((d) => (typeof d === 'number' ? d : 1)).join(',')})`,
+      );
     }
     return dims as number[];
   }

@@ -34,7 +34,11 @@ export function importTflite(bytes: Uint8Array, givenShape: number[] | undefined
   const byName = new Map(model.tensors.map((t) => [t.name, t]));
   const input = byName.get(model.inputs[0]!)!;
   if (input.type !== 'float32') throw new ModelSpecError('file', `unsupported: input '${input.name}' is ${input.type}, not float32`);
-  const inputShape = staticShape(input.name, input.shape.map((d) => (d > 0 ? d : '?')), givenShape);
+  const inputShape = staticShape(
+    input.name,
+    input.shape.map((d) => (d > 0 ? d : '?')),
+    givenShape,
+  );
   const counted = new Set<string>();
   const layers = model.operators.map((o, index): LayerInfo => {
     const name = o.outputs[0] || `${o.op}_${index}`;

@@ -291,7 +291,13 @@ class Lowering {
     const sixth = this.w.constant('const.one_sixth', [], 'float32', () => bytesOf(Float32Array.of(1 / 6)));
     const shifted = this.output(`${node.name}.add`, x.shape);
     this.w.operator({ op: 'ADD', version: 1, inputs: [x.index, three], outputs: [shifted], options: fusedOptions(BuiltinOptions.AddOptions, 'RELU6') });
-    this.w.operator({ op: 'MUL', version: 1, inputs: [shifted, sixth], outputs: [this.output(node.output![0]!, x.shape)], options: fusedOptions(BuiltinOptions.MulOptions, 'NONE') });
+    this.w.operator({
+      op: 'MUL',
+      version: 1,
+      inputs: [shifted, sixth],
+      outputs: [this.output(node.output![0]!, x.shape)],
+      options: fusedOptions(BuiltinOptions.MulOptions, 'NONE'),
+    });
   }
 
   private mean(node: Node): void {

@@ -1,13 +1,5 @@
 import { Builder, type Offset } from 'flatbuffers';
-import {
-  BuiltinOperator,
-  type BuiltinOperatorName,
-  Slot,
-  TensorType,
-  type TensorTypeName,
-  TFLITE_FILE_IDENTIFIER,
-  TFLITE_SCHEMA_VERSION,
-} from './tflite-schema.js';
+import { BuiltinOperator, type BuiltinOperatorName, Slot, TensorType, type TensorTypeName, TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION } from './tflite-schema.js';
 
 export interface TfliteQuantization {
   scale: number[];

@@ -5,9 +5,13 @@ export class FleetScheduling1795550000000 implements MigrationInterface {
   name = 'FleetScheduling1795550000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE TABLE "enrollment_tokens" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "name" text NOT NULL, "token_hash" character(64) NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "expires_at" TIMESTAMP WITH TIME ZONE, "revoked_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "PK_d9b043a74d8643fde7e6b948591" PRIMARY KEY ("id"))`);
+    await q.query(
+      `CREATE TABLE "enrollment_tokens" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "name" text NOT NULL, "token_hash" character(64) NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "expires_at" TIMESTAMP WITH TIME ZONE, "revoked_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "PK_d9b043a74d8643fde7e6b948591" PRIMARY KEY ("id"))`,
+    );
     await q.query(`CREATE UNIQUE INDEX "IDX_26dd8dccb908ba72ff0f6fc309" ON "enrollment_tokens" ("token_hash") `);
-    await q.query(`CREATE TABLE "job_attempts" ("job_id" uuid NOT NULL, "attempt" integer NOT NULL, "device_id" uuid NOT NULL, "leased_at" TIMESTAMP WITH TIME ZONE NOT NULL, "ended_at" TIMESTAMP WITH TIME ZONE, "outcome" text, "error" text, CONSTRAINT "PK_0c36650236fefad798f31a873c7" PRIMARY KEY ("job_id", "attempt"))`);
+    await q.query(
+      `CREATE TABLE "job_attempts" ("job_id" uuid NOT NULL, "attempt" integer NOT NULL, "device_id" uuid NOT NULL, "leased_at" TIMESTAMP WITH TIME ZONE NOT NULL, "ended_at" TIMESTAMP WITH TIME ZONE, "outcome" text, "error" text, CONSTRAINT "PK_0c36650236fefad798f31a873c7" PRIMARY KEY ("job_id", "attempt"))`,
+    );
     await q.query(`ALTER TABLE "jobs" ADD "target_device_id" uuid`);
     await q.query(`ALTER TABLE "jobs" ADD "selector" jsonb NOT NULL DEFAULT '{}'`);
     await q.query(`ALTER TABLE "studies" ADD "priority" integer NOT NULL DEFAULT '0'`);

@@ -11,11 +11,7 @@ describe(ModelDataExternalStorage1795700000000.name, () => {
   const sut = new ModelDataExternalStorage1795700000000();
 
   const storage = async () =>
-    (
-      await ds.query(
-        `SELECT attstorage FROM pg_attribute WHERE attrelid = 'models'::regclass AND attname = 'data' AND NOT attisdropped`,
-      )
-    )[0].attstorage as string;
+    (await ds.query(`SELECT attstorage FROM pg_attribute WHERE attrelid = 'models'::regclass AND attname = 'data' AND NOT attisdropped`))[0].attstorage as string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -48,9 +44,7 @@ describe(ModelDataExternalStorage1795700000000.name, () => {
        VALUES ($1, 'm', 'f', '{}', 224, 'input', '{1,3,224,224}', $2, 1, 1, '[]', $3)`,
       ['e'.repeat(64), compressible.length, compressible],
     );
-    const [row] = await ds.query(`SELECT pg_column_compression(data) AS method, pg_column_size(data) AS stored FROM models WHERE sha256 = $1`, [
-      'e'.repeat(64),
-    ]);
+    const [row] = await ds.query(`SELECT pg_column_compression(data) AS method, pg_column_size(data) AS stored FROM models WHERE sha256 = $1`, ['e'.repeat(64)]);
     expect(row.method).toBeNull();
     expect(Number(row.stored)).toBeGreaterThanOrEqual(compressible.length);
   });
