@@ -15,6 +15,7 @@ import { createTestDatabase } from '../support/test-database.js';
 import { countAnswer, FUZZ_RUNS, fuzzSurface, type SurfaceCounts } from './fuzz-settings.js';
 import { nastyString, nastyValue, nearValid } from './nasty.arbitrary.js';
 import { RowSnapshot } from './row-snapshot.js';
+import { FIGURE_NAMES } from '../../services/query/contract.js';
 
 const API_KEY = 'fuzz-spec-key-0123456789';
 const HEALTH_WITHIN_MS = 5_000;
@@ -179,6 +180,13 @@ describe('the HTTP API under fuzzing', () => {
       '/api/v1/studies/{study}/layer-deltas',
       '/api/v1/studies/{study}/reward',
       '/api/v1/studies/{study}/pareto',
+      '/api/v1/studies/{study}/predicted',
+      '/api/v1/studies/{study}/figures/{figure}.svg',
+      '/api/v1/studies/{study}/figures/{figure}.vl.json',
+      '/api/v1/predictors',
+      '/studies',
+      '/studies/{study}',
+      '/metrics',
       '/api/v1/{any}',
       '/{any}/{any}',
     ];
@@ -188,6 +196,7 @@ describe('the HTTP API under fuzzing', () => {
       run: () => [ids.run],
       study: () => [ids.study],
       any: () => ['studies', 'runs'],
+      figure: () => [...FIGURE_NAMES],
     };
     const arb = fc.record({
       route: fc.constantFrom(...routes),
