@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, type LatfleetConfig } from '../lib/config/index.js';
 import { zodIssuePath } from '../lib/errors/index.js';
+import { FORMAT_NAME } from '../lib/models/index.js';
 import { OrtNodeRunner } from './ort-node.runner.js';
 import type { Runner } from './runner.js';
 import { AndroidAdbRunner, CommandRunner, LiteRtRunner, type CommandRunnerOptions } from './runners/index.js';
@@ -11,10 +12,7 @@ const commandOptionsSchema = z
   .object({
     name: z.string().min(1).optional(),
     runtimeVersion: z.string().min(1),
-    format: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_.-]{0,31}$/, 'expected a format name (onnx, tflite, rknn, ...)')
-      .optional(),
+    format: z.string().regex(FORMAT_NAME, 'expected a format name (onnx, tflite, rknn, ...)').optional(),
     timed: z.object({ argv, output: z.literal('rknn-benchmark'), toolWarmupRuns: z.number().int().min(0).optional() }).strict(),
     profile: z
       .object({ argv, output: z.enum(['rknn-perf-detail', 'tflite-op-profile']) })

@@ -1,5 +1,6 @@
 import type {
   AblationTable,
+  ArtifactRow,
   Comparison,
   DeviceRow,
   ErrorBody,
@@ -65,6 +66,12 @@ export class ApiClient {
   importModel(bytes: Uint8Array, name: string, inputShape?: readonly number[]): Promise<ImportedModelRow> {
     const q = new URLSearchParams({ name, ...(inputShape ? { inputShape: inputShape.join(',') } : {}) });
     return this.request(`/api/v1/models?${q}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+  }
+
+  /** Attaches a vendor artifact compiled from a model (its sha256, an imported name or a variant name). */
+  attachArtifact(ref: string, bytes: Uint8Array, format: string): Promise<ArtifactRow> {
+    const q = new URLSearchParams({ format });
+    return this.request(`/api/v1/models/${encodeURIComponent(ref)}/artifacts?${q}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
   }
 
   ready(): Promise<{ status: string }> {

@@ -44,6 +44,22 @@ export function registerModelCommands(program: Command, api: (opts: { url?: stri
     });
 
   models
+    .command('attach <model> <file>')
+    .description(
+      'attach a vendor artifact compiled from a model (e.g. .rknn from its ONNX with the vendor converter) to it; <model> is a variant name ' +
+        '(as models build writes it), an imported model name or a sha256. A study then measures the variant in that format (format: rknn), ' +
+        'on a board agent that announces it',
+    )
+    .requiredOption('--format <format>', 'the vendor format of the file, as the board agent announces it (e.g. rknn)')
+    .option('--url <url>', 'query service URL')
+    .option('--json', 'JSON output')
+    .action(async (model: string, file: string, opts: { format: string; url?: string; json?: boolean }) => {
+      const a = await api(opts).attachArtifact(model, readFileSync(file), opts.format);
+      if (opts.json) return void process.stdout.write(JSON.stringify(a, null, 2) + '\n');
+      process.stdout.write(`${a.format} artifact ${a.sha256} (${a.sizeBytes} bytes) attached to ${a.name} (${a.artifactOf})\n`);
+    });
+
+  models
     .command('list')
     .description('published models, their families and the built-in studies')
     .option('--json', 'JSON output')

@@ -2,13 +2,13 @@ import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode, LatfleetError, PG_INT_MAX, rejectNulCharacters, UUID_PATTERN } from '../lib/errors/index.js';
+import { FORMAT_NAME } from '../lib/models/index.js';
 import type { DeviceFacts, RegisterResponse } from '../lib/proto/index.js';
 import { newSecret, REVOKED, secretHash, type DeviceEntity } from '../lib/store/index.js';
 import { agentText } from './agent-text.js';
 import { DeviceRepository } from './device.repository.js';
 
 const DEVICE_CLASSES = ['cpu', 'android', 'npu'];
-const FORMAT_NAME = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
 const MAX_FORMATS = 16;
 const sha256 = (s: string) => Buffer.from(secretHash(s), 'hex');
 

@@ -9,7 +9,7 @@ export type { EnrollmentTokenRow } from './enrollment-token.repository.js';
 export type { Comparison, ComparisonRow, Verdict } from './comparison.service.js';
 export type { DeviceRef, DeviceRow } from './device.repository.js';
 export type { ErrorBody } from './http-exception.filter.js';
-export type { ImportedModelRow, ModelRow } from './model.repository.js';
+export type { ArtifactRow, ImportedModelRow, ModelRow } from './model.repository.js';
 export type { PredictionBody, TrainPredictorBody } from './predictor.dto.js';
 export type { PredictorSummary } from './predictor.repository.js';
 export type { PredictedVariant, StudyPredictedVsMeasured } from './predictor.service.js';

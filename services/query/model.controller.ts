@@ -1,8 +1,17 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { LatfleetError } from '../lib/errors/index.js';
-import { modelDevicesQuery, modelImportQuery, modelListQuery, type ModelDevicesQuery, type ModelImportQuery, type ModelListQuery } from './model.dto.js';
-import type { ImportedModelRow, ModelRow } from './contract.js';
+import {
+  artifactQuery,
+  modelDevicesQuery,
+  modelImportQuery,
+  modelListQuery,
+  type ArtifactQuery,
+  type ModelDevicesQuery,
+  type ModelImportQuery,
+  type ModelListQuery,
+} from './model.dto.js';
+import type { ArtifactRow, ImportedModelRow, ModelRow } from './contract.js';
 import { readRawBody } from './request-body.util.js';
 import { ModelService, type ModelAcrossDevices } from './model.service.js';
 import type { Page } from './pagination.dto.js';
@@ -30,6 +39,29 @@ export class ModelController {
     const { created, model } = await this.models.import(bytes, q);
     if (!created) res.status(200);
     return model;
+  }
+
+  /**
+   * A vendor artifact compiled from a model (`ref`: its sha256, an imported model's name, or a variant
+   * name), as `application/octet-stream`; 201 when stored, 200 when these bytes were attached already.
+   */
+  @Post(':ref/artifacts')
+  @HttpCode(201)
+  async attach(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Param('ref') ref: string,
+    @Query(new ZodValidationPipe(artifactQuery)) q: ArtifactQuery,
+  ): Promise<ArtifactRow> {
+    if (!req.is('application/octet-stream')) {
+      req.resume();
+      throw LatfleetError.validation('content-type', 'send the artifact as application/octet-stream');
+    }
+    const mb = Math.round(this.models.maxImportBytes / 2 ** 20);
+    const bytes = await readRawBody(req, this.models.maxImportBytes, `${mb} MB per model (LATFLEET_MAX_MODEL_MB)`);
+    const { created, artifact } = await this.models.attachArtifact(ref, q.format, bytes);
+    if (!created) res.status(200);
+    return artifact;
   }
 
   /** `ref`: a stored model's sha256 or canonical name. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OPTIMIZATION_LEVELS, pagination } from './pagination.dto.js';
+import { FORMAT_NAME } from '../lib/models/index.js';
 
 export const modelListQuery = z
   .object({
@@ -23,6 +24,16 @@ export const modelImportQuery = z
   })
   .strict();
 export type ModelImportQuery = z.output<typeof modelImportQuery>;
+
+export const artifactQuery = z
+  .object({
+    format: z
+      .string()
+      .regex(FORMAT_NAME, { error: 'expected a format name: lowercase letters, digits, ._- (e.g. rknn)' })
+      .describe('the vendor format the file is in, as the board agents that run it announce it (e.g. `rknn`)'),
+  })
+  .strict();
+export type ArtifactQuery = z.output<typeof artifactQuery>;
 
 export const modelDevicesQuery = z.object({ optimization: z.enum(OPTIMIZATION_LEVELS).default('all').describe('graph optimization level of the runs to include') }).strict();
 export type ModelDevicesQuery = z.output<typeof modelDevicesQuery>;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ImportedModel, ImportedModelRef } from '../lib/models/index.js';
-import { insertModel } from '../lib/store/model-rows.js';
+import { insertModel, type NewModel } from '../lib/store/model-rows.js';
 import type { ModelListQuery } from './model.dto.js';
 import type { Page } from './pagination.dto.js';
 
@@ -13,7 +13,7 @@ export interface ModelRow {
   madds: number;
   params: number;
   format: string;
-  /** generated: built by latfleet; imported: a file a user uploaded */
+  /** generated: built by latfleet; imported: a file a user uploaded; artifact: a vendor file attached to a model */
   origin: string;
   runs: number;
   createdAt: string;
@@ -26,6 +26,24 @@ export interface ImportedModelRow extends Omit<ImportedModel, 'family'> {
   sizeBytes: number;
   createdAt: string;
 }
+
+/** A vendor artifact attached to a stored model: what it was compiled from and its own bytes' hash. */
+export interface ArtifactRow {
+  sha256: string;
+  format: string;
+  /** the model it was compiled from */
+  artifactOf: string;
+  /** that model's name: the artifact's layers, MAdds and params are its */
+  name: string;
+  sizeBytes: number;
+  createdAt: string;
+}
+
+/** A stored model an artifact may be attached to, with everything the artifact's row copies. */
+export type ArtifactSource = Omit<NewModel, 'bytes' | 'artifactOf'>;
+
+const ARTIFACT_COLUMNS = `sha256, format, artifact_of AS "artifactOf", name, size_bytes AS "sizeBytes", created_at AS "createdAt"`;
+const toArtifactRow = (r: Record<string, unknown>): ArtifactRow => ({ ...r, sizeBytes: Number(r['sizeBytes']) }) as ArtifactRow;
 
 const IMPORTED_COLUMNS = `sha256, name, family, format, origin, input_name AS "inputName", input_shape AS "inputShape", resolution,
   madds, params, size_bytes AS "sizeBytes", layers, created_at AS "createdAt"`;
@@ -72,6 +90,46 @@ export class ModelRepository {
       [sha256, name],
     );
     return rows.map(toImportedRow);
+  }
+
+  /** A stored model by sha256, or an imported model by name; artifacts are not sources of artifacts. */
+  async findArtifactSource(ref: string): Promise<ArtifactSource | null> {
+    const [row] = await this.ds.query(
+      `SELECT sha256, name, family, spec, resolution, input_name AS "inputName", input_shape AS "inputShape", madds, params, layers, format, origin
+         FROM models WHERE origin <> 'artifact' AND (sha256 = $1 OR (origin = 'imported' AND name = $1))`,
+      [ref],
+    );
+    return row ? { ...row, madds: Number(row.madds), params: Number(row.params) } : null;
+  }
+
+  /** Stores a generated model (an attachment's source built on request) unless it is stored. */
+  async ensureStored(model: NewModel): Promise<void> {
+    await insertModel(this.ds, model);
+  }
+
+  /** The artifacts of these models, in any format. */
+  async findArtifacts(sourceShas: readonly string[]): Promise<ArtifactRow[]> {
+    if (sourceShas.length === 0) return [];
+    const rows: Array<Record<string, unknown>> = await this.ds.query(`SELECT ${ARTIFACT_COLUMNS} FROM models WHERE artifact_of = ANY($1::bpchar[])`, [sourceShas]);
+    return rows.map(toArtifactRow);
+  }
+
+  /** The model stored with these bytes, if any (an artifact must be new bytes). */
+  async findBySha(sha256: string): Promise<{ sha256: string; name: string; origin: string; artifactOf: string | null; format: string } | null> {
+    const [row] = await this.ds.query(`SELECT sha256, name, origin, artifact_of AS "artifactOf", format FROM models WHERE sha256 = $1`, [sha256]);
+    return row ?? null;
+  }
+
+  /** Stores an artifact; null when its bytes, or an artifact of its model in its format, were stored meanwhile. */
+  async insertArtifact(model: NewModel): Promise<ArtifactRow | null> {
+    try {
+      if (!(await insertModel(this.ds, model))) return null;
+    } catch (error) {
+      if ((error as { driverError?: { code?: string } }).driverError?.code === '23505') return null;
+      throw error;
+    }
+    const [row] = await this.ds.query(`SELECT ${ARTIFACT_COLUMNS} FROM models WHERE sha256 = $1`, [model.sha256]);
+    return toArtifactRow(row);
   }
 
   /** Stores an imported model; null when its bytes or its name were stored meanwhile (nothing changed). */

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
-import { importModel, listModels } from '../lib/models/index.js';
+import { createHash } from 'node:crypto';
+import { buildVariant, importModel, isBuiltFormat, listModels, ModelSpecError } from '../lib/models/index.js';
 import type { DeviceRef } from './device.repository.js';
 import { summarizeReplicates, type LatencySummary } from './latency-statistics.js';
 import type { ModelDevicesQuery, ModelImportQuery, ModelListQuery } from './model.dto.js';
-import { ModelRepository, type ImportedModelRow, type ModelRow } from './model.repository.js';
+import { ModelRepository, type ArtifactRow, type ArtifactSource, type ImportedModelRow, type ModelRow } from './model.repository.js';
 import type { Page } from './pagination.dto.js';
 import { RunRepository, type RunSamples } from './run.repository.js';
 
@@ -76,6 +77,52 @@ export class ModelService {
     const again = await answer();
     if (!again) throw new LatfleetError(ErrorCode.Unavailable, 'the model was stored and removed meanwhile; try again');
     return again;
+  }
+
+  /**
+   * Attaches a vendor artifact (e.g. `.rknn` compiled with the vendor's converter) to a model: `ref`
+   * is a stored model's sha256, an imported model's name, or a variant name (built and stored now,
+   * as `latfleet models build` writes it). The artifact is stored as a model of its own in its
+   * format, with the source's layers, MAdds and params; a study asks for it with `format: <format>`
+   * on that variant. The same bytes again answer `created: false`; other bytes for a model and
+   * format that has one are a conflict. Nothing is stored on any error.
+   */
+  async attachArtifact(ref: string, format: string, bytes: Buffer): Promise<{ created: boolean; artifact: ArtifactRow }> {
+    if (isBuiltFormat(format)) throw LatfleetError.validation('format', `${format} is built by latfleet from the variant itself; attach vendor formats (rknn, …)`);
+    if (bytes.byteLength === 0) throw LatfleetError.validation('file', 'empty');
+    const source = await this.artifactSource(ref);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const answer = async () => {
+      const attached = (await this.models.findArtifacts([source.sha256])).find((a) => a.format === format);
+      if (attached?.sha256 === sha256) return { created: false, artifact: attached };
+      if (attached) throw new LatfleetError(ErrorCode.Conflict, `${source.name} (${source.sha256}) has a ${format} artifact already (${attached.sha256})`, 'format');
+      const other = await this.models.findBySha(sha256);
+      if (other) throw new LatfleetError(ErrorCode.Conflict, `this file is stored already, as ${other.origin} ${other.format} model '${other.name}' (${sha256})`, 'file');
+      return null;
+    };
+    const found = await answer();
+    if (found) return found;
+    const { sha256: sourceSha, origin: _origin, format: _format, ...copied } = source;
+    const stored = await this.models.insertArtifact({ ...copied, sha256, bytes, format, origin: 'artifact', artifactOf: sourceSha });
+    if (stored) return { created: true, artifact: stored };
+    const again = await answer();
+    if (!again) throw new LatfleetError(ErrorCode.Unavailable, 'the artifact was stored and removed meanwhile; try again');
+    return again;
+  }
+
+  private async artifactSource(ref: string): Promise<ArtifactSource> {
+    const stored = await this.models.findArtifactSource(ref);
+    if (stored) return stored;
+    if (/^[0-9a-f]{64}$/.test(ref)) throw LatfleetError.notFound('model', ref);
+    let built: ReturnType<typeof buildVariant>;
+    try {
+      built = buildVariant(ref);
+    } catch (error) {
+      if (error instanceof ModelSpecError) throw LatfleetError.notFound('model', `${ref} (neither a stored model, an imported name nor a variant: ${error.message})`);
+      throw error;
+    }
+    await this.models.ensureStored({ ...built, bytes: built.onnx, format: 'onnx', origin: 'generated' });
+    return (await this.models.findArtifactSource(built.sha256))!;
   }
 
   list(q: ModelListQuery): Promise<Page<ModelRow>> {

@@ -3,7 +3,7 @@ import { ERROR_REASONS, ErrorCode } from '../lib/errors/index.js';
 import { ABLATION_CELL_FIELDS } from './ablation-table.service.js';
 import { accuracyListQuery, createAccuracyBody } from './accuracy.dto.js';
 import { deviceHistoryQuery, deviceListQuery } from './device.dto.js';
-import { modelDevicesQuery, modelImportQuery, modelListQuery } from './model.dto.js';
+import { artifactQuery, modelDevicesQuery, modelImportQuery, modelListQuery } from './model.dto.js';
 import { predictionBody, predictorListQuery, trainPredictorBody } from './predictor.dto.js';
 import { runLatenciesQuery, runListQuery } from './run.dto.js';
 import { ablationTableQuery, comparisonQuery, layerDeltaQuery, paretoQuery, rewardQuery, studyListQuery } from './study.dto.js';
@@ -467,8 +467,16 @@ const SCHEMAS: Record<string, JsonSchema> = {
     madds: int(),
     params: int(),
     format: { enum: ['onnx', 'tflite'] },
-    origin: { enum: ['generated', 'imported'] },
+    origin: { enum: ['generated', 'imported', 'artifact'] },
     runs: int(),
+    createdAt: str(),
+  }),
+  Artifact: obj({
+    sha256: str('the artifact’s own bytes'),
+    format: str('its vendor format, e.g. rknn'),
+    artifactOf: str('sha256 of the model it was compiled from'),
+    name: str('that model’s name: the artifact has its layers, MAdds and params'),
+    sizeBytes: int(),
     createdAt: str(),
   }),
   ImportedModel: obj({
@@ -730,6 +738,30 @@ export const OPERATIONS: Operation[] = [
       400: ['corrupt or unsupported file, dynamic input shape, bad name or inputShape: nothing stored', ref('Error')],
       401: unauthenticated,
       409: ['the name is taken by another imported model, or the file is stored already under another name', ref('Error')],
+      413: ['larger than LATFLEET_MAX_MODEL_MB', ref('Error')],
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/models/{ref}/artifacts',
+    tag: 'models',
+    summary: 'attach a vendor artifact (e.g. .rknn) compiled from a model (API key)',
+    description:
+      'The body is the vendor file itself; `ref` is the model it was compiled from: a stored model’s sha256, an imported model’s name, or a ' +
+      'variant name (built and stored now, the ONNX `latfleet models build` writes). The artifact is stored as a model of its own in `format`, ' +
+      'with the source’s layers, MAdds and params (a vendor profile’s rows map to those layers by name where it names them). A study measures ' +
+      'the variant in that format with `format: <format>`; control leases its jobs to agents that announce the format (the command runner’s ' +
+      '`format` option). One artifact per model and format; the same bytes again answer 200. At most LATFLEET_MAX_MODEL_MB.',
+    query: artifactQuery,
+    body: { type: 'string', format: 'binary' },
+    bodyType: 'application/octet-stream',
+    responses: {
+      201: ['the attached artifact', ref('Artifact')],
+      200: ['these bytes were attached to this model in this format before', ref('Artifact')],
+      400: ['an empty file, a format latfleet builds itself (onnx, tflite) or a bad format name: nothing stored', ref('Error')],
+      401: unauthenticated,
+      404: ['no stored model, imported name or variant by that name', ref('Error')],
+      409: ['the model has another artifact in this format, or these bytes are stored already as another model', ref('Error')],
       413: ['larger than LATFLEET_MAX_MODEL_MB', ref('Error')],
     },
   },

@@ -21,7 +21,7 @@ function setup(o: { maxModelMb?: number; maxStudyModelMb?: number; statuses?: st
     cancel: vi.fn(async () => [{ jobId: 'j', deviceId: 'd' }]),
   };
   const config = { maxModelBytes: (o.maxModelMb ?? 512) * MB, maxStudyModelBytes: (o.maxStudyModelMb ?? 2048) * MB } as LatfleetConfig;
-  const models = { findImported: vi.fn(async () => []) };
+  const models = { findImported: vi.fn(async () => []), findArtifacts: vi.fn(async () => []) };
   // no spec here asks for `measure`: the selection never consults a predictor
   const selection = new MeasureSelectionService({} as PredictorService);
   return { sut: new StudyService(config, studies as unknown as StudyRepository, models as unknown as ModelRepository, selection), studies };

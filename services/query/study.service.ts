@@ -2,7 +2,17 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { DEFAULT_PROTOCOL } from '../lib/measure/index.js';
-import { buildTflite, buildVariant, describeVariant, ModelSpecError, parseStudySpec, type ImportedModelRef, type StudySpec, type StudyVariant } from '../lib/models/index.js';
+import {
+  buildTflite,
+  buildVariant,
+  describeVariant,
+  isBuiltFormat,
+  ModelSpecError,
+  parseStudySpec,
+  type ImportedModelRef,
+  type StudySpec,
+  type StudyVariant,
+} from '../lib/models/index.js';
 import type { NewModel } from '../lib/store/model-rows.js';
 import { MeasureSelectionService } from './measure-selection.service.js';
 import { ModelRepository } from './model.repository.js';
@@ -49,7 +59,11 @@ export class StudyService {
       targets = devices.map((d) => d.id);
     }
     const started = Date.now();
-    const variants = spec.variants.map((v) => ({ label: v.label, model: v.imported ? { sha256: v.imported.sha256 } : generatedModel(v) }));
+    const artifacts = await this.artifactsOf(spec.variants);
+    const variants = spec.variants.map((v) => ({
+      label: v.label,
+      model: v.imported ? { sha256: v.imported.sha256 } : (artifacts.get(v.label) ?? generatedModel(v)),
+    }));
     this.logger.log(`study ${spec.name}: built ${variants.length} variants in ${Date.now() - started} ms`);
     const id = await this.studies.create({
       name: spec.name,
@@ -63,6 +77,28 @@ export class StudyService {
       variants,
     });
     return (await this.studies.find(id))!;
+  }
+
+  /**
+   * Variants measured in a vendor format (rknn, …): the artifact attached to the variant's ONNX
+   * model, by label. A variant without one is refused, saying how to attach it.
+   */
+  private async artifactsOf(variants: readonly StudyVariant[]): Promise<Map<string, { sha256: string }>> {
+    const wanted = variants.filter((v) => !v.imported && !isBuiltFormat(v.format)).map((v) => ({ v, onnx: buildVariant(v.spec!).sha256 }));
+    const attached = await this.models.findArtifacts(wanted.map((w) => w.onnx));
+    const out = new Map<string, { sha256: string }>();
+    for (const { v, onnx } of wanted) {
+      const artifact = attached.find((a) => a.artifactOf === onnx && a.format === v.format);
+      if (!artifact) {
+        throw LatfleetError.validation(
+          'variants',
+          `${v.label}: no ${v.format} artifact is attached to ${v.name} (${onnx}); compile it from that ONNX (latfleet models build ${v.name}) and attach it: latfleet models attach ${v.name} FILE --format ${v.format}`,
+          'MODEL_SPEC_INVALID',
+        );
+      }
+      out.set(v.label, { sha256: artifact.sha256 });
+    }
+    return out;
   }
 
   /** Estimates every model's size from its description (no graph, no weights) and refuses what would not fit. */

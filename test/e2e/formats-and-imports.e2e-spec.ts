@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '../../services/cli/api.client.js';
 import { LocalFleet } from '../../services/cli/fleet.js';
 import { waitForStudy } from '../../services/cli/study-progress.js';
 import { buildTflite } from '../../services/lib/models/index.js';
 import type { RunDetail } from '../../services/query/run.service.js';
 import type { StudyDetail } from '../../services/query/study.repository.js';
 import { FOREIGN_ONNX_LAYERS, foreignOnnx } from '../support/foreign-onnx.js';
+import { refusal } from '../support/api-refusal.js';
 import { localFleetConfig } from '../support/local-fleet-config.js';
 
 // No retries: a shared machine flags runs busy; one round per variant keeps the counts exact.
@@ -37,15 +37,7 @@ describe('formats as a scheduling fact, and a model the user brings, end to end'
   let waitingBeforeLitert: StudyDetail['waiting'];
   let study: StudyDetail;
 
-  const apiError = async (p: Promise<unknown>): Promise<ApiError> => {
-    try {
-      await p;
-    } catch (error) {
-      if (error instanceof ApiError) return error;
-      throw error;
-    }
-    throw new Error('expected the request to be refused');
-  };
+  const apiError = refusal;
   const storedModels = async () => (await db.query(`SELECT sha256 FROM models ORDER BY sha256`)).rows.map((r) => r.sha256);
 
   beforeAll(async () => {

@@ -15,7 +15,7 @@ export type { NormalizedVariantSpec, SePlacement, VariantSpec } from './spec-typ
 export { ModelSpecError } from './model-spec.error.js';
 export { parseVariantSpec, variantName } from './variant-spec.js';
 export { ACTIVATION_PRESETS } from './activation-spec.js';
-export { formatOfBytes, MODEL_FORMATS } from './model-format.js';
+export { FORMAT_NAME, formatOfBytes, isBuiltFormat, MODEL_FORMATS } from './model-format.js';
 export type { ModelFormat } from './model-format.js';
 export { inspectModel, ONNX_IR_VERSION, ONNX_OPSET } from './onnx-graph.js';
 export type { ModelSummary } from './onnx-graph.js';

@@ -176,7 +176,15 @@ describe(builtinStudy.name, () => {
         'activation=paper,format=onnx',
         'activation=paper,format=tflite',
       ]);
-      expect(studyError({ name: 'x', base: 'mobilenetv3-small-0.75', axes: { format: ['onnx', 'rknn'] } }).message).toBe('axes.format[1]: expected one of onnx, tflite');
+      expect(studyError({ name: 'x', base: 'mobilenetv3-small-0.75', axes: { format: ['onnx', 'RK NN'] } }).message).toBe(
+        'axes.format[1]: expected onnx, tflite or the format of an artifact attached to the variant (letters, digits, ._-)',
+      );
+      // a vendor format is a name here: the query service finds the artifact attached to the variant, or refuses the study
+      const vendor = parseStudySpec({ name: 'npu', base: 'mobilenetv3-small-0.75', axes: { format: ['onnx', 'rknn'] } });
+      expect(vendor.variants.map((v) => [v.label, v.format])).toEqual([
+        ['onnx', 'onnx'],
+        ['rknn', 'rknn'],
+      ]);
     });
 
     it('gives a listed variant its format and a label that tells the formats apart', () => {

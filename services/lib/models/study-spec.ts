@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { protocolSchema } from '../measure/protocol.js';
 import type { MeasurementProtocol } from '../measure/protocol.js';
 import { ModelSpecError } from './model-spec.error.js';
-import { MODEL_FORMATS, type ModelFormat } from './model-format.js';
+import { FORMAT_NAME, MODEL_FORMATS, type ModelFormat } from './model-format.js';
 import type { NormalizedVariantSpec } from './variant-spec.js';
 import { parseVariantSpec, specObjectFromName, UNKNOWN_KNOB, VARIANT_FIELDS, variantName, withKnobFields } from './variant-spec.js';
 import { zodIssuePath } from '../errors/zod-error.js';
@@ -24,8 +24,12 @@ export interface StudyVariant {
   label: string;
   /** canonical variant name, or the imported model's name */
   name: string;
-  /** the format the variant is measured in: only agents that run it get its jobs */
-  format: ModelFormat;
+  /**
+   * the format the variant is measured in: only agents that run it get its jobs. onnx and tflite
+   * latfleet builds; any other (a vendor's, e.g. rknn) comes from an artifact attached to the
+   * variant's ONNX model (POST /api/v1/models/{ref}/artifacts)
+   */
+  format: string;
   /** what the builder builds; null for an imported model */
   spec: NormalizedVariantSpec | null;
   imported?: ImportedModelRef;
@@ -158,13 +162,13 @@ interface Candidate {
   field: string;
   axisValues?: Record<string, Scalar>;
   spec: NormalizedVariantSpec | null;
-  format: ModelFormat;
+  format: string;
   imported?: ImportedModelRef;
 }
 
-function parseFormat(value: unknown): ModelFormat {
-  if (typeof value === 'string' && (MODEL_FORMATS as readonly string[]).includes(value)) return value as ModelFormat;
-  throw new ModelSpecError(FORMAT_KEY, `expected one of ${MODEL_FORMATS.join(', ')}`);
+function parseFormat(value: unknown): string {
+  if (typeof value === 'string' && FORMAT_NAME.test(value)) return value;
+  throw new ModelSpecError(FORMAT_KEY, `expected ${MODEL_FORMATS.join(', ')} or the format of an artifact attached to the variant (letters, digits, ._-)`);
 }
 
 /**

@@ -14,8 +14,11 @@ export interface NewModel {
   madds: number;
   params: number;
   layers: LayerInfo[];
-  format: ModelFormat;
+  /** onnx, tflite, or an attached artifact's vendor format */
+  format: ModelFormat | string;
   origin: ModelOrigin;
+  /** an artifact: the stored model it was compiled from */
+  artifactOf?: string;
 }
 
 type Queryable = { query(sql: string, params?: unknown[]): Promise<unknown> };
@@ -23,8 +26,8 @@ type Queryable = { query(sql: string, params?: unknown[]): Promise<unknown> };
 /** Stores a model unless its bytes are stored already (content-addressed); true when this call stored it. */
 export async function insertModel(m: Queryable, model: NewModel): Promise<boolean> {
   const rows = (await m.query(
-    `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data, format, origin)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (sha256) DO NOTHING RETURNING sha256`,
+    `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data, format, origin, artifact_of)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (sha256) DO NOTHING RETURNING sha256`,
     [
       model.sha256,
       model.name,
@@ -40,6 +43,7 @@ export async function insertModel(m: Queryable, model: NewModel): Promise<boolea
       Buffer.from(model.bytes.buffer, model.bytes.byteOffset, model.bytes.byteLength),
       model.format,
       model.origin,
+      model.artifactOf ?? null,
     ],
   )) as unknown[];
   return rows.length > 0;

@@ -8,6 +8,7 @@ import { DeviceEnrollmentToken1795900000000 } from './1795900000000-device-enrol
 import { ModelFormats1796000000000 } from './1796000000000-model-formats.js';
 import { PublishedAccuracySources1796200000000 } from './1796200000000-published-accuracy-sources.js';
 import { Predictors1796300000000 } from './1796300000000-predictors.js';
+import { ModelArtifacts1796400000000 } from './1796400000000-model-artifacts.js';
 
 export const MIGRATIONS = [
   InitialSchema1795500000000,
@@ -20,4 +21,5 @@ export const MIGRATIONS = [
   ModelFormats1796000000000,
   PublishedAccuracySources1796200000000,
   Predictors1796300000000,
+  ModelArtifacts1796400000000,
 ];
