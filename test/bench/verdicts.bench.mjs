@@ -17,6 +17,8 @@ const { values: args } = parseArgs({
     aa: { type: 'string', default: '20' },
     // A/A studies with exactly this many rounds (no adaptive rounds); 0: the default protocol
     'aa-rounds': { type: 'string', default: '0' },
+    // power and reproducibility studies with this many rounds at most (0: the protocol's default)
+    'max-replicates': { type: 'string', default: '0' },
     power: { type: 'string', default: '20' },
     repro: { type: 'string', default: '5' },
     only: { type: 'string', default: 'aa,power,repro' },
@@ -65,6 +67,7 @@ const median = (xs) => {
 };
 const rounds = (r) => r.study.rounds ?? {};
 
+const maxReplicates = Number(args['max-replicates']) > 0 ? { protocol: { maxReplicates: Number(args['max-replicates']) } } : {};
 const results = { machine: machine(), started: new Date().toISOString(), aa: [], power: [], repro: [] };
 log(`fleet in ${dataDir}`);
 await fleet.start(log);
@@ -105,7 +108,7 @@ try {
     ];
     for (let i = 0; i < n; i++) {
       for (const p of pairs) {
-        const r = await runStudy({ name: `power-${p.name}-${i}`, ...p.spec });
+        const r = await runStudy({ name: `power-${p.name}-${i}`, ...p.spec, ...maxReplicates });
         const row = rows(r.comparison).find((x) => x.variant === p.variant);
         const wallPerVariant = r.seconds / r.comparison.variants.length;
         results.power.push({ pair: p.name, i, verdict: row.verdict, right: row.verdict === p.expect, deltaPct: row.deltaPct, mdePct: row.mdePct, rounds: row.rounds, seconds: r.seconds, wallPerVariant });
@@ -116,7 +119,7 @@ try {
   if (parts.has('repro')) {
     const n = Number(args.repro);
     for (let i = 0; i < n; i++) {
-      const r = await runStudy({ ...builtinStudy('mbv3-hswish-placement'), name: `repro-${i}` });
+      const r = await runStudy({ ...builtinStudy('mbv3-hswish-placement'), name: `repro-${i}`, ...maxReplicates });
       results.repro.push({
         i,
         id: r.id,
