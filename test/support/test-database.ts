@@ -16,6 +16,14 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
     drop: async () => {
       const a = new pg.Client({ connectionString: adminUrl });
       await a.connect();
+      // Clients of the services under test may still be closing (a pool ends a checked-out client only when
+      // it is released): give them a moment, so that FORCE does not terminate a connection nobody listens
+      // to for errors any more, which would surface as an uncaught exception in whichever test runs next.
+      for (let waited = 0; waited < 5_000; waited += 50) {
+        const { rows } = await a.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [name]);
+        if (rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await a.end();
     },
