@@ -30,12 +30,7 @@ export class ModelController {
   @Post()
   @HttpCode(201)
   async import(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Query(new ZodValidationPipe(modelImportQuery)) q: ModelImportQuery): Promise<ImportedModelRow> {
-    if (!req.is('application/octet-stream')) {
-      req.resume();
-      throw LatfleetError.validation('content-type', 'send the model file as application/octet-stream');
-    }
-    const mb = Math.round(this.models.maxImportBytes / 2 ** 20);
-    const bytes = await readRawBody(req, this.models.maxImportBytes, `${mb} MB per model (LATFLEET_MAX_MODEL_MB)`);
+    const bytes = await this.fileBody(req, 'the model file');
     const { created, model } = await this.models.import(bytes, q);
     if (!created) res.status(200);
     return model;
@@ -53,15 +48,20 @@ export class ModelController {
     @Param('ref') ref: string,
     @Query(new ZodValidationPipe(artifactQuery)) q: ArtifactQuery,
   ): Promise<ArtifactRow> {
-    if (!req.is('application/octet-stream')) {
-      req.resume();
-      throw LatfleetError.validation('content-type', 'send the artifact as application/octet-stream');
-    }
-    const mb = Math.round(this.models.maxImportBytes / 2 ** 20);
-    const bytes = await readRawBody(req, this.models.maxImportBytes, `${mb} MB per model (LATFLEET_MAX_MODEL_MB)`);
+    const bytes = await this.fileBody(req, 'the artifact');
     const { created, artifact } = await this.models.attachArtifact(ref, q.format, bytes);
     if (!created) res.status(200);
     return artifact;
+  }
+
+  /** An uploaded file: `application/octet-stream`, at most the per-model limit (413 past it, read no further). */
+  private async fileBody(req: Request, what: string): Promise<Buffer> {
+    if (!req.is('application/octet-stream')) {
+      req.resume();
+      throw LatfleetError.validation('content-type', `send ${what} as application/octet-stream`);
+    }
+    const mb = Math.round(this.models.maxImportBytes / 2 ** 20);
+    return readRawBody(req, this.models.maxImportBytes, `${mb} MB per model (LATFLEET_MAX_MODEL_MB)`);
   }
 
   /** `ref`: a stored model's sha256 or canonical name. */

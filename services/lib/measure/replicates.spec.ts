@@ -5,6 +5,7 @@ import {
   compareReplicates,
   MIN_BETWEEN_STUDY_DF,
   pairByRound,
+  pairedLogRatio,
   pairedShift,
   replicatedLatency,
   reproducibility,
@@ -198,9 +199,8 @@ describe('between studies', () => {
     });
   }
   const estimate = (s: { base: PairedInput['base']; cand: PairedInput['cand'] }) => {
-    const logs = pairByRound(s).map((p) => Math.log(p.cand / p.base));
-    const m = logs.reduce((a, b) => a + b, 0) / logs.length;
-    return { comparison: 'a>b', logRatio: m, se: Math.sqrt(logs.reduce((a, b) => a + (b - m) ** 2, 0) / (logs.length - 1) / logs.length) };
+    const { logRatio, se } = pairedLogRatio(pairByRound(s));
+    return { comparison: 'a>b', logRatio, se };
   };
 
   it('estimates the component from studies that repeat a comparison, pooled over comparisons', () => {

@@ -100,6 +100,12 @@ const variance = (xs: readonly number[]) => {
   return xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1);
 };
 
+/** Paired rounds' log ratios ln(cand / base): their number, mean and standard error (NaN below 2 rounds). */
+export function pairedLogRatio(pairs: ReadonlyArray<{ base: number; cand: number }>): { rounds: number; logRatio: number; se: number } {
+  const logs = pairs.map((p) => Math.log(p.cand / p.base));
+  return { rounds: logs.length, logRatio: logs.length ? mean(logs) : Number.NaN, se: logs.length > 1 ? Math.sqrt(variance(logs) / logs.length) : Number.NaN };
+}
+
 /** Rounds in which both sides have exactly one value (a round with two runs of one variant is ambiguous and left out). */
 export function pairByRound(input: PairedInput): Array<{ round: number; base: number; cand: number }> {
   const one = (xs: PairedInput['base']) => {
@@ -153,12 +159,11 @@ export function compareReplicates(input: PairedInput, options: CompareOptions = 
   if (bad) throw new RangeError(`compareReplicates: ${bad.value} is not a positive latency`);
   const paired = pairs.length > 0 || input.base.some((x) => x.round !== null) || input.cand.some((x) => x.round !== null);
   if (paired) {
-    const logs = pairs.map((p) => Math.log(p.cand / p.base));
-    const ratio = logs.length ? Math.exp(mean(logs)) : Number.NaN;
-    if (logs.length < minRounds)
-      return undecided('paired', logs.length, ratio, `${logs.length} paired round${logs.length === 1 ? '' : 's'}: a verdict needs at least ${minRounds}`);
+    const { rounds, logRatio, se } = pairedLogRatio(pairs);
+    const ratio = rounds ? Math.exp(logRatio) : Number.NaN;
+    if (rounds < minRounds) return undecided('paired', rounds, ratio, `${rounds} paired round${rounds === 1 ? '' : 's'}: a verdict needs at least ${minRounds}`);
     const between = options.betweenStudySd ?? 0;
-    return tInterval('paired', logs.length, mean(logs), Math.sqrt(variance(logs) / logs.length + between ** 2), logs.length - 1, level);
+    return tInterval('paired', rounds, logRatio, Math.sqrt(se ** 2 + between ** 2), rounds - 1, level);
   }
   const lb = input.base.map((x) => Math.log(x.value));
   const lc = input.cand.map((x) => Math.log(x.value));

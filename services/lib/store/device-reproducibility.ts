@@ -1,4 +1,4 @@
-import { betweenStudyVariance, MIN_ROUNDS, pairByRound, reproducibility, type Reproducibility, type StudyEstimate } from '../measure/replicates.js';
+import { betweenStudyVariance, MIN_ROUNDS, pairByRound, pairedLogRatio, reproducibility, type Reproducibility, type StudyEstimate } from '../measure/replicates.js';
 
 type Queryable = { query(sql: string, params?: unknown[]): Promise<unknown> };
 
@@ -36,12 +36,10 @@ export function studyEstimates(rows: readonly RunRow[]): Map<string, StudyEstima
     const cands = new Map<string, RunRow[]>();
     for (const r of runs) if (!r.baseline && r.sha !== baseSha) cands.set(r.sha, [...(cands.get(r.sha) ?? []), r]);
     for (const [sha, cand] of cands) {
-      const logs = pairByRound({ base: values(base), cand: values(cand) }).map((p) => Math.log(p.cand / p.base));
-      if (logs.length < MIN_ROUNDS) continue;
-      const m = logs.reduce((a, b) => a + b, 0) / logs.length;
-      const se = Math.sqrt(logs.reduce((a, b) => a + (b - m) ** 2, 0) / (logs.length - 1) / logs.length);
+      const { rounds, logRatio, se } = pairedLogRatio(pairByRound({ base: values(base), cand: values(cand) }));
+      if (rounds < MIN_ROUNDS) continue;
       const device = runs[0]!.deviceId;
-      out.set(device, [...(out.get(device) ?? []), { comparison: `${baseSha}>${sha}`, logRatio: m, se }]);
+      out.set(device, [...(out.get(device) ?? []), { comparison: `${baseSha}>${sha}`, logRatio, se }]);
     }
   }
   return out;
