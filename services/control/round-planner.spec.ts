@@ -41,4 +41,14 @@ describe(precisions.name, () => {
     expect(p!.floorPct).toBeCloseTo(195 * Math.sinh(1.959964 * 0.003), 5);
     expect(p!.halfWidthPct).toBeGreaterThan(Math.SQRT2 * p!.floorPct);
   });
+
+  it('for a speed-up, asks for the minimum detectable effect (relative to the baseline) as well as the points of Δ%', () => {
+    // −10%, exactly: the ratio interval is ±h in log space; Δ% reads ±0.9·sinh(h) points, the MDE e^h − 1, which is wider
+    const runs = [0, 1, 2].flatMap((r) => [run('base', r, 100), run('a', r, 90)]);
+    const [p] = precisions(runs, new Map([['d1', 0.003]]));
+    const h = 4.302652729749464 * 0.003; // t(0.975, 2) × τ
+    expect(p!.halfWidthPct).toBeCloseTo(Math.expm1(h) * 100, 6);
+    expect(p!.halfWidthPct).toBeGreaterThan(90 * Math.sinh(h));
+    expect(p!.floorPct).toBeCloseTo(Math.expm1(1.959964 * 0.003) * 100, 5);
+  });
 });

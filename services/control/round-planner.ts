@@ -72,9 +72,11 @@ type RunMedian = { variantId: string; deviceId: string; round: number | null; me
 
 /**
  * Per variant and device that ran anything, against the baseline on that device, from the clean
- * runs: the CI half-width of Δ% in percentage points, as the comparison shows it (null: undecided,
- * which asks for another round — also when a side has no clean run yet), and the floor the device's
- * between-study component puts under it.
+ * runs: the comparison's precision as a reader sees it — the larger of the CI half-width of Δ% in
+ * percentage points and the minimum detectable effect (the ratio interval's half-width relative to
+ * the baseline, `mdePct`), so that a study stopped at the target prints both within it (null:
+ * undecided, which asks for another round — also when a side has no clean run yet) — and the floor
+ * the device's between-study component puts under the same reading.
  */
 export function precisions(runs: readonly RunMedian[], betweenSd: ReadonlyMap<string, number>): ComparisonPrecision[] {
   const byDevice = new Map<string, Map<string, RunMedian[]>>();
@@ -98,9 +100,9 @@ export function precisions(runs: readonly RunMedian[], betweenSd: ReadonlyMap<st
         continue;
       }
       out.push({
-        halfWidthPct: ((cmp.ratioCi.high - cmp.ratioCi.low) / 2) * 100,
+        halfWidthPct: Math.max((cmp.ratioCi.high - cmp.ratioCi.low) / 2, cmp.minimumDetectable!) * 100,
         // what infinitely many rounds would leave: the between-study term alone, at the normal quantile
-        floorPct: cmp.ratio * Math.sinh(Z975 * between) * 100,
+        floorPct: Math.max(cmp.ratio * Math.sinh(Z975 * between), Math.expm1(Z975 * between)) * 100,
       });
     }
   }

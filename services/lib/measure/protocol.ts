@@ -74,10 +74,11 @@ export const protocolSchema = z
      */
     replicates: z.number().int().min(1).max(100).default(3),
     /** Rounds per device at most: more are added after `replicates` until every comparison is precise enough. */
-    maxReplicates: z.number().int().min(1).max(1_000).default(20),
+    maxReplicates: z.number().int().min(1).max(1_000).default(30),
     /**
      * Add rounds until every comparison's 95% CI of Δ% has at most this half-width (percentage
-     * points), up to maxReplicates or the time budget. 0: exactly `replicates` rounds.
+     * points) and its minimum detectable effect is at most this many percent, up to maxReplicates
+     * or the time budget. 0: exactly `replicates` rounds.
      */
     targetHalfWidthPct: z.number().min(0).max(100).default(1),
     /**

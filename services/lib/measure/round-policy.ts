@@ -23,7 +23,10 @@ export interface RoundState {
 }
 
 export interface ComparisonPrecision {
-  /** the 95% CI half-width of Δ% in percentage points; null: undecided (too few clean rounds) */
+  /**
+   * the comparison's precision as printed: the larger of the 95% CI half-width of Δ% (percentage
+   * points) and its minimum detectable effect (percent of the baseline); null: undecided (too few clean rounds)
+   */
   halfWidthPct: number | null;
   /** the half-width the between-study component alone leaves however many rounds run (1.96 τ, percentage points) */
   floorPct: number;

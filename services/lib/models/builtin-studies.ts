@@ -11,6 +11,8 @@ const STUDIES: readonly StudySpecInput[] = [
     base: 'mobilenetv3-large-1.0',
     axes: { activation: ['relu', 'paper', 'hswish'] },
     baseline: 'paper',
+    // the demo answers within a few minutes even on a busy host: at most 90 s of rounds
+    protocol: { budgetSeconds: 90 },
   },
   {
     name: 'mbv3-hswish-placement',
