@@ -24,7 +24,7 @@ describe('calibrate study', () => {
     const unseen = calibrationVariants({ ...DEFAULT_CALIBRATE, seed: 2, exclude: new Set(sut.map((v) => v.name)) });
     expect(listBuiltinStudies().map((s) => s.name)).toContain('calibrate');
     expect(study.variants.map((v) => v.name)).toEqual(sut.map((v) => v.name));
-    expect(study.protocol).toMatchObject({ replicates: 1, targetHalfWidthPct: 0, maxRetries: 0 });
+    expect(study.protocol).toMatchObject({ replicates: 2, maxReplicates: 2, targetHalfWidthPct: 0, maxRetries: 0 });
     expect(second.variants).not.toEqual(builtinStudy('calibrate').variants);
     expect(unseen.filter((v) => sut.some((s) => s.name === v.name))).toEqual([]);
   });

@@ -19,18 +19,20 @@ const KNOBS = {
 } as const;
 
 /**
- * Protocol of a calibration run: one replicate per variant, fewer timed and profiled runs than a
- * verdict needs (a predictor learns from many variants, not from a tight CI on one), and no retry
- * of a flagged run: on a shared host a retry costs fleet time and is flagged again; flagged runs
- * stay visible and a predictor may be trained with or without them.
+ * Protocol of a calibration run: two replicates per variant in two rounds minutes apart (the
+ * predictor learns from their median, and their spread is the measurement noise a prediction
+ * cannot beat), fewer timed and profiled runs than a verdict needs (a predictor learns from many
+ * variants, not from a tight CI on one), and no retry of a flagged run: on a shared host a retry
+ * costs fleet time and is flagged again; flagged runs stay visible and a predictor may be trained
+ * with or without them.
  */
 export const CALIBRATE_PROTOCOL = {
   warmupRuns: 5,
   warmupMinSeconds: 0.2,
   timedRuns: 30,
   profiledRuns: 10,
-  replicates: 1,
-  maxReplicates: 1,
+  replicates: 2,
+  maxReplicates: 2,
   targetHalfWidthPct: 0,
   interleave: 'sequential',
   maxRetries: 0,
@@ -39,7 +41,8 @@ export const CALIBRATE_PROTOCOL = {
 /** Seconds a variant costs the fleet: session and model set-up plus its runs at a conservative 0.06 ns per multiply-add (one x86 core). */
 export function estimatedSeconds(madds: number): number {
   const runs = CALIBRATE_PROTOCOL.warmupRuns + CALIBRATE_PROTOCOL.timedRuns + CALIBRATE_PROTOCOL.profiledRuns;
-  return 1.0 + Math.max(CALIBRATE_PROTOCOL.warmupMinSeconds, CALIBRATE_PROTOCOL.warmupRuns * madds * 6e-11) + (runs - CALIBRATE_PROTOCOL.warmupRuns) * madds * 6e-11;
+  const once = 1.0 + Math.max(CALIBRATE_PROTOCOL.warmupMinSeconds, CALIBRATE_PROTOCOL.warmupRuns * madds * 6e-11) + (runs - CALIBRATE_PROTOCOL.warmupRuns) * madds * 6e-11;
+  return CALIBRATE_PROTOCOL.replicates * once;
 }
 
 export interface CalibrateOptions {
