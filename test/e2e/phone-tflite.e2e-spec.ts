@@ -87,4 +87,12 @@ describe('a generated TFLite model measured on a phone through adb and benchmark
     ]);
     expect(new Set(phone.tasksetMasks())).toEqual(new Set(['c0']));
   });
+
+  it('serves the load times and peak memory benchmark_model printed with the run', async () => {
+    const { rows } = await db.query(`SELECT id FROM runs WHERE study_id = $1`, [study.id]);
+    const res = await fetch(new URL(`/api/v1/runs/${rows[0].id}`, fleet.api.baseUrl));
+    const run = (await res.json()) as { resources: unknown };
+    // the stand-in: Init 1907 µs in the first process, 2007 µs in the others; process n peaks at 13 + n MB
+    expect(run.resources).toEqual({ loadFirstMs: 1.907, loadWarmMs: 2.007, peakResidentBytes: 16 * 1024 * 1024, peakResidentSource: 'process-lifetime' });
+  });
 });

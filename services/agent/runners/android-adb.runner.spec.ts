@@ -71,6 +71,8 @@ describe(AndroidAdbRunner.name, () => {
       [...single, '-r', '2', '-p', expect.stringMatching(/\/runs\/[0-9a-f-]{36}\/profile$/), model, expect.stringMatching(/\/profiled\.csv$/)],
     ]);
     expect(phone.tasksetMasks()).toEqual(['c0', 'c0']);
+    // each perf_test process prints its session creation time and its peak working set
+    expect(result.report).toEqual({ resources: { loadFirstMs: 48.261, loadWarmMs: 48.261, peakResidentBytes: 35_880_960, peakResidentSource: 'process-lifetime' } });
     expect(progress).toEqual([
       ['warmup', 3, 3],
       ['timed', 5, 5],
@@ -146,6 +148,16 @@ describe(AndroidAdbRunner.name, () => {
       ['profiled', 4, 4],
     ]);
     expect(result.environment.runtimeVersion).toBe('tflite 2.16.1 benchmark_model');
+    // Init of the first process (the model just pushed), the median of the others', the most any process held
+    expect(result.report).toEqual({
+      resources: { loadFirstMs: 1.907, loadWarmMs: 2.007, peakResidentBytes: 16 * 1024 * 1024, peakResidentSource: 'process-lifetime' },
+    });
+  });
+
+  it('reports no load figures from a single tool process (nothing to call warm)', async () => {
+    const result = await runner().run(job(onnx.path, { profiledRuns: 0 }), record, never);
+
+    expect(result.report).toBeUndefined();
   });
 
   it('registers the phone with the facts adb gives', async () => {

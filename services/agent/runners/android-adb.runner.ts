@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
-import { median, parseOrtProfile, type NodeTiming } from '../../lib/measure/index.js';
+import { median, parseOrtProfile, type AttemptResources, type NodeTiming } from '../../lib/measure/index.js';
 import type { DeviceFacts, RunEnvironment } from '../../lib/proto/index.js';
 import { AGENT_VERSION } from '../agent-version.js';
 import type { Runner, RunnerJob, RunnerResult, RunPhase } from '../runner.js';
@@ -45,7 +45,23 @@ const OPT_LEVEL: Record<string, string> = { disabled: '0', basic: '1', extended:
 const FACTS_MARK = '__latfleet_sysfs__';
 
 type Progress = (phase: RunPhase, done: number, total: number) => void;
-type Measured = Pick<RunnerResult, 'latenciesNs' | 'profiledMedianNs' | 'layers'>;
+type Measured = Pick<RunnerResult, 'latenciesNs' | 'profiledMedianNs' | 'layers'> & { resources?: AttemptResources };
+
+const MIB = 1024 * 1024;
+
+/**
+ * What the tools report of loading and memory, as an attempt's resources: the first process's load
+ * (the model just pushed), the median of the later processes' loads (warm: the file in the page
+ * cache), and the most any process held (each tool process runs one model, so its lifetime peak is
+ * the model's). Absent unless at least two processes reported a load time.
+ */
+export function toolResources(loadsMs: readonly number[], peakBytes: readonly number[]): AttemptResources | undefined {
+  const loads = loadsMs.filter((v) => Number.isFinite(v) && v >= 0);
+  const peaks = peakBytes.filter((v) => Number.isFinite(v) && v > 0);
+  if (loads.length < 2 || peaks.length === 0) return undefined;
+  const ms = (v: number) => Math.round(v * 1e3) / 1e3;
+  return { loadFirstMs: ms(loads[0]!), loadWarmMs: ms(median(loads.slice(1))), peakResidentBytes: Math.round(Math.max(...peaks)), peakResidentSource: 'process-lifetime' };
+}
 
 interface JobContext {
   job: RunnerJob;
@@ -125,8 +141,8 @@ export class AndroidAdbRunner implements Runner {
     const localDir = mkdtempSync(join(tmpdir(), 'latfleet-adb-'));
     try {
       const ctx: JobContext = { job, binary, model, runDir, localDir, onProgress, signal };
-      const measured = format === 'onnx' ? await this.runOrtPerfTest(ctx) : await this.runTfliteBenchmark(ctx);
-      return { startedAt, finishedAt: new Date(), environment, ...measured };
+      const { resources, ...measured } = format === 'onnx' ? await this.runOrtPerfTest(ctx) : await this.runTfliteBenchmark(ctx);
+      return { startedAt, finishedAt: new Date(), environment, ...measured, ...(resources ? { report: { resources } } : {}) };
     } finally {
       rmSync(localDir, { recursive: true, force: true });
       await this.adb.shell(shellJoin(['rm', '-rf', runDir]), { timeoutMs: HOUSEKEEPING_MS }).catch(() => undefined);
@@ -143,7 +159,7 @@ export class AndroidAdbRunner implements Runner {
     const extraWarmups = Math.max(warmupRuns - 1, 0);
     const session = ['-e', 'cpu', '-x', '1', '-y', '1', '-o', OPT_LEVEL[graphOptimizationLevel] ?? '99', '-I', '-m', 'times'];
 
-    const timed = await this.runPerfTest(ctx, 'timed', [...session, '-r', String(extraWarmups + timedRuns)]);
+    const { latenciesNs: timed, summary: timedSummary } = await this.runPerfTest(ctx, 'timed', [...session, '-r', String(extraWarmups + timedRuns)]);
     if (timed.length !== extraWarmups + timedRuns) {
       throw RunnerError.unparsable('onnxruntime_perf_test', `result file has ${timed.length} runs, asked for ${extraWarmups + timedRuns}`);
     }
@@ -152,7 +168,12 @@ export class AndroidAdbRunner implements Runner {
     if (profiledRuns === 0) return { latenciesNs: timed.slice(extraWarmups), profiledMedianNs: 0, layers: [] };
 
     const prefix = `${ctx.runDir}/profile`;
-    const profiledNs = await this.runPerfTest(ctx, 'profiled', [...session, '-r', String(profiledRuns), '-p', prefix]);
+    const { latenciesNs: profiledNs, summary: profiledSummary } = await this.runPerfTest(ctx, 'profiled', [...session, '-r', String(profiledRuns), '-p', prefix]);
+    const summaries = [timedSummary, profiledSummary];
+    const resources = toolResources(
+      summaries.map((s) => (s.sessionCreationS ?? Number.NaN) * 1e3),
+      summaries.map((s) => s.peakWorkingSetBytes ?? Number.NaN),
+    );
     const listing = await this.adb.shell(shellJoin(['ls', ctx.runDir]), { signal: ctx.signal, timeoutMs: HOUSEKEEPING_MS });
     const file = listing.split(/\s+/).find((f) => f.startsWith('profile') && f.endsWith('.json'));
     if (!file) throw RunnerError.unparsable('onnxruntime_perf_test', `no profile JSON in ${ctx.runDir} after a run with -p`);
@@ -167,19 +188,19 @@ export class AndroidAdbRunner implements Runner {
     }
     const layers: NodeTiming[] = profile.nodes.filter((n) => n.iteration > 0).map((n) => ({ ...n, iteration: n.iteration - 1 }));
     ctx.onProgress('profiled', profiledRuns, profiledRuns);
-    return { latenciesNs: timed.slice(extraWarmups), profiledMedianNs: Math.round(median(profiledNs)), layers };
+    return { latenciesNs: timed.slice(extraWarmups), profiledMedianNs: Math.round(median(profiledNs)), layers, ...(resources ? { resources } : {}) };
   }
 
-  /** One perf_test process; its per-run latencies (ns) from the result file it writes into the run directory. */
-  private async runPerfTest(ctx: JobContext, label: string, args: string[]): Promise<number[]> {
+  /** One perf_test process; its per-run latencies (ns) from the result file it writes into the run directory, and its stdout summary. */
+  private async runPerfTest(ctx: JobContext, label: string, args: string[]): Promise<{ latenciesNs: number[]; summary: ReturnType<typeof parseOrtPerfTestStdout> }> {
     const remote = `${ctx.runDir}/${label}.csv`;
     const stdout = await this.adb.shell(this.deviceCommand(ctx.runDir, shellJoin(['taskset', this.options.cpuMask, ctx.binary, ...args, ctx.model, remote])), {
       signal: ctx.signal,
     });
-    parseOrtPerfTestStdout(stdout);
+    const summary = parseOrtPerfTestStdout(stdout);
     const local = join(ctx.localDir, `${label}.csv`);
     await this.adb.pull(remote, local, ctx.signal);
-    return parseOrtPerfTestResultFile(readFileSync(local, 'utf8'));
+    return { latenciesNs: parseOrtPerfTestResultFile(readFileSync(local, 'utf8')), summary };
   }
 
   /**
@@ -202,22 +223,34 @@ export class AndroidAdbRunner implements Runner {
         ctx.onProgress('timed', ++done, timedRuns);
       },
     });
-    const timings = parseTfliteBenchmarkOutput(timedLog).timings;
+    const timedOutput = parseTfliteBenchmarkOutput(timedLog);
+    const timings = timedOutput.timings;
     if (timings.length !== timedRuns) {
       throw RunnerError.unparsable('benchmark_model', `${timings.length} "Inference timings" lines from ${timedRuns} processes`);
     }
     const latenciesNs = timings.map((t) => Math.round(t.inferenceAvgUs * 1000));
-    if (profiledRuns === 0) return { latenciesNs, profiledMedianNs: 0, layers: [] };
+    // every process loads the model once (Init) and reports its own peak memory
+    const resourcesOf = (outputs: ReturnType<typeof parseTfliteBenchmarkOutput>[]) =>
+      toolResources(
+        outputs.flatMap((o) => o.timings.map((t) => t.initUs / 1000)),
+        outputs.flatMap((o) => o.peakMemoryMb.map((mb) => mb * MIB)),
+      );
+    if (profiledRuns === 0) {
+      const resources = resourcesOf([timedOutput]);
+      return { latenciesNs, profiledMedianNs: 0, layers: [], ...(resources ? { resources } : {}) };
+    }
 
     const profiledLog = await this.adb.shell(
       this.deviceCommand(ctx.runDir, `${shellJoin(['taskset', this.options.cpuMask, ...base, `--num_runs=${profiledRuns}`, '--enable_op_profiling=true', ...extra])} 2>&1`),
       { signal: ctx.signal },
     );
-    const summary = parseTfliteBenchmarkOutput(profiledLog).timings[0];
+    const profiledOutput = parseTfliteBenchmarkOutput(profiledLog);
+    const summary = profiledOutput.timings[0];
     if (!summary) throw RunnerError.unparsable('benchmark_model', 'profiled run printed no "Inference timings" line');
     const layers = tfliteNodeTimings(parseTfliteOpProfile(profiledLog));
     ctx.onProgress('profiled', profiledRuns, profiledRuns);
-    return { latenciesNs, profiledMedianNs: Math.round(summary.inferenceAvgUs * 1000), layers };
+    const resources = resourcesOf([timedOutput, profiledOutput]);
+    return { latenciesNs, profiledMedianNs: Math.round(summary.inferenceAvgUs * 1000), layers, ...(resources ? { resources } : {}) };
   }
 
   /** A command line run in the work directory, with the pushed libraries on the loader path and the job's run directory present. */

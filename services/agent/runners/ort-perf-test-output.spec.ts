@@ -6,7 +6,7 @@ import { RunnerErrorCode } from './runner.error.js';
 describe(parseOrtPerfTestStdout.name, () => {
   it('reads the summary and the -s statistics of a recent build', () => {
     const sut = parseOrtPerfTestStdout(readFixture('ort-perf-test/stdout-recent.txt'));
-    expect(sut).toMatchObject({ sessionCreationS: 0.0482611, firstInferenceMs: 12, totalInferenceS: 0.521137, requests: 100, averageMs: 5.21137 });
+    expect(sut).toMatchObject({ sessionCreationS: 0.0482611, peakWorkingSetBytes: 35_880_960, firstInferenceMs: 12, totalInferenceS: 0.521137, requests: 100, averageMs: 5.21137 });
     expect(sut.latencyS).toEqual({ min: 0.00507541, max: 0.00612305, p50: 0.00518333, p90: 0.00533012, p95: 0.00541104, p99: 0.00598211, p999: 0.00612305 });
   });
 

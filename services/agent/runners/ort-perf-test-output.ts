@@ -8,6 +8,8 @@ export type LatencyStatName = 'min' | 'max' | 'p50' | 'p90' | 'p95' | 'p99' | 'p
 /** What `onnxruntime_perf_test` prints on stdout after a run (onnxruntime/test/perftest/performance_runner.cc). */
 export interface OrtPerfTestSummary {
   sessionCreationS?: number;
+  /** `Peak working set size: N bytes`: the process's peak resident memory over its lifetime (builds since 1.x print it) */
+  peakWorkingSetBytes?: number;
   firstInferenceMs?: number;
   totalInferenceS?: number;
   /** Number of timed inferences (`Total inference requests`, older builds `Total iterations`). */
@@ -22,6 +24,7 @@ export interface OrtPerfTestSummary {
 const LINE_PATTERNS: Array<[RegExp, (s: OrtPerfTestSummary, v: number) => void]> = [
   [new RegExp(`^Session creation time cost:\\s*${NUM}\\s*s`), (s, v) => (s.sessionCreationS = v)],
   [new RegExp(`^First inference time cost:\\s*${NUM}\\s*ms`), (s, v) => (s.firstInferenceMs = v)],
+  [new RegExp(`^Peak working set size:\\s*${NUM}\\s*bytes`), (s, v) => (s.peakWorkingSetBytes = v)],
   [new RegExp(`^Total (?:inference )?time cost:\\s*${NUM}`), (s, v) => (s.totalInferenceS = v)],
   [new RegExp(`^Total (?:inference requests|iterations):\\s*${NUM}`), (s, v) => (s.requests = v)],
   [new RegExp(`^Average (?:inference )?time cost:\\s*${NUM}\\s*ms`), (s, v) => (s.averageMs = v)],

@@ -10,6 +10,16 @@ describe(parseTfliteBenchmarkOutput.name, () => {
       { count: 20, first: 1522, curr: 1497, min: 1480, max: 1546, avg: 1509.45, std: 17 },
     ]);
     expect(sut.timings).toEqual([{ initUs: 1907, firstInferenceUs: 2071, warmupAvgUs: 1561.3, inferenceAvgUs: 1509.45 }]);
+    expect(sut.peakMemoryMb).toEqual([11.2617]); // `Peak memory footprint (MB): init=3.42188 overall=11.2617`
+  });
+
+  it('reads the peak of later builds’ periodic monitoring, and not their footprint delta, which is no peak', () => {
+    const log = [
+      'INFO: Memory footprint delta from the start of the tool (MB): init=2.43359 overall=8.67578',
+      'INFO: Overall peak memory footprint (MB) via periodic monitoring: 13.1797',
+    ].join('\n');
+    expect(parseTfliteBenchmarkOutput(log).peakMemoryMb).toEqual([13.1797]);
+    expect(parseTfliteBenchmarkOutput(readFixture('tflite/benchmark-op-profile-litert-xnnpack.txt')).peakMemoryMb).toEqual([]);
   });
 
   it('strips the INFO: prefix of builds that log through the minimal logger', () => {

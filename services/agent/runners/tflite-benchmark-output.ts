@@ -29,6 +29,13 @@ export interface TfliteBenchmarkOutput {
   runStats: TfliteRunStat[];
   /** One entry per benchmark_model process whose output is in the text. */
   timings: TfliteInferenceTimings[];
+  /**
+   * The process's peak resident memory over the run (MiB), per process that printed it: older builds'
+   * `Peak memory footprint (MB): init=… overall=…` (overall), later builds' `Overall peak memory
+   * footprint (MB) via periodic monitoring: …`. Their `Memory footprint delta from the start of the
+   * tool` is a difference, not a peak, and is not read.
+   */
+  peakMemoryMb: number[];
 }
 
 const LOG_PREFIX = /^(?:INFO|WARN|WARNING):\s*/;
@@ -36,12 +43,19 @@ const num = (v: string | undefined) => (v === undefined ? Number.NaN : v.trim().
 
 /** Parses benchmark_model's log (stdout and stderr merged: recent builds log through stderr with an `INFO: ` prefix). */
 export function parseTfliteBenchmarkOutput(text: string): TfliteBenchmarkOutput {
-  const out: TfliteBenchmarkOutput = { runStats: [], timings: [] };
+  const out: TfliteBenchmarkOutput = { runStats: [], timings: [], peakMemoryMb: [] };
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim().replace(LOG_PREFIX, '');
     if (/^count=\d+/.test(line)) {
       const kv = Object.fromEntries([...line.matchAll(/(\w+)=([-+\d.eE]+|nan)/g)].map((m) => [m[1], num(m[2])]));
       out.runStats.push({ count: kv.count!, curr: kv.curr ?? Number.NaN, first: kv.first, min: kv.min, max: kv.max, avg: kv.avg, std: kv.std });
+      continue;
+    }
+    const peak =
+      /^Peak memory footprint \(MB\):\s*init=[-+\d.eE]+\s+overall=([-+\d.eE]+)/.exec(line) ??
+      /^Overall peak memory footprint \(MB\) via periodic monitoring:\s*([-+\d.eE]+)/.exec(line);
+    if (peak) {
+      out.peakMemoryMb.push(Number(peak[1]));
       continue;
     }
     const at = line.indexOf('timings in us:');
