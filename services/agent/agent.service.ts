@@ -49,7 +49,7 @@ export class AgentService implements OnApplicationShutdown {
     private readonly models: ModelCache,
     private readonly outbox: Outbox,
   ) {
-    this.name = config.agentName ?? `${os.hostname()}-${runner.name === 'ort-node' ? 'cpu' : runner.name}`;
+    this.name = config.agentName ?? `${os.hostname()}-${runner.name === 'ort-node' || runner.name === 'ort-node+litert' ? 'cpu' : runner.name}`;
     this.credentialFile = join(config.dataDir, 'agent', `${this.name}.credential.json`);
   }
 

@@ -5,7 +5,7 @@ import { zodIssuePath } from '../lib/errors/index.js';
 import { FORMAT_NAME } from '../lib/models/index.js';
 import { OrtNodeRunner } from './ort-node.runner.js';
 import type { Runner } from './runner.js';
-import { AndroidAdbRunner, CommandRunner, LiteRtRunner, type CommandRunnerOptions } from './runners/index.js';
+import { AndroidAdbRunner, CommandRunner, LiteRtRunner, MultiRuntimeRunner, type CommandRunnerOptions } from './runners/index.js';
 
 const argv = z.array(z.string()).min(1);
 const commandOptionsSchema = z
@@ -52,6 +52,9 @@ export function createRunner(config: LatfleetConfig): Runner {
       return new CommandRunner(readCommandRunnerOptions(config.commandRunnerConfig!));
     case 'litert':
       return new LiteRtRunner(config.agentCore);
+    case 'ort-node+litert':
+      // one device, both formats: its comparisons pair ONNX Runtime against LiteRT round by round
+      return new MultiRuntimeRunner([new OrtNodeRunner(config), new LiteRtRunner(config.agentCore)]);
     default:
       return new OrtNodeRunner(config);
   }

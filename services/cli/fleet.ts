@@ -78,7 +78,12 @@ export class LocalFleet {
     await this.waitFor('query', () => this.api.ready(), 60_000);
     log(`control: gRPC ${this.config.grpcHost}:${this.config.grpcPort}; query: ${this.api.baseUrl}`);
     const core = this.config.agentCore >= 0 ? this.config.agentCore : os.cpus().length - 1;
-    this.spawn('agent', { ...env, LATFLEET_AGENT_CORE: String(core), LATFLEET_AGENT_NAME: this.config.agentName ?? `${os.hostname()}-cpu` });
+    this.spawn('agent', {
+      ...env,
+      LATFLEET_AGENT_CORE: String(core),
+      LATFLEET_AGENT_NAME: this.config.agentName ?? `${os.hostname()}-cpu`,
+      LATFLEET_AGENT_RUNNER: this.config.agentRunner,
+    });
     await this.waitFor(
       'agent',
       async () => {
@@ -87,7 +92,7 @@ export class LocalFleet {
       },
       60_000,
     );
-    log(`agent: ${this.config.agentName ?? `${os.hostname()}-cpu`} online, pinned to core ${core}; logs in ${this.logDir}`);
+    log(`agent: ${this.config.agentName ?? `${os.hostname()}-cpu`} (${this.config.agentRunner}) online, pinned to core ${core}; logs in ${this.logDir}`);
   }
 
   /**

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../lib/config/index.js';
@@ -49,12 +48,12 @@ program
   .option('-s, --study <name-or-file>', 'study to run once the fleet is up (built-in name or JSON/YAML file)', 'demo')
   .option('--no-study', 'start the fleet without running a study')
   .option('--exit-when-done', 'shut down after the study instead of serving until Ctrl-C')
-  .option('--litert', "also start a LiteRT agent (runs the study's tflite variants; on the same core as the CPU agent)")
+  .option('--litert', 'the CPU agent also runs TFLite, through LiteRT (one device running onnx and tflite: a format axis gets paired Δs)')
   .addOption(formatOption())
   .action(async (opts: { study: string | false; exitWhenDone?: boolean; litert?: boolean; format: Format }) => {
     const config = loadConfig();
     const spec = opts.study ? readStudyInput(opts.study) : undefined;
-    const fleet = new LocalFleet(config);
+    const fleet = new LocalFleet(opts.litert ? { ...config, agentRunner: 'ort-node+litert' } : config);
     let exitCode = 0;
     const shutdown = async (code: number) => {
       exitCode = code;
@@ -71,11 +70,6 @@ program
     };
     try {
       await fleet.start(say);
-      if (opts.litert) {
-        const name = `${config.agentName ?? os.hostname()}-litert`;
-        await fleet.addAgent(name, { LATFLEET_AGENT_RUNNER: 'litert' });
-        say(`agent: ${name} (litert: tflite) online; logs in ${fleet.logDir}/agent-${name}.log`);
-      }
       if (spec) {
         const started = Date.now();
         const study = await fleet.api.createStudy(spec);

@@ -8,4 +8,5 @@ export { parseTfliteOpProfile, tfliteNodeTimings } from './tflite-profile.js';
 export { parseRknnPerfDetail, rknnNodeTimings, rknnRunDurationsNs } from './rknn-profile.js';
 export { parseRknnBenchmarkOutput } from './rknn-benchmark-output.js';
 export { LiteRtRunner, LITERT_PROFILING_UNAVAILABLE } from './litert.runner.js';
+export { MultiRuntimeRunner } from './multi-runtime.runner.js';
 export type { LiteRtReport, LiteRtRunnerHooks } from './litert.runner.js';

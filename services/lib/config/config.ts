@@ -41,7 +41,7 @@ const schema = z.object({
   LATFLEET_AGENT_TLS_CERT: z.string().min(1).optional(),
   LATFLEET_AGENT_TLS_KEY: z.string().min(1).optional(),
   LATFLEET_GRPC_INSECURE: z.enum(['true', 'false']).default('false'),
-  LATFLEET_AGENT_RUNNER: z.enum(['ort-node', 'android-adb', 'command', 'litert']).default('ort-node'),
+  LATFLEET_AGENT_RUNNER: z.enum(['ort-node', 'android-adb', 'command', 'litert', 'ort-node+litert']).default('ort-node'),
   LATFLEET_ADB_SERIAL: z.string().min(1).optional(),
   LATFLEET_ADB_CPU_MASK: z
     .string()
@@ -116,7 +116,7 @@ export type LatfleetConfig = {
   grpcInsecure: boolean;
   agentCacheBytes: number;
   /** How the agent reaches its device: in-process ONNX Runtime, a phone over adb, or a vendor tool. */
-  agentRunner: 'ort-node' | 'android-adb' | 'command' | 'litert';
+  agentRunner: 'ort-node' | 'android-adb' | 'command' | 'litert' | 'ort-node+litert';
   adb?: {
     serial: string;
     cpuMask: string;
