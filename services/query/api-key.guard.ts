@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 
-const PUBLIC = 'latfleet:public';
+export const PUBLIC = 'latfleet:public';
 /** Health and readiness answer without a key (probes); everything else follows LATFLEET_API_READ. */
 export const Public = () => SetMetadata(PUBLIC, true);
 

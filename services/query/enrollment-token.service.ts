@@ -1,20 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { z } from 'zod';
 import { fromZodError, LatfleetError } from '../lib/errors/index.js';
 import { newSecret, secretHash } from '../lib/store/index.js';
+import { createEnrollmentTokenBody } from './enrollment-token.dto.js';
 import { EnrollmentTokenRepository, type EnrollmentTokenRow } from './enrollment-token.repository.js';
-
-const createSchema = z
-  .object({
-    name: z.string().min(1).max(100).default('agents'),
-    ttlHours: z
-      .number()
-      .positive()
-      .max(24 * 365)
-      .nullable()
-      .default(24),
-  })
-  .strict();
 
 /** Enrollment tokens for agents: the secret is shown once, at creation; only its hash is stored. */
 @Injectable()
@@ -22,7 +10,7 @@ export class EnrollmentTokenService {
   constructor(private readonly tokens: EnrollmentTokenRepository) {}
 
   async create(body: unknown): Promise<EnrollmentTokenRow & { token: string }> {
-    const parsed = createSchema.safeParse(body ?? {});
+    const parsed = createEnrollmentTokenBody.safeParse(body ?? {});
     if (!parsed.success) throw fromZodError(parsed.error);
     const token = newSecret(24, 'lfe_');
     const row = await this.tokens.create(parsed.data.name, secretHash(token), parsed.data.ttlHours);

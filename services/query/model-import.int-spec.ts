@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { foreignOnnx } from '../../test/support/foreign-onnx.js';
 import { freePort } from '../../test/support/free-port.js';
+import { undocumentedAnswer } from '../../test/support/openapi-answer.js';
 import { createTestDatabase } from '../../test/support/test-database.js';
 import { loadConfig } from '../lib/config/index.js';
 import { buildTflite } from '../lib/models/index.js';
@@ -60,6 +61,15 @@ describe('POST /api/v1/models', () => {
     });
     expect(first.body['layers']).toHaveLength(8);
     expect(again).toEqual({ status: 200, body: first.body });
+  });
+
+  it('answers as the generated OpenAPI document says, for the imported model, the one imported before and a refusal', async () => {
+    const doc = await (await fetch(`${base}/api/docs/openapi.json`)).json();
+    const file = buildTflite('mobilenetv3-small-0.75@64').tflite;
+    const answers = [await upload(file, 'name=documented'), await upload(file, 'name=documented'), await upload(foreignOnnx().subarray(0, 200), 'name=corrupt')];
+
+    expect(answers.map((a) => a.status)).toEqual([201, 200, 400]);
+    expect(answers.map((a) => undocumentedAnswer(doc, 'POST', '/api/v1/models', a)).filter(Boolean)).toEqual([]);
   });
 
   it('takes the input shape a dynamic file leaves open, and stores a TFLite file as TFLite', async () => {

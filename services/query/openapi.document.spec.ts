@@ -1,39 +1,72 @@
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { RequestMethod } from '@nestjs/common';
+import { Controller, Get, Post } from '@nestjs/common';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { openApiDocument } from './openapi.document.js';
+import { z } from 'zod';
+import { ApiRoute } from './api-route.decorator.js';
+import { deviceRef } from './contract.js';
+import { openApiDocument, routesOf } from './openapi.document.js';
 import { QUERY_CONTROLLERS } from './query.module.js';
 
-/** Every route the controllers declare, as `METHOD /path/{param}`. */
-function declaredRoutes(): string[] {
-  const join = (...parts: string[]) =>
-    '/' +
-    parts
-      .map((p) => p.replace(/^\/|\/$/g, ''))
-      .filter(Boolean)
-      .join('/');
-  return QUERY_CONTROLLERS.flatMap((controller) => {
-    const prefix = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
-    const proto = controller.prototype as unknown as Record<string, unknown>;
-    return Object.getOwnPropertyNames(proto)
-      .map((name) => proto[name])
-      .filter((handler): handler is object => typeof handler === 'function' && Reflect.hasMetadata(METHOD_METADATA, handler))
-      .map((handler) => {
-        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
-        const path = join(prefix, String(Reflect.getMetadata(PATH_METADATA, handler) ?? '')).replace(/:(\w+)/g, '{$1}');
-        return `${method} ${path}`;
-      });
-  }).sort();
-}
+type Operation = { parameters: Array<{ name: string; in: string; required: boolean }>; responses: Record<string, { content?: Record<string, { schema: object }> }> };
+type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, object> } };
+
+/** Every `$ref` in a JSON value. */
+const refsIn = (value: unknown): string[] =>
+  Array.isArray(value)
+    ? value.flatMap(refsIn)
+    : value && typeof value === 'object'
+      ? Object.entries(value).flatMap(([k, v]) => (k === '$ref' && typeof v === 'string' ? [v] : refsIn(v)))
+      : [];
 
 describe(openApiDocument.name, () => {
-  const sut = openApiDocument() as { paths: Record<string, Record<string, { parameters: Array<{ name: string; in: string; required: boolean }> }>> };
+  const sut = openApiDocument(QUERY_CONTROLLERS) as Document;
 
-  it('describes exactly the routes the controllers serve', () => {
+  it('describes exactly the routes the controllers serve, as Nest routes them', () => {
     const documented = Object.entries(sut.paths)
       .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`))
       .sort();
-    expect(documented).toEqual(declaredRoutes());
+    const served = routesOf(QUERY_CONTROLLERS)
+      .map((r) => `${r.method} ${r.path}`)
+      .sort();
+
+    expect(documented).toEqual(served);
+    expect(documented.length).toBeGreaterThanOrEqual(38);
+  });
+
+  it('gives every route a documented answer', () => {
+    for (const [path, methods] of Object.entries(sut.paths))
+      for (const [method, op] of Object.entries(methods)) {
+        const ok = Object.entries(op.responses).filter(([status]) => status.startsWith('2'));
+        expect(ok.length, `${method} ${path}`).toBeGreaterThan(0);
+        for (const [, r] of ok) expect(Object.keys(r.content ?? {}), `${method} ${path}`).not.toEqual([]);
+      }
+  });
+
+  it('refuses a route without @ApiRoute, naming it', () => {
+    @Controller('x')
+    class Undocumented {
+      @ApiRoute({ tag: 't', summary: 's', answer: deviceRef, ok: 'a device' })
+      @Get()
+      documented() {
+        return { id: 'a', name: 'b', deviceClass: 'vm' };
+      }
+
+      @Post(':id')
+      forgotten() {
+        return {};
+      }
+    }
+
+    expect(() => openApiDocument([Undocumented])).toThrow('POST /x/{id} (Undocumented.forgotten)');
+  });
+
+  it('is an OpenAPI 3.1 document whose references all resolve and whose schemas compile', () => {
+    const ajv = new Ajv2020({ strict: false });
+    for (const [id, schema] of Object.entries(sut.components.schemas)) ajv.addSchema(schema, `#/components/schemas/${id}`);
+
+    expect(sut.openapi).toBe('3.1.0');
+    for (const ref of new Set(refsIn(sut))) expect(Object.keys(sut.components.schemas), ref).toContain(ref.replace('#/components/schemas/', ''));
+    for (const schema of Object.values(sut.components.schemas)) expect(() => ajv.compile(schema)).not.toThrow();
   });
 
   it('takes query parameters from the schemas that validate them', () => {
@@ -46,5 +79,23 @@ describe(openApiDocument.name, () => {
       ['beta', 'query', false],
       ['device', 'query', false],
     ]);
+  });
+
+  it('takes answers from the contract: a handler whose return type is not its schema does not compile', () => {
+    class Drifted {
+      // @ts-expect-error deviceClass is missing from what the handler returns
+      @ApiRoute({ tag: 't', summary: 's', answer: deviceRef, ok: 'a device' })
+      handler(): { id: string; name: string } {
+        return { id: 'a', name: 'b' };
+      }
+
+      // @ts-expect-error a JSON answer is not text
+      @ApiRoute({ tag: 't', summary: 's', answer: z.object({ n: z.number() }), ok: 'n' })
+      text(): string {
+        return '';
+      }
+    }
+
+    expect(Drifted).toBeDefined();
   });
 });

@@ -1,9 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { z } from 'zod';
 import { predictionBody, predictorListQuery, trainPredictorBody, type PredictionBody, type PredictorListQuery, type TrainPredictorBody } from './predictor.dto.js';
-import type { PredictorSummary } from './contract.js';
+import { predictions, predictorSummary, type PredictorSummary, studyPredictedVsMeasured } from './contract.js';
 import { PredictorService, type PredictedVariant, type StudyPredictedVsMeasured } from './predictor.service.js';
 import { IdPipe } from './uuid.pipe.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
+import { ApiRoute, INVALID, NOT_FOUND, UNAUTHENTICATED } from './api-route.decorator.js';
 
 @Controller('api/v1')
 export class PredictorController {
@@ -12,11 +14,21 @@ export class PredictorController {
   /** Trains the next predictor version of a device from its stored runs (201 with its validation). */
   @Post('predictors')
   @HttpCode(201)
+  @ApiRoute({
+    tag: 'predictions',
+    summary: 'train the next predictor version of a device from its stored per-layer runs',
+    description:
+      'Kernel predictors (a random forest per runtime op type, on the layer configuration) summed through the fusion the runtime ran, plus a learned overhead model; validated by cross-validation held out by variant.',
+    answer: predictorSummary,
+    ok: 'the predictor with its validation',
+    errors: { ...INVALID, ...UNAUTHENTICATED, ...NOT_FOUND },
+  })
   train(@Body(new ZodValidationPipe(trainPredictorBody)) body: TrainPredictorBody): Promise<PredictorSummary> {
     return this.predictors.train(body);
   }
 
   @Get('predictors')
+  @ApiRoute({ tag: 'predictions', summary: 'stored predictors, newest version first', answer: z.array(predictorSummary), ok: 'predictors', errors: { ...INVALID, ...NOT_FOUND } })
   list(@Query(new ZodValidationPipe(predictorListQuery)) q: PredictorListQuery): Promise<PredictorSummary[]> {
     return this.predictors.list(q);
   }
@@ -24,12 +36,26 @@ export class PredictorController {
   /** A read, though a POST (the variant list can be long): predicted, never measured. */
   @Post('predictions')
   @HttpCode(200)
+  @ApiRoute({
+    tag: 'predictions',
+    summary: 'predicted latency of variants on devices, with interval, per-layer breakdown and the predictor’s validation',
+    answer: predictions,
+    ok: 'one prediction per variant and device',
+    errors: { ...INVALID, ...UNAUTHENTICATED, ...NOT_FOUND },
+  })
   predict(@Body(new ZodValidationPipe(predictionBody)) body: PredictionBody): Promise<{ predictions: PredictedVariant[] }> {
     return this.predictors.predict(body);
   }
 
   /** A study created with `measure`: its predicted ranking of every candidate beside the measured medians. */
   @Get('studies/:id/predicted')
+  @ApiRoute({
+    tag: 'predictions',
+    summary: 'a study created with `measure` (top-k or pareto): every candidate’s predicted latency beside the measured median of those measured',
+    answer: studyPredictedVsMeasured,
+    ok: 'the ranking, its predictor and per candidate predicted vs measured',
+    errors: { 400: 'the study was not created with measure', ...NOT_FOUND },
+  })
   studyPredicted(@Param('id', new IdPipe('study')) id: string): Promise<StudyPredictedVsMeasured> {
     return this.predictors.studyPredicted(id);
   }

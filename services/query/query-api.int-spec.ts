@@ -3,6 +3,7 @@ import { percentileCont } from '../lib/measure/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { freePort } from '../../test/support/free-port.js';
+import { undocumentedAnswer } from '../../test/support/openapi-answer.js';
 import { insertDevice, insertModel, insertRun, insertStudy, latencies, layerTimings, type SeededModel } from '../../test/support/study-results.factory.js';
 import { createTestDatabase } from '../../test/support/test-database.js';
 import { loadConfig } from '../lib/config/index.js';
@@ -752,6 +753,37 @@ describe('query HTTP API', () => {
       expect(Object.keys(doc.body.paths)).toContain('/api/v1/studies/{id}/layer-deltas');
       expect(page.type).toMatch(/^text\/html/);
       expect(page.text).toContain('/api/v1/studies/{id}/reward');
+    });
+
+    it('answers as the generated OpenAPI document says, no field more or less', async () => {
+      const doc = (await get('/api/docs/openapi.json')).body;
+      const checked = async (route: string, url: string) => ({ url, mismatch: undocumentedAnswer(doc, 'GET', route, await get(url)) });
+      const s = ids.study;
+      const answers = [
+        await checked('/api/v1/studies', '/api/v1/studies'),
+        await checked('/api/v1/studies/{id}', `/api/v1/studies/${s}`),
+        await checked('/api/v1/studies/{id}/comparison', `/api/v1/studies/${s}/comparison?include=flagged`),
+        await checked('/api/v1/studies/{id}/table', `/api/v1/studies/${s}/table`),
+        await checked('/api/v1/studies/{id}/layer-deltas', `/api/v1/studies/${s}/layer-deltas?variant=hswish&device=vm-a`),
+        await checked('/api/v1/studies/{id}/reward', `/api/v1/studies/${s}/reward?target=3.8&device=vm-a`),
+        await checked('/api/v1/studies/{id}/pareto', `/api/v1/studies/${s}/pareto`),
+        await checked('/api/v1/runs', `/api/v1/runs?study=${s}`),
+        await checked('/api/v1/runs/{id}', `/api/v1/runs/${ids.runWithOverhead}`),
+        await checked('/api/v1/runs/{id}', `/api/v1/runs/${ids.flaggedRun}`),
+        await checked('/api/v1/runs/{id}/latencies', `/api/v1/runs/${ids.flaggedRun}/latencies`),
+        await checked('/api/v1/runs/{id}/layers', `/api/v1/runs/${ids.runWithOverhead}/layers`),
+        await checked('/api/v1/runs/{id}/layers', `/api/v1/runs/${ids.runKernelOnly}/layers`),
+        await checked('/api/v1/devices', '/api/v1/devices'),
+        await checked('/api/v1/devices/{id}/history', `/api/v1/devices/${ids.vmA}/history`),
+        await checked('/api/v1/models', '/api/v1/models'),
+        await checked('/api/v1/models/{ref}/devices', `/api/v1/models/${models.paper.sha256}/devices`),
+        await checked('/api/v1/accuracies', '/api/v1/accuracies'),
+        await checked('/api/v1/runs/{id}', '/api/v1/runs/1b4e28ba-2fa1-11d2-883f-0016d3cca427'),
+        await checked('/api/v1/studies/{id}/reward', `/api/v1/studies/${s}/reward?target=-1`),
+        await checked('/healthz', '/healthz'),
+      ];
+
+      expect(answers.filter((a) => a.mismatch)).toEqual([]);
     });
 
     it('exports the fleet, queue, ingest, HTTP and latency metrics', async () => {

@@ -1,0 +1,46 @@
+import { SetMetadata } from '@nestjs/common';
+import type { z } from 'zod';
+
+/** Answers that are text, by content type. */
+export type TextAnswer = 'text/html' | 'text/plain' | 'image/svg+xml';
+
+/** What the OpenAPI document says of one route beyond what Nest knows (path, method, status, validated query and body). */
+export interface ApiRouteDoc<A extends z.ZodType | TextAnswer = z.ZodType | TextAnswer> {
+  tag: string;
+  summary: string;
+  description?: string;
+  /** the answer's schema (services/query/contract.ts), or a text answer's content type */
+  answer: A;
+  /** what the answer is; keyed by status when a handler answers with more than one (Nest's status first) */
+  ok: string | Record<number, string>;
+  /** `format=csv` answers text/csv instead */
+  csv?: boolean;
+  /** a body the handler reads itself, not through a validation pipe: its schema or content type */
+  body?: z.ZodType | 'application/octet-stream';
+  /** failures by status: when they happen (every one answers the Error schema) */
+  errors?: Record<number, string>;
+}
+
+export const API_ROUTE = 'latfleet:api-route';
+
+type Answer<A> = A extends z.ZodType ? z.output<A> : string;
+
+/**
+ * Documents a handler in the generated OpenAPI document. The handler's return type must be the
+ * schema's (or string for text, or for CSV), so the document cannot promise what the code does not return.
+ */
+export function ApiRoute<const A extends z.ZodType | TextAnswer, const C extends boolean = false>(doc: ApiRouteDoc<A> & { csv?: C }) {
+  const set = SetMetadata(API_ROUTE, doc);
+  return <P extends unknown[]>(
+    target: object,
+    key: string | symbol,
+    descriptor: { value?: (...args: P) => Answer<A> | (C extends true ? string : never) | Promise<Answer<A> | (C extends true ? string : never)> },
+  ): void => {
+    set(target, key, descriptor as PropertyDescriptor);
+  };
+}
+
+/** The failures most routes share. */
+export const INVALID = { 400: 'invalid parameter; `error.field` names it' } as const;
+export const NOT_FOUND = { 404: 'unknown id' } as const;
+export const UNAUTHENTICATED = { 401: 'API key missing or not valid' } as const;
