@@ -1,7 +1,20 @@
-export { fusionKeys, kernelFeatures, KERNEL_FEATURE_NAMES, layerWork } from './kernel-features.js';
-export type { KernelSpec } from './kernel-features.js';
-export { DEFAULT_KERNEL_MODEL, fitPredictor, PREDICTOR_FORMAT, KernelPredictor, kernelRows, kernelsByLayer, learnFusion } from './predictor.js';
-export type { KernelModelOptions, MeasuredKernel, MeasuredVariant, PredictedKernel, PredictedLayer, Prediction, PredictorModel, VariantToPredict } from './predictor.js';
+export { channelLayout, fusionKeys, kernelFeatures, KERNEL_FEATURE_NAMES, layerContexts, layerWork } from './kernel-features.js';
+export { DEFAULT_BOOSTED_TREES, fitBoostedTrees, predictBoostedTrees } from './boosted-trees.js';
+export type { BoostedTrees, BoostedTreesOptions } from './boosted-trees.js';
+export type { KernelSpec, LayerContext } from './kernel-features.js';
+export { DEFAULT_KERNEL_MODEL, fitEndToEnd, fitPredictor, PREDICTOR_FORMAT, KernelPredictor, kernelRows, kernelsByLayer, layerRows, learnFusion, outOfFold } from './predictor.js';
+export type {
+  EndToEndRow,
+  EndToEndWeights,
+  KernelModelOptions,
+  MeasuredKernel,
+  MeasuredVariant,
+  PredictedKernel,
+  PredictedLayer,
+  Prediction,
+  PredictorModel,
+  VariantToPredict,
+} from './predictor.js';
 export { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
 export type { HeldOutPrediction, PredictorAccuracy, TrainedPredictor } from './validation.js';
 export { PredictorTrainer } from './predictor-trainer.js';

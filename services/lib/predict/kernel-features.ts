@@ -29,6 +29,12 @@ export const KERNEL_FEATURE_NAMES = [
   'log2Work',
   'part',
   'groupKernel',
+  'cinMod16',
+  'coutMod16',
+  'prevLayout',
+  'nextLayout',
+  'prevOp',
+  'nextOp',
 ] as const;
 
 /** Indices of the features whose training range is checked at prediction (shape and size, not codes). */
@@ -61,12 +67,39 @@ export function layerWork(layer: LayerInfo): number {
   return Math.max(1, layer.madds + elements(layer.inputShape) + elements(layer.outputShape));
 }
 
+/** The layers before and after a layer in the variant's order: whether the runtime reorders a tensor between them depends on both. */
+export interface LayerContext {
+  prev: LayerInfo | null;
+  next: LayerInfo | null;
+}
+
+const NO_CONTEXT: LayerContext = { prev: null, next: null };
+
+/** Each layer's neighbours, by name. */
+export function layerContexts(layers: readonly LayerInfo[]): Map<string, LayerContext> {
+  return new Map(layers.map((l, i) => [l.name, { prev: layers[i - 1] ?? null, next: layers[i + 1] ?? null }]));
+}
+
+/**
+ * How a layer's channels fit the blocked layouts CPU runtimes use (ONNX Runtime's NCHWc: blocks of
+ * 16 channels with AVX-512, 8 with AVX2; a convolution whose channels do not fit runs unblocked and
+ * its neighbours reorder their tensors): 2 when input and output channels are multiples of 16, 1 of
+ * 8, 0 otherwise; −1 for no layer.
+ */
+export function channelLayout(layer: LayerInfo | null): number {
+  if (!layer) return -1;
+  const cin = layer.inputShape[1] ?? 1;
+  const cout = layer.outputShape[1] ?? 1;
+  return cin % 16 === 0 && cout % 16 === 0 ? 2 : cin % 8 === 0 && cout % 8 === 0 ? 1 : 0;
+}
+
 /**
  * Numeric configuration of one runtime kernel: the logical layer it was attributed to (shapes,
- * kernel, stride, groups, channels, activation, data type) and which of the layer's kernels of this
- * op type it is. The runtime op type itself selects the predictor, so it is not a feature.
+ * kernel, stride, groups, channels, activation, data type), which of the layer's kernels of this
+ * op type it is, and its neighbours' kind and channel layout. The runtime op type itself selects
+ * the predictor, so it is not a feature.
  */
-export function kernelFeatures(layer: LayerInfo, spec: KernelSpec, ordinal: number, part = ''): number[] {
+export function kernelFeatures(layer: LayerInfo, spec: KernelSpec, ordinal: number, part = '', context: LayerContext = NO_CONTEXT): number[] {
   const [, cin = 1, hin = 1] = layer.inputShape;
   const [, cout = 1, hout = 1] = layer.outputShape;
   const groups = layer.op === 'dwconv' ? cin : (layer.groups ?? 1);
@@ -90,15 +123,22 @@ export function kernelFeatures(layer: LayerInfo, spec: KernelSpec, ordinal: numb
     log2(layerWork(layer)),
     fnv1a(part) % 9973,
     groupKernel(layer, part),
+    cin % 16,
+    cout % 16,
+    channelLayout(context.prev),
+    channelLayout(context.next),
+    context.prev ? OPS.indexOf(context.prev.op) : -1,
+    context.next ? OPS.indexOf(context.next.op) : -1,
   ];
 }
 
 /**
  * Keys of the fusion table, finest first: what decides which kernels the runtime runs for a layer.
- * The finest includes channel alignment (ONNX Runtime's NCHWc layout needs multiples of 8 and adds
- * reorders otherwise); coarser keys are the fallbacks for a layer whose exact kind was never run.
+ * The finest include the channel layout of the layer and its neighbours (ONNX Runtime's NCHWc
+ * layout needs multiples of its block and reorders tensors between blocked and unblocked layers);
+ * coarser keys are the fallbacks for a layer whose exact kind was never run.
  */
-export function fusionKeys(layer: LayerInfo, spec: KernelSpec): string[] {
+export function fusionKeys(layer: LayerInfo, spec: KernelSpec, context: LayerContext = NO_CONTEXT): string[] {
   const cin = layer.inputShape[1] ?? 1;
   const cout = layer.outputShape[1] ?? 1;
   const act = layer.activation ?? '-';
@@ -111,11 +151,12 @@ export function fusionKeys(layer: LayerInfo, spec: KernelSpec): string[] {
     layer.stride,
     layer.groups && layer.groups > 1 ? `g${layer.groups}` : '-',
     layer.dilations?.some((d) => d > 1) ? 'dil' : '-',
-    cin % 8 === 0 ? 'c8' : 'c',
-    cout % 8 === 0 ? 'o8' : 'o',
+    `c${cin % 16 === 0 ? 16 : cin % 8 === 0 ? 8 : 1}`,
+    `o${cout % 16 === 0 ? 16 : cout % 8 === 0 ? 8 : 1}`,
     layer.kernels?.length ?? 1,
   ];
-  return [fine.join('|'), coarse.join('|'), [layer.op, spec.quantization].join('|')];
+  const neighbours = [`p${context.prev?.op ?? '-'}${channelLayout(context.prev)}`, `n${context.next?.op ?? '-'}${channelLayout(context.next)}`];
+  return [[...fine, ...neighbours].join('|'), fine.join('|'), coarse.join('|'), [layer.op, spec.quantization].join('|')];
 }
 
 /** What the linear part of a kernel model sees: sizes (log), kernel, stride and position; categories are left to its tree. */

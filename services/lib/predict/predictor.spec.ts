@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { describeVariant } from '../models/index.js';
-import { KERNEL_FEATURE_NAMES, kernelFeatures, layerWork } from './kernel-features.js';
-import { fitPredictor, KernelPredictor, kernelPart, kernelsByLayer, learnFusion, type MeasuredVariant } from './predictor.js';
+import { DEFAULT_BOOSTED_TREES } from './boosted-trees.js';
+import { channelLayout, fusionKeys, KERNEL_FEATURE_NAMES, kernelFeatures, layerContexts, layerWork } from './kernel-features.js';
+import { fitEndToEnd, fitPredictor, KernelPredictor, kernelPart, kernelsByLayer, layerRows, learnFusion, type KernelModelOptions, type MeasuredVariant } from './predictor.js';
 import { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
 
-const SMALL_MODEL = { maxDepth: 6, minSamples: 2, maxTreeRows: 100, seed: 1 };
+const SMALL_MODEL: KernelModelOptions = { boosted: { ...DEFAULT_BOOSTED_TREES, trees: 20, depth: 3 }, exact: true, stackFolds: 0 };
 /** ns per unit of work of each runtime op type on the constructed device */
 const COST: Record<string, number> = { FusedConv: 0.05, Conv: 0.06, Add: 0.2, GlobalAveragePool: 0.3, Mul: 0.25, HardSigmoid: 0.4, Gemm: 0.04, Sigmoid: 0.5 };
 const OVERHEAD = { perKernelNs: 3_000 };
@@ -65,6 +66,27 @@ describe('kernelFeatures', () => {
     });
   });
 
+  it('gives each layer its neighbours and their channel layout (blocks of 16, of 8, or neither)', () => {
+    const layers = describeVariant('mobilenetv3-small-1.0').layers;
+    const contexts = layerContexts(layers);
+    const second = layers[1]!;
+    const f = kernelFeatures(second, { quantization: 'none', hswishImpl: 'fused', seGate: 'hardsigmoid' }, 0, '', contexts.get(second.name));
+    const named = Object.fromEntries(KERNEL_FEATURE_NAMES.map((n, i) => [n, f[i]]));
+    expect(contexts.get(layers[0]!.name)!.prev).toBeNull();
+    expect(named).toMatchObject({ prevLayout: channelLayout(layers[0]!), nextLayout: channelLayout(layers[2]!), cinMod16: second.inputShape[1]! % 16 });
+    const layer = (cin: number, cout: number) => ({ ...second, inputShape: [1, cin, 8, 8], outputShape: [1, cout, 8, 8] });
+    expect([channelLayout(layer(32, 64)), channelLayout(layer(24, 64)), channelLayout(layer(3, 16)), channelLayout(null)]).toEqual([2, 1, 0, -1]);
+  });
+
+  it('keys the fusion table by the layer and its neighbours first, then by the layer alone', () => {
+    const layers = describeVariant('mobilenetv3-small-1.0').layers;
+    const spec = { quantization: 'none', hswishImpl: 'fused', seGate: 'hardsigmoid' } as const;
+    const keys = fusionKeys(layers[1]!, spec, layerContexts(layers).get(layers[1]!.name));
+    expect(keys).toHaveLength(4);
+    expect(keys[0]!.startsWith(`${keys[1]!}|`)).toBe(true);
+    expect(fusionKeys(layers[1]!, spec).slice(1)).toEqual(keys.slice(1));
+  });
+
   it('recovers the squeeze width of an SE layer from its multiply-adds', () => {
     const se = describeVariant('mobilenetv3-small-1.0').layers.find((l) => l.op === 'se')!;
     const c = se.inputShape[1]!;
@@ -99,10 +121,10 @@ describe(KernelPredictor.name, () => {
     const p = sut.predict(describeVariant('mobilenetv3-small-1.0@160'));
     const layerSum = p.layers.reduce((a, l) => a + l.predictedNs, 0);
     const kernelCount = p.layers.reduce((a, l) => a + l.kernels.length, 0);
-    const [w, perKernel, intercept] = sut.model.overhead;
+    const [wk, wl, perKernel, intercept] = sut.model.endToEnd;
     expect(p.kernelSumNs).toBeCloseTo(layerSum, 3);
     expect(p.layers.every((l) => Math.abs(l.predictedNs - l.kernels.reduce((a, k) => a + k.predictedNs, 0)) < 1e-6)).toBe(true);
-    expect(p.medianNs).toBeCloseTo(w * p.kernelSumNs + perKernel * kernelCount + intercept, 3);
+    expect(p.medianNs).toBeCloseTo(wk * p.kernelSumNs + wl * p.layerSumNs + perKernel * kernelCount + intercept, 3);
     expect(p.overheadNs).toBeCloseTo(p.medianNs - p.kernelSumNs, 3);
   });
 
@@ -110,7 +132,8 @@ describe(KernelPredictor.name, () => {
     const truth = measured('mobilenetv3-small-1.0@176');
     const p = sut.predict(describeVariant('mobilenetv3-small-1.0@176'));
     expect(Math.abs(p.medianNs - truth.medianNs) / truth.medianNs).toBeLessThan(0.001);
-    expect(sut.model.overhead[1]).toBeCloseTo(OVERHEAD.perKernelNs, 0);
+    expect(sut.model.endToEnd[2]).toBeCloseTo(OVERHEAD.perKernelNs, 0);
+    expect(Math.abs(p.layerSumNs - p.kernelSumNs) / p.kernelSumNs).toBeLessThan(0.001);
   });
 
   it('leaves unattributed kernels to the overhead model', () => {
@@ -126,6 +149,44 @@ describe(KernelPredictor.name, () => {
     expect(inside.outOfRange).toEqual([]);
     expect(larger.outOfRange.some((r) => r.includes('log2Hin'))).toBe(true);
     expect(newKind.outOfRange.some((r) => r.endsWith('no layer of this kind was measured'))).toBe(true);
+  });
+});
+
+describe('layer-level rows', () => {
+  it('learn each attributed layer’s total kernel time, one row per configuration', () => {
+    const rows = layerRows([TRAINING[0]!]);
+    const byLayer = kernelsByLayer(TRAINING[0]!.kernels);
+    const se = TRAINING[0]!.layers.find((l) => l.op === 'se')!;
+    const seNs = byLayer.get(se.name)!.reduce((a, k) => a + k.medianNs, 0);
+    expect(rows.some((r) => r.opType === 'se|none' && Math.abs(r.target - Math.log(seNs / layerWork(se))) < 1e-9)).toBe(true);
+    expect(rows.reduce((a, r) => a + r.count, 0)).toBe(byLayer.size);
+  });
+});
+
+describe(fitEndToEnd.name, () => {
+  const rows = Array.from({ length: 40 }, (_, i) => {
+    const kernelSum = 1e6 * (1 + i);
+    const layerSum = kernelSum * (1 + 0.2 * Math.sin(i));
+    const count = 50 + ((7 * i) % 13) * 5;
+    return { kernelSum, layerSum, count };
+  });
+
+  it('recovers the weights of an end-to-end time made of the kernel sum, a per-kernel cost and a constant', () => {
+    const w = fitEndToEnd(rows.map((r) => ({ ...r, medianNs: 0.9 * r.kernelSum + 2_000 * r.count + 50_000 })));
+    expect(w[0]).toBeCloseTo(0.9, 6);
+    expect(w[1]).toBeCloseTo(0, 9);
+    expect(w[2]).toBeCloseTo(2_000, 2);
+    expect(w[3]).toBeCloseTo(50_000, 0);
+  });
+
+  it('takes the layer-level sum where it is the one that explains the times', () => {
+    const w = fitEndToEnd(rows.map((r) => ({ ...r, medianNs: r.layerSum + 1_000 * r.count })));
+    expect(w[0]).toBeCloseTo(0, 9);
+    expect(w[1]).toBeCloseTo(1, 6);
+  });
+
+  it('falls back to the kernel sum plus the median per-kernel overhead with few variants', () => {
+    expect(fitEndToEnd(rows.slice(0, 5).map((r) => ({ ...r, medianNs: r.kernelSum + 1_000 * r.count })))).toEqual([1, 0, 1_000, 0]);
   });
 });
 
@@ -155,5 +216,14 @@ describe('validation held out by variant', () => {
     expect(trained.accuracy).toMatchObject({ heldOutVariants: TRAINING.length, folds: 4 });
     expect(trained.model.interval.low).toBeLessThanOrEqual(0);
     expect(trained.model.interval.high).toBeGreaterThanOrEqual(0);
+  });
+
+  it('fits the end-to-end model to out-of-fold predicted sums when stacking', () => {
+    const many = [128, 144, 160, 176, 192, 208, 224].flatMap((r) => [`mobilenetv3-small-1.0@${r}`, `mobilenetv3-small-0.75@${r}`]).map((n) => measured(n));
+    const model = fitPredictor(many, { ...SMALL_MODEL, stackFolds: 3 });
+    const p = new KernelPredictor(model).predict(describeVariant('mobilenetv3-small-1.0@240'));
+    const truth = measured('mobilenetv3-small-1.0@240');
+    expect(model.endToEnd[0] + model.endToEnd[1]).toBeGreaterThan(0.8);
+    expect(Math.abs(p.medianNs - truth.medianNs) / truth.medianNs).toBeLessThan(0.05);
   });
 });

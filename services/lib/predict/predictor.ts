@@ -1,13 +1,20 @@
-import cartPkg from 'ml-cart';
 import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
 import { percentileCont } from '../measure/percentile.js';
 import { stripTransformSuffixes } from '../measure/attribution.js';
 import { median } from '../measure/stats.js';
 import type { LayerInfo } from '../models/index.js';
-import { splitmix32 } from '../models/prng.js';
-import { fusionKeys, kernelFeatures, KERNEL_FEATURE_NAMES, layerWork, linearFeatures, RANGE_CHECKED_FEATURES, type KernelSpec } from './kernel-features.js';
-
-const { DecisionTreeRegression } = cartPkg;
+import { DEFAULT_BOOSTED_TREES, fitBoostedTrees, predictBoostedTrees, type BoostedTrees, type BoostedTreesOptions } from './boosted-trees.js';
+import {
+  fusionKeys,
+  kernelFeatures,
+  KERNEL_FEATURE_NAMES,
+  layerContexts,
+  layerWork,
+  linearFeatures,
+  RANGE_CHECKED_FEATURES,
+  type KernelSpec,
+  type LayerContext,
+} from './kernel-features.js';
 
 /** One runtime kernel as the fleet measured it: its node, the layer lineage attributed it to, its median time. */
 export interface MeasuredKernel {
@@ -39,15 +46,15 @@ export interface VariantToPredict {
 }
 
 export interface KernelModelOptions {
-  /** depth of the regression tree on the linear model's residuals */
-  maxDepth: number;
-  minSamples: number;
-  /** the tree learns from at most this many configurations (sampled with the seed): ml-cart's split search grows with the square of the rows */
-  maxTreeRows: number;
-  seed: number;
+  /** the boosted trees each kernel class (and each layer kind) learns on the residuals of its log-linear model */
+  boosted: BoostedTreesOptions;
+  /** answer a configuration measured before from its measured median instead of the model */
+  exact: boolean;
+  /** inner folds that give out-of-fold predicted sums to the end-to-end model (0: it learns from the measured sums) */
+  stackFolds: number;
 }
 
-export const DEFAULT_KERNEL_MODEL: KernelModelOptions = { maxDepth: 14, minSamples: 3, maxTreeRows: 1000, seed: 14 };
+export const DEFAULT_KERNEL_MODEL: KernelModelOptions = { boosted: DEFAULT_BOOSTED_TREES, exact: true, stackFolds: 3 };
 
 /** A kernel class (runtime op type) with fewer distinct configurations than this is predicted by its median time per unit of work. */
 const MIN_MODEL_ROWS = 8;
@@ -58,24 +65,33 @@ interface KernelModel {
   constant: number;
   /** log(ns / work) = w · linearFeatures + intercept (last weight); null below MIN_MODEL_ROWS */
   linear: number[] | null;
-  /** ml-cart regression tree on the linear model's residuals (in log space) */
-  tree: unknown | null;
-  /** measured configurations: features joined by ',' → median log(ns / work); a configuration measured before is answered from here */
+  /** boosted trees on the linear model's residuals (in log space) */
+  boosted: BoostedTrees | null;
+  /** measured configurations: features joined by ',' → median log(ns / work); a configuration measured before is answered from here (when the options say so) */
   exact: Record<string, number>;
   /** per RANGE_CHECKED_FEATURES: [min, max] over the training rows */
   ranges: Array<[number, number]>;
 }
 
-/** Version of PredictorModel's layout: 2 = log-linear kernel models with residual trees and exact configurations (1 had random forests). */
-export const PREDICTOR_FORMAT = 2;
+/**
+ * Version of PredictorModel's layout: 3 = boosted trees, layer-level models beside the kernel
+ * models, a stacked end-to-end model (2 had one CART tree per kernel class, 1 random forests).
+ */
+export const PREDICTOR_FORMAT = 3;
+
+/** The end-to-end model's inputs, in the order of its weights: Σ predicted kernels, Σ predicted layers, kernel count, 1. */
+export type EndToEndWeights = [number, number, number, number];
 
 export interface PredictorModel {
   formatVersion: typeof PREDICTOR_FORMAT;
   /** fusion key → the kernels (`opType@part`) the runtime ran for such a layer (the most frequent list) */
   fusion: Record<string, string[]>;
   kernels: Record<string, KernelModel>;
-  /** end-to-end = w[0]·Σkernels + w[1]·kernel count + w[2] (executor, session and unattributed time) */
-  overhead: [number, number, number];
+  /** layer kind (`op|quantization`) → the model of the layer's total kernel time: one level up from the kernels, no fusion table in between */
+  layers: Record<string, KernelModel>;
+  exact: boolean;
+  /** end-to-end = w · [Σ kernels, Σ layers, kernel count, 1] (executor, session and unattributed time, and the levels' biases) */
+  endToEnd: EndToEndWeights;
   /** quantiles of log(measured / predicted) on held-out variants: the prediction interval */
   interval: { low: number; high: number };
   variants: string[];
@@ -97,13 +113,19 @@ export interface Prediction {
   medianNs: number;
   intervalLowNs: number;
   intervalHighNs: number;
+  /** Σ of the predicted kernels (the per-layer breakdown) */
   kernelSumNs: number;
+  /** Σ of the layer-level predictions */
+  layerSumNs: number;
   /** end-to-end minus the kernels: executor, session and unattributed time */
   overheadNs: number;
   layers: PredictedLayer[];
   /** why this prediction is outside what the predictor was trained on; empty when it is inside */
   outOfRange: string[];
 }
+
+/** A prediction with what the end-to-end model needs of it. */
+export type VariantPrediction = Prediction & { kernelCount: number };
 
 const dot = (w: readonly number[], x: readonly number[]) => x.reduce((a, v, i) => a + v * w[i]!, w[x.length]!);
 
@@ -129,7 +151,7 @@ export type LayerKernel = MeasuredKernel & { part: string; ordinal: number };
 /**
  * The runtime kernels of each layer of a measured variant, in a stable order, each with the part of
  * the layer it runs and its ordinal among the layer's kernels of the same op type and part.
- * Unattributed kernels ('' layer) are left to the overhead model.
+ * Unattributed kernels ('' layer) are left to the end-to-end model.
  */
 export function kernelsByLayer(kernels: readonly MeasuredKernel[]): Map<string, LayerKernel[]> {
   const byLayer = new Map<string, LayerKernel[]>();
@@ -151,14 +173,18 @@ const parseKernelKey = (key: string) => {
   return { opType: key.slice(0, at), part: key.slice(at + 1) };
 };
 
+/** The layer-level model of a layer: its kind and data type. */
+export const layerModelKey = (layer: LayerInfo, spec: KernelSpec) => `${layer.op}|${spec.quantization}`;
+
 /** The fusion table: for each key of each measured layer, the op-type list the runtime ran most often. */
 export function learnFusion(variants: readonly MeasuredVariant[]): Record<string, string[]> {
   const counts = new Map<string, Map<string, number>>();
   for (const v of variants) {
     const byLayer = kernelsByLayer(v.kernels);
+    const contexts = layerContexts(v.layers);
     for (const layer of v.layers) {
       const ops = (byLayer.get(layer.name) ?? []).map(kernelKey).join(',');
-      for (const key of fusionKeys(layer, v.spec)) {
+      for (const key of fusionKeys(layer, v.spec, contexts.get(layer.name))) {
         const c = counts.get(key) ?? new Map<string, number>();
         c.set(ops, (c.get(ops) ?? 0) + 1);
         counts.set(key, c);
@@ -173,50 +199,71 @@ export function learnFusion(variants: readonly MeasuredVariant[]): Record<string
   return fusion;
 }
 
-interface KernelRow {
+export interface KernelRow {
+  /** the runtime op type (kernel rows) or the layer kind (layer rows): which model learns the row */
   opType: string;
   features: number[];
+  /** median log(ns / work) over the row's occurrences */
   target: number;
+  /** how many times the configuration was measured (in how many variants) */
+  count: number;
+}
+
+function groupRows(items: Iterable<{ opType: string; features: number[]; target: number }>): KernelRow[] {
+  const groups = new Map<string, { opType: string; features: number[]; targets: number[] }>();
+  for (const item of items) {
+    const key = `${item.opType}:${item.features.join(',')}`;
+    const g = groups.get(key) ?? { opType: item.opType, features: item.features, targets: [] };
+    g.targets.push(item.target);
+    groups.set(key, g);
+  }
+  return [...groups.values()].map((g) => ({ opType: g.opType, features: g.features, target: median(g.targets), count: g.targets.length }));
+}
+
+/** Each attributed layer of each variant with its kernels and context. */
+function* measuredLayers(variants: readonly MeasuredVariant[]) {
+  for (const v of variants) {
+    const layers = new Map(v.layers.map((l) => [l.name, l]));
+    const contexts = layerContexts(v.layers);
+    for (const [name, kernels] of kernelsByLayer(v.kernels)) {
+      const layer = layers.get(name);
+      if (layer) yield { v, layer, context: contexts.get(name)!, kernels };
+    }
+  }
 }
 
 /** Training rows of the kernel predictors; identical configurations (the same layer in many variants) become one row at their median. */
 export function kernelRows(variants: readonly MeasuredVariant[]): KernelRow[] {
-  const groups = new Map<string, { opType: string; features: number[]; targets: number[] }>();
-  for (const v of variants) {
-    const layers = new Map(v.layers.map((l) => [l.name, l]));
-    for (const [name, kernels] of kernelsByLayer(v.kernels)) {
-      const layer = layers.get(name);
-      if (!layer) continue;
-      for (const k of kernels) {
-        const features = kernelFeatures(layer, v.spec, k.ordinal, k.part);
-        const key = `${k.opType}:${features.join(',')}`;
-        const g = groups.get(key) ?? { opType: k.opType, features, targets: [] };
-        g.targets.push(Math.log(Math.max(1, k.medianNs) / layerWork(layer)));
-        groups.set(key, g);
+  return groupRows(
+    (function* () {
+      for (const { v, layer, context, kernels } of measuredLayers(variants)) {
+        for (const k of kernels) {
+          yield { opType: k.opType, features: kernelFeatures(layer, v.spec, k.ordinal, k.part, context), target: Math.log(Math.max(1, k.medianNs) / layerWork(layer)) };
+        }
       }
-    }
-  }
-  return [...groups.values()].map((g) => ({ opType: g.opType, features: g.features, target: median(g.targets) }));
+    })(),
+  );
 }
 
-/** Deterministic sample of at most `n` of `count` indices. */
-function sample(count: number, n: number, seed: number): number[] {
-  const idx = [...Array(count).keys()];
-  if (count <= n) return idx;
-  const rng = splitmix32(seed);
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-  }
-  return idx.slice(0, n);
+/** Training rows of the layer-level models: each attributed layer's total kernel time. */
+export function layerRows(variants: readonly MeasuredVariant[]): KernelRow[] {
+  return groupRows(
+    (function* () {
+      for (const { v, layer, context, kernels } of measuredLayers(variants)) {
+        const ns = kernels.reduce((a, k) => a + k.medianNs, 0);
+        yield { opType: layerModelKey(layer, v.spec), features: kernelFeatures(layer, v.spec, 0, '', context), target: Math.log(Math.max(1, ns) / layerWork(layer)) };
+      }
+    })(),
+  );
 }
 
 /**
- * Each runtime op type gets a linear model of log time per unit of work on the kernel's
- * configuration (it extrapolates smoothly in size) and a CART regression tree on its residuals
- * (interactions: a kernel size that changes the algorithm, a stride, an activation).
+ * Each model key (runtime op type, or layer kind) gets a linear model of log time per unit of work
+ * on the configuration (it extrapolates smoothly in size) and boosted trees on its residuals
+ * (interactions: a kernel size that changes the algorithm, a stride, an activation, a channel
+ * count off the runtime's block), rows weighted by how often they were measured (at most 4).
  */
-function trainKernels(rows: readonly KernelRow[], options: KernelModelOptions): Record<string, KernelModel> {
+export function trainKernels(rows: readonly KernelRow[], options: BoostedTreesOptions): Record<string, KernelModel> {
   const byOp = new Map<string, KernelRow[]>();
   for (const r of rows) byOp.set(r.opType, [...(byOp.get(r.opType) ?? []), r]);
   const models: Record<string, KernelModel> = {};
@@ -224,7 +271,7 @@ function trainKernels(rows: readonly KernelRow[], options: KernelModelOptions): 
     const x = list.map((r) => r.features);
     const y = list.map((r) => r.target);
     let linear: number[] | null = null;
-    let tree: unknown | null = null;
+    let boosted: BoostedTrees | null = null;
     if (list.length >= MIN_MODEL_ROWS) {
       const lx = x.map(linearFeatures);
       const w = new MultivariateLinearRegression(
@@ -234,21 +281,19 @@ function trainKernels(rows: readonly KernelRow[], options: KernelModelOptions): 
       ).weights.map((r) => r[0]!);
       if (w.every(Number.isFinite)) {
         linear = w;
-        const residual = y.map((v, i) => v - dot(w, lx[i]!));
-        const picked = sample(list.length, options.maxTreeRows, options.seed);
-        const cart = new DecisionTreeRegression({ maxDepth: options.maxDepth, minNumSamples: options.minSamples });
-        cart.train(
-          picked.map((i) => x[i]!),
-          picked.map((i) => residual[i]!),
+        boosted = fitBoostedTrees(
+          x,
+          y.map((v, i) => v - dot(w, lx[i]!)),
+          list.map((r) => Math.min(4, r.count)),
+          options,
         );
-        tree = cart.toJSON();
       }
     }
     models[opType] = {
       rows: list.length,
       constant: median(y),
       linear,
-      tree,
+      boosted,
       exact: Object.fromEntries(list.map((r) => [r.features.join(','), r.target])),
       ranges: RANGE_CHECKED_FEATURES.map((i) => [Math.min(...x.map((f) => f[i]!)), Math.max(...x.map((f) => f[i]!))]),
     };
@@ -256,122 +301,190 @@ function trainKernels(rows: readonly KernelRow[], options: KernelModelOptions): 
   return models;
 }
 
+/** log(ns / work) of one row by a kernel or layer model. */
+function logRatio(k: KernelModel | undefined, features: readonly number[], exact: boolean): number {
+  if (!k) return 0;
+  const hit = exact ? k.exact[features.join(',')] : undefined;
+  if (hit !== undefined) return hit;
+  if (!k.linear) return k.constant;
+  return dot(k.linear, linearFeatures(features)) + (k.boosted ? predictBoostedTrees(k.boosted, features) : 0);
+}
+
 /** A timed median more than this many times its own profiled kernel sum: the timed runs shared their core with other work. */
 export const DISTURBED_TIMED_RATIO = 1.25;
 
+/** What the end-to-end model learns from, per variant: its sums (measured or predicted), kernel count and timed median. */
+export interface EndToEndRow {
+  kernelSum: number;
+  layerSum: number;
+  count: number;
+  medianNs: number;
+}
+
+/** Shares of the layer-level sum the end-to-end model tries (the rest is the kernel-level sum): the two sums are nearly collinear, so their mix is chosen, not regressed. */
+const LAYER_SHARES = [0, 0.25, 0.5, 0.75, 1];
+
 /**
- * end-to-end = Σkernels + per-kernel overhead · kernel count (executor and session time between
- * kernels), the overhead the median of (median − Σkernels) / count over the variants whose timed
- * runs agree with their profiled ones (within DISTURBED_TIMED_RATIO; all variants when fewer than
- * 5 do): a timed phase slowed by other work on the core says nothing about the executor.
+ * end-to-end = a · ((1 − s) · Σ kernels + s · Σ layers) + b · kernel count + c, by least squares on
+ * relative errors (each row divided by its measured median), the share s the one of LAYER_SHARES
+ * that fits best; over the variants whose timed runs agree with their kernels (within
+ * DISTURBED_TIMED_RATIO of the kernel sum; all when fewer than 5 do): a timed phase slowed by other
+ * work on the core says nothing about the executor. With fewer than 12 variants: Σ kernels plus
+ * the median per-kernel overhead.
  */
-function fitOverhead(variants: readonly MeasuredVariant[], kernelSum: (v: MeasuredVariant) => { sum: number; count: number }): [number, number, number] {
-  const rows = variants.map((v) => ({ ...kernelSum(v), medianNs: v.medianNs }));
-  const undisturbed = rows.filter((r) => r.medianNs <= DISTURBED_TIMED_RATIO * r.sum);
+export function fitEndToEnd(rows: readonly EndToEndRow[]): EndToEndWeights {
+  const undisturbed = rows.filter((r) => r.medianNs <= DISTURBED_TIMED_RATIO * r.kernelSum);
   const use = undisturbed.length >= 5 ? undisturbed : rows;
-  const perKernel = median(use.map((r) => (r.medianNs - r.sum) / Math.max(1, r.count)));
-  return [1, perKernel, 0];
+  const perKernel = median(use.map((r) => (r.medianNs - r.kernelSum) / Math.max(1, r.count)));
+  let best: { error: number; weights: EndToEndWeights } = { error: Infinity, weights: [1, 0, perKernel, 0] };
+  if (use.length < 12) return best.weights;
+  for (const share of LAYER_SHARES) {
+    const x = use.map((r) => [((1 - share) * r.kernelSum + share * r.layerSum) / r.medianNs, r.count / r.medianNs, 1 / r.medianNs]);
+    // columns scaled to unit RMS: a count and a constant divided by nanoseconds are 1e5–1e7 times smaller than the sums
+    const scale = [0, 1, 2].map((j) => Math.sqrt(x.reduce((a, xi) => a + xi[j]! ** 2, 0) / x.length) || 1);
+    const w = new MultivariateLinearRegression(
+      x.map((xi) => xi.map((v, j) => v / scale[j]!)),
+      use.map(() => [1]),
+      { intercept: false, statistics: false },
+    ).weights.map((r, j) => r[0]! / scale[j]!);
+    const [a, b, c] = w as [number, number, number];
+    if (![a, b, c].every(Number.isFinite)) continue;
+    const error = x.reduce((sum, xi) => sum + (a * xi[0]! + b * xi[1]! + c * xi[2]! - 1) ** 2, 0);
+    if (error < best.error - 1e-12) best = { error, weights: [a * (1 - share), a * share, b, c] };
+  }
+  return best.weights;
 }
 
-/** The measured kernels of the variant's attributed layers: the overhead model's input when it is trained. */
-function measuredKernelSum(v: MeasuredVariant): { sum: number; count: number } {
+/** The measured kernels of the variant's attributed layers: the end-to-end model's input when it learns from measured sums. */
+function measuredSums(v: MeasuredVariant): EndToEndRow {
   const kernels = [...kernelsByLayer(v.kernels).values()].flat();
-  return { sum: kernels.reduce((a, k) => a + k.medianNs, 0), count: kernels.length };
+  const sum = kernels.reduce((a, k) => a + k.medianNs, 0);
+  return { kernelSum: sum, layerSum: sum, count: kernels.length, medianNs: v.medianNs };
 }
 
-/** Trains kernel predictors, the fusion table and the overhead model on these variants (no interval yet). */
-export function fitPredictor(variants: readonly MeasuredVariant[], options: KernelModelOptions = DEFAULT_KERNEL_MODEL): PredictorModel {
-  if (variants.length === 0) throw new RangeError('no measured variants to train on');
-  const model: PredictorModel = {
+/** Variants into folds by name (a variant's runs always fall together), deterministic: sorted names dealt round-robin. */
+export function foldsByVariant(names: readonly string[], folds: number): string[][] {
+  const sorted = [...new Set(names)].sort();
+  const out = Array.from({ length: Math.min(folds, sorted.length) }, () => [] as string[]);
+  sorted.forEach((n, i) => out[i % out.length]!.push(n));
+  return out;
+}
+
+/**
+ * Each variant predicted by a predictor trained without its fold (folds by variant name: a
+ * variant's runs never help predict it); nothing with fewer than 2 folds.
+ */
+export function outOfFold<T>(
+  variants: readonly MeasuredVariant[],
+  folds: number,
+  fit: (training: readonly MeasuredVariant[]) => PredictorModel,
+  each: (v: MeasuredVariant, p: VariantPrediction) => T,
+): T[] {
+  const groups = foldsByVariant(
+    variants.map((v) => v.name),
+    folds,
+  );
+  if (groups.length < 2) return [];
+  const out: T[] = [];
+  for (const group of groups) {
+    const held = new Set(group);
+    const predictor = new KernelPredictor(fit(variants.filter((v) => !held.has(v.name))));
+    for (const v of variants.filter((x) => held.has(x.name))) out.push(each(v, predictor.predict(v)));
+  }
+  return out;
+}
+
+/** Kernel and layer models and the fusion table, without the end-to-end model. */
+function fitLevels(variants: readonly MeasuredVariant[], options: KernelModelOptions): PredictorModel {
+  return {
     formatVersion: PREDICTOR_FORMAT,
     fusion: learnFusion(variants),
-    kernels: trainKernels(kernelRows(variants), options),
-    overhead: [1, 0, 0],
+    kernels: trainKernels(kernelRows(variants), options.boosted),
+    layers: trainKernels(layerRows(variants), options.boosted),
+    exact: options.exact,
+    endToEnd: [1, 0, 0, 0],
     interval: { low: 0, high: 0 },
     variants: variants.map((v) => v.name).sort(),
   };
-  model.overhead = fitOverhead(variants, measuredKernelSum);
+}
+
+/**
+ * Trains kernel and layer models, the fusion table and the end-to-end model on these variants (no
+ * interval yet). With stackFolds ≥ 2 the end-to-end model learns from out-of-fold predicted sums
+ * (each variant's by models trained without it), so it corrects the levels' own biases and weighs
+ * the two levels by how well they predict unseen variants; otherwise from the measured sums.
+ */
+export function fitPredictor(variants: readonly MeasuredVariant[], options: KernelModelOptions = DEFAULT_KERNEL_MODEL): PredictorModel {
+  if (variants.length === 0) throw new RangeError('no measured variants to train on');
+  const model = fitLevels(variants, options);
+  const stacked =
+    options.stackFolds >= 2 && variants.length >= 12
+      ? outOfFold(
+          variants,
+          options.stackFolds,
+          (training) => fitLevels(training, options),
+          (v, p) => ({ kernelSum: p.kernelSumNs, layerSum: p.layerSumNs, count: p.kernelCount, medianNs: v.medianNs }),
+        )
+      : [];
+  model.endToEnd = fitEndToEnd(stacked.length ? stacked : variants.map(measuredSums));
   return model;
 }
 
-/** A trained predictor, ready to answer (trees loaded once). */
+/** A trained predictor, ready to answer. */
 export class KernelPredictor {
-  private readonly trees = new Map<string, { predict(x: number[][]): number[] }>();
+  constructor(readonly model: PredictorModel) {}
 
-  constructor(readonly model: PredictorModel) {
-    for (const [op, k] of Object.entries(model.kernels)) {
-      if (k.tree) this.trees.set(op, DecisionTreeRegression.load(k.tree));
-    }
-  }
-
-  /** log(ns / work) of kernels of one op type */
-  private logRatio(op: string, features: number[][]): number[] {
-    const k = this.model.kernels[op];
-    if (!k) return features.map(() => 0);
-    const tree = this.trees.get(op);
-    const residual = tree && k.linear ? tree.predict(features) : features.map(() => 0);
-    return features.map((f, i) => k.exact[f.join(',')] ?? (k.linear ? dot(k.linear, linearFeatures(f)) + residual[i]! : k.constant));
-  }
-
-  predict(variant: VariantToPredict): Prediction {
+  predict(variant: VariantToPredict): VariantPrediction {
     const outOfRange: string[] = [];
-    const pending: Array<{ layer: LayerInfo; opType: string; features: number[] }> = [];
-    const layerKernels = variant.layers.map((layer) => {
-      const keys = fusionKeys(layer, variant.spec);
+    const contexts = layerContexts(variant.layers);
+    let layerSumNs = 0;
+    const layers: PredictedLayer[] = variant.layers.map((layer) => {
+      const context: LayerContext = contexts.get(layer.name)!;
+      const keys = fusionKeys(layer, variant.spec, context);
       const level = keys.findIndex((k) => this.model.fusion[k] !== undefined);
-      if (level !== 0)
+      if (level < 0 || level > 1)
         outOfRange.push(`${layer.name}: ${level < 0 ? 'no layer of this kind was measured' : 'this exact layer kind was never measured; fusion taken from a similar one'}`);
       const ops = level < 0 ? [] : this.model.fusion[keys[level]!]!;
       const seen = new Map<string, number>();
-      return ops.map((key) => {
+      const work = layerWork(layer);
+      const kernels = ops.map((key) => {
         const { opType, part } = parseKernelKey(key);
         const ordinal = seen.get(key) ?? 0;
         seen.set(key, ordinal + 1);
-        const features = kernelFeatures(layer, variant.spec, ordinal, part);
+        const features = kernelFeatures(layer, variant.spec, ordinal, part, context);
         const k = this.model.kernels[opType];
-        if (k) {
-          RANGE_CHECKED_FEATURES.forEach((fi, j) => {
-            const [lo, hi] = k.ranges[j]!;
-            const value = features[fi]!;
-            if (value < lo - 1e-9 || value > hi + 1e-9) {
-              outOfRange.push(`${layer.name} ${opType}: ${KERNEL_FEATURE_NAMES[fi]} ${value.toFixed(2)} outside [${lo.toFixed(2)}, ${hi.toFixed(2)}]`);
-            }
-          });
-        }
-        const entry = { layer, opType, features };
-        pending.push(entry);
-        return entry;
+        if (k) this.checkRange(k, features, `${layer.name} ${opType}`, outOfRange);
+        return { opType, predictedNs: Math.exp(logRatio(k, features, this.model.exact)) * work };
       });
-    });
-
-    const byOp = new Map<string, number[]>();
-    pending.forEach((p, i) => byOp.set(p.opType, [...(byOp.get(p.opType) ?? []), i]));
-    const logs = new Array<number>(pending.length).fill(0);
-    for (const [op, idx] of byOp) {
-      const values = this.logRatio(
-        op,
-        idx.map((i) => pending[i]!.features),
-      );
-      idx.forEach((i, j) => (logs[i] = values[j]!));
-    }
-    const ns = new Map(pending.map((p, i) => [p, Math.exp(logs[i]!) * layerWork(p.layer)]));
-
-    const layers: PredictedLayer[] = variant.layers.map((layer, i) => {
-      const kernels = layerKernels[i]!.map((p) => ({ opType: p.opType, predictedNs: ns.get(p)! }));
-      return { layer: layer.name, predictedNs: kernels.reduce((a, k) => a + k.predictedNs, 0), kernels };
+      const kernelNs = kernels.reduce((a, k) => a + k.predictedNs, 0);
+      const layerModel = this.model.layers[layerModelKey(layer, variant.spec)];
+      // a layer kind never measured: its layer-level prediction is its kernels' (or nothing, as there)
+      layerSumNs += layerModel && ops.length ? Math.exp(logRatio(layerModel, kernelFeatures(layer, variant.spec, 0, '', context), this.model.exact)) * work : kernelNs;
+      return { layer: layer.name, predictedNs: kernelNs, kernels };
     });
     const kernelSumNs = layers.reduce((a, l) => a + l.predictedNs, 0);
-    const [w, perKernel, intercept] = this.model.overhead;
-    const medianNs = Math.max(1, w * kernelSumNs + perKernel * pending.length + intercept);
+    const kernelCount = layers.reduce((a, l) => a + l.kernels.length, 0);
+    const [wk, wl, perKernel, intercept] = this.model.endToEnd;
+    const medianNs = Math.max(1, wk * kernelSumNs + wl * layerSumNs + perKernel * kernelCount + intercept);
     return {
       variant: variant.name,
       medianNs,
       intervalLowNs: medianNs * Math.exp(this.model.interval.low),
       intervalHighNs: medianNs * Math.exp(this.model.interval.high),
       kernelSumNs,
+      layerSumNs,
+      kernelCount,
       overheadNs: medianNs - kernelSumNs,
       layers,
       outOfRange: [...new Set(outOfRange)],
     };
+  }
+
+  private checkRange(k: KernelModel, features: readonly number[], what: string, outOfRange: string[]): void {
+    RANGE_CHECKED_FEATURES.forEach((fi, j) => {
+      const [lo, hi] = k.ranges[j]!;
+      const value = features[fi]!;
+      if (value < lo - 1e-9 || value > hi + 1e-9) outOfRange.push(`${what}: ${KERNEL_FEATURE_NAMES[fi]} ${value.toFixed(2)} outside [${lo.toFixed(2)}, ${hi.toFixed(2)}]`);
+    });
   }
 }

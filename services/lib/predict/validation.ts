@@ -1,5 +1,7 @@
 import { spearman } from '../measure/rank-correlation.js';
-import { DEFAULT_KERNEL_MODEL, fitPredictor, KernelPredictor, quantile, type KernelModelOptions, type MeasuredVariant, type PredictorModel } from './predictor.js';
+import { DEFAULT_KERNEL_MODEL, fitPredictor, foldsByVariant, outOfFold, quantile, type KernelModelOptions, type MeasuredVariant, type PredictorModel } from './predictor.js';
+
+export { foldsByVariant };
 
 /** How well a predictor does on variants it never saw. */
 export interface PredictorAccuracy {
@@ -42,14 +44,6 @@ export function accuracyOf(rows: readonly Pick<HeldOutPrediction, 'measuredNs' |
   };
 }
 
-/** Variants into folds by name (a variant's runs always fall together), deterministic: sorted names dealt round-robin. */
-export function foldsByVariant(names: readonly string[], folds: number): string[][] {
-  const sorted = [...new Set(names)].sort();
-  const out = Array.from({ length: Math.min(folds, sorted.length) }, () => [] as string[]);
-  sorted.forEach((n, i) => out[i % out.length]!.push(n));
-  return out;
-}
-
 export interface TrainedPredictor {
   model: PredictorModel;
   accuracy: PredictorAccuracy | null;
@@ -62,30 +56,16 @@ export interface TrainedPredictor {
  * the held-out log errors. Fewer than 2 variants: no validation (accuracy null, interval empty).
  */
 export function trainPredictor(variants: readonly MeasuredVariant[], folds = 5, options: KernelModelOptions = DEFAULT_KERNEL_MODEL): TrainedPredictor {
-  const heldOut: HeldOutPrediction[] = [];
-  const groups = foldsByVariant(
-    variants.map((v) => v.name),
+  const heldOut: HeldOutPrediction[] = outOfFold(
+    variants,
     folds,
+    (training) => fitPredictor(training, options),
+    (v, p) => ({ variant: v.name, family: v.family, measuredNs: v.medianNs, predictedNs: p.medianNs, errorPct: (100 * (p.medianNs - v.medianNs)) / v.medianNs }),
   );
-  if (groups.length >= 2) {
-    for (const group of groups) {
-      const held = new Set(group);
-      const predictor = new KernelPredictor(
-        fitPredictor(
-          variants.filter((v) => !held.has(v.name)),
-          options,
-        ),
-      );
-      for (const v of variants.filter((x) => held.has(x.name))) {
-        const predictedNs = predictor.predict(v).medianNs;
-        heldOut.push({ variant: v.name, family: v.family, measuredNs: v.medianNs, predictedNs, errorPct: (100 * (predictedNs - v.medianNs)) / v.medianNs });
-      }
-    }
-  }
   const model = fitPredictor(variants, options);
   if (heldOut.length >= 2) {
     const logs = heldOut.map((h) => Math.log(h.measuredNs / h.predictedNs));
     model.interval = { low: Math.min(0, quantile(logs, 0.025)), high: Math.max(0, quantile(logs, 0.975)) };
   }
-  return { model, accuracy: heldOut.length >= 2 ? accuracyOf(heldOut, groups.length) : null, heldOut };
+  return { model, accuracy: heldOut.length >= 2 ? accuracyOf(heldOut, Math.min(folds, new Set(variants.map((v) => v.name)).size)) : null, heldOut };
 }
