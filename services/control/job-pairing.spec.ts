@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deviceMatches, pairDevicesWithJobs, type LeasingDevice } from './job-pairing.js';
+import { jobRunnable } from '../lib/store/index.js';
+import { pairDevicesWithJobs, type LeasingDevice } from './job-pairing.js';
 
 const device = (id: string, o: Partial<LeasingDevice> = {}): LeasingDevice => ({ id, deviceClass: 'cpu', cpuModel: 'x', tags: {}, ...o });
 const job = (id: string, o: { roundKey?: string; format?: string; selector?: { class?: string; tags?: Record<string, string> }; target?: string } = {}) => ({
@@ -22,12 +23,12 @@ describe(pairDevicesWithJobs.name, () => {
   it('leaves a job to the device that runs its format, its target and its selector', () => {
     const litert = device('lite', { formats: ['tflite'] });
     const phone = device('phone', { deviceClass: 'android', tags: { lab: 'b' }, formats: ['onnx', 'tflite'] });
-    expect(deviceMatches(job('t', { format: 'tflite' }), device('cpu'))).toBe(false); // a device that announced nothing runs onnx
-    expect(deviceMatches(job('t', { format: 'tflite' }), litert)).toBe(true);
-    expect(deviceMatches(job('o'), litert)).toBe(false);
-    expect(deviceMatches(job('s', { selector: { class: 'android', tags: { lab: 'b' } } }), phone)).toBe(true);
-    expect(deviceMatches(job('s', { selector: { class: 'android', tags: { lab: 'a' } } }), phone)).toBe(false);
-    expect(deviceMatches(job('x', { target: 'lite' }), phone)).toBe(false);
+    expect(jobRunnable(job('t', { format: 'tflite' }), device('cpu'))).toBe(false); // a device that announced nothing runs onnx
+    expect(jobRunnable(job('t', { format: 'tflite' }), litert)).toBe(true);
+    expect(jobRunnable(job('o'), litert)).toBe(false);
+    expect(jobRunnable(job('s', { selector: { class: 'android', tags: { lab: 'b' } } }), phone)).toBe(true);
+    expect(jobRunnable(job('s', { selector: { class: 'android', tags: { lab: 'a' } } }), phone)).toBe(false);
+    expect(jobRunnable(job('x', { target: 'lite' }), phone)).toBe(false);
     expect(pairDevicesWithJobs([device('cpu'), litert], [job('t', { format: 'tflite' }), job('o')])).toEqual([
       { jobId: 'o', deviceId: 'cpu' },
       { jobId: 't', deviceId: 'lite' },

@@ -1,35 +1,18 @@
-import type { DeviceEntity, DeviceSelector } from '../lib/store/index.js';
+import { jobRunnable, type MatchedDevice, type MatchedJob } from '../lib/store/index.js';
 
 /**
  * Which free device takes which queued job: the pure half of leasing (job.repository.ts runs the
- * SQL around it). The rule a device must meet is also SQL (`jobRunnableOn`, for the candidates'
- * query); `deviceMatches` is its TypeScript twin for the pairing (job.repository.int-spec.ts
- * leases against both).
+ * SQL around it). A device may take a job by `jobRunnable`, the TypeScript of the SQL rule the
+ * candidates' query uses (`jobRunnableOn`); both are written from one table in lib/store/device-selector.ts.
  */
 
-export type LeasingDevice = Pick<DeviceEntity, 'id' | 'deviceClass' | 'cpuModel' | 'tags'> & Partial<Pick<DeviceEntity, 'formats'>>;
+/** A free device asking for work. */
+export type LeasingDevice = MatchedDevice;
 
-/** The formats a device runs; a device registered before formats were announced runs ONNX. */
-export const formatsOf = (d: LeasingDevice): string[] => d.formats ?? ['onnx'];
-
-export interface CandidateJob {
+export interface CandidateJob extends MatchedJob {
   id: string;
-  targetDeviceId: string | null;
-  selector: DeviceSelector | null;
-  /** the model's format; absent: onnx */
-  format?: string;
   /** study, round, target and format: jobs with one key form a round, which goes to one device */
   roundKey?: string;
-}
-
-export function deviceMatches(job: CandidateJob, d: LeasingDevice): boolean {
-  const s = job.selector ?? {};
-  if (job.targetDeviceId && job.targetDeviceId !== d.id) return false;
-  if (s.class != null && s.class !== d.deviceClass) return false;
-  if (s.cpuModel != null && s.cpuModel !== d.cpuModel) return false;
-  if (!formatsOf(d).includes(job.format ?? 'onnx')) return false;
-  const tags = d.tags ?? {};
-  return Object.entries(s.tags ?? {}).every(([k, v]) => tags[k] === v);
 }
 
 /**
@@ -50,7 +33,7 @@ export function pairDevicesWithJobs(
     while (firstFree < jobs.length && taken[firstFree]) firstFree++;
     for (let i = firstFree; i < jobs.length; i++) {
       const key = jobs[i]!.roundKey;
-      if (taken[i] || (key !== undefined && roundTaken.has(key)) || !deviceMatches(jobs[i]!, d)) continue;
+      if (taken[i] || (key !== undefined && roundTaken.has(key)) || !jobRunnable(jobs[i]!, d)) continue;
       taken[i] = true;
       if (key !== undefined) roundTaken.add(key);
       pairs.push({ jobId: jobs[i]!.id, deviceId: d.id });

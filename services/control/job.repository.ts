@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { jobRunnableOn, notifyCancelled, updateReturning, type AttemptOutcome, type JobCancellation, type JobProtocol } from '../lib/store/index.js';
-import { formatsOf, pairDevicesWithJobs, type CandidateJob, type LeasingDevice } from './job-pairing.js';
+import { formatsOf, jobRunnableOn, notifyCancelled, updateReturning, type AttemptOutcome, type JobCancellation, type JobProtocol } from '../lib/store/index.js';
+import { pairDevicesWithJobs, type CandidateJob, type LeasingDevice } from './job-pairing.js';
 
-export { deviceMatches, pairDevicesWithJobs, type LeasingDevice } from './job-pairing.js';
+export { pairDevicesWithJobs, type LeasingDevice } from './job-pairing.js';
 
 export interface LeasedJob {
   jobId: string;

@@ -6,6 +6,7 @@ import {
   cancelStudy,
   insertRound,
   jobRunnableOn,
+  selectorMatchSql,
   JOBS_CHANNEL,
   type JobCancellation,
   type DeviceSelector,
@@ -153,12 +154,11 @@ export class StudyRepository {
   /** Devices a selection names or matches now (for studies that run on each of them), with the formats they run. */
   async matchingDevices(selector: DeviceSelector, ids: string[] | undefined): Promise<Array<{ id: string; formats: string[] }>> {
     return this.ds.query(
-      `SELECT id, formats FROM devices
-        WHERE ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
-          AND ($2::text IS NULL OR device_class = $2) AND ($3::text IS NULL OR cpu_model = $3)
-          AND tags @> $4::jsonb
-        ORDER BY name`,
-      [ids ?? null, selector.class ?? null, selector.cpuModel ?? null, JSON.stringify(selector.tags ?? {})],
+      `SELECT d.id, d.formats FROM devices d
+        WHERE ($1::uuid[] IS NULL OR d.id = ANY($1::uuid[]))
+          AND ${selectorMatchSql('$2::jsonb', 'd')}
+        ORDER BY d.name`,
+      [ids ?? null, JSON.stringify(selector)],
     );
   }
 

@@ -5,5 +5,6 @@ export * from './store.module.js';
 export * from './returning.js';
 export * from './study-cancellation.js';
 export * from './study-rounds.js';
+export * from './device-selector.js';
 export * from './device-reproducibility.js';
 export * from './secrets.js';

@@ -51,16 +51,3 @@ export async function insertRound(m: Queryable, r: NewRound, order: readonly num
     [r.studyId, order.map((i) => r.variantIds[i]), JSON.stringify(r.protocol), r.priority, JSON.stringify(r.selector), r.target, r.round, order.map((_, k) => k)],
   );
 }
-
-/**
- * SQL: job `j` may run on device `d` (a row shaped like `devices`: id, device_class, cpu_model,
- * tags, formats): its target, its selector and its model's format. The lease and the study's
- * "waiting" reasons use this one rule.
- */
-export function jobRunnableOn(j: string, d: string): string {
-  return `(${j}.target_device_id IS NULL OR ${j}.target_device_id = ${d}.id)
-     AND (${j}.selector->>'class' IS NULL OR ${j}.selector->>'class' = ${d}.device_class)
-     AND (${j}.selector->>'cpuModel' IS NULL OR ${j}.selector->>'cpuModel' = ${d}.cpu_model)
-     AND (${j}.selector->'tags' IS NULL OR coalesce(${d}.tags, '{}') @> (${j}.selector->'tags'))
-     AND ${j}.format = ANY(${d}.formats)`;
-}
