@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import { ACTIVATION_PRESETS } from './activation-spec.js';
 import { FAMILIES } from './families/index.js';
 import type { PublishedFigures } from './published-figures.js';
-import { ModelSpecError } from './model-spec.error.js';
-import { onnxToTflite } from './tflite/index.js';
+import { calibrate, CALIBRATION_SAMPLES, onnxToTflite } from './tflite/index.js';
 import type { VariantSpec } from './spec-types.js';
 import { allModels } from './variant-spec.js';
-import { assemble, type VariantDescription } from './variant-description.js';
+import { assemble, describeVariant, type VariantDescription } from './variant-description.js';
 
 export type { LayerInfo, LayerOp, LayerRole } from './layer-info.js';
 export type { FigureSource, PublishedFigures, Rounding } from './published-figures.js';
@@ -78,17 +77,28 @@ export function buildVariant(spec: VariantSpec | string): BuiltVariant {
 }
 
 /**
- * The TFLite model (float32) of the same plan and seeded weights as `buildVariant`: the ONNX graph
- * built in memory, lowered op by op (tflite/onnx-to-tflite.ts). Same spec, byte-identical bytes.
+ * The TFLite model of the same plan and seeded weights as `buildVariant`: the float ONNX graph built
+ * in memory, lowered op by op (tflite/onnx-to-tflite.ts). A quantized variant is its float twin
+ * quantized as TFLite's full-integer post-training quantization does (int8 activations from a
+ * seeded calibration, int8 weights per channel or per tensor, float input and output). Same spec,
+ * byte-identical bytes.
  */
 export function buildTflite(spec: VariantSpec | string): BuiltTfliteVariant {
-  const { description, graph } = assemble(spec, true);
-  if (description.spec.quantization !== 'none') {
-    throw new ModelSpecError('quantization', `${description.spec.quantization}: TFLite is emitted in float32 only (int8 TFLite not implemented yet)`);
+  const description = describeVariant(spec);
+  const { quantization, seed } = description.spec;
+  const model = assemble({ ...description.spec, quantization: 'none' }, true).graph.toModel();
+  const metadata: Record<string, string> = { 'latfleet.variant': description.name, 'latfleet.spec': JSON.stringify(description.spec) };
+  if (quantization !== 'none') {
+    metadata['latfleet.quantization'] = JSON.stringify({
+      scheme: 'tflite full-integer int8',
+      weights: quantization === 'int8-per-channel' ? 'per-channel' : 'per-tensor',
+      calibration: { samples: CALIBRATION_SAMPLES, input: 'uniform [-1, 1]', seed, statistic: 'min-max' },
+    });
   }
-  const tflite = onnxToTflite(graph.toModel(), {
+  const tflite = onnxToTflite(model, {
     description: `latfleet ${description.name}`,
-    metadata: graph.options.metadata ?? {},
+    metadata,
+    ...(quantization === 'none' ? {} : { int8: { ranges: calibrate(model, seed), perChannel: quantization === 'int8-per-channel' } }),
   });
   return {
     ...description,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTflite, buildVariant, describeVariant, inspectTflite, ModelSpecError } from '../index.js';
+import { buildTflite, buildVariant, describeVariant, inspectTflite } from '../index.js';
 import type { LayerInfo } from '../index.js';
 
 const owner = (layers: LayerInfo[], tensor: string): LayerInfo | undefined =>
@@ -86,8 +86,9 @@ describe(buildTflite.name, () => {
     expect(buildVariant('mobilenetv3-small-0.75@96').sha256).toBe(onnx.sha256);
   });
 
-  it('refuses quantized variants, naming the field', () => {
-    expect(() => buildTflite('mobilenetv2-0.35@96+quant=int8')).toThrow(ModelSpecError);
-    expect(() => buildTflite('mobilenetv2-0.35@96+quant=int8')).toThrow(/quantization/);
+  it('builds quantized variants as int8 TFLite (tflite-int8.spec.ts)', () => {
+    const model = inspectTflite(buildTflite('mobilenetv2-0.35@96+quant=int8').tflite);
+
+    expect(model.tensors.find((t) => t.name === 'blocks.7.expand.conv.weight')!.type).toBe('int8');
   });
 });

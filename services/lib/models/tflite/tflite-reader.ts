@@ -1,12 +1,14 @@
 import { ByteBuffer } from 'flatbuffers';
 import { BuiltinOperator, Slot, TensorType, TFLITE_FILE_IDENTIFIER } from './tflite-schema.js';
+import type { TfliteQuantization } from './tflite-writer.js';
 
 export interface TfliteSummary {
   version: number;
   description: string;
   inputs: string[];
   outputs: string[];
-  tensors: Array<{ name: string; shape: number[]; type: string; bytes: number }>;
+  /** `data`: the constant's bytes (a view into the file; empty for activations) */
+  tensors: Array<{ name: string; shape: number[]; type: string; bytes: number; data: Uint8Array; quantization?: TfliteQuantization }>;
   operators: Array<{ op: string; version: number; inputs: string[]; outputs: string[] }>;
   metadata: Record<string, string>;
 }
@@ -50,6 +52,24 @@ export function inspectTflite(bytes: Uint8Array): TfliteSummary {
     const start = bb.__vector(table + o);
     return Array.from({ length: vectorLength(table + o, start, 4) }, (_, i) => bb.readInt32(start + 4 * i));
   };
+  const numbers = (table: number, slot: number, stride: 4 | 8, read: (at: number) => number): number[] => {
+    const o = field(table, slot);
+    if (!o) return [];
+    const start = bb.__vector(table + o);
+    return Array.from({ length: vectorLength(table + o, start, stride) }, (_, i) => read(start + stride * i));
+  };
+  const quantization = (tensor: number): TfliteQuantization | undefined => {
+    const o = field(tensor, Slot.Tensor.quantization);
+    if (!o) return undefined;
+    const q = bb.__indirect(tensor + o);
+    const scale = numbers(q, Slot.QuantizationParameters.scale, 4, (at) => bb.readFloat32(at));
+    if (scale.length === 0) return undefined;
+    return {
+      scale,
+      zeroPoint: numbers(q, Slot.QuantizationParameters.zeroPoint, 8, (at) => Number(bb.readInt64(at))),
+      quantizedDimension: int(q, Slot.QuantizationParameters.quantizedDimension),
+    };
+  };
   const bytesOf = (table: number, slot: number): Uint8Array => {
     const o = field(table, slot);
     if (!o) return new Uint8Array(0);
@@ -63,12 +83,18 @@ export function inspectTflite(bytes: Uint8Array): TfliteSummary {
     version: int(t, Slot.OperatorCode.version, 1),
   }));
   const subgraph = tables(root, Slot.Model.subgraphs)[0]!;
-  const tensors = tables(subgraph, Slot.SubGraph.tensors).map((t) => ({
-    name: string(t, Slot.Tensor.name),
-    shape: int32s(t, Slot.Tensor.shape),
-    type: typeNames.get(byte(t, Slot.Tensor.type)) ?? `type ${byte(t, Slot.Tensor.type)}`,
-    bytes: buffers[int(t, Slot.Tensor.buffer)]?.length ?? 0,
-  }));
+  const tensors = tables(subgraph, Slot.SubGraph.tensors).map((t) => {
+    const q = quantization(t);
+    const data = buffers[int(t, Slot.Tensor.buffer)] ?? new Uint8Array(0);
+    return {
+      name: string(t, Slot.Tensor.name),
+      shape: int32s(t, Slot.Tensor.shape),
+      type: typeNames.get(byte(t, Slot.Tensor.type)) ?? `type ${byte(t, Slot.Tensor.type)}`,
+      bytes: data.length,
+      data,
+      ...(q ? { quantization: q } : {}),
+    };
+  });
   const nameOf = (i: number) => tensors[i]?.name ?? '';
   const operators = tables(subgraph, Slot.SubGraph.operators).map((t) => {
     const code = codes[int(t, Slot.Operator.opcodeIndex)]!;

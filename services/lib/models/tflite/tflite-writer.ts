@@ -68,8 +68,8 @@ export class TfliteModelWriter {
   }
 
   /** A constant created once per name (shared scalars, axes). */
-  constant(name: string, shape: number[], type: TensorTypeName, data: () => Uint8Array): number {
-    return this.byName.get(name) ?? this.tensor(name, shape, type, data());
+  constant(name: string, shape: number[], type: TensorTypeName, data: () => Uint8Array, quantization?: TfliteQuantization): number {
+    return this.byName.get(name) ?? this.tensor(name, shape, type, data(), quantization);
   }
 
   indexOf(name: string): number | undefined {
