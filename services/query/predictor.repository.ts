@@ -147,4 +147,14 @@ export class PredictorRepository {
     );
     return rows.map((r) => ({ ...r, medianNs: Number(r.medianNs) }));
   }
+
+  /** The latest top-1 stored for each of these model names (a user's entry over a published one): the accuracy a predicted reward uses when none is given. */
+  async top1ByModelName(names: readonly string[]): Promise<Map<string, number>> {
+    const rows: Array<{ name: string; top1: number }> = await this.ds.query(
+      `SELECT DISTINCT ON (model_name) model_name AS name, top1 FROM accuracies WHERE model_name = ANY($1::text[])
+        ORDER BY model_name, published, created_at DESC, id`,
+      [names],
+    );
+    return new Map(rows.map((r) => [r.name, Number(r.top1)]));
+  }
 }

@@ -5,6 +5,7 @@ import { nsToMs } from '../lib/measure/units.js';
 import { describeVariant, type VariantDescription } from '../lib/models/index.js';
 import { DEFAULT_KERNEL_MODEL, KernelPredictor, PREDICTOR_FORMAT, PredictorTrainer, type MeasuredVariant, type PredictorModel } from '../lib/predict/index.js';
 import { LruCache } from './lru-cache.util.js';
+import { REWARD_EXPONENTS, sourcedReward, type LatencyConstraint, type SourcedReward } from './mnasnet-reward.util.js';
 import type { PredictionBody, PredictorListQuery, TrainPredictorBody } from './predictor.dto.js';
 import { PredictorRepository, type PredictorSummary, type TrainingKernel, type TrainingRun } from './predictor.repository.js';
 
@@ -62,6 +63,40 @@ export function measuredVariants(runs: readonly TrainingRun[], kernels: readonly
     });
   }
   return variants;
+}
+
+/** Variants to rank by the MnasNet reward of their predicted latency on one device. */
+export interface PredictedRewardInput {
+  /** variant names, each with its top-1 (percent) when known; otherwise the latest stored for the variant's name is used */
+  variants: Array<{ name: string; top1?: number }>;
+  device: string;
+  targetMs: number;
+  constraint: LatencyConstraint;
+  alpha?: number;
+  beta?: number;
+}
+
+export interface PredictedRewardRow extends Partial<SourcedReward> {
+  /** 1 = best; null without an accuracy to rank by */
+  rank: number | null;
+  variant: string;
+  top1: number | null;
+  /** where top1 came from: the request, the accuracies table, or nowhere */
+  accuracySource: 'given' | 'stored' | null;
+  latencyMs: number;
+  /** always 'predicted': these latencies were never measured */
+  latencySource: 'predicted';
+  outOfRange: string[];
+}
+
+export interface PredictedReward {
+  device: string;
+  targetMs: number;
+  constraint: LatencyConstraint;
+  alpha: number;
+  beta: number;
+  predictor: PredictedVariant['predictor'];
+  rows: PredictedRewardRow[];
 }
 
 /** A `measure` study's ranking beside what was measured: predicted vs measured per variant. */
@@ -204,6 +239,43 @@ export class PredictorService {
       }
     }
     return { predictions };
+  }
+
+  /**
+   * MnasNet (Tan et al. 2019) with predicted latency: each variant's reward ACC · (LAT/T)^w from the
+   * device's latest predictor, marked as predicted and with the reward over the prediction's interval,
+   * ranked best first (variants without an accuracy last, unranked).
+   */
+  async predictedReward(input: PredictedRewardInput): Promise<PredictedReward> {
+    const exponents = { ...REWARD_EXPONENTS[input.constraint] };
+    if (input.alpha !== undefined) exponents.alpha = input.alpha;
+    if (input.beta !== undefined) exponents.beta = input.beta;
+    const { predictions } = await this.predict({ variants: input.variants.map((v) => v.name), devices: [input.device], layers: false });
+    const stored = await this.predictors.top1ByModelName(predictions.map((p) => p.variant));
+    const rows = predictions.map((p, i): PredictedRewardRow => {
+      const given = input.variants[i]!.top1;
+      const top1 = given ?? stored.get(p.variant) ?? null;
+      const base = {
+        rank: null,
+        variant: p.variant,
+        top1,
+        accuracySource: given !== undefined ? ('given' as const) : top1 !== null ? ('stored' as const) : null,
+        outOfRange: p.outOfRange,
+      };
+      if (top1 === null) return { ...base, latencyMs: p.medianMs, latencySource: 'predicted' };
+      const scored = sourcedReward(top1 / 100, { ms: p.medianMs, source: 'predicted', intervalMs: { low: p.intervalLowMs, high: p.intervalHighMs } }, input.targetMs, exponents);
+      return { ...base, ...scored, latencySource: 'predicted' };
+    });
+    const ranked = rows.filter((r) => r.reward !== undefined).sort((a, b) => b.reward! - a.reward! || a.latencyMs - b.latencyMs);
+    ranked.forEach((r, i) => (r.rank = i + 1));
+    return {
+      device: predictions[0]?.device ?? input.device,
+      targetMs: input.targetMs,
+      constraint: input.constraint,
+      ...exponents,
+      predictor: predictions[0]!.predictor,
+      rows: [...ranked, ...rows.filter((r) => r.reward === undefined)],
+    };
   }
 
   async studyPredicted(studyId: string): Promise<StudyPredictedVsMeasured> {
