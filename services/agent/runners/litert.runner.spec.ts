@@ -74,8 +74,17 @@ describe(LiteRtRunner.name, () => {
       timed: { count: 5 },
       profiled: null,
       profiling: { available: false, reason: LITERT_PROFILING_UNAVAILABLE },
+      fullyDelegated: true,
     });
     expect(result.report.attempts[0]).toMatchObject({ warmup: { runs: 2 }, timed: { runs: 5 } });
+  });
+
+  it('says when XNNPACK does not run every op: int8 HARD_SWISH runs on the builtin kernel', async () => {
+    const int8 = buildTflite(`${VARIANT}+quant=int8-per-channel`);
+
+    const result = await new LiteRtRunner(-1, hooks().h).run(job(file(`${int8.sha256}.onnx`, int8.tflite)), () => undefined, never);
+
+    expect(result.report).toMatchObject({ modelSource: 'tflite', fullyDelegated: false });
   });
 
   it('records what compiling the model took (first, and again warm) and the peak memory of the attempt', async () => {

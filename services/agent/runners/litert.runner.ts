@@ -74,12 +74,18 @@ export interface LiteRtReport {
   timed: LatencyStats;
   profiled: null;
   profiling: { available: false; reason: string };
+  /**
+   * Every op ran in XNNPACK (LiteRT's `isFullyAccelerated`). False: some ran on TFLite's builtin
+   * kernels between XNNPACK partitions (SPLIT_V; in int8 also HARD_SWISH and a standalone RELU).
+   */
+  fullyDelegated: boolean;
   /** the kept attempt's model compile times (loadAndCompile) and the process's peak memory */
   resources?: AttemptResources;
 }
 
 interface Attempt extends MeasurementAttempt<RunEnvironment> {
   latenciesNs: number[];
+  fullyDelegated: boolean;
 }
 
 /**
@@ -120,13 +126,14 @@ export class LiteRtRunner implements Runner {
       modelSource: model.source,
       ...(model.sha256 ? { modelSha256: model.sha256 } : {}),
       protocol,
-      attempts: attempts.map(({ latenciesNs: _l, ...a }) => a),
+      attempts: attempts.map(({ latenciesNs: _l, fullyDelegated: _f, ...a }) => a),
       flagged: kept.quality.flags.length > 0,
       flaggedBy: [...kept.quality.flags],
       quality: kept.quality,
       timed: summarize(kept.latenciesNs),
       profiled: null,
       profiling: { available: false, reason: LITERT_PROFILING_UNAVAILABLE },
+      fullyDelegated: kept.fullyDelegated,
       ...(kept.resources ? { resources: kept.resources } : {}),
     };
     return {
@@ -152,6 +159,7 @@ export class LiteRtRunner implements Runner {
     const t0 = clock.nowNs();
     const model = await compile();
     const loadFirstMs = Number(clock.nowNs() - t0) / 1e6;
+    const fullyDelegated = model.isFullyAccelerated;
     const t1 = clock.nowNs();
     (await compile()).delete();
     const loadWarmMs = Number(clock.nowNs() - t1) / 1e6;
@@ -198,6 +206,7 @@ export class LiteRtRunner implements Runner {
         peakResidentSource: peakSource,
       },
       latenciesNs: timed.latenciesNs,
+      fullyDelegated,
     };
   }
 }
