@@ -19,6 +19,7 @@ function service(top1: Map<string, number>): PredictorService {
     boosted: { trees: 5, depth: 2, learningRate: 0.1, minLeafWeight: 1, lambda: 1, bins: 16, subsample: 1, seed: 1 },
     exact: true,
     stackFolds: 0,
+    context: true,
   });
   model.interval = { low: -0.1, high: 0.1 };
   const repository = {

@@ -52,9 +52,11 @@ export interface KernelModelOptions {
   exact: boolean;
   /** inner folds that give out-of-fold predicted sums to the end-to-end model (0: it learns from the measured sums) */
   stackFolds: number;
+  /** describe each kernel with its neighbours (their kind and channel layout) too */
+  context: boolean;
 }
 
-export const DEFAULT_KERNEL_MODEL: KernelModelOptions = { boosted: DEFAULT_BOOSTED_TREES, exact: true, stackFolds: 3 };
+export const DEFAULT_KERNEL_MODEL: KernelModelOptions = { boosted: DEFAULT_BOOSTED_TREES, exact: true, stackFolds: 3, context: true };
 
 /** A kernel class (runtime op type) with fewer distinct configurations than this is predicted by its median time per unit of work. */
 const MIN_MODEL_ROWS = 8;
@@ -90,6 +92,8 @@ export interface PredictorModel {
   /** layer kind (`op|quantization`) → the model of the layer's total kernel time: one level up from the kernels, no fusion table in between */
   layers: Record<string, KernelModel>;
   exact: boolean;
+  /** whether kernels are described with their neighbours */
+  context: boolean;
   /** end-to-end = w · [Σ kernels, Σ layers, kernel count, 1] (executor, session and unattributed time, and the levels' biases) */
   endToEnd: EndToEndWeights;
   /** quantiles of log(measured / predicted) on held-out variants: the prediction interval */
@@ -176,12 +180,15 @@ const parseKernelKey = (key: string) => {
 /** The layer-level model of a layer: its kind and data type. */
 export const layerModelKey = (layer: LayerInfo, spec: KernelSpec) => `${layer.op}|${spec.quantization}`;
 
+/** Each layer's neighbours, or none when kernels are described without them. */
+const contextsOf = (layers: readonly LayerInfo[], context: boolean): Map<string, LayerContext> => (context ? layerContexts(layers) : new Map());
+
 /** The fusion table: for each key of each measured layer, the op-type list the runtime ran most often. */
-export function learnFusion(variants: readonly MeasuredVariant[]): Record<string, string[]> {
+export function learnFusion(variants: readonly MeasuredVariant[], context = true): Record<string, string[]> {
   const counts = new Map<string, Map<string, number>>();
   for (const v of variants) {
     const byLayer = kernelsByLayer(v.kernels);
-    const contexts = layerContexts(v.layers);
+    const contexts = contextsOf(v.layers, context);
     for (const layer of v.layers) {
       const ops = (byLayer.get(layer.name) ?? []).map(kernelKey).join(',');
       for (const key of fusionKeys(layer, v.spec, contexts.get(layer.name))) {
@@ -221,22 +228,22 @@ function groupRows(items: Iterable<{ opType: string; features: number[]; target:
 }
 
 /** Each attributed layer of each variant with its kernels and context. */
-function* measuredLayers(variants: readonly MeasuredVariant[]) {
+function* measuredLayers(variants: readonly MeasuredVariant[], context: boolean) {
   for (const v of variants) {
     const layers = new Map(v.layers.map((l) => [l.name, l]));
-    const contexts = layerContexts(v.layers);
+    const contexts = contextsOf(v.layers, context);
     for (const [name, kernels] of kernelsByLayer(v.kernels)) {
       const layer = layers.get(name);
-      if (layer) yield { v, layer, context: contexts.get(name)!, kernels };
+      if (layer) yield { v, layer, context: contexts.get(name), kernels };
     }
   }
 }
 
 /** Training rows of the kernel predictors; identical configurations (the same layer in many variants) become one row at their median. */
-export function kernelRows(variants: readonly MeasuredVariant[]): KernelRow[] {
+export function kernelRows(variants: readonly MeasuredVariant[], withContext = true): KernelRow[] {
   return groupRows(
     (function* () {
-      for (const { v, layer, context, kernels } of measuredLayers(variants)) {
+      for (const { v, layer, context, kernels } of measuredLayers(variants, withContext)) {
         for (const k of kernels) {
           yield { opType: k.opType, features: kernelFeatures(layer, v.spec, k.ordinal, k.part, context), target: Math.log(Math.max(1, k.medianNs) / layerWork(layer)) };
         }
@@ -246,10 +253,10 @@ export function kernelRows(variants: readonly MeasuredVariant[]): KernelRow[] {
 }
 
 /** Training rows of the layer-level models: each attributed layer's total kernel time. */
-export function layerRows(variants: readonly MeasuredVariant[]): KernelRow[] {
+export function layerRows(variants: readonly MeasuredVariant[], withContext = true): KernelRow[] {
   return groupRows(
     (function* () {
-      for (const { v, layer, context, kernels } of measuredLayers(variants)) {
+      for (const { v, layer, context, kernels } of measuredLayers(variants, withContext)) {
         const ns = kernels.reduce((a, k) => a + k.medianNs, 0);
         yield { opType: layerModelKey(layer, v.spec), features: kernelFeatures(layer, v.spec, 0, '', context), target: Math.log(Math.max(1, ns) / layerWork(layer)) };
       }
@@ -398,10 +405,11 @@ export function outOfFold<T>(
 function fitLevels(variants: readonly MeasuredVariant[], options: KernelModelOptions): PredictorModel {
   return {
     formatVersion: PREDICTOR_FORMAT,
-    fusion: learnFusion(variants),
-    kernels: trainKernels(kernelRows(variants), options.boosted),
-    layers: trainKernels(layerRows(variants), options.boosted),
+    fusion: learnFusion(variants, options.context),
+    kernels: trainKernels(kernelRows(variants, options.context), options.boosted),
+    layers: trainKernels(layerRows(variants, options.context), options.boosted),
     exact: options.exact,
+    context: options.context,
     endToEnd: [1, 0, 0, 0],
     interval: { low: 0, high: 0 },
     variants: variants.map((v) => v.name).sort(),
@@ -436,10 +444,10 @@ export class KernelPredictor {
 
   predict(variant: VariantToPredict): VariantPrediction {
     const outOfRange: string[] = [];
-    const contexts = layerContexts(variant.layers);
+    const contexts = contextsOf(variant.layers, this.model.context);
     let layerSumNs = 0;
     const layers: PredictedLayer[] = variant.layers.map((layer) => {
-      const context: LayerContext = contexts.get(layer.name)!;
+      const context: LayerContext | undefined = contexts.get(layer.name);
       const keys = fusionKeys(layer, variant.spec, context);
       const level = keys.findIndex((k) => this.model.fusion[k] !== undefined);
       if (level < 0 || level > 1)
