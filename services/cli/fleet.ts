@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { LatfleetConfig } from '../lib/config/index.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../lib/store/index.js';
 import { ApiClient } from './api.client.js';
+import { affinityOf, servicesCores, setAffinity } from './core-affinity.js';
 import { checkPortsFree } from './ports-free.util.js';
 
 export type ProcessName = 'control' | 'query' | 'agent';
@@ -46,6 +47,36 @@ export class LocalFleet {
       { what: 'the control plane (gRPC)', host: this.config.grpcHost, port: this.config.grpcPort, variable: 'LATFLEET_GRPC_PORT' },
       { what: 'the query service (HTTP)', host: this.config.httpHost, port: this.config.httpPort, variable: 'LATFLEET_HTTP_PORT' },
     ]);
+    const core = this.config.agentCore >= 0 ? this.config.agentCore : os.cpus().length - 1;
+    // Postgres, control and query start from this process and inherit its CPU list: keep them off the
+    // agent's core, so that the fleet's own work does not preempt what it measures
+    const original = affinityOf(process.pid);
+    const others = original === null ? null : servicesCores(core, original);
+    const offAgentCore = others !== null && setAffinity(process.pid, others);
+    try {
+      await this.startServices(log);
+    } finally {
+      if (offAgentCore) setAffinity(process.pid, original!);
+    }
+    if (offAgentCore) log(`postgres, control and query: kept off core ${core} (on ${others})`);
+    this.spawn('agent', {
+      ...this.env,
+      LATFLEET_AGENT_CORE: String(core),
+      LATFLEET_AGENT_NAME: this.config.agentName ?? `${os.hostname()}-cpu`,
+      LATFLEET_AGENT_RUNNER: this.config.agentRunner,
+    });
+    await this.waitFor(
+      'agent',
+      async () => {
+        const { items } = await this.api.devices();
+        if (!items.some((d) => d.state === 'online')) throw new Error('no agent online yet');
+      },
+      60_000,
+    );
+    log(`agent: ${this.config.agentName ?? `${os.hostname()}-cpu`} (${this.config.agentRunner}) online, pinned to core ${core}; logs in ${this.logDir}`);
+  }
+
+  private async startServices(log: (line: string) => void): Promise<void> {
     let databaseUrl = this.config.databaseUrl;
     if (!databaseUrl) {
       log(`postgres: embedded, data in ${join(this.config.dataDir, 'pg')} (port ${this.config.pgPort})`);
@@ -77,22 +108,6 @@ export class LocalFleet {
     this.spawn('query', env);
     await this.waitFor('query', () => this.api.ready(), 60_000);
     log(`control: gRPC ${this.config.grpcHost}:${this.config.grpcPort}; query: ${this.api.baseUrl}`);
-    const core = this.config.agentCore >= 0 ? this.config.agentCore : os.cpus().length - 1;
-    this.spawn('agent', {
-      ...env,
-      LATFLEET_AGENT_CORE: String(core),
-      LATFLEET_AGENT_NAME: this.config.agentName ?? `${os.hostname()}-cpu`,
-      LATFLEET_AGENT_RUNNER: this.config.agentRunner,
-    });
-    await this.waitFor(
-      'agent',
-      async () => {
-        const { items } = await this.api.devices();
-        if (!items.some((d) => d.state === 'online')) throw new Error('no agent online yet');
-      },
-      60_000,
-    );
-    log(`agent: ${this.config.agentName ?? `${os.hostname()}-cpu`} (${this.config.agentRunner}) online, pinned to core ${core}; logs in ${this.logDir}`);
   }
 
   /**
@@ -117,6 +132,11 @@ export class LocalFleet {
   /** The enrollment token of this start of the local fleet (a new one each start), kept 0600 beside the data. */
   localEnrollmentToken(): string {
     return localSecret(this.config.dataDir, 'enrollment-token');
+  }
+
+  /** The process id of a running child (the first of that name), for tools and tests. */
+  pid(name: ProcessName): number | undefined {
+    return this.children.find((c) => c.name === name)?.proc.pid;
   }
 
   private spawn(name: ProcessName, env: NodeJS.ProcessEnv, logName: string = name): Child {

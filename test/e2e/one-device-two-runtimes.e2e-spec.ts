@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCpuList } from '../../services/cli/core-affinity.js';
 import { LocalFleet } from '../../services/cli/fleet.js';
 import { waitForStudy } from '../../services/cli/study-progress.js';
 import type { Comparison } from '../../services/query/contract.js';
@@ -26,8 +27,10 @@ describe('one CPU agent running ONNX Runtime and LiteRT (LATFLEET_AGENT_RUNNER=o
   let fleet: LocalFleet;
   let db: pg.Client;
   let study: StudyDetail;
+  let affinityBefore: string;
 
   beforeAll(async () => {
+    affinityBefore = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!;
     fleet = new LocalFleet(config);
     await fleet.start(() => undefined);
     db = new pg.Client({ connectionString: fleet.databaseUrl });
@@ -40,6 +43,14 @@ describe('one CPU agent running ONNX Runtime and LiteRT (LATFLEET_AGENT_RUNNER=o
     await db?.end();
     await fleet?.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps the fleet’s own services off the agent’s core, and gives this process its cores back', () => {
+    const allowed = (pid: number) => /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1];
+    expect(allowed(fleet.pid('agent')!)).toBe('0');
+    expect(parseCpuList(allowed(fleet.pid('control')!)!)).not.toContain(0);
+    expect(parseCpuList(allowed(fleet.pid('query')!)!)).not.toContain(0);
+    expect(allowed(process.pid)).toBe(affinityBefore);
   });
 
   it('registers one device that announces both formats, and measures every round of both on it', async () => {
