@@ -1,18 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase } from '../../test/support/test-database.js';
+import { insertDevice } from '../../test/support/fleet-rows.factory.js';
 import { createDataSource } from '../lib/store/index.js';
 import { DeviceRepository } from './device.repository.js';
 
-async function seedDevice(ds: DataSource, lastSeenSecondsAgo: number, id?: string): Promise<string> {
-  const [row] = await ds.query(
-    `INSERT INTO devices (id, name, device_class, cpu_model, cores, os, hostname, runner, runtime_version, agent_version, credential_hash, tags, state, last_seen_at)
-     VALUES (coalesce($3::uuid, gen_random_uuid()), $1, 'cpu', 'x', 1, 'linux', 'h', 'ort-node', '1', '1', 'h', '{}', 'online', now() - make_interval(secs => $2))
-     RETURNING id`,
-    [`d-${Math.random()}`, lastSeenSecondsAgo, id ?? null],
-  );
-  return row.id;
-}
+const seedDevice = async (ds: DataSource, lastSeenSecondsAgo: number, id?: string): Promise<string> => (await insertDevice(ds, { lastSeenSecondsAgo, ...(id ? { id } : {}) })).id;
 
 const stateOf = async (ds: DataSource, id: string) => (await ds.query(`SELECT state FROM devices WHERE id = $1`, [id]))[0].state;
 

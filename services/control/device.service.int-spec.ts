@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/support/test-database.js';
+import { insertEnrollmentToken } from '../../test/support/fleet-rows.factory.js';
 import type { LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode } from '../lib/errors/index.js';
 import type { DeviceFacts } from '../lib/proto/index.js';
@@ -96,12 +97,12 @@ describe(DeviceService.name, () => {
 
   it('remembers the issued token a device enrolled with (none for the bootstrap token)', async () => {
     const issued = 'an-issued-enrollment-token-123';
-    const [token] = await ds.query(`INSERT INTO enrollment_tokens (name, token_hash) VALUES ('lab', $1) RETURNING id`, [createHash('sha256').update(issued).digest('hex')]);
+    const tokenId = await insertEnrollmentToken(ds, { name: 'lab', tokenHash: createHash('sha256').update(issued).digest('hex') });
     const a = await sut.register(issued, facts({ name: 'by-issued-token' }));
     const b = await sut.register(TOKEN, facts({ name: 'by-bootstrap-token' }));
     const rows = await ds.query(`SELECT id, enrollment_token_id FROM devices WHERE id = ANY($1::uuid[])`, [[a.agentId, b.agentId]]);
     expect(Object.fromEntries(rows.map((r: { id: string; enrollment_token_id: string | null }) => [r.id, r.enrollment_token_id]))).toEqual({
-      [a.agentId]: token.id,
+      [a.agentId]: tokenId,
       [b.agentId]: null,
     });
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase } from '../../test/support/test-database.js';
+import { insertDevice, insertJob, insertModelRow, insertStudyRow, insertVariant } from '../../test/support/fleet-rows.factory.js';
 import { cancelStudy, createDataSource, insertRound, type DeviceEntity } from '../lib/store/index.js';
 import { JobRepository } from './job.repository.js';
 
@@ -17,36 +18,32 @@ interface StudyOpts {
   oneRound?: boolean;
 }
 
+const SHA = 'a'.repeat(64);
+
 async function seedStudy(ds: DataSource, o: StudyOpts = {}): Promise<string> {
-  await ds.query(
-    `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
-     VALUES (repeat('a', 64), 'm', 'f', '{}', 224, 'input', '{1,3,224,224}', 1, 1, 1, '[]', '\\x00') ON CONFLICT DO NOTHING`,
-  );
-  const [study] = await ds.query(`INSERT INTO studies (name, spec, baseline_label, priority) VALUES ('s', '{}', 'v0', $1) RETURNING id`, [o.priority ?? 0]);
-  for (let i = 0; i < (o.jobs ?? 1); i++) {
-    const [v] = await ds.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, $2, repeat('a', 64), $3, $4) RETURNING id`, [
-      study.id,
-      `v${i}`,
-      i === 0,
-      i,
-    ]);
-    await ds.query(
-      `INSERT INTO jobs (study_id, variant_id, protocol, max_attempts, priority, selector, target_device_id, round, round_position, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp())`,
-      [study.id, v.id, PROTOCOL, o.maxAttempts ?? 3, o.priority ?? 0, o.selector ?? {}, o.target ?? null, o.oneRound ? 0 : i, o.oneRound ? (i * 7) % (o.jobs ?? 1) : 0],
-    );
+  await insertModelRow(ds, { sha256: SHA });
+  const studyId = await insertStudyRow(ds, { priority: o.priority ?? 0 });
+  const jobs = o.jobs ?? 1;
+  for (let i = 0; i < jobs; i++) {
+    const variantId = await insertVariant(ds, { studyId, label: `v${i}`, modelSha256: SHA, baseline: i === 0, position: i });
+    await insertJob(ds, {
+      studyId,
+      variantId,
+      protocol: PROTOCOL,
+      maxAttempts: o.maxAttempts ?? 3,
+      priority: o.priority ?? 0,
+      selector: o.selector ?? {},
+      targetDeviceId: o.target ?? null,
+      round: o.oneRound ? 0 : i,
+      roundPosition: o.oneRound ? (i * 7) % jobs : 0,
+    });
   }
-  return study.id;
+  return studyId;
 }
 
 async function seedDevice(ds: DataSource, over: Partial<{ deviceClass: string; cpuModel: string; tags: Record<string, string> }> = {}): Promise<Device> {
-  const d = { deviceClass: 'cpu', cpuModel: 'x', tags: {}, ...over };
-  const [row] = await ds.query(
-    `INSERT INTO devices (name, device_class, cpu_model, cores, os, hostname, runner, runtime_version, agent_version, credential_hash, tags, last_seen_at)
-     VALUES ($1, $2, $3, 1, 'linux', 'h', 'ort-node', '1', '1', 'h', $4, now()) RETURNING id`,
-    [`d-${Math.random()}`, d.deviceClass, d.cpuModel, d.tags],
-  );
-  return { id: row.id, ...d };
+  const { id, deviceClass, cpuModel, tags } = await insertDevice(ds, { cpuModel: 'x', ...over });
+  return { id, deviceClass, cpuModel, tags };
 }
 
 const studyStatus = async (ds: DataSource, id: string) => (await ds.query(`SELECT status FROM studies WHERE id = $1`, [id]))[0].status;
@@ -75,7 +72,7 @@ describe(JobRepository.name, () => {
   it('leases a round’s jobs together to one device, in the round’s order; another device takes the next round', async () => {
     const study = await seedStudy(ds, { jobs: 3, oneRound: true });
     const [next] = await ds.query(`SELECT id FROM variants WHERE study_id = $1 ORDER BY position LIMIT 1`, [study]);
-    await ds.query(`INSERT INTO jobs (study_id, variant_id, protocol, round, created_at) VALUES ($1, $2, '{}', 1, clock_timestamp())`, [study, next.id]);
+    await insertJob(ds, { studyId: study, variantId: next.id, round: 1 });
     const [a, b] = [await seedDevice(ds), await seedDevice(ds)];
     const leases = await sut.leaseBatch([a, b], 60);
     const byDevice = (d: Device) => leases.filter((l) => l.deviceId === d.id).map((l) => [l.round, l.roundPosition]);
@@ -295,28 +292,14 @@ describe(JobRepository.name, () => {
       for (const [sha, format] of [
         ['c', 'onnx'],
         ['d', 'tflite'],
-      ]) {
-        await ds.query(
-          `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data, format)
-           VALUES (repeat($1, 64), 'm', 'f', '{}', 224, 'input', '{1,3,224,224}', 1, 1, 1, '[{"name":"stem"}]', '\\x00', $2) ON CONFLICT DO NOTHING`,
-          [sha, format],
-        );
-      }
-      const [study] = await ds.query(`INSERT INTO studies (name, spec, baseline_label) VALUES ('formats', '{}', 'onnx') RETURNING id`);
-      const variant = async (label: string, sha: string, position: number) =>
-        (
-          await ds.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, $2, repeat($3, 64), $4, $5) RETURNING id`, [
-            study.id,
-            label,
-            sha,
-            position === 0,
-            position,
-          ])
-        )[0].id as string;
+      ])
+        await insertModelRow(ds, { sha256: sha.repeat(64), format, layers: [{ name: 'stem' }] });
+      const studyId = await insertStudyRow(ds, { name: 'formats', baselineLabel: 'onnx' });
+      const variant = (label: string, sha: string, position: number) => insertVariant(ds, { studyId, label, modelSha256: sha.repeat(64), baseline: position === 0, position });
       const onnxVariant = await variant('onnx', 'c', 0);
       const tfliteVariant = await variant('tflite', 'd', 1);
       await insertRound(ds, {
-        studyId: study.id,
+        studyId,
         round: 0,
         variantIds: [onnxVariant, tfliteVariant],
         protocol: { ...PROTOCOL, graphOptimizationLevel: 'all' },
@@ -324,7 +307,7 @@ describe(JobRepository.name, () => {
         selector: {},
         target: null,
       });
-      return { study: study.id, onnxVariant, tfliteVariant };
+      return { study: studyId, onnxVariant, tfliteVariant };
     }
 
     it('queues each job with its model’s format and leases it only to a device that runs that format', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase } from '../../test/support/test-database.js';
+import { insertDevice, insertJob, insertModelRow, insertStudyRow, insertVariant } from '../../test/support/fleet-rows.factory.js';
 import type { LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode } from '../lib/errors/index.js';
 import { createDataSource } from '../lib/store/index.js';
@@ -42,33 +43,17 @@ describe(ModelService.name, () => {
     for (const [sha, data] of [
       [SHA, DATA],
       [OTHER_SHA, OTHER_DATA],
-    ] as const) {
-      await ds.query(
-        `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
-         VALUES ($1, 'm', 'f', '{}', 224, 'input', '{1,3,224,224}', $2, 1, 1, '[]', $3)`,
-        [sha, data.length, data],
-      );
-    }
-    const [study] = await ds.query(`INSERT INTO studies (name, spec, baseline_label) VALUES ('s', '{}', 'v0') RETURNING id`);
-    const [variant] = await ds.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, 'v0', $2, true, 0) RETURNING id`, [study.id, SHA]);
-    await ds.query(`INSERT INTO jobs (study_id, variant_id, protocol) VALUES ($1, $2, '{}')`, [study.id, variant.id]);
-    const ids: Array<{ id: string }> = await ds.query(
-      `INSERT INTO devices (name, device_class, cpu_model, cores, os, hostname, runner, runtime_version, agent_version, credential_hash, tags, last_seen_at)
-       SELECT 'd' || g, 'cpu', 'x', 1, 'linux', 'h', 'ort-node', '1', '1', 'h', '{}', now() FROM generate_series(1, 2) g RETURNING id`,
-    );
-    [deviceId, strangerId] = ids.map((r) => r.id) as [string, string];
-    await jobs.leaseNext({ id: deviceId, deviceClass: 'cpu', cpuModel: 'x', tags: {} }, 60);
+    ] as const)
+      await insertModelRow(ds, { sha256: sha, data });
+    const studyId = await insertStudyRow(ds);
+    await insertJob(ds, { studyId, variantId: await insertVariant(ds, { studyId, label: 'v0', modelSha256: SHA, baseline: true, position: 0 }) });
+    const device = await insertDevice(ds, { name: 'd1' });
+    [deviceId, strangerId] = [device.id, (await insertDevice(ds, { name: 'd2' })).id];
+    await jobs.leaseNext(device, 60);
     // The same agent leased a job of another model too (a second study), so that it may fetch both.
-    const [other] = await ds.query(`INSERT INTO studies (name, spec, baseline_label) VALUES ('s2', '{}', 'v0') RETURNING id`);
-    const [otherVariant] = await ds.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, 'v0', $2, true, 0) RETURNING id`, [
-      other.id,
-      OTHER_SHA,
-    ]);
-    await ds.query(`INSERT INTO jobs (study_id, variant_id, protocol, state, device_id, lease_expires_at) VALUES ($1, $2, '{}', 'leased', $3, now() + interval '1 hour')`, [
-      other.id,
-      otherVariant.id,
-      deviceId,
-    ]);
+    const otherId = await insertStudyRow(ds);
+    const otherVariant = await insertVariant(ds, { studyId: otherId, label: 'v0', modelSha256: OTHER_SHA, baseline: true, position: 0 });
+    await insertJob(ds, { studyId: otherId, variantId: otherVariant, state: 'leased', deviceId, leaseSeconds: 3_600 });
   });
 
   afterAll(async () => {

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Logger } from '@nestjs/common';
 import { createTestDatabase } from '../../test/support/test-database.js';
+import { insertDevice, insertJob, insertModelRow, insertStudyRow, insertVariant } from '../../test/support/fleet-rows.factory.js';
 import { ErrorCode } from '../lib/errors/index.js';
 import { toWireProtocol, type RunSummary, type UploadResultsRequest } from '../lib/proto/index.js';
 import { createDataSource } from '../lib/store/index.js';
@@ -14,24 +15,13 @@ const SHA = 'a'.repeat(64);
 const PROTOCOL = { warmupRuns: 1, timedRuns: 3, profiledRuns: 1, graphOptimizationLevel: 'all' as const };
 
 async function seedJob(ds: DataSource): Promise<void> {
-  await ds.query(
-    `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
-     VALUES ($1, 'm', 'f', '{}', 224, 'input', '{1,3,224,224}', 1, 1, 1, '[]', '\\x00') ON CONFLICT DO NOTHING`,
-    [SHA],
-  );
-  const [study] = await ds.query(`INSERT INTO studies (name, spec, baseline_label) VALUES ('s', '{}', 'v0') RETURNING id`);
-  const [v] = await ds.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, 'v0', $2, true, 0) RETURNING id`, [study.id, SHA]);
-  await ds.query(`INSERT INTO jobs (study_id, variant_id, protocol) VALUES ($1, $2, $3)`, [study.id, v.id, PROTOCOL]);
+  await insertModelRow(ds, { sha256: SHA });
+  const studyId = await insertStudyRow(ds);
+  const variantId = await insertVariant(ds, { studyId, label: 'v0', modelSha256: SHA, baseline: true, position: 0 });
+  await insertJob(ds, { studyId, variantId, protocol: PROTOCOL });
 }
 
-async function seedDevice(ds: DataSource): Promise<LeasingDevice> {
-  const [row] = await ds.query(
-    `INSERT INTO devices (name, device_class, cpu_model, cores, os, hostname, runner, runtime_version, agent_version, credential_hash, last_seen_at)
-     VALUES ($1, 'cpu', 'x', 1, 'linux', 'h', 'ort-node', '1', '1', 'h', now()) RETURNING id`,
-    [`d-${Math.random()}`],
-  );
-  return { id: row.id, deviceClass: 'cpu', cpuModel: 'x', tags: {} };
-}
+const seedDevice = (ds: DataSource): Promise<LeasingDevice> => insertDevice(ds, { cpuModel: 'x' });
 
 function upload(jobId: string, summary: Partial<RunSummary> = {}): UploadResultsRequest[] {
   const base = { jobId, attempt: 1 };

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertEnrollmentToken } from '../../test/support/fleet-rows.factory.js';
 import { freePort } from '../../test/support/free-port.js';
 import { insertDevice, insertModel, insertRun, insertStudy, latencies } from '../../test/support/study-results.factory.js';
 import { createTestDatabase } from '../../test/support/test-database.js';
@@ -156,14 +157,13 @@ describe('query HTTP API under abuse', () => {
   });
 
   it('revokes the devices that enrolled with a token when the token is revoked, and only those', async () => {
-    const [token] = await ds.query(`INSERT INTO enrollment_tokens (name, token_hash) VALUES ('lab-b', repeat('b', 64)) RETURNING id`);
-    const enrolled = await insertDevice(ds, { name: 'enrolled-with-b' });
+    const tokenId = await insertEnrollmentToken(ds, { name: 'lab-b', tokenHash: 'b'.repeat(64) });
+    const enrolled = await insertDevice(ds, { name: 'enrolled-with-b', enrollmentTokenId: tokenId });
     const other = await insertDevice(ds, { name: 'enrolled-otherwise' });
-    await ds.query(`UPDATE devices SET enrollment_token_id = $1 WHERE id = $2`, [token.id, enrolled.id]);
 
-    const sut = await call(open, `/api/v1/enrollment-tokens/${token.id}`, { method: 'DELETE', key: true });
+    const sut = await call(open, `/api/v1/enrollment-tokens/${tokenId}`, { method: 'DELETE', key: true });
 
-    expect(sut).toMatchObject({ status: 200, body: { id: token.id, revokedDevices: 1 } });
+    expect(sut).toMatchObject({ status: 200, body: { id: tokenId, revokedDevices: 1 } });
     const rows = await ds.query(`SELECT id, credential_hash FROM devices WHERE id = ANY($1::uuid[]) ORDER BY name`, [[enrolled.id, other.id]]);
     expect(rows.find((r: { id: string }) => r.id === enrolled.id).credential_hash).toBe(REVOKED);
     expect(rows.find((r: { id: string }) => r.id === other.id).credential_hash).not.toBe(REVOKED);

@@ -3,6 +3,7 @@ import { percentileCont } from '../lib/measure/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { freePort } from '../../test/support/free-port.js';
+import { insertJobAttempt, insertResultUpload } from '../../test/support/fleet-rows.factory.js';
 import { undocumentedAnswer } from '../../test/support/openapi-answer.js';
 import { insertDevice, insertModel, insertRun, insertStudy, latencies, layerTimings, type SeededModel } from '../../test/support/study-results.factory.js';
 import { createTestDatabase } from '../../test/support/test-database.js';
@@ -789,8 +790,10 @@ describe('query HTTP API', () => {
     it('exports the fleet, queue, ingest, HTTP and latency metrics', async () => {
       const [job] = await ds.query(`SELECT id FROM jobs LIMIT 1`);
       await ds.query(`UPDATE jobs SET state = 'leased', attempt = 2, device_id = $2 WHERE id = $1`, [job.id, ids.vmB]);
-      await ds.query(`INSERT INTO job_attempts (job_id, attempt, device_id, leased_at) VALUES ($1, 2, $2, now() - interval '120 seconds')`, [job.id, ids.vmB]);
-      await ds.query(`INSERT INTO result_uploads (outcome, bytes, error_code) VALUES ('stored', 1000, NULL), ('stored', 2500, NULL), ('rejected', 300, 'VALIDATION_FAILED')`);
+      await insertJobAttempt(ds, { jobId: job.id, attempt: 2, deviceId: ids.vmB, leasedSecondsAgo: 120 });
+      await insertResultUpload(ds, { outcome: 'stored', bytes: 1000 });
+      await insertResultUpload(ds, { outcome: 'stored', bytes: 2500 });
+      await insertResultUpload(ds, { outcome: 'rejected', bytes: 300, errorCode: 'VALIDATION_FAILED' });
       const m = (await get('/metrics')).text;
 
       expect(m).toMatch(/^latfleet_agents\{device_class="cpu",state="busy"\} 1$/m);

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
+import { insertDevice } from '../../test/support/fleet-rows.factory.js';
 import { createTestDatabase } from '../../test/support/test-database.js';
-import { createDataSource } from '../lib/store/index.js';
+import { createDataSource, type DeviceSelector } from '../lib/store/index.js';
 import type { NewModel } from '../lib/store/model-rows.js';
 import { StudyRepository } from './study.repository.js';
 
@@ -28,12 +29,8 @@ describe(StudyRepository.name, () => {
   let ds: DataSource;
   let sut: StudyRepository;
 
-  const device = async (name: string, formats: string[], state: 'online' | 'offline', deviceClass = 'cpu') =>
-    ds.query(
-      `INSERT INTO devices (name, device_class, cpu_model, cores, os, hostname, runner, runtime_version, agent_version, credential_hash, formats, state, last_seen_at)
-       VALUES ($1, $2, 'x', 1, 'linux', 'h', 'r', '1', '1', 'h', $3, $4, now())`,
-      [name, deviceClass, formats, state],
-    );
+  const device = (name: string, formats: string[], state: 'online' | 'offline') =>
+    insertDevice(ds, { name, formats, cpuModel: 'x', online: state === 'online', lastSeenSecondsAgo: 0 });
   const deviceId = async (name: string) => (await ds.query(`SELECT id FROM devices WHERE name = $1`, [name]))[0].id as string;
   const create = (selector: Record<string, string> = {}, targets: string[] | null = null) =>
     sut.create({
@@ -118,5 +115,19 @@ describe(StudyRepository.name, () => {
       { name: 'litert-1', format: 'tflite', n: 2 },
     ]);
     expect((await sut.find(id))!.waiting).toEqual([]);
+  });
+
+  it('finds the devices a study runs on each of by its selector and ids, as control matches jobs to devices', async () => {
+    const phone = await insertDevice(ds, { name: 'phone-b', deviceClass: 'android', cpuModel: 'A55', tags: { lab: 'b', rack: '2' }, formats: ['tflite'] });
+    const other = await insertDevice(ds, { name: 'phone-a', deviceClass: 'android', cpuModel: 'A76', tags: { lab: 'a' }, formats: ['tflite'] });
+    await insertDevice(ds, { name: 'vm', tags: { lab: 'b' } });
+    const matched = async (selector: DeviceSelector, ids?: string[]) => (await sut.matchingDevices(selector, ids)).map((d) => d.id);
+
+    expect(await matched({ class: 'android' })).toEqual([other.id, phone.id]);
+    expect(await matched({ class: 'android', tags: { lab: 'b' } })).toEqual([phone.id]);
+    expect(await matched({ cpuModel: 'A76' })).toEqual([other.id]);
+    expect(await matched({ tags: { lab: 'b', rack: '2' } })).toEqual([phone.id]);
+    expect(await matched({ class: 'android' }, [phone.id])).toEqual([phone.id]);
+    expect((await matched({})).length).toBe(3);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { describeVariant, type LayerInfo } from '../../services/lib/models/index.js';
+import { insertJob, insertStudyRow, insertVariant } from './fleet-rows.factory.js';
 
 /**
  * Small factories for stored results (devices, models, studies, runs with their raw latencies and
@@ -16,18 +17,7 @@ export interface SeededModel {
   layers: LayerInfo[];
 }
 
-export async function insertDevice(
-  ds: DataSource,
-  o: { name?: string; deviceClass?: string; online?: boolean; runtimeVersion?: string; agentVersion?: string } = {},
-): Promise<{ id: string; name: string }> {
-  const name = o.name ?? `dev-${randomUUID().slice(0, 8)}`;
-  const [d] = await ds.query(
-    `INSERT INTO devices (name, device_class, cpu_model, cores, os, hostname, runner, runtime_version, agent_version, credential_hash, state, last_seen_at)
-     VALUES ($1, $2, 'test cpu', 2, 'linux', 'host', 'ort-node', $3, $4, 'x', $5, $6) RETURNING id`,
-    [name, o.deviceClass ?? 'cpu', o.runtimeVersion ?? '1.30.0', o.agentVersion ?? '0.1.0', o.online === false ? 'offline' : 'online', o.online === false ? null : new Date()],
-  );
-  return { id: d.id, name };
-}
+export { insertDevice } from './fleet-rows.factory.js';
 
 /** A model row with the builder's real layer metadata (no weights: the bytes are a placeholder). */
 export async function insertModel(ds: DataSource, variant: string, salt = ''): Promise<SeededModel> {
@@ -47,23 +37,11 @@ export async function insertStudy(
   ds: DataSource,
   o: { name?: string; baseline: string; variants: Array<{ label: string; model: SeededModel }>; status?: string },
 ): Promise<{ id: string; variantIds: Record<string, string> }> {
-  const [s] = await ds.query(`INSERT INTO studies (name, spec, baseline_label, status) VALUES ($1, '{}', $2, $3) RETURNING id`, [
-    o.name ?? `study-${randomUUID().slice(0, 8)}`,
-    o.baseline,
-    o.status ?? 'completed',
-  ]);
+  const id = await insertStudyRow(ds, { name: o.name ?? `study-${randomUUID().slice(0, 8)}`, baselineLabel: o.baseline, status: o.status ?? 'completed' });
   const variantIds: Record<string, string> = {};
-  for (const [position, v] of o.variants.entries()) {
-    const [row] = await ds.query(`INSERT INTO variants (study_id, label, model_sha256, is_baseline, position) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [
-      s.id,
-      v.label,
-      v.model.sha256,
-      v.label === o.baseline,
-      position,
-    ]);
-    variantIds[v.label] = row.id;
-  }
-  return { id: s.id, variantIds };
+  for (const [position, v] of o.variants.entries())
+    variantIds[v.label] = await insertVariant(ds, { studyId: id, label: v.label, modelSha256: v.model.sha256, baseline: v.label === o.baseline, position });
+  return { id, variantIds };
 }
 
 export interface NodeTimingRow {
@@ -95,12 +73,7 @@ export async function insertRun(
   const sorted = [...o.latenciesNs].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
   const round = o.round ?? null;
-  const [job] = await ds.query(`INSERT INTO jobs (study_id, variant_id, protocol, state, attempt, device_id, round) VALUES ($1, $2, '{}', 'completed', 1, $3, $4) RETURNING id`, [
-    o.studyId,
-    o.variantId,
-    o.deviceId,
-    round ?? 0,
-  ]);
+  const jobId = await insertJob(ds, { studyId: o.studyId, variantId: o.variantId, state: 'completed', attempt: 1, deviceId: o.deviceId, round: round ?? 0 });
   const protocol = { warmupRuns: 1, timedRuns: o.latenciesNs.length, profiledRuns: 1, graphOptimizationLevel: o.graphOptimizationLevel ?? 'all' };
   const at = o.createdAt ?? new Date();
   const attempt = (n: number) => ({
@@ -115,7 +88,7 @@ export async function insertRun(
                        timed_runs, median_ns, p90_ns, min_ns, mean_ns, profiled_median_ns, latency_rows, layer_rows, created_at, round, flagged, report)
      VALUES ($1, 1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $10, $9, $14, $6, $15, $16, $17) RETURNING id`,
     [
-      job.id,
+      jobId,
       o.studyId,
       o.variantId,
       o.deviceId,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertModelRow } from '../../../../test/support/fleet-rows.factory.js';
 import { createTestDatabase } from '../../../../test/support/test-database.js';
 import { createDataSource } from '../data-source.js';
 import { ModelDataExternalStorage1795700000000 } from './1795700000000-model-data-external-storage.js';
@@ -39,11 +40,7 @@ describe(ModelDataExternalStorage1795700000000.name, () => {
 
   it('leaves a newly stored model uncompressed, however well it compresses', async () => {
     const compressible = Buffer.concat([Buffer.alloc(4 * 2 ** 20), randomBytes(1024)]);
-    await ds.query(
-      `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
-       VALUES ($1, 'm', 'f', '{}', 224, 'input', '{1,3,224,224}', $2, 1, 1, '[]', $3)`,
-      ['e'.repeat(64), compressible.length, compressible],
-    );
+    await insertModelRow(ds, { sha256: 'e'.repeat(64), data: compressible });
     const [row] = await ds.query(`SELECT pg_column_compression(data) AS method, pg_column_size(data) AS stored FROM models WHERE sha256 = $1`, ['e'.repeat(64)]);
     expect(row.method).toBeNull();
     expect(Number(row.stored)).toBeGreaterThanOrEqual(compressible.length);

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../../test/support/test-database.js';
 import { insertModel, insertStudy } from '../../../../test/support/study-results.factory.js';
+import { insertAccuracy } from '../../../../test/support/fleet-rows.factory.js';
 import { AccuracyRepository } from '../../../query/accuracy.repository.js';
 import { createDataSource } from '../data-source.js';
 import { PUBLISHED_TOP1 } from './1795600000000-accuracies-and-uploads.js';
@@ -37,7 +38,7 @@ describe(PublishedAccuracySources1796200000000.name, () => {
   });
 
   it('puts the old rows back on the way down and leaves a user entry alone both ways', async () => {
-    await ds.query(`INSERT INTO accuracies (model_name, top1, source) VALUES ('mixnet-s', 76.1, 'my training run')`);
+    await insertAccuracy(ds, { model: 'mixnet-s', top1: 76.1, source: 'my training run' });
     const q = ds.createQueryRunner();
     try {
       await sut.down(q);
@@ -58,7 +59,7 @@ describe(PublishedAccuracySources1796200000000.name, () => {
   it("lets a user's entry for a model win over the published one, however old the user's is", async () => {
     const model = await insertModel(ds, 'mobilenetv2-1.0');
     const study = await insertStudy(ds, { baseline: 'v2', variants: [{ label: 'v2', model }] });
-    await ds.query(`INSERT INTO accuracies (model_name, top1, source, created_at) VALUES ('mobilenetv2-1.0', 71.5, 'retrained here', '2001-01-01')`);
+    await insertAccuracy(ds, { model: 'mobilenetv2-1.0', top1: 71.5, source: 'retrained here', createdAt: new Date('2001-01-01') });
 
     const sut = await new AccuracyRepository(ds).forVariants([study.variantIds.v2!]);
 
