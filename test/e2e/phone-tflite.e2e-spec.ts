@@ -83,7 +83,7 @@ describe('a generated TFLite model measured on a phone through adb and benchmark
       [...common, '--num_runs=1'],
       [...common, '--num_runs=1'],
       [...common, '--num_runs=1'],
-      [...common, '--num_runs=2', '--enable_op_profiling=true'],
+      [...common, '--num_runs=2', '--enable_op_profiling=true', '--report_peak_memory_footprint=true'],
     ]);
     expect(new Set(phone.tasksetMasks())).toEqual(new Set(['c0']));
   });

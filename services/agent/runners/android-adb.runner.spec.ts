@@ -137,7 +137,7 @@ describe(AndroidAdbRunner.name, () => {
       [...common, '--num_runs=1'],
       [...common, '--num_runs=1'],
       [...common, '--num_runs=1'],
-      [...common, '--num_runs=4', '--enable_op_profiling=true'],
+      [...common, '--num_runs=4', '--enable_op_profiling=true', '--report_peak_memory_footprint=true'],
     ]);
     expect(phone.tasksetMasks()).toEqual(['c0', 'c0', 'c0', 'c0']);
     expect(progress).toEqual([

@@ -229,7 +229,8 @@ export class AndroidAdbRunner implements Runner {
       throw RunnerError.unparsable('benchmark_model', `${timings.length} "Inference timings" lines from ${timedRuns} processes`);
     }
     const latenciesNs = timings.map((t) => Math.round(t.inferenceAvgUs * 1000));
-    // every process loads the model once (Init) and reports its own peak memory
+    // every process loads the model once (Init); the profiled one also monitors its peak memory
+    // (--report_peak_memory_footprint: a thread sampling the RSS, kept out of the timed processes)
     const resourcesOf = (outputs: ReturnType<typeof parseTfliteBenchmarkOutput>[]) =>
       toolResources(
         outputs.flatMap((o) => o.timings.map((t) => t.initUs / 1000)),
@@ -241,7 +242,10 @@ export class AndroidAdbRunner implements Runner {
     }
 
     const profiledLog = await this.adb.shell(
-      this.deviceCommand(ctx.runDir, `${shellJoin(['taskset', this.options.cpuMask, ...base, `--num_runs=${profiledRuns}`, '--enable_op_profiling=true', ...extra])} 2>&1`),
+      this.deviceCommand(
+        ctx.runDir,
+        `${shellJoin(['taskset', this.options.cpuMask, ...base, `--num_runs=${profiledRuns}`, '--enable_op_profiling=true', '--report_peak_memory_footprint=true', ...extra])} 2>&1`,
+      ),
       { signal: ctx.signal },
     );
     const profiledOutput = parseTfliteBenchmarkOutput(profiledLog);
