@@ -35,6 +35,20 @@ type Initializer = OnnxTypes.ITensorProto;
 const bytesOf = (a: Float32Array | Int32Array | Int8Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 const perTensor = (p: QuantParams): TfliteQuantization => ({ scale: [p.scale], zeroPoint: [p.zeroPoint] });
 
+const INT8_OP_VERSIONS: Partial<Record<BuiltinOperatorName, number>> = {
+  ADD: 2,
+  CONCATENATION: 2,
+  DEPTHWISE_CONV_2D: 3,
+  FULLY_CONNECTED: 4,
+  LOGISTIC: 2,
+  MEAN: 2,
+  MUL: 2,
+  PAD: 2,
+  RELU: 2,
+  RELU6: 2,
+  SPLIT_V: 2,
+};
+
 const fusedOptions = (type: number, fused: FusedActivation) => ({
   type,
   write: (b: Builder) => {
@@ -193,21 +207,7 @@ class Lowering {
 
   /** The op's version as TFLite's converter sets it (tools/versioning/op_version.cc): int8 kernels are later versions. */
   private version(op: BuiltinOperatorName, float: number): number {
-    if (!this.int8) return float;
-    const int8: Partial<Record<BuiltinOperatorName, number>> = {
-      ADD: 2,
-      CONCATENATION: 2,
-      DEPTHWISE_CONV_2D: 3,
-      FULLY_CONNECTED: 4,
-      LOGISTIC: 2,
-      MEAN: 2,
-      MUL: 2,
-      PAD: 2,
-      RELU: 2,
-      RELU6: 2,
-      SPLIT_V: 2,
-    };
-    return int8[op] ?? float;
+    return this.int8 ? (INT8_OP_VERSIONS[op] ?? float) : float;
   }
 
   private lower(node: Node): void {
