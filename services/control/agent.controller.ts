@@ -21,7 +21,7 @@ import { GrpcExceptionFilter } from './grpc-exception.filter.js';
 import { holdUntilSubscribed } from './hold-until-subscribed.js';
 import { JobService } from './job.service.js';
 import { ModelService } from './model.service.js';
-import { ResultService } from './result.service.js';
+import { RunService } from './run.service.js';
 import { SessionRegistry, type AgentSession } from './session.registry.js';
 import { UploadGate } from './upload-gate.js';
 
@@ -38,7 +38,7 @@ export class AgentController implements AgentServiceController {
     private readonly devices: DeviceService,
     private readonly jobService: JobService,
     private readonly sessions: SessionRegistry,
-    private readonly results: ResultService,
+    private readonly runs: RunService,
     private readonly modelService: ModelService,
     private readonly uploads: UploadGate,
   ) {}
@@ -106,7 +106,7 @@ export class AgentController implements AgentServiceController {
         const done = await this.uploads.admit(device.id, call);
         try {
           const { parts, bytes } = await this.uploads.within(collected);
-          const ack = await this.results.ingest(device.id, parts, bytes);
+          const ack = await this.runs.ingest(device.id, parts, bytes);
           const session = this.sessions.get(device.id);
           if (session && parts[0]) this.jobService.release(session, parts[0].jobId);
           return ack;

@@ -8,9 +8,9 @@ import { JobRepository } from './job.repository.js';
 import { JobService } from './job.service.js';
 import { ModelRepository } from './model.repository.js';
 import { ModelService } from './model.service.js';
-import { ResultRepository } from './result.repository.js';
+import { RunRepository } from './run.repository.js';
 import { RoundPlanner } from './round-planner.js';
-import { ResultService } from './result.service.js';
+import { RunService } from './run.service.js';
 import { SessionRegistry } from './session.registry.js';
 import { UploadGate } from './upload-gate.js';
 
@@ -20,19 +20,7 @@ export class ControlModule {
       module: ControlModule,
       imports: [ConfigModule.forRoot(config), StoreModule],
       controllers: [AgentController],
-      providers: [
-        DeviceRepository,
-        DeviceService,
-        JobRepository,
-        JobService,
-        ModelRepository,
-        ModelService,
-        ResultRepository,
-        ResultService,
-        RoundPlanner,
-        SessionRegistry,
-        UploadGate,
-      ],
+      providers: [DeviceRepository, DeviceService, JobRepository, JobService, ModelRepository, ModelService, RunRepository, RunService, RoundPlanner, SessionRegistry, UploadGate],
     };
   }
 }

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { toWireProtocol, type LayerTiming, type RunSummary, type UploadResultsRequest } from '../lib/proto/index.js';
 import type { JobRepository } from './job.repository.js';
-import type { ResultRepository, RunRecord, StoredRun, UploadRecord } from './result.repository.js';
-import { ResultService } from './result.service.js';
+import type { RunRepository, RunRecord, StoredRun, UploadRecord } from './run.repository.js';
+import { RunService } from './run.service.js';
 
 const JOB = '00000000-0000-4000-8000-000000000001';
 const SHA = 'a'.repeat(64);
@@ -67,7 +67,7 @@ function upload(over: UploadOverrides = {}): UploadResultsRequest[] {
 function setup(opts: { stored?: StoredRun; jobRun?: StoredRun; outcome?: 'not-granted' | 'superseded' | 'cancelled'; granted?: boolean } = {}) {
   const records: RunRecord[] = [];
   const uploads: UploadRecord[] = [];
-  const results = {
+  const runs = {
     recordUpload: async (u: UploadRecord) => void uploads.push(u),
     findRun: async (_job: string, attempt?: number) => (attempt === undefined ? opts.jobRun : opts.stored) ?? null,
     store: async (_job: string, _device: string, _attempt: number, build: (lease: typeof LEASE) => RunRecord) => {
@@ -76,13 +76,13 @@ function setup(opts: { stored?: StoredRun; jobRun?: StoredRun; outcome?: 'not-gr
       uploads.push({ deviceId: 'd', jobId: JOB, attempt: 1, outcome: 'stored', bytes: 0 });
       return { runId: 'run-1', latencyRows: 3, layerRows: 2, duplicate: false };
     },
-  } as unknown as ResultRepository;
+  } as unknown as RunRepository;
   const jobs = { findGrantedAttempt: async () => (opts.granted === false ? null : LEASE) } as unknown as JobRepository;
-  const sut = new ResultService(results, jobs);
+  const sut = new RunService(runs, jobs);
   return { sut, records, uploads };
 }
 
-describe(ResultService.name, () => {
+describe(RunService.name, () => {
   it('stores the summary statistics of the timed runs, and the nodes with the layer and overhead the agent gave them', async () => {
     const { sut, records } = setup();
     await expect(sut.ingest('d', upload())).resolves.toMatchObject({ runId: 'run-1', duplicate: false });
@@ -216,7 +216,7 @@ describe(ResultService.name, () => {
     await expect(sut.ingest('d', [{ ...latencies!, sequence: 0 }])).rejects.toMatchObject({ field: 'summary' });
   });
 
-  it('acknowledges, without storing, results that arrive after another attempt completed the job, naming its run', async () => {
+  it('acknowledges, without storing, an upload that arrives after another attempt completed the job, naming its run', async () => {
     const jobRun = { runId: 'run-of-attempt-2', latencyRows: 3, layerRows: 2, duplicate: true };
     const { sut, records, uploads } = setup({ outcome: 'superseded', jobRun });
     await expect(sut.ingest('d', upload())).resolves.toEqual({ runId: 'run-of-attempt-2', latencyRows: 3, layerRows: 2, duplicate: true });
@@ -224,13 +224,13 @@ describe(ResultService.name, () => {
     expect(uploads).toEqual([expect.objectContaining({ outcome: 'duplicate', runId: 'run-of-attempt-2' })]);
   });
 
-  it('refuses, without storing, results of a job whose study was cancelled', async () => {
+  it('refuses, without storing, an upload for a job whose study was cancelled', async () => {
     const { sut, records } = setup({ outcome: 'cancelled' });
     await expect(sut.ingest('d', upload())).rejects.toMatchObject({ code: ErrorCode.PermissionDenied, message: expect.stringMatching(/cancelled/) });
     expect(records).toHaveLength(0);
   });
 
-  it('refuses results for a job never leased to this agent', async () => {
+  it('refuses an upload for a job never leased to this agent', async () => {
     const { sut } = setup({ outcome: 'not-granted' });
     await expect(sut.ingest('d', upload())).rejects.toEqual(expect.any(LatfleetError));
     await expect(sut.ingest('d', upload())).rejects.toMatchObject({ code: ErrorCode.PermissionDenied });

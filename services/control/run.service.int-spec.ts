@@ -7,8 +7,8 @@ import { ErrorCode } from '../lib/errors/index.js';
 import { toWireProtocol, type RunSummary, type UploadResultsRequest } from '../lib/proto/index.js';
 import { createDataSource } from '../lib/store/index.js';
 import { JobRepository, type LeasingDevice } from './job.repository.js';
-import { ResultRepository } from './result.repository.js';
-import { ResultService } from './result.service.js';
+import { RunRepository } from './run.repository.js';
+import { RunService } from './run.service.js';
 import { RoundPlanner } from './round-planner.js';
 
 const SHA = 'a'.repeat(64);
@@ -46,11 +46,11 @@ function upload(jobId: string, summary: Partial<RunSummary> = {}): UploadResults
   ];
 }
 
-describe(ResultService.name, () => {
+describe(RunService.name, () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let ds: DataSource;
   let jobs: JobRepository;
-  let sut: ResultService;
+  let sut: RunService;
   const stored = async () => ({
     runs: await ds.query(`SELECT * FROM runs ORDER BY id`),
     latencies: await ds.query(`SELECT count(*)::int AS n FROM run_latencies`),
@@ -63,7 +63,7 @@ describe(ResultService.name, () => {
     ds = createDataSource(db.url, { poolSize: 4 });
     await ds.initialize();
     jobs = new JobRepository(ds);
-    sut = new ResultService(new ResultRepository(ds, jobs, new RoundPlanner()), jobs);
+    sut = new RunService(new RunRepository(ds, jobs, new RoundPlanner()), jobs);
   });
 
   afterAll(async () => {
@@ -72,7 +72,7 @@ describe(ResultService.name, () => {
     vi.restoreAllMocks();
   });
 
-  it('refuses results naming a model other than the job’s, storing nothing, then takes the right ones', async () => {
+  it('refuses an upload naming a model other than the job’s, storing nothing, then takes the right one', async () => {
     await seedJob(ds);
     const device = await seedDevice(ds);
     const lease = (await jobs.leaseNext(device, 60))!;

@@ -46,7 +46,7 @@ export interface StoredRun {
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 
 @Injectable()
-export class ResultRepository {
+export class RunRepository {
   constructor(
     private readonly ds: DataSource,
     private readonly jobs: JobRepository,

@@ -4,7 +4,7 @@ import { ProtocolError, resolveProtocol, summarize, timedMaxRuns } from '../lib/
 import type { JobProtocol } from '../lib/store/index.js';
 import type { LayerTiming, Protocol, UploadResultsRequest, UploadResultsResponse } from '../lib/proto/index.js';
 import { JobRepository } from './job.repository.js';
-import { ResultRepository, type RunRecord, type UploadRecord } from './result.repository.js';
+import { RunRepository, type RunRecord, type UploadRecord } from './run.repository.js';
 import { uploadBytes } from './upload-size.js';
 
 /** An hour: no single inference we measure takes longer; larger values are corrupt. */
@@ -17,11 +17,11 @@ const MAX_CLOCK_AHEAD_MS = 86_400_000;
 const MAX_REPORT_DEPTH = 32;
 
 @Injectable()
-export class ResultService {
-  private readonly logger = new Logger(ResultService.name);
+export class RunService {
+  private readonly logger = new Logger(RunService.name);
 
   constructor(
-    private readonly results: ResultRepository,
+    private readonly runs: RunRepository,
     private readonly jobs: JobRepository,
   ) {}
 
@@ -33,7 +33,7 @@ export class ResultService {
     const jobId = parts[0]?.jobId;
     const attempt = parts[0]?.attempt;
     const record = (outcome: UploadRecord['outcome'], extra: Partial<UploadRecord> = {}) =>
-      this.results.recordUpload({
+      this.runs.recordUpload({
         deviceId,
         // what cannot be stored as a job reference is recorded as none: the rejection still counts
         jobId: jobId && UUID_PATTERN.test(jobId) ? jobId : null,
@@ -67,7 +67,7 @@ export class ResultService {
     // Ownership before anything else: whether (and by which run) a job is done is not another agent's business.
     const lease = await this.jobs.findGrantedAttempt(jobId, deviceId, attempt);
     if (!lease) throw notGranted(jobId, attempt);
-    const already = await this.results.findRun(jobId, attempt);
+    const already = await this.runs.findRun(jobId, attempt);
     if (already) return { runId: already.runId, latencyRows: already.latencyRows, layerRows: already.layerRows, duplicate: true };
 
     const chunks = dedupeBySequence(parts);
@@ -94,7 +94,7 @@ export class ResultService {
     const protocol = toProtocol(summary.protocol);
     const modelSha256 = summary.modelSha256;
 
-    const stored = await this.results.store(
+    const stored = await this.runs.store(
       jobId,
       deviceId,
       attempt,
@@ -121,7 +121,7 @@ export class ResultService {
     }
     if (stored === 'superseded') {
       // The job's results are stored (by another attempt): this upload is not needed; the ack names that run.
-      const run = await this.results.findRun(jobId);
+      const run = await this.runs.findRun(jobId);
       if (!run) throw new LatfleetError(ErrorCode.Internal, `job ${jobId} is completed but has no run`);
       this.logger.warn(`job ${jobId} attempt ${attempt}: results arrived after run ${run.runId} completed the job; not stored`);
       return { runId: run.runId, latencyRows: run.latencyRows, layerRows: run.layerRows, duplicate: true };
