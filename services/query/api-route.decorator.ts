@@ -23,18 +23,24 @@ export interface ApiRouteDoc<A extends z.ZodType | TextAnswer = z.ZodType | Text
 
 export const API_ROUTE = 'latfleet:api-route';
 
-type Answer<A> = A extends z.ZodType ? z.output<A> : string;
+type Answer<A, C> = (A extends z.ZodType ? z.output<A> : string) | (C extends true ? string : never);
+
+/** Optional fields compared without their `| undefined` (zod's `.optional()` adds it; an interface's `?` need not). */
+type Normalized<T> = T extends readonly (infer U)[] ? Normalized<U>[] : T extends object ? { [K in keyof T]: Normalized<Exclude<T[K], undefined>> } : T;
+/** The same type both ways: no field more, none less, none of another type, at any depth. */
+type Same<X, Y> = [Normalized<X>] extends [Normalized<Y>] ? ([Normalized<Y>] extends [Normalized<X>] ? true : false) : false;
 
 /**
  * Documents a handler in the generated OpenAPI document. The handler's return type must be the
- * schema's (or string for text, or for CSV), so the document cannot promise what the code does not return.
+ * schema's exactly (string for text, or with `csv`), so that the document cannot promise what the
+ * code does not return nor leave out what it does: a difference does not compile.
  */
 export function ApiRoute<const A extends z.ZodType | TextAnswer, const C extends boolean = false>(doc: ApiRouteDoc<A> & { csv?: C }) {
   const set = SetMetadata(API_ROUTE, doc);
-  return <P extends unknown[]>(
+  return <P extends unknown[], R>(
     target: object,
     key: string | symbol,
-    descriptor: { value?: (...args: P) => Answer<A> | (C extends true ? string : never) | Promise<Answer<A> | (C extends true ? string : never)> },
+    descriptor: { value?: (...args: P) => R } & (Same<Awaited<R>, Answer<A, C>> extends true ? unknown : { 'the handler answers another type than its schema': Answer<A, C> }),
   ): void => {
     set(target, key, descriptor as PropertyDescriptor);
   };

@@ -722,5 +722,5 @@ export const issuedEnrollmentToken = enrollmentTokenRow.extend({ token: str('the
 export const revokedEnrollmentToken = enrollmentTokenRow.extend({ revokedDevices: int('devices enrolled with it, revoked with it') });
 
 export const status = z.object({ status: z.literal('ok') });
-/** A JSON document whose shape another standard defines (OpenAPI, Vega-Lite). */
-export const jsonDocument = (description: string) => z.unknown().meta({ type: 'object', description });
+/** A JSON document whose shape another standard defines (OpenAPI, Vega-Lite, a study spec): documented as an object, typed `T`. */
+export const jsonDocument = <T = unknown>(description: string) => z.custom<T>().meta({ type: 'object', description });

@@ -27,7 +27,7 @@ export class DocsController implements OnModuleInit {
   }
 
   @Get('openapi.json')
-  @ApiRoute({ tag: 'docs', summary: 'this API, as an OpenAPI 3.1 document', answer: jsonDocument('OpenAPI 3.1'), ok: 'OpenAPI document' })
+  @ApiRoute({ tag: 'docs', summary: 'this API, as an OpenAPI 3.1 document', answer: jsonDocument<Record<string, unknown>>('OpenAPI 3.1'), ok: 'OpenAPI document' })
   json(): Record<string, unknown> {
     return this.document;
   }

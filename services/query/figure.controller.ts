@@ -50,7 +50,7 @@ export class FigureController {
   @ApiRoute({
     tag: 'figures',
     summary: 'the Vega-Lite spec the figure is drawn from, its data inline (restyle it and render it with Vega)',
-    answer: jsonDocument('Vega-Lite'),
+    answer: jsonDocument<TopLevelSpec>('Vega-Lite'),
     ok: 'Vega-Lite spec',
     errors: { ...INVALID, 404: 'unknown study, run or figure' },
   })

@@ -93,12 +93,18 @@ describe(openApiDocument.name, () => {
     ]);
   });
 
-  it('takes answers from the contract: a handler whose return type is not its schema does not compile', () => {
+  it('takes answers from the contract: a handler whose return type is not exactly its schema does not compile', () => {
     class Drifted {
       // @ts-expect-error deviceClass is missing from what the handler returns
       @ApiRoute({ tag: 't', summary: 's', answer: deviceRef, ok: 'a device' })
       handler(): { id: string; name: string } {
         return { id: 'a', name: 'b' };
+      }
+
+      // @ts-expect-error the handler answers a field its schema does not document
+      @ApiRoute({ tag: 't', summary: 's', answer: deviceRef, ok: 'a device' })
+      extra(): { id: string; name: string; deviceClass: string; credential: string } {
+        return { id: 'a', name: 'b', deviceClass: 'vm', credential: 'c' };
       }
 
       // @ts-expect-error a JSON answer is not text
