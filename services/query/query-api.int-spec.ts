@@ -15,6 +15,8 @@ import type { Comparison } from './comparison.service.js';
 import type { DeviceHistory } from './device-history.service.js';
 import type { LayerDeltas } from './layer-delta.service.js';
 import { startQuery } from './main.js';
+import { openApiDocument } from './openapi.document.js';
+import { QUERY_CONTROLLERS } from './query.module.js';
 import type { Pareto, Reward } from './model-selection.service.js';
 import type { ModelAcrossDevices } from './model.service.js';
 import type { RunLayers } from './run.service.js';
@@ -751,6 +753,7 @@ describe('query HTTP API', () => {
       const page = await get('/api/docs');
 
       expect(doc.body).toMatchObject({ openapi: '3.1.0' });
+      expect(doc.body).toEqual(openApiDocument(QUERY_CONTROLLERS)); // generated from the controllers Nest serves
       expect(Object.keys(doc.body.paths)).toContain('/api/v1/studies/{id}/layer-deltas');
       expect(page.type).toMatch(/^text\/html/);
       expect(page.text).toContain('/api/v1/studies/{id}/reward');
