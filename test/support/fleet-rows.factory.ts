@@ -76,13 +76,43 @@ export async function insertDevice(
   return { id: row.id, ...d };
 }
 
-/** A model row with placeholder bytes and counts (specs that need a real network use study-results.factory's insertModel). */
-export async function insertModelRow(db: Queryable, o: { sha256: string; data?: Buffer; format?: string; layers?: unknown[] }): Promise<void> {
-  const data = o.data ?? Buffer.from([0]);
+/** A model row; what a spec leaves out is a placeholder (one byte of data, one MAdd, no layers). */
+export async function insertModelRow(
+  db: Queryable,
+  o: {
+    sha256: string;
+    name?: string;
+    family?: string;
+    spec?: object;
+    resolution?: number;
+    inputName?: string;
+    inputShape?: number[];
+    data?: Uint8Array;
+    madds?: number;
+    params?: number;
+    layers?: unknown[];
+    format?: string;
+  },
+): Promise<void> {
+  const data = Buffer.from(o.data ?? [0]);
   await db.query(
     `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data, format)
-     VALUES ($1, 'm', 'f', '{}', 224, 'input', '{1,3,224,224}', $2, 1, 1, $3, $4, $5) ON CONFLICT DO NOTHING`,
-    [o.sha256, data.length, JSON.stringify(o.layers ?? []), data, o.format ?? 'onnx'],
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`,
+    [
+      o.sha256,
+      o.name ?? 'm',
+      o.family ?? 'f',
+      JSON.stringify(o.spec ?? {}),
+      o.resolution ?? 224,
+      o.inputName ?? 'input',
+      o.inputShape ?? [1, 3, 224, 224],
+      data.length,
+      o.madds ?? 1,
+      o.params ?? 1,
+      JSON.stringify(o.layers ?? []),
+      data,
+      o.format ?? 'onnx',
+    ],
   );
 }
 

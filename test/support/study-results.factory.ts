@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { describeVariant, type LayerInfo } from '../../services/lib/models/index.js';
-import { insertJob, insertStudyRow, insertVariant } from './fleet-rows.factory.js';
+import { insertJob, insertModelRow, insertStudyRow, insertVariant } from './fleet-rows.factory.js';
 
 /**
  * Small factories for stored results (devices, models, studies, runs with their raw latencies and
@@ -25,11 +25,17 @@ export async function insertModel(ds: DataSource, variant: string, salt = ''): P
   const sha256 = createHash('sha256')
     .update(d.name + salt)
     .digest('hex');
-  await ds.query(
-    `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
-     VALUES ($1,$2,$3,$4,$5,'input',$6,1,$7,$8,$9,'\\x00') ON CONFLICT (sha256) DO NOTHING`,
-    [sha256, d.name, d.family, JSON.stringify(d.spec), d.resolution, d.inputShape, d.madds, d.params, JSON.stringify(d.layers)],
-  );
+  await insertModelRow(ds, {
+    sha256,
+    name: d.name,
+    family: d.family,
+    spec: d.spec,
+    resolution: d.resolution,
+    inputShape: d.inputShape,
+    madds: d.madds,
+    params: d.params,
+    layers: d.layers,
+  });
   return { sha256, name: d.name, madds: d.madds, params: d.params, layers: d.layers };
 }
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { buildVariant, type BuiltVariant } from '../../services/lib/models/index.js';
 import { JOBS_CHANNEL, type JobProtocol } from '../../services/lib/store/index.js';
+import { insertModelRow } from './fleet-rows.factory.js';
 
 /** A small real model: MobileNetV3-Small 0.75 at 96×96 (≈8 MB, about 0.8 ms per inference here). */
 export const SMALL_MODEL = 'mobilenetv3-small-0.75@96';
@@ -14,24 +15,8 @@ export function model(name = SMALL_MODEL): BuiltVariant {
 
 /** Stores a model row as the query service does (services/query/study.repository.ts). */
 export async function insertModel(db: pg.Pool, m: BuiltVariant): Promise<void> {
-  await db.query(
-    `INSERT INTO models (sha256, name, family, spec, resolution, input_name, input_shape, size_bytes, madds, params, layers, data)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (sha256) DO NOTHING`,
-    [
-      m.sha256,
-      m.name,
-      m.family,
-      JSON.stringify(m.spec),
-      m.resolution,
-      m.inputName,
-      m.inputShape,
-      m.onnx.byteLength,
-      m.madds,
-      m.params,
-      JSON.stringify(m.layers),
-      Buffer.from(m.onnx),
-    ],
-  );
+  const { sha256, name, family, spec, resolution, inputName, inputShape, madds, params, layers } = m;
+  await insertModelRow(db, { sha256, name, family, spec, resolution, inputName, inputShape, madds, params, layers, data: m.onnx });
 }
 
 export interface SeededStudy {
