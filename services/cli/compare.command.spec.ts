@@ -125,6 +125,7 @@ describe(renderComparison.name, () => {
     top1Source: null,
     runIds: [],
     flaggedRunIds: [],
+    resources: null,
   };
   const c: Comparison = {
     studyId: ID,

@@ -25,6 +25,7 @@ const row = (variant: string, device: string, medianMs: number | null, extra: Pa
   top1Source: null,
   runIds: [],
   flaggedRunIds: [],
+  resources: null,
   ...extra,
 });
 

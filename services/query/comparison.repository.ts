@@ -13,6 +13,13 @@ export interface StudyVariant {
   params: number;
 }
 
+/** What a run recorded of loading the model and its runner's memory (`report.resources`), where the runner measures it. */
+export interface RunResources {
+  loadFirstMs: number;
+  loadWarmMs: number;
+  peakResidentBytes: number;
+}
+
 /** The stored runs of one variant on one device, each with its timed iterations. */
 export interface LatencyCell {
   variantId: string;
@@ -20,7 +27,7 @@ export interface LatencyCell {
   deviceName: string;
   deviceClass: string;
   /** in run id order */
-  runs: RunReplicate[];
+  runs: Array<RunReplicate & { resources: RunResources | null }>;
 }
 
 const jsonTextArray = (json: string) => `(CASE WHEN jsonb_typeof(${json}) = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(${json})) ELSE '{}'::text[] END)`;
@@ -67,9 +74,11 @@ export class ComparisonRepository {
       flagged: boolean;
       flags: string[];
       samples: string;
+      resources: RunResources | null;
     }> = await this.ds.query(
       `SELECT r.id, r.variant_id AS "variantId", r.device_id AS "deviceId", d.name AS "deviceName", d.device_class AS "deviceClass",
-                r.round, r.flagged, ${runFlaggedBySql('r')} AS flags, x.samples
+                r.round, r.flagged, ${runFlaggedBySql('r')} AS flags, x.samples,
+                CASE WHEN jsonb_typeof(r.report -> 'resources') = 'object' THEN r.report -> 'resources' END AS resources
            FROM runs r
            JOIN devices d ON d.id = r.device_id
            CROSS JOIN LATERAL (SELECT string_agg(l.latency_ns::text, ',') AS samples FROM run_latencies l WHERE l.run_id = r.id) x
@@ -78,14 +87,21 @@ export class ComparisonRepository {
       [studyId, deviceIds ?? null],
     );
     const cells = new Map<string, LatencyCell>();
-    for (const { id, variantId, deviceId, deviceName, deviceClass, round, flagged, flags, samples } of rows) {
+    for (const { id, variantId, deviceId, deviceName, deviceClass, round, flagged, flags, samples, resources } of rows) {
       const key = `${variantId}/${deviceId}`;
       let cell = cells.get(key);
       if (!cell) cells.set(key, (cell = { variantId, deviceId, deviceName, deviceClass, runs: [] }));
-      cell.runs.push({ id, round, flagged, flags, sortedNs: parseSorted(samples) });
+      cell.runs.push({ id, round, flagged, flags, sortedNs: parseSorted(samples), resources: validResources(resources) });
     }
     return [...cells.values()];
   }
+}
+
+/** A stored report's resources when every figure is a finite number (reports are the agent's JSON). */
+function validResources(r: RunResources | null): RunResources | null {
+  if (!r) return null;
+  const ok = [r.loadFirstMs, r.loadWarmMs, r.peakResidentBytes].every((v) => typeof v === 'number' && Number.isFinite(v));
+  return ok ? { loadFirstMs: r.loadFirstMs, loadWarmMs: r.loadWarmMs, peakResidentBytes: r.peakResidentBytes } : null;
 }
 
 /** `3,1,2` → [1, 2, 3]: one string per run parses far faster than a bigint[] of strings. */

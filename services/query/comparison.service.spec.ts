@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LatfleetError } from '../lib/errors/index.js';
 import type { AccuracyRepository } from './accuracy.repository.js';
 import type { ComparisonRepository, LatencyCell, StudyVariant } from './comparison.repository.js';
-import { ComparisonService } from './comparison.service.js';
+import { ComparisonService, resourcesOf } from './comparison.service.js';
 import type { DeviceRepository } from './device.repository.js';
 import type { RunReplicate } from './latency-statistics.js';
 import type { StudyRepository } from './study.repository.js';
@@ -19,7 +19,8 @@ const variant = (label: string, position: number, isBaseline = false): StudyVari
 });
 
 /** One run: 41 iterations spread ±0.5% around `medianNs` (its median exactly). */
-const run = (id: string, round: number | null, medianNs: number, quality: { flags?: string[] } = {}): RunReplicate => ({
+const run = (id: string, round: number | null, medianNs: number, quality: { flags?: string[] } = {}): RunReplicate & { resources: null } => ({
+  resources: null,
   id,
   round,
   flagged: quality.flags !== undefined,
@@ -28,10 +29,10 @@ const run = (id: string, round: number | null, medianNs: number, quality: { flag
 });
 
 /** One run per round at `medianNs(round)`. */
-const rounds = (label: string, device: string, medians: number[], flagged: Record<number, string[]> = {}): RunReplicate[] =>
+const rounds = (label: string, device: string, medians: number[], flagged: Record<number, string[]> = {}): LatencyCell['runs'] =>
   medians.map((m, r) => run(`${label}-${device}-${r}`, r, m, { flags: flagged[r] }));
 
-const cell = (label: string, device: string, runs: RunReplicate[]): LatencyCell => ({
+const cell = (label: string, device: string, runs: LatencyCell['runs']): LatencyCell => ({
   variantId: `v-${label}`,
   deviceId: `d-${device}`,
   deviceName: device,
@@ -267,5 +268,19 @@ describe(ComparisonService.name, () => {
     const { sut } = setup([], { study: false });
     await expect(sut.compare('nope')).rejects.toBeInstanceOf(LatfleetError);
     await expect(sut.compare('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe(resourcesOf.name, () => {
+  const res = (loadFirstMs: number, loadWarmMs: number, peakResidentBytes: number) => ({ resources: { loadFirstMs, loadWarmMs, peakResidentBytes } });
+
+  it('gives the medians of the runs that recorded load times and peak memory, and how many did', () => {
+    const sut = resourcesOf([res(210, 120, 300e6), { resources: null }, res(190, 100, 280e6), res(400, 110, 310e6)]);
+
+    expect(sut).toEqual({ loadFirstMs: 210, loadWarmMs: 110, peakResidentBytes: 300e6, runs: 3 });
+  });
+
+  it('is null when no run recorded them (a runner that does not measure them)', () => {
+    expect(resourcesOf([{ resources: null }, { resources: null }])).toBeNull();
   });
 });

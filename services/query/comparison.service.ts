@@ -1,8 +1,8 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
-import type { Reproducibility, ReplicatedLatency } from '../lib/measure/index.js';
+import { percentileCont, type Reproducibility, type ReplicatedLatency } from '../lib/measure/index.js';
 import { AccuracyRepository } from './accuracy.repository.js';
-import { ComparisonRepository, type LatencyCell, type StudyVariant } from './comparison.repository.js';
+import { ComparisonRepository, type LatencyCell, type RunResources, type StudyVariant } from './comparison.repository.js';
 import { DeviceRepository, type DeviceRef } from './device.repository.js';
 import {
   CONFIDENCE_LEVEL,
@@ -47,6 +47,8 @@ export interface ComparisonRow extends LatencySummary, ReplicatedDelta {
   runIds: string[];
   /** the cell's flagged runs (also in runIds with include=flagged) */
   flaggedRunIds: string[];
+  /** model load and peak memory: medians over the used runs that recorded them (resourcesOf); null when none did */
+  resources: { loadFirstMs: number; loadWarmMs: number; peakResidentBytes: number; runs: number } | null;
 }
 
 export interface Comparison {
@@ -170,6 +172,7 @@ export class ComparisonService implements OnApplicationBootstrap {
       top1Source: acc?.source ?? null,
       runIds: sel.used.map((r) => r.id),
       flaggedRunIds: sel.flagged.map((r) => r.id),
+      resources: resourcesOf(sel.used),
     };
     if (!base) return row;
     if (v.isBaseline) return latency ? { ...row, deltaMs: 0, deltaPct: 0 } : row;
@@ -178,4 +181,21 @@ export class ComparisonService implements OnApplicationBootstrap {
     if (baseSel.used.length === 0) return { ...row, ...undecidedDelta(`baseline: ${noCleanReplicate(baseSel.flagged)}`) };
     return { ...row, ...replicatedDelta({ base: pairedValues(baseSel.used), cand: pairedValues(sel.used) }, betweenStudySd) };
   }
+}
+
+/** Medians of the load times and peak memory over the runs that recorded them; null when none did. */
+export function resourcesOf(runs: ReadonlyArray<{ resources: RunResources | null }>): ComparisonRow['resources'] {
+  const recorded = runs.flatMap((r) => (r.resources ? [r.resources] : []));
+  if (recorded.length === 0) return null;
+  const med = (pick: (r: RunResources) => number) =>
+    percentileCont(
+      [...recorded.map(pick)].sort((a, b) => a - b),
+      0.5,
+    );
+  return {
+    loadFirstMs: Math.round(med((r) => r.loadFirstMs) * 1e3) / 1e3,
+    loadWarmMs: Math.round(med((r) => r.loadWarmMs) * 1e3) / 1e3,
+    peakResidentBytes: Math.round(med((r) => r.peakResidentBytes)),
+    runs: recorded.length,
+  };
 }

@@ -124,6 +124,15 @@ export const comparisonRow = named(
     top1Source: orNull(str()),
     runIds: strings('the runs the figures come from'),
     flaggedRunIds: strings('the flagged runs (also in runIds with include=flagged)'),
+    resources: orNull(
+      z.object({
+        loadFirstMs: num('median over the runs of creating the session (compiling the model), first'),
+        loadWarmMs: num('median of creating it again right after'),
+        peakResidentBytes: int('median of the runner process’s peak resident memory'),
+        runs: int('runs (of runIds) that recorded them'),
+      }),
+      'model load and peak memory, medians over the runs the figures come from that recorded them (runners that measure them: ort-node, litert, android-adb)',
+    ),
   }),
 );
 export type ComparisonRow = z.infer<typeof comparisonRow>;

@@ -32,6 +32,7 @@ const row = (variant: string, device: number, medianMs: number | null, extra: Pa
   top1Source: null,
   runIds: ['r'],
   flaggedRunIds: [],
+  resources: null,
   ...extra,
 });
 const delta = (deltaPct: number, mdePct: number | null, verdict: ComparisonRow['verdict']) => ({

@@ -25,6 +25,7 @@ const row = (variant: string, medianMs: number | null, madds: number, top1: numb
   top1Source: null,
   runIds: [],
   flaggedRunIds: [],
+  resources: null,
 });
 const comparison = (rows: ComparisonRow[]): Comparison => ({
   studyId: 's',

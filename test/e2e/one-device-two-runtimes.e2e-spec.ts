@@ -84,4 +84,15 @@ describe('one CPU agent running ONNX Runtime and LiteRT (LATFLEET_AGENT_RUNNER=o
     expect(tflite.deltaCiLowPct).toBeLessThan(tflite.deltaPct!);
     expect(tflite.deltaCiHighPct).toBeGreaterThan(tflite.deltaPct!);
   });
+
+  it('gives each row the median model load and peak memory of its runs, as both runtimes record them', async () => {
+    const res = await fetch(new URL(`/api/v1/studies/${study.id}/comparison?include=flagged`, fleet.api.baseUrl));
+    const { rows } = (await res.json()) as Comparison;
+
+    expect(rows.map((r) => [r.variant, r.resources?.runs])).toEqual([
+      ['onnx', 3],
+      ['tflite', 3],
+    ]);
+    for (const r of rows) expect(Math.min(r.resources!.loadFirstMs, r.resources!.loadWarmMs, r.resources!.peakResidentBytes)).toBeGreaterThan(0);
+  });
 });

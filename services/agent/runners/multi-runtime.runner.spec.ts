@@ -29,7 +29,7 @@ function fake(name: string, formats: string[], calls: string[], interleaves: boo
       profiledMedianNs: 0,
       layers: [],
       environment: { runtimeVersion: `${name} ${job.modelPath}` },
-    }) as RunnerResult;
+    }) as unknown as RunnerResult;
   return {
     name,
     formats,
