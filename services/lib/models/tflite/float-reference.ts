@@ -210,25 +210,51 @@ function pointwise(input: Float32Array, w: Float32Array, bias: Float32Array, out
     const end = (g + 1) * coutPerGroup;
     let o = g * coutPerGroup;
     for (; o + 4 <= end; o += 4) {
-      const [r0, r1, r2, r3] = [o * cinPerGroup, (o + 1) * cinPerGroup, (o + 2) * cinPerGroup, (o + 3) * cinPerGroup];
-      const [b0, b1, b2, b3] = [bias[o]!, bias[o + 1]!, bias[o + 2]!, bias[o + 3]!];
-      for (let p = 0; p < plane; p++) {
-        const at = p * cinPerGroup;
-        let s0 = b0;
-        let s1 = b1;
-        let s2 = b2;
-        let s3 = b3;
+      const r0 = o * cinPerGroup;
+      const r1 = r0 + cinPerGroup;
+      const r2 = r1 + cinPerGroup;
+      const r3 = r2 + cinPerGroup;
+      const o0 = o * plane;
+      const o1 = o0 + plane;
+      const o2 = o1 + plane;
+      const o3 = o2 + plane;
+      // two pixels at a time (each weight read once for both); an odd last pixel repeats the one before
+      for (let p = 0; p < plane; p += 2) {
+        const q = p + 1 < plane ? p + 1 : p;
+        const a = p * cinPerGroup;
+        const c = q * cinPerGroup;
+        let s0 = bias[o]!;
+        let s1 = bias[o + 1]!;
+        let s2 = bias[o + 2]!;
+        let s3 = bias[o + 3]!;
+        let t0 = s0;
+        let t1 = s1;
+        let t2 = s2;
+        let t3 = s3;
         for (let i = 0; i < cinPerGroup; i++) {
-          const v = pixels[at + i]!;
-          s0 += w[r0 + i]! * v;
-          s1 += w[r1 + i]! * v;
-          s2 += w[r2 + i]! * v;
-          s3 += w[r3 + i]! * v;
+          const v = pixels[a + i]!;
+          const u = pixels[c + i]!;
+          const w0 = w[r0 + i]!;
+          const w1 = w[r1 + i]!;
+          const w2 = w[r2 + i]!;
+          const w3 = w[r3 + i]!;
+          s0 += w0 * v;
+          s1 += w1 * v;
+          s2 += w2 * v;
+          s3 += w3 * v;
+          t0 += w0 * u;
+          t1 += w1 * u;
+          t2 += w2 * u;
+          t3 += w3 * u;
         }
-        out[o * plane + p] = s0;
-        out[(o + 1) * plane + p] = s1;
-        out[(o + 2) * plane + p] = s2;
-        out[(o + 3) * plane + p] = s3;
+        out[o0 + p] = s0;
+        out[o1 + p] = s1;
+        out[o2 + p] = s2;
+        out[o3 + p] = s3;
+        out[o0 + q] = t0;
+        out[o1 + q] = t1;
+        out[o2 + q] = t2;
+        out[o3 + q] = t3;
       }
     }
     for (; o < end; o++) {
@@ -255,12 +281,21 @@ function broadcast(a: FloatTensor, b: FloatTensor, f: (a: number, b: number) => 
   const small = big === a ? b : a;
   const n = elements(big.shape);
   const m = elements(small.shape);
-  const out = new Float32Array(n);
-  const plane = m === 1 ? n : n / m;
   if (m !== 1 && m !== n && !(m === big.shape[1] && small.shape.length === 4)) throw new Error(`cannot broadcast [${small.shape.join(',')}] to [${big.shape.join(',')}]`);
-  for (let i = 0; i < n; i++) {
-    const s = m === n ? i : m === 1 ? 0 : Math.floor(i / plane);
-    out[i] = big === a ? f(a.data[i]!, b.data[s]!) : f(a.data[s]!, b.data[i]!);
+  const out = new Float32Array(n);
+  const x = big.data;
+  if (m === n) {
+    for (let i = 0; i < n; i++) out[i] = f(a.data[i]!, b.data[i]!);
+    return { shape: big.shape, data: out };
+  }
+  const plane = n / m;
+  // one loop per small value, so that no index is divided per element
+  for (let j = 0; j < m; j++) {
+    const from = j * plane;
+    const to = from + plane;
+    const y = small.data[j]!;
+    if (big === a) for (let i = from; i < to; i++) out[i] = f(x[i]!, y);
+    else for (let i = from; i < to; i++) out[i] = f(y, x[i]!);
   }
   return { shape: big.shape, data: out };
 }
