@@ -12,7 +12,14 @@ export interface TrainingRun {
   spec: VariantSpec;
   layers: LayerInfo[];
   medianNs: number;
+  /** the host speed probe around the timed runs (mean of before and after; null for runs stored without it): how fast the host was */
+  hostProbeNs: number | null;
+  /** the share of the CPU the timed runs got (null for runs stored without it) */
+  cpuShare: number | null;
 }
+
+/** A run's host speed probe: the mean of the reference workload's time just before and just after its timed runs (its last attempt). */
+const HOST_PROBE = `((r.report->'attempts'->-1->'environmentBefore'->>'hostProbeNs')::float8 + (r.report->'attempts'->-1->'environmentAfter'->>'hostProbeNs')::float8) / 2`;
 
 /** One runtime node of one run: its median kernel time over the run's profiled iterations. */
 export interface TrainingKernel {
@@ -72,7 +79,8 @@ export class PredictorRepository {
   /** Profiled runs of builder variants on the device with this runtime and optimization level (clean ones only unless asked). */
   async trainingRuns(key: PredictorKey, studyIds: readonly string[] | null, includeFlagged: boolean): Promise<TrainingRun[]> {
     const rows: Array<Omit<TrainingRun, 'medianNs'> & { medianNs: string }> = await this.ds.query(
-      `SELECT r.id AS "runId", r.study_id AS "studyId", m.sha256 AS "modelSha256", m.name AS "modelName", m.family, m.spec, m.layers, r.median_ns AS "medianNs"
+      `SELECT r.id AS "runId", r.study_id AS "studyId", m.sha256 AS "modelSha256", m.name AS "modelName", m.family, m.spec, m.layers, r.median_ns AS "medianNs",
+              ${HOST_PROBE} AS "hostProbeNs", (r.report->'quality'->>'cpuShare')::float8 AS "cpuShare"
          FROM runs r JOIN models m ON m.sha256 = r.model_sha256
         WHERE r.device_id = $1 AND r.environment->>'runtimeVersion' = $2 AND ${OPTIMIZATION} = $3
           AND r.layer_rows > 0 AND m.spec IS NOT NULL AND jsonb_array_length(m.layers) > 0

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeVariant } from '../lib/models/index.js';
 import { fitPredictor, layerWork, type MeasuredVariant, type PredictorTrainer } from '../lib/predict/index.js';
-import { PredictorService } from './predictor.service.js';
-import type { PredictorRepository, PredictorSummary } from './predictor.repository.js';
+import { measuredVariants, PredictorService, referenceHostProbe } from './predictor.service.js';
+import type { PredictorRepository, PredictorSummary, TrainingKernel, TrainingRun } from './predictor.repository.js';
 
 /** A variant whose every layer runs one kernel at 0.05 ns per unit of work, end to end its kernel sum. */
 function measured(name: string): MeasuredVariant {
@@ -20,6 +20,7 @@ function service(top1: Map<string, number>): PredictorService {
     exact: true,
     stackFolds: 0,
     context: true,
+    layerShare: 0.5,
   });
   model.interval = { low: -0.1, high: 0.1 };
   const repository = {
@@ -48,5 +49,54 @@ describe(PredictorService.name, () => {
     expect(first!.reward).toBeCloseTo(0.6 * (1e-3 / first!.latencyMs), 9);
     expect(first!.rewardRange!.low).toBeLessThan(first!.reward!);
     expect(answer.rows[2]!.reward).toBeUndefined();
+  });
+});
+
+describe(measuredVariants.name, () => {
+  const d = describeVariant('mobilenetv3-small-1.0@160');
+  const run = (runId: string, medianNs: number): TrainingRun => ({
+    runId,
+    studyId: 's',
+    modelSha256: 'm',
+    modelName: d.name,
+    family: d.family,
+    spec: d.spec,
+    layers: d.layers,
+    medianNs,
+    hostProbeNs: null,
+    cpuShare: null,
+  });
+  const kernels = (runId: string, ns: number): TrainingKernel[] => d.layers.map((l) => ({ runId, nodeName: `${l.name}.k`, opType: 'Conv', layer: l.name, medianNs: ns }));
+  const sum = 1_000 * d.layers.length;
+
+  it('learns a variant from the median of its runs, leaving out a run whose timed phase was far slower than its own kernels', () => {
+    const [v] = measuredVariants([run('a', 0.9 * sum), run('b', 1.0 * sum), run('c', 2 * sum)], [...kernels('a', 1_000), ...kernels('b', 1_000), ...kernels('c', 1_000)]);
+    expect(v!.medianNs).toBeCloseTo(0.95 * sum, 6);
+    expect(v!.kernels).toHaveLength(d.layers.length);
+  });
+
+  it('scales every run to the reference host speed before taking medians', () => {
+    const slowHost = { ...run('a', 1.1 * sum), hostProbeNs: 1.1e6 };
+    const fastHost = { ...run('b', 0.95 * sum), hostProbeNs: 0.95e6 };
+    const [v] = measuredVariants([slowHost, fastHost], [...kernels('a', 1_100), ...kernels('b', 950)], 1e6);
+    expect(v!.medianNs).toBeCloseTo(sum, 6);
+    expect(v!.kernels.every((k) => Math.abs(k.medianNs - 1_000) < 1e-6)).toBe(true);
+    expect(referenceHostProbe([slowHost, fastHost, { ...fastHost, hostProbeNs: null }])).toBeCloseTo(1.025e6, 6);
+  });
+
+  it('leaves out a preempted run (less than 90% of the CPU) while the variant has another', () => {
+    const [v] = measuredVariants(
+      [
+        { ...run('a', 1.2 * sum), cpuShare: 0.5 },
+        { ...run('b', sum), cpuShare: 0.99 },
+      ],
+      [...kernels('a', 1_000), ...kernels('b', 1_000)],
+    );
+    expect(v!.medianNs).toBe(sum);
+  });
+
+  it('keeps the disturbed runs when a variant has nothing else', () => {
+    const [v] = measuredVariants([run('c', 2 * sum)], kernels('c', 1_000));
+    expect(v!.medianNs).toBe(2 * sum);
   });
 });

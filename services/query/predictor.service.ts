@@ -3,7 +3,15 @@ import { LatfleetError } from '../lib/errors/index.js';
 import { median } from '../lib/measure/stats.js';
 import { nsToMs } from '../lib/measure/units.js';
 import { describeVariant, type VariantDescription } from '../lib/models/index.js';
-import { DEFAULT_KERNEL_MODEL, KernelPredictor, PREDICTOR_FORMAT, PredictorTrainer, type MeasuredVariant, type PredictorModel } from '../lib/predict/index.js';
+import {
+  DEFAULT_KERNEL_MODEL,
+  DISTURBED_TIMED_RATIO,
+  KernelPredictor,
+  PREDICTOR_FORMAT,
+  PredictorTrainer,
+  type MeasuredVariant,
+  type PredictorModel,
+} from '../lib/predict/index.js';
 import { LruCache } from './lru-cache.util.js';
 import { REWARD_EXPONENTS, sourcedReward, type LatencyConstraint, type SourcedReward } from './mnasnet-reward.util.js';
 import type { PredictionBody, PredictorListQuery, TrainPredictorBody } from './predictor.dto.js';
@@ -25,19 +33,42 @@ export interface PredictedVariant {
   layers?: Array<{ layer: string; predictedMs: number; kernels: Array<{ opType: string; predictedMs: number }> }>;
 }
 
+/** The least share of the CPU a run's timed phase may have had to teach a predictor while its model has a run that had more. */
+const MIN_CPU_SHARE = 0.9;
+
+/** The host speed the runs were measured at, typically: the median of their host probes (null when none has one). */
+export function referenceHostProbe(runs: readonly Pick<TrainingRun, 'hostProbeNs'>[]): number | null {
+  const probes = runs.map((r) => r.hostProbeNs).filter((p): p is number => p !== null && p > 0);
+  return probes.length ? median(probes) : null;
+}
+
 /**
  * Groups a device's stored runs into the predictor's training variants: one per model (its runs'
- * end-to-end medians and each runtime node's kernel medians, median over runs). Models the builder
- * can no longer describe (an imported model, a removed knob) are left out.
+ * end-to-end medians and each runtime node's kernel medians, median over runs). Each run's times
+ * are first scaled to the reference host speed (× reference probe / the run's own probe: a VM's
+ * host drifts by several percent over minutes, which the agent's probe around the timed runs
+ * measures). Runs slowed by other work — timed median above DISTURBED_TIMED_RATIO × their own
+ * kernel sum, or less than MIN_CPU_SHARE of the CPU — are left out while the model has another.
+ * Models the builder can no longer describe (an imported model, a removed knob) are left out.
  */
-export function measuredVariants(runs: readonly TrainingRun[], kernels: readonly TrainingKernel[]): MeasuredVariant[] {
+export function measuredVariants(runs: readonly TrainingRun[], kernels: readonly TrainingKernel[], referenceProbeNs = referenceHostProbe(runs)): MeasuredVariant[] {
   const kernelsByRun = new Map<string, TrainingKernel[]>();
-  for (const k of kernels) kernelsByRun.set(k.runId, [...(kernelsByRun.get(k.runId) ?? []), k]);
+  for (const k of kernels) {
+    const list = kernelsByRun.get(k.runId);
+    if (list) list.push(k);
+    else kernelsByRun.set(k.runId, [k]);
+  }
   const byModel = new Map<string, TrainingRun[]>();
   for (const r of runs) byModel.set(r.modelSha256, [...(byModel.get(r.modelSha256) ?? []), r]);
+  const scale = (r: TrainingRun) => (referenceProbeNs && r.hostProbeNs && r.hostProbeNs > 0 ? referenceProbeNs / r.hostProbeNs : 1);
   const variants: MeasuredVariant[] = [];
-  for (const list of byModel.values()) {
-    const first = list[0]!;
+  for (const all of byModel.values()) {
+    const first = all[0]!;
+    const clean = all.filter(
+      (r) =>
+        (r.cpuShare ?? 1) >= MIN_CPU_SHARE && r.medianNs <= DISTURBED_TIMED_RATIO * (kernelsByRun.get(r.runId) ?? []).reduce((a, k) => a + (k.layer === '' ? 0 : k.medianNs), 0),
+    );
+    const list = clean.length ? clean : all;
     let spec: VariantDescription['spec'];
     try {
       spec = describeVariant(first.spec).spec;
@@ -49,7 +80,7 @@ export function measuredVariants(runs: readonly TrainingRun[], kernels: readonly
       for (const k of kernelsByRun.get(r.runId) ?? []) {
         const key = `${k.nodeName}\u0000${k.opType}\u0000${k.layer}`;
         const n = nodes.get(key) ?? { nodeName: k.nodeName, opType: k.opType, layer: k.layer, values: [] };
-        n.values.push(k.medianNs);
+        n.values.push(k.medianNs * scale(r));
         nodes.set(key, n);
       }
     }
@@ -59,7 +90,7 @@ export function measuredVariants(runs: readonly TrainingRun[], kernels: readonly
       spec,
       layers: first.layers,
       kernels: [...nodes.values()].map((n) => ({ nodeName: n.nodeName, opType: n.opType, layer: n.layer, medianNs: median(n.values) })),
-      medianNs: median(list.map((r) => r.medianNs)),
+      medianNs: median(list.map((r) => r.medianNs * scale(r))),
     });
   }
   return variants;
@@ -144,7 +175,8 @@ export class PredictorService {
     if (!latest) throw LatfleetError.validation('device', `${device.name} has no profiled runs to learn from`);
     const key = { deviceId: device.id, runtime: body.runtime ?? latest.runtime, optimization: body.optimization ?? latest.optimization };
     const runs = await this.predictors.trainingRuns(key, body.studies ?? null, body.includeFlagged);
-    const variants = measuredVariants(runs, runs.length ? await this.predictors.kernels(runs.map((r) => r.runId)) : []);
+    const hostProbeNs = referenceHostProbe(runs);
+    const variants = measuredVariants(runs, runs.length ? await this.predictors.kernels(runs.map((r) => r.runId)) : [], hostProbeNs);
     if (variants.length === 0) {
       throw LatfleetError.validation(
         'device',
@@ -160,6 +192,8 @@ export class PredictorService {
         runs: runs.length,
         families: [...new Set(variants.map((v) => v.family))].sort(),
         includeFlagged: body.includeFlagged,
+        // predictions are at this host speed (the median host probe of the training runs)
+        hostProbeNs,
         kernelModel: DEFAULT_KERNEL_MODEL,
       },
       validation: trained.accuracy as unknown as Record<string, unknown> | null,

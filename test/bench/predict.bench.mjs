@@ -6,9 +6,11 @@
 // With --data-dir, a fleet whose studies already finished is reused (their runs are not repeated).
 // Prints Markdown for test/bench/RESULTS.md and writes the raw answers to --out (JSON); --export
 // writes every run of the studies with its per-node kernel medians (offline experiments).
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { calibrationVariants, CALIBRATE_PROTOCOL, DEFAULT_CALIBRATE } from '../../dist/lib/models/calibrate-study.js';
 import { builtinStudy } from '../../dist/lib/models/index.js';
@@ -25,6 +27,8 @@ const { values: args } = parseArgs({
     port: { type: 'string' },
     out: { type: 'string', default: join(os.tmpdir(), 'latfleet-predict.json') },
     export: { type: 'string' },
+    // calibration studies the predictor learns from (default: all of --calibrate), e.g. to stay within a fleet-time budget
+    train: { type: 'string' },
   },
 });
 const log = (s) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
@@ -108,7 +112,9 @@ async function exportRuns(file, studies) {
     const ids = studies.map((s) => s.id);
     const { rows: runs } = await client.query(
       `SELECT r.id AS "runId", s.name AS study, r.round, r.flagged, r.started_at AS "startedAt", r.finished_at AS "finishedAt", r.median_ns::float8 AS "medianNs",
-              r.profiled_median_ns::float8 AS "profiledMedianNs", r.environment->>'runtimeVersion' AS runtime, m.sha256 AS "modelSha256", m.name AS "modelName", m.family, m.spec, m.layers
+              r.profiled_median_ns::float8 AS "profiledMedianNs", r.environment->>'runtimeVersion' AS runtime, m.sha256 AS "modelSha256", m.name AS "modelName", m.family, m.spec, m.layers,
+              ((r.report->'attempts'->-1->'environmentBefore'->>'hostProbeNs')::float8 + (r.report->'attempts'->-1->'environmentAfter'->>'hostProbeNs')::float8) / 2 AS "hostProbeNs",
+              (r.report->'quality'->>'cpuShare')::float8 AS "cpuShare"
          FROM runs r JOIN studies s ON s.id = r.study_id JOIN models m ON m.sha256 = r.model_sha256 WHERE r.study_id = ANY($1::uuid[]) ORDER BY r.started_at`,
       [ids],
     );
@@ -154,6 +160,7 @@ try {
     for (const d of time.details) details.set(d.variant, [...(details.get(d.variant) ?? []), d]);
     return {
       ids: list.map((s) => s.id),
+      names: list.map((s) => s.study.name),
       variants,
       runs: runsOf(list).length,
       fleetSeconds: time.measuringSeconds,
@@ -163,48 +170,80 @@ try {
       preemptedRuns: time.details.filter((r) => (r.flags ?? []).includes('busy-cpu')).length,
     };
   };
-  results.calibrate = await summary(calibrations, training.size);
+  // the predictor learns from --train (default: every calibration study measured)
+  const trainNames = args.train ? args.train.split(',') : calibrateSpecs.map((c) => c.name);
+  const trainStudies = calibrations.filter((c) => trainNames.includes(c.study.name));
+  results.calibrate = await summary(trainStudies, new Set(trainStudies.flatMap((c) => c.study.variants.map((v) => v.label))).size);
   results.holdout = await summary(holdouts, unseen.length);
   log(`calibrate ${JSON.stringify(results.calibrate)}; holdout ${JSON.stringify(results.holdout)}`);
   if (!args['measure-only']) {
     const device = calibrations[0].runs[0].device;
     let t0 = Date.now();
     // flagged runs too: on a shared host every calibration run may be flagged busy (counted in the results)
-    const predictor = await http('POST', '/api/v1/predictors', { device, includeFlagged: true, studies: calibrations.map((c) => c.id) });
+    const predictor = await http('POST', '/api/v1/predictors', { device, includeFlagged: true, studies: trainStudies.map((c) => c.id) });
     results.trainSeconds = (Date.now() - t0) / 1000;
     results.predictor = { id: predictor.id, version: predictor.version, variants: predictor.trainingVariants, validation: predictor.validation };
     log(`trained ${predictor.version} in ${results.trainSeconds.toFixed(1)} s: ${JSON.stringify(predictor.validation)}`);
     t0 = Date.now();
     const answer = await http('POST', '/api/v1/predictions', { variants: unseen.map((v) => v.name), devices: [device] });
     results.predictSeconds = (Date.now() - t0) / 1000;
-    // ranking a design space: 1,000 variants in one request, as `latfleet predict --from FILE` sends them
+    // ranking a design space: 1,000 variants in one request, as `latfleet predict --from FILE` sends them, then through the CLI itself
     const many = calibrationVariants({ ...DEFAULT_CALIBRATE, budgetSeconds: 1e9, maxModelMb: 1e9, maxVariants: 1000, seed: 1000 }).map((v) => v.name);
     t0 = Date.now();
     const manyAnswer = await http('POST', '/api/v1/predictions', { variants: many, devices: [device], layers: false });
     results.thousand = { variants: manyAnswer.predictions.length, seconds: (Date.now() - t0) / 1000 };
-    log(`${results.thousand.variants} predictions in ${results.thousand.seconds} s`);
-    const measuredMs = new Map(holdouts.flatMap((h) => h.comparison.rows.map((r) => [r.variant, r.medianMs])));
-    // a held-out run's own per-layer kernel sum: what the kernel predictors predict, and whether its timed runs were slowed by other work
-    const kernelSumMs = (variant) => {
-      const sums = (details.get(variant) ?? [])
-        .map((d) => ({ d, ratio: d.report?.attribution?.layerSumToTimedMedian }))
-        .filter(({ ratio }) => typeof ratio === 'number' && ratio > 0)
-        .map(({ d, ratio }) => (ratio * d.statistics.medianNs) / 1e6)
-        .sort((a, b) => a - b);
-      return sums.length ? (sums[(sums.length - 1) >> 1] + sums[sums.length >> 1]) / 2 : null;
+    const namesFile = join(dataDir, 'predict-1000.txt');
+    writeFileSync(namesFile, many.join('\n') + '\n');
+    t0 = Date.now();
+    execFileSync(
+      process.execPath,
+      [fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url)), 'predict', '--from', namesFile, '-d', device, '--url', `http://127.0.0.1:${base + 2}`, '--json'],
+      {
+        env: { ...process.env, LATFLEET_DATA_DIR: dataDir },
+        stdio: ['ignore', 'ignore', 'inherit'],
+        maxBuffer: 1 << 30,
+      },
+    );
+    results.thousand.cliSeconds = (Date.now() - t0) / 1000;
+    log(`${results.thousand.variants} predictions in ${results.thousand.seconds} s (API), ${results.thousand.cliSeconds} s (latfleet predict --from)`);
+
+    const med = (xs) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : null;
     };
+    // each held-out variant's runs: the measured median is the median over its replicates (as the predictor learns), and its own kernel sum
+    const measuredMs = (variant) => med((details.get(variant) ?? []).map((d) => d.statistics.medianNs / 1e6));
+    // the same at the predictor's reference host speed: each run × reference probe / its own probe (the host's drift between runs, which no predictor can know)
+    const referenceProbeNs = predictor.training?.hostProbeNs ?? null;
+    const probeOf = (d) => {
+      const env = d.report?.attempts?.at(-1);
+      const before = env?.environmentBefore?.hostProbeNs;
+      const after = env?.environmentAfter?.hostProbeNs;
+      return before > 0 && after > 0 ? (before + after) / 2 : null;
+    };
+    const normalizedMs = (variant) =>
+      referenceProbeNs ? med((details.get(variant) ?? []).map((d) => ((d.statistics.medianNs / 1e6) * referenceProbeNs) / (probeOf(d) ?? referenceProbeNs))) : null;
+    const kernelSumMs = (variant) =>
+      med(
+        (details.get(variant) ?? [])
+          .map((d) => ({ d, ratio: d.report?.attribution?.layerSumToTimedMedian }))
+          .filter(({ ratio }) => typeof ratio === 'number' && ratio > 0)
+          .map(({ d, ratio }) => (ratio * d.statistics.medianNs) / 1e6),
+      );
     const rows = answer.predictions
-      .filter((p) => measuredMs.get(p.variant) != null)
+      .filter((p) => measuredMs(p.variant) != null)
       .map((p) => ({
         variant: p.variant,
         family: unseen.find((v) => v.name === p.variant)?.family,
         predictedMs: p.medianMs,
-        measuredMs: measuredMs.get(p.variant),
+        measuredMs: measuredMs(p.variant),
+        normalizedMs: normalizedMs(p.variant),
         predictedKernelsMs: p.kernelSumMs,
         measuredKernelsMs: kernelSumMs(p.variant),
+        replicatesMs: (details.get(p.variant) ?? []).map((d) => d.statistics.medianNs / 1e6),
+        inside: measuredMs(p.variant) >= p.intervalLowMs && measuredMs(p.variant) <= p.intervalHighMs,
         outOfRange: p.outOfRange.length > 0,
       }));
-    const undisturbed = rows.filter((r) => r.measuredKernelsMs != null && r.measuredMs <= 1.25 * r.measuredKernelsMs);
     const score = (list) => {
       const e = list.map((r) => (r.predictedMs - r.measuredMs) / r.measuredMs);
       const within = (x) => (100 * e.filter((v) => Math.abs(v) <= x).length) / e.length;
@@ -218,36 +257,44 @@ try {
       const rm = rank(list.map((r) => r.measuredMs));
       const n = list.length;
       const rho = 1 - (6 * rp.reduce((a, v, i) => a + (v - rm[i]) ** 2, 0)) / (n * (n * n - 1));
-      return { n, within5Pct: within(0.05), within10Pct: within(0.1), rmspePct: 100 * Math.sqrt(e.reduce((a, v) => a + v * v, 0) / n), spearmanRho: rho, insideIntervalPct: null };
+      return { n, within5Pct: within(0.05), within10Pct: within(0.1), rmspePct: 100 * Math.sqrt(e.reduce((a, v) => a + v * v, 0) / n), spearmanRho: rho };
     };
-    const inside = answer.predictions.filter(
-      (p) => measuredMs.get(p.variant) != null && measuredMs.get(p.variant) >= p.intervalLowMs && measuredMs.get(p.variant) <= p.intervalHighMs,
-    ).length;
-    results.heldOut = { ...score(rows), insideIntervalPct: (100 * inside) / rows.length, outOfRange: rows.filter((r) => r.outOfRange).length };
-    results.undisturbed = score(undisturbed);
+    results.heldOut = { ...score(rows), insideIntervalPct: (100 * rows.filter((r) => r.inside).length) / rows.length, outOfRange: rows.filter((r) => r.outOfRange).length };
+    results.inRange = score(rows.filter((r) => !r.outOfRange));
+    results.normalized = referenceProbeNs ? score(rows.map((r) => ({ predictedMs: r.predictedMs, measuredMs: r.normalizedMs }))) : null;
+    results.undisturbed = score(rows.filter((r) => r.measuredKernelsMs != null && r.measuredMs <= 1.25 * r.measuredKernelsMs));
     results.kernelSums = score(rows.filter((r) => r.measuredKernelsMs != null).map((r) => ({ predictedMs: r.predictedKernelsMs, measuredMs: r.measuredKernelsMs })));
+    // the noise floor: one replicate "predicting" the other — what a predictor that knew each variant exactly would score against one run
+    const paired = rows.filter((r) => r.replicatesMs.length >= 2);
+    results.replicates = score(paired.map((r) => ({ predictedMs: r.replicatesMs[0], measuredMs: r.replicatesMs[1] })));
+    const pairedNormalized = paired
+      .map((r) => (details.get(r.variant) ?? []).slice(0, 2).map((d) => ((d.statistics.medianNs / 1e6) * (referenceProbeNs ?? 1)) / (probeOf(d) ?? referenceProbeNs ?? 1)))
+      .filter((x) => x.length === 2);
+    results.replicatesNormalized = score(pairedNormalized.map(([a, b]) => ({ predictedMs: a, measuredMs: b })));
     results.byFamily = Object.fromEntries([...new Set(rows.map((r) => r.family))].sort().map((f) => [f, score(rows.filter((r) => r.family === f))]));
     results.rows = rows;
-    // after the predictions above (this predictor is the device's latest from now on): the same learning on the held-out studies alone (their runs were rarely preempted): what cleaner training data gives, by cross-validation
-    const clean = await http('POST', '/api/v1/predictors', { device, includeFlagged: true, studies: holdouts.map((h) => h.id) });
-    results.cleanCrossValidation = clean.validation;
-    log(`cross-validation on the held-out studies: ${JSON.stringify(clean.validation)}`);
     log(`held out: ${JSON.stringify(results.heldOut)}`);
 
     const f = (x, d = 1) => (x == null ? '—' : x.toFixed(d));
+    const line = (label, s) => `| ${label} | ${s.n} | ${f(s.within5Pct)}% | ${f(s.within10Pct)}% | ${f(s.rmspePct, 2)}% | ${f(s.spearmanRho, 3)} |`;
+    const v = predictor.validation;
     const lines = [
       `| set | variants | within ±5% | within ±10% | RMSPE | Spearman ρ |`,
       `|---|---:|---:|---:|---:|---:|`,
-      `| cross-validation on calibrate (5 folds by variant) | ${predictor.validation.heldOutVariants} | ${f(predictor.validation.within5Pct)}% | ${f(predictor.validation.within10Pct)}% | ${f(predictor.validation.rmspePct, 2)}% | ${f(predictor.validation.spearmanRho, 3)} |`,
-      `| unseen variants (seeds ${args['holdout-seeds']}) | ${results.heldOut.n} | ${f(results.heldOut.within5Pct)}% | ${f(results.heldOut.within10Pct)}% | ${f(results.heldOut.rmspePct, 2)}% | ${f(results.heldOut.spearmanRho, 3)} |`,
-      `| … whose timed runs agree with their own kernel sum (timed median ≤ 1.25 × Σ kernels) | ${results.undisturbed.n} | ${f(results.undisturbed.within5Pct)}% | ${f(results.undisturbed.within10Pct)}% | ${f(results.undisturbed.rmspePct, 2)}% | ${f(results.undisturbed.spearmanRho, 3)} |`,
-      `| unseen variants, Σ predicted kernels vs the run's Σ measured kernels | ${results.kernelSums.n} | ${f(results.kernelSums.within5Pct)}% | ${f(results.kernelSums.within10Pct)}% | ${f(results.kernelSums.rmspePct, 2)}% | ${f(results.kernelSums.spearmanRho, 3)} |`,
-      `| cross-validation on the held-out studies themselves (5 folds by variant; ${results.holdout.preemptedRuns} of ${results.holdout.runs} runs preempted) | ${clean.validation.heldOutVariants} | ${f(clean.validation.within5Pct)}% | ${f(clean.validation.within10Pct)}% | ${f(clean.validation.rmspePct, 2)}% | ${f(clean.validation.spearmanRho, 3)} |`,
-      ...Object.entries(results.byFamily).map(([fam, s]) => `| … ${fam} | ${s.n} | ${f(s.within5Pct)}% | ${f(s.within10Pct)}% | ${f(s.rmspePct, 2)}% | ${f(s.spearmanRho, 3)} |`),
+      line(`cross-validation on ${trainNames.join(', ')} (5 folds by variant)`, { n: v.heldOutVariants, ...v }),
+      line(`**unseen variants** (seeds ${args['holdout-seeds']}) vs the median of their replicates`, results.heldOut),
+      line('… those inside the training range', results.inRange),
+      ...(results.normalized ? [line("… vs their medians at the predictor's reference host speed (each run scaled by its host probe)", results.normalized)] : []),
+      line('… whose timed runs agree with their own kernel sum (timed median ≤ 1.25 × Σ kernels)', results.undisturbed),
+      line("unseen variants, Σ predicted kernels vs the runs' Σ measured kernels", results.kernelSums),
+      line('noise floor: one replicate of an unseen variant vs the other', results.replicates),
+      line('… both scaled to the reference host speed', results.replicatesNormalized),
+      ...Object.entries(results.byFamily).map(([fam, s]) => line(`… unseen ${fam}`, s)),
     ];
     console.log(lines.join('\n'));
+    const c = results.calibrate;
     console.log(
-      `\ncalibrate: ${results.calibrate.variants} variants, ${results.calibrate.runs} runs (${results.calibrate.flaggedRuns} flagged, ${results.calibrate.preemptedRuns} busy-cpu), ${f(results.calibrate.fleetSeconds / 60)} min of fleet time measuring (${f(results.calibrate.submittedToDoneSeconds / 60)} min from submission to completion); held out: ${results.holdout.runs} runs (${results.holdout.flaggedRuns} flagged, ${results.holdout.preemptedRuns} busy-cpu); training ${f(results.trainSeconds)} s; ${rows.length} predictions with per-layer breakdown in ${f(results.predictSeconds, 2)} s, ${results.thousand.variants} without in ${f(results.thousand.seconds, 2)} s; ${f(results.heldOut.insideIntervalPct)}% of measured medians inside the interval; ${results.heldOut.outOfRange} flagged out of range`,
+      `\ncalibrate: ${c.variants} variants, ${c.runs} runs (${c.flaggedRuns} flagged, ${c.preemptedRuns} busy-cpu), ${f(c.fleetSeconds / 60)} min of fleet time (first run's start to last run's end; the runs themselves ${f(c.runSeconds / 60)} min; ${f(c.submittedToDoneSeconds / 60)} min from first submission to last completion); held out: ${results.holdout.runs} runs (${results.holdout.flaggedRuns} flagged, ${results.holdout.preemptedRuns} busy-cpu); training ${f(results.trainSeconds)} s; ${rows.length} predictions with per-layer breakdown in ${f(results.predictSeconds, 2)} s, ${results.thousand.variants} without in ${f(results.thousand.seconds, 2)} s (API) and ${f(results.thousand.cliSeconds, 2)} s (latfleet predict --from FILE, node start included); ${f(results.heldOut.insideIntervalPct)}% of measured medians inside the interval; ${results.heldOut.outOfRange} flagged out of range`,
     );
   }
 } finally {

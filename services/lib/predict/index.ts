@@ -2,7 +2,20 @@ export { channelLayout, fusionKeys, kernelFeatures, KERNEL_FEATURE_NAMES, layerC
 export { DEFAULT_BOOSTED_TREES, fitBoostedTrees, predictBoostedTrees } from './boosted-trees.js';
 export type { BoostedTrees, BoostedTreesOptions } from './boosted-trees.js';
 export type { KernelSpec, LayerContext } from './kernel-features.js';
-export { DEFAULT_KERNEL_MODEL, fitEndToEnd, fitPredictor, PREDICTOR_FORMAT, KernelPredictor, kernelRows, kernelsByLayer, layerRows, learnFusion, outOfFold } from './predictor.js';
+export {
+  DEFAULT_KERNEL_MODEL,
+  DISTURBED_TIMED_RATIO,
+  featureKey,
+  fitEndToEnd,
+  fitPredictor,
+  PREDICTOR_FORMAT,
+  KernelPredictor,
+  kernelRows,
+  kernelsByLayer,
+  layerRows,
+  learnFusion,
+  outOfFold,
+} from './predictor.js';
 export type {
   EndToEndRow,
   EndToEndWeights,

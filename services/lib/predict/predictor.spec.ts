@@ -2,10 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { describeVariant } from '../models/index.js';
 import { DEFAULT_BOOSTED_TREES } from './boosted-trees.js';
 import { channelLayout, fusionKeys, KERNEL_FEATURE_NAMES, kernelFeatures, layerContexts, layerWork } from './kernel-features.js';
-import { fitEndToEnd, fitPredictor, KernelPredictor, kernelPart, kernelsByLayer, layerRows, learnFusion, type KernelModelOptions, type MeasuredVariant } from './predictor.js';
+import {
+  featureKey,
+  fitEndToEnd,
+  fitPredictor,
+  KernelPredictor,
+  kernelPart,
+  kernelsByLayer,
+  layerRows,
+  learnFusion,
+  type KernelModelOptions,
+  type MeasuredVariant,
+} from './predictor.js';
 import { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
 
-const SMALL_MODEL: KernelModelOptions = { boosted: { ...DEFAULT_BOOSTED_TREES, trees: 20, depth: 3 }, exact: true, stackFolds: 0, context: true };
+const SMALL_MODEL: KernelModelOptions = { boosted: { ...DEFAULT_BOOSTED_TREES, trees: 20, depth: 3 }, exact: true, stackFolds: 0, context: true, layerShare: 0 };
 /** ns per unit of work of each runtime op type on the constructed device */
 const COST: Record<string, number> = { FusedConv: 0.05, Conv: 0.06, Add: 0.2, GlobalAveragePool: 0.3, Mul: 0.25, HardSigmoid: 0.4, Gemm: 0.04, Sigmoid: 0.5 };
 const OVERHEAD = { perKernelNs: 3_000 };
@@ -103,8 +114,35 @@ describe('learnFusion', () => {
     const seKernels = kernelsByLayer(TRAINING[0]!.kernels).get(se.name)!;
     const seKeys = Object.entries(fusion).filter(([key]) => key.startsWith('se|'));
     expect(seKeys.length).toBeGreaterThan(0);
-    expect(new Set(seKeys.map(([, ops]) => ops.join(',')))).toEqual(new Set([seKernels.map((k) => `${k.opType}@${k.part}`).join(',')]));
+    expect(new Set(seKeys.map(([, choices]) => choices[0]!.kernels.join(',')))).toEqual(new Set([seKernels.map((k) => `${k.opType}@${k.part}`).join(',')]));
     expect(seKernels.map((k) => k.opType).sort()).toEqual([...ranOps('se')].sort());
+  });
+
+  it('keeps every kernel list the runtime ran for a kind of layer with its share, and predicts the expected kernels', () => {
+    // half of the variants run an extra reorder after every SE layer
+    const withReorder = TRAINING.map((v, i) =>
+      i % 2
+        ? v
+        : {
+            ...v,
+            kernels: [
+              ...v.kernels,
+              ...v.layers.filter((l) => l.op === 'se').map((l) => ({ nodeName: `ReorderOutput_${l.name}`, opType: 'ReorderOutput', layer: l.name, medianNs: 1_000 })),
+            ],
+          },
+    );
+    const fusion = learnFusion(withReorder);
+    const shares = Object.entries(fusion)
+      .filter(([key]) => key.startsWith('se|'))
+      .map(([, choices]) => choices.map((c) => c.share).sort());
+    expect(shares.every((s) => s.length === 2 && Math.abs(s[0]! + s[1]! - 1) < 1e-9)).toBe(true);
+    const model = fitPredictor(withReorder, SMALL_MODEL);
+    const p = new KernelPredictor(model).predict(describeVariant('mobilenetv3-small-1.0@160'));
+    const se = p.layers.find((l) => l.layer.endsWith('.se'))!;
+    const reorder = se.kernels.find((k) => k.opType === 'ReorderOutput')!;
+    expect(reorder.predictedNs).toBeGreaterThan(300);
+    expect(reorder.predictedNs).toBeLessThan(700);
+    expect(p.kernelCount % 1).not.toBe(0);
   });
 
   it('tells the parts of a layer apart by the node names the runtime kept', () => {
@@ -185,6 +223,15 @@ describe(fitEndToEnd.name, () => {
     expect(w[1]).toBeCloseTo(1, 6);
   });
 
+  it('mixes the two levels by a given share when it learns from measured sums (where both are the same)', () => {
+    const w = fitEndToEnd(
+      rows.map((r) => ({ ...r, layerSum: r.kernelSum, medianNs: 0.9 * r.kernelSum + 2_000 * r.count })),
+      [0.5],
+    );
+    expect(w[0]).toBeCloseTo(0.45, 6);
+    expect(w[1]).toBeCloseTo(0.45, 6);
+  });
+
   it('falls back to the kernel sum plus the median per-kernel overhead with few variants', () => {
     expect(fitEndToEnd(rows.slice(0, 5).map((r) => ({ ...r, medianNs: r.kernelSum + 1_000 * r.count })))).toEqual([1, 0, 1_000, 0]);
   });
@@ -225,5 +272,15 @@ describe('validation held out by variant', () => {
     const truth = measured('mobilenetv3-small-1.0@240');
     expect(model.endToEnd[0] + model.endToEnd[1]).toBeGreaterThan(0.8);
     expect(Math.abs(p.medianNs - truth.medianNs) / truth.medianNs).toBeLessThan(0.05);
+  });
+});
+
+describe(featureKey.name, () => {
+  it('tells configurations apart by every feature and is the same for equal ones', () => {
+    const f = [1, 2.5, Math.log2(96), 0, -1, 7];
+    expect(featureKey([...f])).toBe(featureKey(f));
+    const others = f.map((_, i) => featureKey(f.map((v, j) => (j === i ? v + 1 : v))));
+    expect(new Set([featureKey(f), ...others]).size).toBe(f.length + 1);
+    expect(featureKey([1, 2])).not.toBe(featureKey([2, 1]));
   });
 });

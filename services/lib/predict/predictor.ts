@@ -54,9 +54,11 @@ export interface KernelModelOptions {
   stackFolds: number;
   /** describe each kernel with its neighbours (their kind and channel layout) too */
   context: boolean;
+  /** without stacking: the share of the layer-level sum in the predicted sum (the rest the kernel-level one) */
+  layerShare: number;
 }
 
-export const DEFAULT_KERNEL_MODEL: KernelModelOptions = { boosted: DEFAULT_BOOSTED_TREES, exact: true, stackFolds: 3, context: true };
+export const DEFAULT_KERNEL_MODEL: KernelModelOptions = { boosted: DEFAULT_BOOSTED_TREES, exact: true, stackFolds: 0, context: true, layerShare: 0.5 };
 
 /** A kernel class (runtime op type) with fewer distinct configurations than this is predicted by its median time per unit of work. */
 const MIN_MODEL_ROWS = 8;
@@ -69,7 +71,7 @@ interface KernelModel {
   linear: number[] | null;
   /** boosted trees on the linear model's residuals (in log space) */
   boosted: BoostedTrees | null;
-  /** measured configurations: features joined by ',' → median log(ns / work); a configuration measured before is answered from here (when the options say so) */
+  /** measured configurations: featureKey → median log(ns / work); a configuration measured before is answered from here (when the options say so) */
   exact: Record<string, number>;
   /** per RANGE_CHECKED_FEATURES: [min, max] over the training rows */
   ranges: Array<[number, number]>;
@@ -86,8 +88,12 @@ export type EndToEndWeights = [number, number, number, number];
 
 export interface PredictorModel {
   formatVersion: typeof PREDICTOR_FORMAT;
-  /** fusion key → the kernels (`opType@part`) the runtime ran for such a layer (the most frequent list) */
-  fusion: Record<string, string[]>;
+  /**
+   * fusion key → the kernel lists (`opType@part`) the runtime ran for such a layer, each with the
+   * share of the layers it ran for (lists under MIN_FUSION_SHARE left out): whether a layer's
+   * neighbour adds a reorder is not always decided by what the key knows
+   */
+  fusion: Record<string, FusionChoice[]>;
   kernels: Record<string, KernelModel>;
   /** layer kind (`op|quantization`) → the model of the layer's total kernel time: one level up from the kernels, no fusion table in between */
   layers: Record<string, KernelModel>;
@@ -128,7 +134,7 @@ export interface Prediction {
   outOfRange: string[];
 }
 
-/** A prediction with what the end-to-end model needs of it. */
+/** A prediction with what the end-to-end model needs of it: the expected kernel count (fractional where the fusion varies). */
 export type VariantPrediction = Prediction & { kernelCount: number };
 
 const dot = (w: readonly number[], x: readonly number[]) => x.reduce((a, v, i) => a + v * w[i]!, w[x.length]!);
@@ -183,8 +189,17 @@ export const layerModelKey = (layer: LayerInfo, spec: KernelSpec) => `${layer.op
 /** Each layer's neighbours, or none when kernels are described without them. */
 const contextsOf = (layers: readonly LayerInfo[], context: boolean): Map<string, LayerContext> => (context ? layerContexts(layers) : new Map());
 
-/** The fusion table: for each key of each measured layer, the op-type list the runtime ran most often. */
-export function learnFusion(variants: readonly MeasuredVariant[], context = true): Record<string, string[]> {
+/** A list of kernels the runtime ran for a kind of layer, and the share of such layers it ran for. */
+export interface FusionChoice {
+  kernels: string[];
+  share: number;
+}
+
+/** A kernel list the runtime ran for less than this share of a fusion key's layers is left out of the table. */
+const MIN_FUSION_SHARE = 0.05;
+
+/** The fusion table: for each key of each measured layer, the kernel lists the runtime ran and how often (most frequent first). */
+export function learnFusion(variants: readonly MeasuredVariant[], context = true): Record<string, FusionChoice[]> {
   const counts = new Map<string, Map<string, number>>();
   for (const v of variants) {
     const byLayer = kernelsByLayer(v.kernels);
@@ -198,10 +213,12 @@ export function learnFusion(variants: readonly MeasuredVariant[], context = true
       }
     }
   }
-  const fusion: Record<string, string[]> = {};
+  const fusion: Record<string, FusionChoice[]> = {};
   for (const [key, c] of counts) {
-    const [ops] = [...c].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]!;
-    fusion[key] = ops === '' ? [] : ops.split(',');
+    const total = [...c.values()].reduce((a, n) => a + n, 0);
+    const kept = [...c].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).filter(([, n], i) => i === 0 || n / total >= MIN_FUSION_SHARE);
+    const keptTotal = kept.reduce((a, [, n]) => a + n, 0);
+    fusion[key] = kept.map(([ops, n]) => ({ kernels: ops === '' ? [] : ops.split(','), share: n / keptTotal }));
   }
   return fusion;
 }
@@ -216,10 +233,27 @@ export interface KernelRow {
   count: number;
 }
 
+/**
+ * A configuration's key in the exact table: two 32-bit hashes of its features at 1e-6 resolution
+ * (joining 25 floats as text took most of a prediction's time).
+ */
+export function featureKey(features: readonly number[]): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (const f of features) {
+    const v = Math.round(f * 1e6);
+    const lo = v | 0;
+    const hi = Math.floor(v / 4294967296) | 0;
+    a = Math.imul(a ^ lo, 0x01000193) ^ hi;
+    b = Math.imul(b + lo, 0x5bd1e995) ^ (b >>> 13) ^ Math.imul(hi, 0x27d4eb2d);
+  }
+  return `${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}`;
+}
+
 function groupRows(items: Iterable<{ opType: string; features: number[]; target: number }>): KernelRow[] {
   const groups = new Map<string, { opType: string; features: number[]; targets: number[] }>();
   for (const item of items) {
-    const key = `${item.opType}:${item.features.join(',')}`;
+    const key = `${item.opType}:${featureKey(item.features)}`;
     const g = groups.get(key) ?? { opType: item.opType, features: item.features, targets: [] };
     g.targets.push(item.target);
     groups.set(key, g);
@@ -301,7 +335,7 @@ export function trainKernels(rows: readonly KernelRow[], options: BoostedTreesOp
       constant: median(y),
       linear,
       boosted,
-      exact: Object.fromEntries(list.map((r) => [r.features.join(','), r.target])),
+      exact: Object.fromEntries(list.map((r) => [featureKey(r.features), r.target])),
       ranges: RANGE_CHECKED_FEATURES.map((i) => [Math.min(...x.map((f) => f[i]!)), Math.max(...x.map((f) => f[i]!))]),
     };
   }
@@ -311,7 +345,7 @@ export function trainKernels(rows: readonly KernelRow[], options: BoostedTreesOp
 /** log(ns / work) of one row by a kernel or layer model. */
 function logRatio(k: KernelModel | undefined, features: readonly number[], exact: boolean): number {
   if (!k) return 0;
-  const hit = exact ? k.exact[features.join(',')] : undefined;
+  const hit = exact ? k.exact[featureKey(features)] : undefined;
   if (hit !== undefined) return hit;
   if (!k.linear) return k.constant;
   return dot(k.linear, linearFeatures(features)) + (k.boosted ? predictBoostedTrees(k.boosted, features) : 0);
@@ -333,19 +367,19 @@ const LAYER_SHARES = [0, 0.25, 0.5, 0.75, 1];
 
 /**
  * end-to-end = a · ((1 − s) · Σ kernels + s · Σ layers) + b · kernel count + c, by least squares on
- * relative errors (each row divided by its measured median), the share s the one of LAYER_SHARES
- * that fits best; over the variants whose timed runs agree with their kernels (within
+ * relative errors (each row divided by its measured median), the share s the one of `shares`
+ * (LAYER_SHARES) that fits best; over the variants whose timed runs agree with their kernels (within
  * DISTURBED_TIMED_RATIO of the kernel sum; all when fewer than 5 do): a timed phase slowed by other
  * work on the core says nothing about the executor. With fewer than 12 variants: Σ kernels plus
  * the median per-kernel overhead.
  */
-export function fitEndToEnd(rows: readonly EndToEndRow[]): EndToEndWeights {
+export function fitEndToEnd(rows: readonly EndToEndRow[], shares: readonly number[] = LAYER_SHARES): EndToEndWeights {
   const undisturbed = rows.filter((r) => r.medianNs <= DISTURBED_TIMED_RATIO * r.kernelSum);
   const use = undisturbed.length >= 5 ? undisturbed : rows;
   const perKernel = median(use.map((r) => (r.medianNs - r.kernelSum) / Math.max(1, r.count)));
-  let best: { error: number; weights: EndToEndWeights } = { error: Infinity, weights: [1, 0, perKernel, 0] };
+  let best: { error: number; weights: EndToEndWeights } = { error: Infinity, weights: [1 - shares[0]!, shares[0]!, perKernel, 0] };
   if (use.length < 12) return best.weights;
-  for (const share of LAYER_SHARES) {
+  for (const share of shares) {
     const x = use.map((r) => [((1 - share) * r.kernelSum + share * r.layerSum) / r.medianNs, r.count / r.medianNs, 1 / r.medianNs]);
     // columns scaled to unit RMS: a count and a constant divided by nanoseconds are 1e5–1e7 times smaller than the sums
     const scale = [0, 1, 2].map((j) => Math.sqrt(x.reduce((a, xi) => a + xi[j]! ** 2, 0) / x.length) || 1);
@@ -434,7 +468,7 @@ export function fitPredictor(variants: readonly MeasuredVariant[], options: Kern
           (v, p) => ({ kernelSum: p.kernelSumNs, layerSum: p.layerSumNs, count: p.kernelCount, medianNs: v.medianNs }),
         )
       : [];
-  model.endToEnd = fitEndToEnd(stacked.length ? stacked : variants.map(measuredSums));
+  model.endToEnd = stacked.length ? fitEndToEnd(stacked) : fitEndToEnd(variants.map(measuredSums), [options.layerShare]);
   return model;
 }
 
@@ -446,32 +480,44 @@ export class KernelPredictor {
     const outOfRange: string[] = [];
     const contexts = contextsOf(variant.layers, this.model.context);
     let layerSumNs = 0;
+    let kernelCount = 0;
     const layers: PredictedLayer[] = variant.layers.map((layer) => {
       const context: LayerContext | undefined = contexts.get(layer.name);
       const keys = fusionKeys(layer, variant.spec, context);
       const level = keys.findIndex((k) => this.model.fusion[k] !== undefined);
       if (level < 0 || level > 1)
         outOfRange.push(`${layer.name}: ${level < 0 ? 'no layer of this kind was measured' : 'this exact layer kind was never measured; fusion taken from a similar one'}`);
-      const ops = level < 0 ? [] : this.model.fusion[keys[level]!]!;
-      const seen = new Map<string, number>();
+      const choices = level < 0 ? [] : this.model.fusion[keys[level]!]!;
       const work = layerWork(layer);
-      const kernels = ops.map((key) => {
-        const { opType, part } = parseKernelKey(key);
-        const ordinal = seen.get(key) ?? 0;
-        seen.set(key, ordinal + 1);
-        const features = kernelFeatures(layer, variant.spec, ordinal, part, context);
-        const k = this.model.kernels[opType];
-        if (k) this.checkRange(k, features, `${layer.name} ${opType}`, outOfRange);
-        return { opType, predictedNs: Math.exp(logRatio(k, features, this.model.exact)) * work };
-      });
+      // the expected kernels over the lists the runtime ran for such layers: a kernel in some of them counts by their share
+      const expected = new Map<string, { opType: string; ns: number; share: number }>();
+      for (const { kernels: list, share } of choices) {
+        const seen = new Map<string, number>();
+        for (const key of list) {
+          const { opType, part } = parseKernelKey(key);
+          const ordinal = seen.get(key) ?? 0;
+          seen.set(key, ordinal + 1);
+          const id = `${key}#${ordinal}`;
+          const hit = expected.get(id);
+          if (hit) {
+            hit.share += share;
+            continue;
+          }
+          const features = kernelFeatures(layer, variant.spec, ordinal, part, context);
+          const k = this.model.kernels[opType];
+          if (k) this.checkRange(k, features, `${layer.name} ${opType}`, outOfRange);
+          expected.set(id, { opType, ns: Math.exp(logRatio(k, features, this.model.exact)) * work, share });
+        }
+      }
+      const kernels = [...expected.values()].map((k) => ({ opType: k.opType, predictedNs: k.ns * k.share }));
+      kernelCount += [...expected.values()].reduce((a, k) => a + k.share, 0);
       const kernelNs = kernels.reduce((a, k) => a + k.predictedNs, 0);
       const layerModel = this.model.layers[layerModelKey(layer, variant.spec)];
       // a layer kind never measured: its layer-level prediction is its kernels' (or nothing, as there)
-      layerSumNs += layerModel && ops.length ? Math.exp(logRatio(layerModel, kernelFeatures(layer, variant.spec, 0, '', context), this.model.exact)) * work : kernelNs;
+      layerSumNs += layerModel && choices.length ? Math.exp(logRatio(layerModel, kernelFeatures(layer, variant.spec, 0, '', context), this.model.exact)) * work : kernelNs;
       return { layer: layer.name, predictedNs: kernelNs, kernels };
     });
     const kernelSumNs = layers.reduce((a, l) => a + l.predictedNs, 0);
-    const kernelCount = layers.reduce((a, l) => a + l.kernels.length, 0);
     const [wk, wl, perKernel, intercept] = this.model.endToEnd;
     const medianNs = Math.max(1, wk * kernelSumNs + wl * layerSumNs + perKernel * kernelCount + intercept);
     return {
