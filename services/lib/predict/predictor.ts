@@ -58,7 +58,7 @@ export interface KernelModelOptions {
   layerShare: number;
 }
 
-export const DEFAULT_KERNEL_MODEL: KernelModelOptions = { boosted: DEFAULT_BOOSTED_TREES, exact: true, stackFolds: 0, context: true, layerShare: 0.5 };
+export const DEFAULT_KERNEL_MODEL: KernelModelOptions = { boosted: DEFAULT_BOOSTED_TREES, exact: true, stackFolds: 0, context: true, layerShare: 0.25 };
 
 /** A kernel class (runtime op type) with fewer distinct configurations than this is predicted by its median time per unit of work. */
 const MIN_MODEL_ROWS = 8;
