@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BOOSTED_TREES, fitBoostedTrees, predictBoostedTrees, predictTree, type RegressionTree } from './boosted-trees.js';
+import { compileBoostedTrees, DEFAULT_BOOSTED_TREES, fitBoostedTrees, predictBoostedTrees, predictCompiled, predictTree, type RegressionTree } from './boosted-trees.js';
 
 describe('boosted trees', () => {
   it('walks a tree left at or below the threshold', () => {
@@ -35,5 +35,15 @@ describe('boosted trees', () => {
     const y = x.map(([a, b]) => a! * b!);
     expect(fitBoostedTrees(x, y, null)).toEqual(fitBoostedTrees(x, y, null));
     expect(fitBoostedTrees(x, y, null, { ...DEFAULT_BOOSTED_TREES, trees: 0 }).base).toBeCloseTo(y.reduce((a, v) => a + v, 0) / y.length, 9);
+  });
+});
+
+describe('compiled trees', () => {
+  it('answer what the trees they were compiled from answer', () => {
+    const x = Array.from({ length: 80 }, (_, i) => [i % 9, (i * 7) % 11, i % 2]);
+    const y = x.map(([a, b, c]) => a! * 0.3 + (b! > 5 ? 1 : 0) * c!);
+    const model = fitBoostedTrees(x, y, null, { ...DEFAULT_BOOSTED_TREES, trees: 30 });
+    const sut = compileBoostedTrees(model);
+    for (const r of x) expect(predictCompiled(sut, r)).toBeCloseTo(predictBoostedTrees(model, r), 12);
   });
 });

@@ -20,7 +20,8 @@ export interface BoostedTreesOptions {
   seed: number;
 }
 
-export const DEFAULT_BOOSTED_TREES: BoostedTreesOptions = { trees: 150, depth: 5, learningRate: 0.1, minLeafWeight: 2, lambda: 1, bins: 64, subsample: 0.8, seed: 14 };
+/** 80 trees at a rate of 0.18 predicted calibrate-4 from calibrate 1-3 as well as 150 at 0.1 (RMSPE 11.6%), in half the time per kernel. */
+export const DEFAULT_BOOSTED_TREES: BoostedTreesOptions = { trees: 80, depth: 5, learningRate: 0.18, minLeafWeight: 2, lambda: 1, bins: 64, subsample: 0.8, seed: 14 };
 
 /** One tree as parallel arrays, node 0 the root; `feature` −1 marks a leaf whose value is `value`. Rows with x[feature] ≤ threshold go left. */
 export interface RegressionTree {
@@ -215,4 +216,52 @@ export function fitBoostedTrees(
     for (let i = 0; i < n; i++) prediction[i] = prediction[i]! + predictTree(tree, x[i]!);
   }
   return { base, trees };
+}
+
+/** Every tree of a model in flat typed arrays (one walk per tree, no nested arrays): what a predictor answering thousands of kernels evaluates. */
+export interface CompiledTrees {
+  base: number;
+  /** node index of each tree's root */
+  roots: Int32Array;
+  feature: Int32Array;
+  threshold: Float64Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float64Array;
+}
+
+export function compileBoostedTrees(model: BoostedTrees): CompiledTrees {
+  const size = model.trees.reduce((a, t) => a + t.feature.length, 0);
+  const c: CompiledTrees = {
+    base: model.base,
+    roots: new Int32Array(model.trees.length),
+    feature: new Int32Array(size),
+    threshold: new Float64Array(size),
+    left: new Int32Array(size),
+    right: new Int32Array(size),
+    value: new Float64Array(size),
+  };
+  let offset = 0;
+  model.trees.forEach((t, i) => {
+    c.roots[i] = offset;
+    for (let n = 0; n < t.feature.length; n++) {
+      c.feature[offset + n] = t.feature[n]!;
+      c.threshold[offset + n] = t.threshold[n]!;
+      c.left[offset + n] = t.left[n]! + offset;
+      c.right[offset + n] = t.right[n]! + offset;
+      c.value[offset + n] = t.value[n]!;
+    }
+    offset += t.feature.length;
+  });
+  return c;
+}
+
+export function predictCompiled(c: CompiledTrees, x: readonly number[]): number {
+  let y = c.base;
+  for (let t = 0; t < c.roots.length; t++) {
+    let n = c.roots[t]!;
+    while (c.feature[n]! >= 0) n = x[c.feature[n]!]! <= c.threshold[n]! ? c.left[n]! : c.right[n]!;
+    y += c.value[n]!;
+  }
+  return y;
 }

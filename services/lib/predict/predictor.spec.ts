@@ -164,6 +164,8 @@ describe(KernelPredictor.name, () => {
     expect(p.layers.every((l) => Math.abs(l.predictedNs - l.kernels.reduce((a, k) => a + k.predictedNs, 0)) < 1e-6)).toBe(true);
     expect(p.medianNs).toBeCloseTo(wk * p.kernelSumNs + wl * p.layerSumNs + perKernel * kernelCount + intercept, 3);
     expect(p.overheadNs).toBeCloseTo(p.medianNs - p.kernelSumNs, 3);
+    // answers it remembers are the answers it computed
+    expect(sut.predict(describeVariant('mobilenetv3-small-1.0@160'))).toEqual(p);
   });
 
   it('recovers kernel times and overhead that follow the configuration exactly', () => {

@@ -3,7 +3,7 @@ import { percentileCont } from '../measure/percentile.js';
 import { stripTransformSuffixes } from '../measure/attribution.js';
 import { median } from '../measure/stats.js';
 import type { LayerInfo } from '../models/index.js';
-import { DEFAULT_BOOSTED_TREES, fitBoostedTrees, predictBoostedTrees, type BoostedTrees, type BoostedTreesOptions } from './boosted-trees.js';
+import { compileBoostedTrees, DEFAULT_BOOSTED_TREES, fitBoostedTrees, predictCompiled, type BoostedTrees, type BoostedTreesOptions, type CompiledTrees } from './boosted-trees.js';
 import {
   fusionKeys,
   kernelFeatures,
@@ -342,13 +342,13 @@ export function trainKernels(rows: readonly KernelRow[], options: BoostedTreesOp
   return models;
 }
 
-/** log(ns / work) of one row by a kernel or layer model. */
-function logRatio(k: KernelModel | undefined, features: readonly number[], exact: boolean): number {
+/** log(ns / work) of one row by a kernel or layer model (`key`: the row's featureKey; `trees`: its boosted trees compiled). */
+function logRatio(k: KernelModel | undefined, features: readonly number[], exact: boolean, key: string, trees: CompiledTrees | undefined): number {
   if (!k) return 0;
-  const hit = exact ? k.exact[featureKey(features)] : undefined;
+  const hit = exact ? k.exact[key] : undefined;
   if (hit !== undefined) return hit;
   if (!k.linear) return k.constant;
-  return dot(k.linear, linearFeatures(features)) + (k.boosted ? predictBoostedTrees(k.boosted, features) : 0);
+  return dot(k.linear, linearFeatures(features)) + (trees ? predictCompiled(trees, features) : 0);
 }
 
 /** A timed median more than this many times its own profiled kernel sum: the timed runs shared their core with other work. */
@@ -472,9 +472,38 @@ export function fitPredictor(variants: readonly MeasuredVariant[], options: Kern
   return model;
 }
 
+/** Configurations a predictor remembers its answers for (variants of one design space share most of their layers). */
+const MEMO_SIZE = 200_000;
+
 /** A trained predictor, ready to answer. */
 export class KernelPredictor {
-  constructor(readonly model: PredictorModel) {}
+  /** per kernel or layer model: featureKey → log(ns / work), remembered (variants of one design space share most of their layers) */
+  private readonly memo = new Map<KernelModel, Map<string, number>>();
+  private remembered = 0;
+  private readonly compiled = new Map<KernelModel, CompiledTrees>();
+
+  constructor(readonly model: PredictorModel) {
+    for (const k of [...Object.values(model.kernels), ...Object.values(model.layers)]) if (k.boosted) this.compiled.set(k, compileBoostedTrees(k.boosted));
+  }
+
+  /** log(ns / work) by the model `name` of `models`, remembered per configuration. */
+  private logRatio(models: Record<string, KernelModel>, name: string, features: readonly number[]): number {
+    const k = models[name];
+    if (!k) return 0;
+    const key = featureKey(features);
+    let answers = this.memo.get(k);
+    if (!answers) this.memo.set(k, (answers = new Map()));
+    const hit = answers.get(key);
+    if (hit !== undefined) return hit;
+    if (this.remembered >= MEMO_SIZE) {
+      for (const m of this.memo.values()) m.clear();
+      this.remembered = 0;
+    }
+    const value = logRatio(k, features, this.model.exact, key, this.compiled.get(k));
+    answers.set(key, value);
+    this.remembered++;
+    return value;
+  }
 
   predict(variant: VariantToPredict): VariantPrediction {
     const outOfRange: string[] = [];
@@ -506,15 +535,16 @@ export class KernelPredictor {
           const features = kernelFeatures(layer, variant.spec, ordinal, part, context);
           const k = this.model.kernels[opType];
           if (k) this.checkRange(k, features, `${layer.name} ${opType}`, outOfRange);
-          expected.set(id, { opType, ns: Math.exp(logRatio(k, features, this.model.exact)) * work, share });
+          expected.set(id, { opType, ns: Math.exp(this.logRatio(this.model.kernels, opType, features)) * work, share });
         }
       }
       const kernels = [...expected.values()].map((k) => ({ opType: k.opType, predictedNs: k.ns * k.share }));
       kernelCount += [...expected.values()].reduce((a, k) => a + k.share, 0);
       const kernelNs = kernels.reduce((a, k) => a + k.predictedNs, 0);
-      const layerModel = this.model.layers[layerModelKey(layer, variant.spec)];
+      const layerKey = layerModelKey(layer, variant.spec);
+      const layerModel = this.model.layers[layerKey];
       // a layer kind never measured: its layer-level prediction is its kernels' (or nothing, as there)
-      layerSumNs += layerModel && choices.length ? Math.exp(logRatio(layerModel, kernelFeatures(layer, variant.spec, 0, '', context), this.model.exact)) * work : kernelNs;
+      layerSumNs += layerModel && choices.length ? Math.exp(this.logRatio(this.model.layers, layerKey, kernelFeatures(layer, variant.spec, 0, '', context))) * work : kernelNs;
       return { layer: layer.name, predictedNs: kernelNs, kernels };
     });
     const kernelSumNs = layers.reduce((a, l) => a + l.predictedNs, 0);
