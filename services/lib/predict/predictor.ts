@@ -342,10 +342,9 @@ export function trainKernels(rows: readonly KernelRow[], options: BoostedTreesOp
   return models;
 }
 
-/** log(ns / work) of one row by a kernel or layer model (`key`: the row's featureKey; `trees`: its boosted trees compiled). */
-function logRatio(k: KernelModel | undefined, features: readonly number[], exact: boolean, key: string, trees: CompiledTrees | undefined): number {
-  if (!k) return 0;
-  const hit = exact ? k.exact[key] : undefined;
+/** log(ns / work) of one row by a kernel or layer model (`key`: the row's featureKey; `exact`: the model's measured configurations, when used; `trees`: its boosted trees compiled). */
+function logRatio(k: KernelModel, features: readonly number[], key: string, exact: ReadonlyMap<string, number> | null, trees: CompiledTrees | undefined): number {
+  const hit = exact?.get(key);
   if (hit !== undefined) return hit;
   if (!k.linear) return k.constant;
   return dot(k.linear, linearFeatures(features)) + (trees ? predictCompiled(trees, features) : 0);
@@ -472,7 +471,29 @@ export function fitPredictor(variants: readonly MeasuredVariant[], options: Kern
   return model;
 }
 
-/** Configurations a predictor remembers its answers for (variants of one design space share most of their layers). */
+/** A layer's predicted kernels and times, the same for every variant that has the layer in the same neighbourhood. */
+interface LayerAnswer {
+  kernels: PredictedKernel[];
+  kernelNs: number;
+  /** expected kernel count (fractional where the fusion varies) */
+  kernelCount: number;
+  layerNs: number;
+  /** why the layer is out of range, each to follow the layer's name */
+  reasons: string[];
+}
+
+/** The range-checked features of a kernel outside the range its model was trained on, described. */
+function outOfRangeFeatures(k: KernelModel, features: readonly number[]): string[] {
+  const out: string[] = [];
+  RANGE_CHECKED_FEATURES.forEach((fi, j) => {
+    const [lo, hi] = k.ranges[j]!;
+    const value = features[fi]!;
+    if (value < lo - 1e-9 || value > hi + 1e-9) out.push(`${KERNEL_FEATURE_NAMES[fi]} ${value.toFixed(2)} outside [${lo.toFixed(2)}, ${hi.toFixed(2)}]`);
+  });
+  return out;
+}
+
+/** Configurations (and layers) a predictor remembers its answers for (variants of one design space share most of their layers). */
 const MEMO_SIZE = 200_000;
 
 /** A trained predictor, ready to answer. */
@@ -481,9 +502,16 @@ export class KernelPredictor {
   private readonly memo = new Map<KernelModel, Map<string, number>>();
   private remembered = 0;
   private readonly compiled = new Map<KernelModel, CompiledTrees>();
+  private readonly layerAnswers = new Map<string, LayerAnswer>();
+
+  /** per model, its measured configurations as a Map (a plain object of tens of thousands of keys answers slower) */
+  private readonly exact = new Map<KernelModel, Map<string, number>>();
 
   constructor(readonly model: PredictorModel) {
-    for (const k of [...Object.values(model.kernels), ...Object.values(model.layers)]) if (k.boosted) this.compiled.set(k, compileBoostedTrees(k.boosted));
+    for (const k of [...Object.values(model.kernels), ...Object.values(model.layers)]) {
+      if (k.boosted) this.compiled.set(k, compileBoostedTrees(k.boosted));
+      if (model.exact) this.exact.set(k, new Map(Object.entries(k.exact)));
+    }
   }
 
   /** log(ns / work) by the model `name` of `models`, remembered per configuration. */
@@ -499,10 +527,63 @@ export class KernelPredictor {
       for (const m of this.memo.values()) m.clear();
       this.remembered = 0;
     }
-    const value = logRatio(k, features, this.model.exact, key, this.compiled.get(k));
+    const value = logRatio(k, features, key, this.exact.get(k) ?? null, this.compiled.get(k));
     answers.set(key, value);
     this.remembered++;
     return value;
+  }
+
+  /** What a layer's answer depends on: its fusion key (kind and neighbours), its features, its MixConv kernels and dilations. */
+  private layerSignature(layer: LayerInfo, spec: KernelSpec, context: LayerContext | undefined, fusionKey: string): string {
+    return `${fusionKey}|${featureKey(kernelFeatures(layer, spec, 0, '', context))}|${layer.kernels?.join('.') ?? ''}|${layer.dilations?.join('.') ?? ''}`;
+  }
+
+  /** One layer's kernels, expected kernel count and layer-level time, with why it is out of range (without the layer's name); remembered per signature. */
+  private layerAnswer(layer: LayerInfo, spec: KernelSpec, context: LayerContext | undefined): LayerAnswer {
+    const keys = fusionKeys(layer, spec, context);
+    const signature = this.layerSignature(layer, spec, context, keys[0]!);
+    const remembered = this.layerAnswers.get(signature);
+    if (remembered) return remembered;
+    const reasons: string[] = [];
+    const level = keys.findIndex((k) => this.model.fusion[k] !== undefined);
+    if (level < 0 || level > 1) reasons.push(`: ${level < 0 ? 'no layer of this kind was measured' : 'this exact layer kind was never measured; fusion taken from a similar one'}`);
+    const choices = level < 0 ? [] : this.model.fusion[keys[level]!]!;
+    const work = layerWork(layer);
+    // the expected kernels over the lists the runtime ran for such layers: a kernel in some of them counts by their share
+    const expected = new Map<string, { opType: string; ns: number; share: number }>();
+    for (const { kernels: list, share } of choices) {
+      const seen = new Map<string, number>();
+      for (const key of list) {
+        const { opType, part } = parseKernelKey(key);
+        const ordinal = seen.get(key) ?? 0;
+        seen.set(key, ordinal + 1);
+        const id = `${key}#${ordinal}`;
+        const hit = expected.get(id);
+        if (hit) {
+          hit.share += share;
+          continue;
+        }
+        const features = kernelFeatures(layer, spec, ordinal, part, context);
+        const k = this.model.kernels[opType];
+        if (k) reasons.push(...outOfRangeFeatures(k, features).map((r) => ` ${opType}: ${r}`));
+        expected.set(id, { opType, ns: Math.exp(this.logRatio(this.model.kernels, opType, features)) * work, share });
+      }
+    }
+    const kernels = [...expected.values()].map((k) => ({ opType: k.opType, predictedNs: k.ns * k.share }));
+    const kernelNs = kernels.reduce((a, k) => a + k.predictedNs, 0);
+    const layerKey = layerModelKey(layer, spec);
+    const layerModel = this.model.layers[layerKey];
+    const answer: LayerAnswer = {
+      kernels,
+      kernelNs,
+      kernelCount: [...expected.values()].reduce((a, k) => a + k.share, 0),
+      // a layer kind never measured: its layer-level prediction is its kernels' (or nothing, as there)
+      layerNs: layerModel && choices.length ? Math.exp(this.logRatio(this.model.layers, layerKey, kernelFeatures(layer, spec, 0, '', context))) * work : kernelNs,
+      reasons,
+    };
+    if (this.layerAnswers.size >= MEMO_SIZE) this.layerAnswers.clear();
+    this.layerAnswers.set(signature, answer);
+    return answer;
   }
 
   predict(variant: VariantToPredict): VariantPrediction {
@@ -511,41 +592,11 @@ export class KernelPredictor {
     let layerSumNs = 0;
     let kernelCount = 0;
     const layers: PredictedLayer[] = variant.layers.map((layer) => {
-      const context: LayerContext | undefined = contexts.get(layer.name);
-      const keys = fusionKeys(layer, variant.spec, context);
-      const level = keys.findIndex((k) => this.model.fusion[k] !== undefined);
-      if (level < 0 || level > 1)
-        outOfRange.push(`${layer.name}: ${level < 0 ? 'no layer of this kind was measured' : 'this exact layer kind was never measured; fusion taken from a similar one'}`);
-      const choices = level < 0 ? [] : this.model.fusion[keys[level]!]!;
-      const work = layerWork(layer);
-      // the expected kernels over the lists the runtime ran for such layers: a kernel in some of them counts by their share
-      const expected = new Map<string, { opType: string; ns: number; share: number }>();
-      for (const { kernels: list, share } of choices) {
-        const seen = new Map<string, number>();
-        for (const key of list) {
-          const { opType, part } = parseKernelKey(key);
-          const ordinal = seen.get(key) ?? 0;
-          seen.set(key, ordinal + 1);
-          const id = `${key}#${ordinal}`;
-          const hit = expected.get(id);
-          if (hit) {
-            hit.share += share;
-            continue;
-          }
-          const features = kernelFeatures(layer, variant.spec, ordinal, part, context);
-          const k = this.model.kernels[opType];
-          if (k) this.checkRange(k, features, `${layer.name} ${opType}`, outOfRange);
-          expected.set(id, { opType, ns: Math.exp(this.logRatio(this.model.kernels, opType, features)) * work, share });
-        }
-      }
-      const kernels = [...expected.values()].map((k) => ({ opType: k.opType, predictedNs: k.ns * k.share }));
-      kernelCount += [...expected.values()].reduce((a, k) => a + k.share, 0);
-      const kernelNs = kernels.reduce((a, k) => a + k.predictedNs, 0);
-      const layerKey = layerModelKey(layer, variant.spec);
-      const layerModel = this.model.layers[layerKey];
-      // a layer kind never measured: its layer-level prediction is its kernels' (or nothing, as there)
-      layerSumNs += layerModel && choices.length ? Math.exp(this.logRatio(this.model.layers, layerKey, kernelFeatures(layer, variant.spec, 0, '', context))) * work : kernelNs;
-      return { layer: layer.name, predictedNs: kernelNs, kernels };
+      const answer = this.layerAnswer(layer, variant.spec, contexts.get(layer.name));
+      for (const r of answer.reasons) outOfRange.push(`${layer.name}${r}`);
+      layerSumNs += answer.layerNs;
+      kernelCount += answer.kernelCount;
+      return { layer: layer.name, predictedNs: answer.kernelNs, kernels: answer.kernels.map((k) => ({ ...k })) };
     });
     const kernelSumNs = layers.reduce((a, l) => a + l.predictedNs, 0);
     const [wk, wl, perKernel, intercept] = this.model.endToEnd;
@@ -562,13 +613,5 @@ export class KernelPredictor {
       layers,
       outOfRange: [...new Set(outOfRange)],
     };
-  }
-
-  private checkRange(k: KernelModel, features: readonly number[], what: string, outOfRange: string[]): void {
-    RANGE_CHECKED_FEATURES.forEach((fi, j) => {
-      const [lo, hi] = k.ranges[j]!;
-      const value = features[fi]!;
-      if (value < lo - 1e-9 || value > hi + 1e-9) outOfRange.push(`${what}: ${KERNEL_FEATURE_NAMES[fi]} ${value.toFixed(2)} outside [${lo.toFixed(2)}, ${hi.toFixed(2)}]`);
-    });
   }
 }
