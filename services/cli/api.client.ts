@@ -5,6 +5,8 @@ import type {
   DeviceRow,
   ErrorBody,
   ImportedModelRow,
+  PredictedRewardAnswer,
+  PredictedRewardBody,
   PredictedVariant,
   PredictionBody,
   PredictorSummary,
@@ -94,6 +96,11 @@ export class ApiClient {
 
   predict(body: Partial<PredictionBody> & { variants: string[] }): Promise<{ predictions: PredictedVariant[] }> {
     return this.request('/api/v1/predictions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  /** MnasNet's reward on predicted latency (POST /api/v1/predictions/reward). */
+  predictedReward(body: Omit<PredictedRewardBody, 'constraint'> & Partial<Pick<PredictedRewardBody, 'constraint'>>): Promise<PredictedRewardAnswer> {
+    return this.request('/api/v1/predictions/reward', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
 
   devices(): Promise<{ items: DeviceRow[] }> {

@@ -10,7 +10,7 @@ import { ERROR_REASONS, ErrorCode } from '../lib/errors/index.js';
 import { ABLATION_CELL_FIELDS } from './ablation-table.service.js';
 import { GROUPINGS } from './layer-delta.service.js';
 
-export type { PredictionBody, TrainPredictorBody } from './predictor.dto.js';
+export type { PredictedRewardBody, PredictionBody, TrainPredictorBody } from './predictor.dto.js';
 export { FIGURE_NAMES } from './figure-specs.js';
 export { GROUPINGS } from './layer-delta.service.js';
 export { NO_DELTA } from './latency-statistics.js';
@@ -507,6 +507,33 @@ export const predictedVariant = named(
 );
 export type PredictedVariant = z.infer<typeof predictedVariant>;
 export const predictions = z.object({ predictions: z.array(predictedVariant) });
+
+export const predictedReward = named(
+  'PredictedReward',
+  z.object({
+    device: str(),
+    targetMs: num(),
+    constraint: z.enum(['soft', 'hard']),
+    alpha: num(),
+    beta: num(),
+    predictor: predictedVariant.shape.predictor,
+    rows: z.array(
+      z.object({
+        rank: orNull(int(), '1 = best; null when the variant has no accuracy to rank by'),
+        variant: str(),
+        top1: orNull(num(), 'ImageNet top-1, %'),
+        accuracySource: orNull(z.enum(['given', 'stored']), 'from the request, from the accuracies table, or none'),
+        latencyMs: num('predicted median latency'),
+        latencySource: z.literal('predicted').describe('never measured'),
+        outOfRange: strings('why the variant lies outside what the predictor learned from'),
+        reward: num('ACC · (LAT/T)^w with ACC as a fraction; absent without an accuracy').optional(),
+        rewardRange: z.object({ low: num(), high: num() }).nullable().optional().describe('the reward over the prediction interval: [at its high end, at its low end]'),
+        withinTarget: bool().optional(),
+      }),
+    ),
+  }),
+);
+export type PredictedRewardAnswer = z.infer<typeof predictedReward>;
 
 export const studyPredictedVsMeasured = named(
   'StudyPredictedVsMeasured',

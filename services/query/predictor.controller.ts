@@ -1,8 +1,17 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { predictionBody, predictorListQuery, trainPredictorBody, type PredictionBody, type PredictorListQuery, type TrainPredictorBody } from './predictor.dto.js';
-import { predictions, predictorSummary, type PredictorSummary, studyPredictedVsMeasured } from './contract.js';
-import { PredictorService, type PredictedVariant, type StudyPredictedVsMeasured } from './predictor.service.js';
+import {
+  predictedRewardBody,
+  predictionBody,
+  predictorListQuery,
+  trainPredictorBody,
+  type PredictedRewardBody,
+  type PredictionBody,
+  type PredictorListQuery,
+  type TrainPredictorBody,
+} from './predictor.dto.js';
+import { predictedReward, predictions, predictorSummary, type PredictorSummary, studyPredictedVsMeasured } from './contract.js';
+import { PredictorService, type PredictedReward, type PredictedVariant, type StudyPredictedVsMeasured } from './predictor.service.js';
 import { IdPipe } from './uuid.pipe.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 import { ApiRoute, INVALID, NOT_FOUND, UNAUTHENTICATED } from './api-route.decorator.js';
@@ -18,7 +27,7 @@ export class PredictorController {
     tag: 'predictions',
     summary: 'train the next predictor version of a device from its stored per-layer runs',
     description:
-      'Kernel predictors (a random forest per runtime op type, on the layer configuration) summed through the fusion the runtime ran, plus a learned overhead model; validated by cross-validation held out by variant.',
+      'Kernel predictors (per runtime op type a log-linear model with boosted trees on its residuals, on the layer configuration) summed through the fusion the runtime ran, beside a layer-level model, scaled by a learned overhead model; validated by cross-validation held out by variant (docs/predictors.md).',
     answer: predictorSummary,
     ok: 'the predictor with its validation',
     errors: { ...INVALID, ...UNAUTHENTICATED, ...NOT_FOUND },
@@ -45,6 +54,20 @@ export class PredictorController {
   })
   predict(@Body(new ZodValidationPipe(predictionBody)) body: PredictionBody): Promise<{ predictions: PredictedVariant[] }> {
     return this.predictors.predict(body);
+  }
+
+  /** MnasNet's reward on predicted latency: a search ranks candidates before measuring any (a read, though a POST). */
+  @Post('predictions/reward')
+  @HttpCode(200)
+  @ApiRoute({
+    tag: 'predictions',
+    summary: 'the MnasNet reward ACC · (LAT/T)^w of variants from their predicted latency on a device, marked as predicted, best first',
+    answer: predictedReward,
+    ok: 'per variant its predicted latency, accuracy and reward (with its range over the prediction interval), ranked',
+    errors: { ...INVALID, ...UNAUTHENTICATED, ...NOT_FOUND },
+  })
+  reward(@Body(new ZodValidationPipe(predictedRewardBody)) body: PredictedRewardBody): Promise<PredictedReward> {
+    return this.predictors.predictedReward({ ...body, variants: body.variants.map((v) => (typeof v === 'string' ? { name: v } : v)) });
   }
 
   /** A study created with `measure`: its predicted ranking of every candidate beside the measured medians. */

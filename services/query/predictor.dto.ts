@@ -37,3 +37,22 @@ export const predictionBody = z
   })
   .strict();
 export type PredictionBody = z.output<typeof predictionBody>;
+
+/** The MnasNet reward of candidates from predicted latency (a search's inner loop, before any is measured). */
+export const predictedRewardBody = z
+  .object({
+    variants: z
+      .array(
+        z.union([z.string().min(1).max(500), z.object({ name: z.string().min(1).max(500), top1: z.number().min(0).max(100).optional().describe('ImageNet top-1, %') }).strict()]),
+      )
+      .min(1)
+      .max(MAX_PREDICTED_VARIANTS)
+      .describe('variant names, or {name, top1}; without top1 the latest stored accuracy of the name is used'),
+    device: deviceRef.describe('device name or id whose latest predictor predicts'),
+    targetMs: z.number().positive().max(1e6).describe('latency target T in milliseconds'),
+    constraint: z.enum(['soft', 'hard']).default('soft').describe('soft: α = β = −0.07; hard: α = 0, β = −1 (MnasNet)'),
+    alpha: z.number().min(-10).max(10).optional().describe('exponent within the target (overrides the constraint preset)'),
+    beta: z.number().min(-10).max(10).optional().describe('exponent beyond the target (overrides the constraint preset)'),
+  })
+  .strict();
+export type PredictedRewardBody = z.output<typeof predictedRewardBody>;

@@ -60,6 +60,25 @@ describe('latency predictors, end to end', () => {
     );
   });
 
+  it('ranks variants by the MnasNet reward on predicted latency, every latency marked predicted', async () => {
+    const faster = 'mobilenetv3-small-0.75@96';
+    const { predictions } = await fleet.api.predict({ variants: [UNSEEN, faster], devices: [device], layers: false });
+    const targetMs = Math.max(...predictions.map((p) => p.medianMs));
+    const sut = await fleet.api.predictedReward({ variants: [{ name: UNSEEN, top1: 70 }, { name: faster, top1: 70 }, 'mobilenetv3-small-0.75@88+act=relu'], device, targetMs });
+
+    expect(sut).toMatchObject({ device, targetMs, constraint: 'soft', alpha: -0.07, beta: -0.07, predictor: { id: trained.id } });
+    // equal accuracy: the faster prediction earns the higher reward; without an accuracy a variant is listed unranked, last
+    const slowest = predictions.reduce((a, b) => (a.medianMs >= b.medianMs ? a : b)).variant;
+    expect(sut.rows.map((r) => [r.rank, r.latencySource])).toEqual([
+      [1, 'predicted'],
+      [2, 'predicted'],
+      [null, 'predicted'],
+    ]);
+    expect(sut.rows[1]!.variant).toBe(slowest);
+    expect(sut.rows[1]!.reward).toBeCloseTo(0.7, 9); // LAT = T: ACC · 1
+    expect(sut.rows[2]).toMatchObject({ variant: 'mobilenetv3-small-0.75@88+act=relu', top1: null, accuracySource: null });
+  });
+
   it('lists stored predictors and counts versions up', async () => {
     const second = await fleet.api.trainPredictor({ device, includeFlagged: true, folds: 2 });
     const { predictions } = await fleet.api.predict({ variants: [UNSEEN], layers: false });
