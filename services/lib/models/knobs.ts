@@ -64,7 +64,12 @@ export const KNOBS: readonly KnobDefinition[] = [
     meaning: 'kernels above 3 become dilated 3x3 convolutions with the same receptive field',
     ablatedBy: `${MIXNET}, Section 3 (dilated convolutions)`,
   },
-  { field: 'quantization', short: 'quant', meaning: 'int8 QDQ weights and activations, per tensor or per channel', ablatedBy: `${MBV3}, Table 4 (quantized latency)` },
+  {
+    field: 'quantization',
+    short: 'quant',
+    meaning: 'int8 weights and activations, per tensor or per channel: a QDQ graph in ONNX, a full-integer file (calibrated from the float twin) in TFLite',
+    ablatedBy: `${MBV3}, Table 4 (quantized latency)`,
+  },
   { field: 'seed', short: 'seed', meaning: 'weight seed: the same network with other weights (the A/A check)', ablatedBy: 'none: the A/A check (docs/verdicts.md)' },
   { field: 'compound', short: 'compound', meaning: 'EfficientNet phi: width 1.1^phi, depth 1.2^phi, resolution 1.15^phi', ablatedBy: `${EFFNET}, Section 3.3 (compound scaling)` },
 ];
