@@ -100,7 +100,7 @@ const STUDIES: readonly StudySpecInput[] = [
   {
     name: 'formats',
     description:
-      'MobileNetV3-Large 1.0 as ONNX and as TFLite, float32 and int8 (per-channel weights; ONNX as QDQ, TFLite full-integer as its post-training quantization makes it), the same plan and weights: each format goes to an agent that runs it (latfleet up --litert starts a LiteRT one)',
+      'MobileNetV3-Large 1.0 as ONNX and as TFLite, float32 and int8 (per-channel weights; ONNX as QDQ, TFLite full-integer as its post-training quantization makes it), the same plan and weights: each format goes to an agent that runs it (latfleet up --litert: one CPU agent runs both, so the four rows are paired)',
     base: 'mobilenetv3-large-1.0',
     axes: { format: ['onnx', 'tflite'], quantization: ['none', 'int8-per-channel'] },
     baseline: { format: 'onnx', quantization: 'none' },
