@@ -45,6 +45,16 @@ describe(importModel.name, () => {
     expect([fromTflite.madds, fromTflite.params]).toEqual([tflite.madds, tflite.params]);
   });
 
+  it('counts the int8 weights and int32 biases of a full-integer TFLite file as the builder does', () => {
+    const float = buildVariant('mobilenetv3-small-0.75@96');
+    const int8 = buildTflite('mobilenetv3-small-0.75@96+quant=int8-per-channel');
+
+    const sut = importModel(int8.tflite, { name: 'v3-small-int8' });
+
+    expect([sut.madds, sut.params]).toEqual([int8.madds, int8.params]);
+    expect(sut.params).toBe(float.params);
+  });
+
   it('refuses a dynamic input shape unless the upload gives one, and checks the one given against the file', () => {
     const dynamic = foreignOnnx({ batch: 'batch_size' });
 

@@ -6,6 +6,18 @@ import { staticShape } from './onnx-import.js';
 
 const elements = (s: number[]): number => s.reduce((n, d) => n * d, 1);
 
+const WEIGHTED = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
+
+/**
+ * Whether a constant input holds learned parameters: float32 or (quantized files) int8/uint8
+ * weights, and a weighted operator's int32 bias (input 2) — not the int32 shapes, axes and paddings
+ * that RESHAPE, MEAN and PAD read.
+ */
+function isParameter(op: string, inputIndex: number, type: string): boolean {
+  if (type === 'float32' || type === 'int8' || type === 'uint8') return true;
+  return type === 'int32' && inputIndex === 2 && WEIGHTED.has(op);
+}
+
 /** Builder op and role of a TFLite operator, where it is one the builder knows. */
 const KINDS: Record<string, { op: LayerOp; role: LayerRole }> = {
   CONV_2D: { op: 'conv', role: 'other' },
@@ -20,7 +32,7 @@ const KINDS: Record<string, { op: LayerOp; role: LayerRole }> = {
  * A TFLite file a user brings: its one float32 input's shape static (or given), one layer per
  * operator named by its output tensor (as TFLite's op profiler names it), MAdds of convolutions and
  * fully connected layers from the tensors' shapes (TFLite stores every tensor's shape), parameters
- * from the float32 constant tensors each operator reads.
+ * from the constant weights and biases each operator reads (float32, or int8 with int32 biases).
  */
 export function importTflite(bytes: Uint8Array, givenShape: number[] | undefined): ImportedNetwork {
   let model: TfliteSummary;
@@ -49,9 +61,9 @@ export function importTflite(bytes: Uint8Array, givenShape: number[] | undefined
     if (o.op === 'DEPTHWISE_CONV_2D') madds = elements(out) * (weight[1] ?? 1) * (weight[2] ?? 1);
     if (o.op === 'FULLY_CONNECTED') madds = elements(out) * (weight[1] ?? 0);
     let params = 0;
-    for (const i of o.inputs) {
+    for (const [k, i] of o.inputs.entries()) {
       const t = byName.get(i);
-      if (!t || t.bytes === 0 || t.type !== 'float32' || elements(t.shape) <= 1 || counted.has(i)) continue;
+      if (!t || t.bytes === 0 || elements(t.shape) <= 1 || counted.has(i) || !isParameter(o.op, k, t.type)) continue;
       counted.add(i);
       params += elements(t.shape);
     }
