@@ -22,6 +22,7 @@ import {
   parseOrtProfile,
   parseProcStat,
   resolveProtocol,
+  roundMs,
   systemClock,
   timedRuns,
   warmUp,
@@ -282,7 +283,7 @@ export class OrtNodeRunner implements Runner {
         timed: { runs: t.latenciesNs.length, stopReason: t.stopReason, seconds: t.timedSeconds, ciRelativeHalfWidth: t.ciRelativeHalfWidth, medianNs: timedMedian },
         hostProbeSeconds: Number(probeNs) / 1e9,
         ...(jobs.length > 1 ? { interleave: { variants: jobs.length, position: i, blockRuns: protocol.interleaveBlockRuns } } : {}),
-        resources: { loadFirstMs: round3(loads[i]!.firstMs), loadWarmMs: round3(loads[i]!.warmMs), peakResidentBytes: peakBytes, peakResidentSource: peakSource },
+        resources: { loadFirstMs: roundMs(loads[i]!.firstMs), loadWarmMs: roundMs(loads[i]!.warmMs), peakResidentBytes: peakBytes, peakResidentSource: peakSource },
         latenciesNs: t.latenciesNs,
         profiled: profiled[i]!,
       };
@@ -352,8 +353,6 @@ export class OrtNodeRunner implements Runner {
     }
   }
 }
-
-const round3 = (ms: number) => Math.round(ms * 1e3) / 1e3;
 
 /** The input every runner feeds: the same deterministic pattern for a given shape. */
 function feedsOf(job: RunnerJob): Record<string, ort.Tensor> {

@@ -47,7 +47,7 @@ export class LocalFleet {
       { what: 'the control plane (gRPC)', host: this.config.grpcHost, port: this.config.grpcPort, variable: 'LATFLEET_GRPC_PORT' },
       { what: 'the query service (HTTP)', host: this.config.httpHost, port: this.config.httpPort, variable: 'LATFLEET_HTTP_PORT' },
     ]);
-    const core = this.config.agentCore >= 0 ? this.config.agentCore : os.cpus().length - 1;
+    const core = this.agentCore();
     // Postgres, control and query start from this process and inherit its CPU list: keep them off the
     // agent's core, so that the fleet's own work does not preempt what it measures
     const original = affinityOf(process.pid);
@@ -116,7 +116,7 @@ export class LocalFleet {
    */
   async addAgent(name: string, env: NodeJS.ProcessEnv): Promise<void> {
     if (!this.env) throw new Error('start the fleet first');
-    const core = this.config.agentCore >= 0 ? this.config.agentCore : os.cpus().length - 1;
+    const core = this.agentCore();
     const child = this.spawn('agent', { ...this.env, LATFLEET_AGENT_CORE: String(core), ...env, LATFLEET_AGENT_NAME: name }, `agent-${name}`);
     await this.waitFor(
       'agent',
@@ -132,6 +132,11 @@ export class LocalFleet {
   /** The enrollment token of this start of the local fleet (a new one each start), kept 0600 beside the data. */
   localEnrollmentToken(): string {
     return localSecret(this.config.dataDir, 'enrollment-token');
+  }
+
+  /** The core the local agents pin themselves to: the configured one, else the last. */
+  private agentCore(): number {
+    return this.config.agentCore >= 0 ? this.config.agentCore : os.cpus().length - 1;
   }
 
   /** The process id of a running child (the first of that name), for tools and tests. */

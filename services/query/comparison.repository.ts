@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { AttemptResources } from '../lib/measure/index.js';
 import type { RunReplicate } from './latency-statistics.js';
 
 export interface StudyVariant {
@@ -14,11 +15,7 @@ export interface StudyVariant {
 }
 
 /** What a run recorded of loading the model and its runner's memory (`report.resources`), where the runner measures it. */
-export interface RunResources {
-  loadFirstMs: number;
-  loadWarmMs: number;
-  peakResidentBytes: number;
-}
+export type RunResources = Pick<AttemptResources, 'loadFirstMs' | 'loadWarmMs' | 'peakResidentBytes'>;
 
 /** The stored runs of one variant on one device, each with its timed iterations. */
 export interface LatencyCell {

@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
-import { percentileCont, type Reproducibility, type ReplicatedLatency } from '../lib/measure/index.js';
+import { median, roundMs, type Reproducibility, type ReplicatedLatency } from '../lib/measure/index.js';
 import { AccuracyRepository } from './accuracy.repository.js';
 import { ComparisonRepository, type LatencyCell, type RunResources, type StudyVariant } from './comparison.repository.js';
 import { DeviceRepository, type DeviceRef } from './device.repository.js';
@@ -187,14 +187,10 @@ export class ComparisonService implements OnApplicationBootstrap {
 export function resourcesOf(runs: ReadonlyArray<{ resources: RunResources | null }>): ComparisonRow['resources'] {
   const recorded = runs.flatMap((r) => (r.resources ? [r.resources] : []));
   if (recorded.length === 0) return null;
-  const med = (pick: (r: RunResources) => number) =>
-    percentileCont(
-      [...recorded.map(pick)].sort((a, b) => a - b),
-      0.5,
-    );
+  const med = (pick: (r: RunResources) => number) => median(recorded.map(pick));
   return {
-    loadFirstMs: Math.round(med((r) => r.loadFirstMs) * 1e3) / 1e3,
-    loadWarmMs: Math.round(med((r) => r.loadWarmMs) * 1e3) / 1e3,
+    loadFirstMs: roundMs(med((r) => r.loadFirstMs)),
+    loadWarmMs: roundMs(med((r) => r.loadWarmMs)),
     peakResidentBytes: Math.round(med((r) => r.peakResidentBytes)),
     runs: recorded.length,
   };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
-import { median, parseOrtProfile, type AttemptResources, type NodeTiming } from '../../lib/measure/index.js';
+import { median, parseOrtProfile, roundMs, type AttemptResources, type NodeTiming } from '../../lib/measure/index.js';
 import type { DeviceFacts, RunEnvironment } from '../../lib/proto/index.js';
 import { AGENT_VERSION } from '../agent-version.js';
 import type { Runner, RunnerJob, RunnerResult, RunPhase } from '../runner.js';
@@ -59,8 +59,12 @@ export function toolResources(loadsMs: readonly number[], peakBytes: readonly nu
   const loads = loadsMs.filter((v) => Number.isFinite(v) && v >= 0);
   const peaks = peakBytes.filter((v) => Number.isFinite(v) && v > 0);
   if (loads.length < 2 || peaks.length === 0) return undefined;
-  const ms = (v: number) => Math.round(v * 1e3) / 1e3;
-  return { loadFirstMs: ms(loads[0]!), loadWarmMs: ms(median(loads.slice(1))), peakResidentBytes: Math.round(Math.max(...peaks)), peakResidentSource: 'process-lifetime' };
+  return {
+    loadFirstMs: roundMs(loads[0]!),
+    loadWarmMs: roundMs(median(loads.slice(1))),
+    peakResidentBytes: Math.round(Math.max(...peaks)),
+    peakResidentSource: 'process-lifetime',
+  };
 }
 
 interface JobContext {

@@ -6,6 +6,7 @@ import {
   assessRun,
   median,
   resolveProtocol,
+  roundMs,
   summarize,
   systemClock,
   timedRuns,
@@ -200,8 +201,8 @@ export class LiteRtRunner implements Runner {
       timed: { runs: timed.latenciesNs.length, stopReason: timed.stopReason, seconds: timed.timedSeconds, ciRelativeHalfWidth: timed.ciRelativeHalfWidth, medianNs },
       hostProbeSeconds: 0,
       resources: {
-        loadFirstMs: Math.round(loadFirstMs * 1e3) / 1e3,
-        loadWarmMs: Math.round(loadWarmMs * 1e3) / 1e3,
+        loadFirstMs: roundMs(loadFirstMs),
+        loadWarmMs: roundMs(loadWarmMs),
         peakResidentBytes: this.hooks.peakResidentBytes(),
         peakResidentSource: peakSource,
       },
