@@ -113,6 +113,7 @@ describe(RunService.name, () => {
     ['a NaN latency', { latencies: [Number.NaN] }, 'latencies[0]'],
     ['an absurd latency', { latencies: [1e16] }, 'latencies[0]'],
     ['more timed runs than the job’s protocol allows', { latencies: Array(6).fill(2_000_000) }, 'latencies'],
+    ['fewer timed runs than the job’s protocol asks for', { latencies: [2_000_000, 3_000_000] }, 'latencies'],
     [
       'more profiled iterations than the job’s protocol asks for',
       { layers: { timings: [0, 1].map((iteration) => ({ iteration, nodeName: 'x', opType: 'Conv', layer: '', durationNs: 5, provider: 'CPU' })) } },

@@ -81,6 +81,7 @@ export class RunService {
     latencies.forEach((ns, i) => {
       if (!plausibleNs(ns, MIN_NS)) throw LatfleetError.validation(`latencies[${i}]`, `${ns} ns is not a plausible latency`);
     });
+    checkMinimumRuns(latencies.length, lease.protocol);
     checkLayers(layers);
     if (summary.modelSha256 !== lease.modelSha256) {
       throw LatfleetError.validation('summary.model_sha256', `${JSON.stringify(summary.modelSha256.slice(0, 80))} is not the model of job ${jobId}`);
@@ -192,6 +193,7 @@ function checkTimes(startedAtMs: number, finishedAtMs: number): void {
 /**
  * An upload holds no more timed runs than the job's protocol allows (its cap, `timedMaxRuns`) and
  * no more profiled iterations than it asks for: a run of three million latencies is not a run.
+ * Checked before the values themselves, so an absurd upload costs no more than its length.
  */
 function checkCounts(latencies: number, layers: ReadonlyArray<{ iteration: number }>, jobProtocol: JobProtocol): void {
   const p = resolveProtocol(jobProtocol);
@@ -199,6 +201,12 @@ function checkCounts(latencies: number, layers: ReadonlyArray<{ iteration: numbe
   if (latencies > cap) throw LatfleetError.validation('latencies', `${latencies} timed runs; the job's protocol allows at most ${cap}`);
   const iterations = new Set(layers.map((l) => l.iteration)).size;
   if (iterations > p.profiledRuns) throw LatfleetError.validation('layers', `${iterations} profiled iterations; the job's protocol asks for ${p.profiledRuns}`);
+}
+
+/** Nor is a run cut short: every runner times at least the `timedRuns` the job asks for. */
+function checkMinimumRuns(latencies: number, jobProtocol: JobProtocol): void {
+  const { timedRuns } = resolveProtocol(jobProtocol);
+  if (latencies < timedRuns) throw LatfleetError.validation('latencies', `${latencies} timed runs; the job's protocol asks for at least ${timedRuns}`);
 }
 
 /** The agent's measurement report; kept as sent (it is the agent's account), but it must be a JSON object Postgres can store. */
