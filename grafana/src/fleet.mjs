@@ -95,17 +95,25 @@ export default dashboard({
       timeseries({
         title: 'Latency predictors: held-out accuracy',
         description:
-          'Per device, the share of variants its latest latency predictor predicted within ±5% and ±10% of their measured median, on variants it never saw (cross-validation by variant). Retrain after a runtime upgrade: a drop is drift.',
-        w: 12,
+          'Per device, the share of variants its latest latency predictor predicted within ±5% and ±10% of their measured median, on variants it never saw (cross-validation by variant), as of its training. Drift after training shows in the next panel.',
+        w: 8,
         targets: [promql('max by (device, runtime, tolerance) (latfleet_predictor_heldout_within_ratio)', '{{device}} {{runtime}} ±{{tolerance}}')],
         fields: { unit: 'percentunit', min: 0, max: 1 },
       }),
       timeseries({
         title: 'Latency predictors: held-out RMSPE',
         description: 'Root mean square percentage error of each device’s latest latency predictor on variants it never saw.',
-        w: 12,
+        w: 8,
         targets: [promql('max by (device, runtime) (latfleet_predictor_heldout_rmspe_ratio)', '{{device}} {{runtime}}')],
         fields: { unit: 'percentunit', min: 0 },
+      }),
+      timeseries({
+        title: 'Latency predictors: error since training (drift)',
+        description:
+          'Per device, the median error (predicted − measured) / measured of its latest predictor on the newest 20 runs measured since it was trained, before predictions follow the live level. Negative: the device got slower than calibrated. A steady move after a runtime or OS upgrade is a reason to run calibrate again.',
+        w: 8,
+        targets: [promql('max by (device, runtime) (latfleet_predictor_live_error_ratio)', '{{device}} {{runtime}}')],
+        fields: { unit: 'percentunit' },
       }),
     ],
     [

@@ -487,6 +487,18 @@ export const predictorSummary = named(
 );
 export type PredictorSummary = z.infer<typeof predictorSummary>;
 
+const predictorLive = named(
+  'PredictorLive',
+  z.object({
+    runs: int('runs of builder variants the device measured since the predictor was trained (the newest, at most 20)'),
+    factor: num('measured / predicted, median over those runs: the device’s speed now against calibration (1 without runs)'),
+    applied: z.boolean().describe('predictions are scaled by factor (from 5 runs on, unless the request asked for level: trained)'),
+    medianErrorPct: orNull(num(), 'the trained predictor’s median error on those runs, before scaling: (predicted − measured) / measured, %'),
+    within5Pct: orNull(num(), 'share of those runs the trained predictor had within ±5%, %'),
+    within10Pct: orNull(num(), 'within ±10%, %'),
+  }),
+);
+
 export const predictedVariant = named(
   'Prediction',
   z.object({
@@ -499,7 +511,7 @@ export const predictedVariant = named(
     kernelSumMs: num('sum of the predicted runtime kernels'),
     overheadMs: num('executor, session and unattributed time (learned per device)'),
     outOfRange: strings('why the variant lies outside what the predictor learned from: a layer kind never measured, a size beyond the training range'),
-    predictor: predictorSummary.pick({ id: true, version: true, runtime: true, optimization: true, validation: true, createdAt: true }),
+    predictor: predictorSummary.pick({ id: true, version: true, runtime: true, optimization: true, validation: true, createdAt: true }).extend({ live: predictorLive }),
     layers: z
       .array(z.object({ layer: str(), predictedMs: num(), kernels: z.array(z.object({ opType: str('the runtime kernel, as the runtime ran such layers'), predictedMs: num() })) }))
       .optional(),

@@ -70,7 +70,7 @@ export class FigureService {
     if (models.length === 0 || c.devices.length === 0) return [];
     let predictions: Awaited<ReturnType<PredictorService['predict']>>['predictions'];
     try {
-      ({ predictions } = await this.predictors.predict({ variants: models, layers: false }));
+      ({ predictions } = await this.predictors.predict({ variants: models, layers: false, level: 'live' }));
     } catch (err) {
       // no device has a predictor yet, or a variant the builder cannot describe (an imported model): nothing predicted to draw
       if (err instanceof LatfleetError) return [];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseStudySpec } from '../lib/models/index.js';
+import { liveLevel } from '../lib/predict/index.js';
 import { MeasureSelectionService } from './measure-selection.service.js';
 import type { PredictedVariant, PredictorService } from './predictor.service.js';
 
@@ -18,7 +19,7 @@ function predictor(ms: Record<string, number>): PredictorService {
           kernelSumMs: ms[variant]!,
           overheadMs: 0,
           outOfRange: [],
-          predictor: { id: 'p1', version: 3, runtime: 'ort', optimization: 'all', validation: null, createdAt: '' },
+          predictor: { id: 'p1', version: 3, runtime: 'ort', optimization: 'all', validation: null, createdAt: '', live: liveLevel([]) },
         }) as PredictedVariant,
     ),
   });

@@ -30,7 +30,7 @@ export class MeasureSelectionService {
     if (!m) return { spec, predicted: null };
     const imported = spec.variants.find((v) => v.imported || !v.spec);
     if (imported) throw LatfleetError.validation('measure', `${imported.label} is an imported model: only builder variants can be predicted`);
-    const { predictions } = await this.predictors.predict({ variants: spec.variants.map((v) => v.name), devices: [m.device], layers: false });
+    const { predictions } = await this.predictors.predict({ variants: spec.variants.map((v) => v.name), devices: [m.device], layers: false, level: 'live' });
     const ranked = spec.variants.map((v, i) => ({ variant: v, p: predictions[i]!, madds: describeVariant(v.name).madds })).sort((a, b) => a.p.medianMs - b.p.medianMs);
     const chosen = m.select === 'top-k' ? ranked.slice(0, m.k) : paretoFront(ranked, [(r) => r.p.medianMs, (r) => r.madds]);
     const measured = new Set([spec.baseline, ...chosen.map((r) => r.variant.label)]);

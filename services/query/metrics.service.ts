@@ -4,6 +4,7 @@ import { CONFIG, offlineAfterMs, type LatfleetConfig } from '../lib/config/index
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { JOB_STATES } from '../lib/store/index.js';
 import { MetricsRepository, type AgentState, type LatestMedian, type PredictorAccuracyRow } from './metrics.repository.js';
+import { PredictorService } from './predictor.service.js';
 
 interface FleetSnapshot {
   agents: Awaited<ReturnType<MetricsRepository['agents']>>;
@@ -13,6 +14,7 @@ interface FleetSnapshot {
   storage: Map<string, number>;
   latest: LatestMedian[];
   predictors: PredictorAccuracyRow[];
+  live: Awaited<ReturnType<PredictorService['liveLevels']>>;
 }
 
 /** Bounded cardinality: at most this many (study, variant, device) latency series. */
@@ -50,6 +52,7 @@ export class MetricsService {
   constructor(
     private readonly db: MetricsRepository,
     @Inject(CONFIG) private readonly config: LatfleetConfig,
+    private readonly predictors: Pick<PredictorService, 'liveLevels'>,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'latfleet_query_' });
     const registers = [this.registry];
@@ -194,6 +197,33 @@ export class MetricsService {
       },
     });
 
+    new Gauge({
+      name: 'latfleet_predictor_live_error_ratio',
+      help: 'Median error, (predicted − measured) / measured, of the latest latency predictor of a device on the runs it measured since the predictor was trained (the newest 20), before the live level is applied: drift, a reason to recalibrate',
+      labelNames: ['device', 'runtime', 'optimization'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const p of (await snapshot()).live) {
+          if (p.live.medianErrorPct !== null) this.set({ device: p.device, runtime: p.runtime, optimization: p.optimization }, p.live.medianErrorPct / 100);
+        }
+      },
+    });
+    new Gauge({
+      name: 'latfleet_predictor_live_within_ratio',
+      help: 'Share of the runs since training (the newest 20) the latest latency predictor of a device had within the tolerance (0.05, 0.1) of their measured median, before the live level is applied',
+      labelNames: ['device', 'runtime', 'optimization', 'tolerance'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const p of (await snapshot()).live) {
+          const labels = { device: p.device, runtime: p.runtime, optimization: p.optimization };
+          if (p.live.within5Pct !== null) this.set({ ...labels, tolerance: '0.05' }, p.live.within5Pct / 100);
+          if (p.live.within10Pct !== null) this.set({ ...labels, tolerance: '0.1' }, p.live.within10Pct / 100);
+        }
+      },
+    });
+
     this.requestDuration = new Histogram({
       name: 'latfleet_http_request_duration_seconds',
       help: 'HTTP requests served by this query process, by method, route template and status code',
@@ -210,7 +240,7 @@ export class MetricsService {
   }
 
   private async load(): Promise<FleetSnapshot> {
-    const [agents, jobs, queue, ingested, storage, latest, predictors] = await Promise.all([
+    const [agents, jobs, queue, ingested, storage, latest, predictors, live] = await Promise.all([
       this.db.agents(offlineAfterMs(this.config) / 1000),
       this.db.jobs(),
       this.db.queueAges(),
@@ -218,8 +248,9 @@ export class MetricsService {
       this.db.storageBytes(),
       this.db.latestMedians(MAX_LATENCY_SERIES),
       this.db.predictorAccuracy(MAX_LATENCY_SERIES),
+      this.predictors.liveLevels(),
     ]);
-    return { agents, jobs, queue, ingested, storage, latest, predictors };
+    return { agents, jobs, queue, ingested, storage, latest, predictors, live };
   }
 
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {

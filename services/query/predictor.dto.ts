@@ -34,6 +34,12 @@ export const predictionBody = z
       .describe('variant names, e.g. mobilenetv3-large-1.0@160+act=relu (see GET /api/v1/models and `latfleet models describe`)'),
     devices: z.array(deviceRef).min(1).max(100).optional().describe('device names or ids (default: every device with a predictor)'),
     layers: z.boolean().default(true).describe('include the per-layer breakdown'),
+    level: z
+      .enum(['live', 'trained'])
+      .default('live')
+      .describe(
+        "live: at the device's speed now, the median measured/predicted ratio of its newest runs since the predictor was trained (once there are 5; predictor.live); trained: at the speed it had during calibration",
+      ),
   })
   .strict();
 export type PredictionBody = z.output<typeof predictionBody>;

@@ -91,6 +91,26 @@ export class PredictorRepository {
     return rows.map((r) => ({ ...r, medianNs: Number(r.medianNs) }));
   }
 
+  /**
+   * The newest runs of builder variants on the device with the predictor's runtime and optimization
+   * level, finished after it was trained (oldest first, at most `limit`): the runs the predictor
+   * never saw, which show where the device's speed is now. Disturbed runs stay in: the level is a
+   * median over them.
+   */
+  async runsSince(key: PredictorKey, since: string, limit: number): Promise<Array<{ runId: string; spec: VariantSpec; medianNs: number }>> {
+    const rows: Array<{ runId: string; spec: VariantSpec; medianNs: string }> = await this.ds.query(
+      `SELECT "runId", spec, "medianNs" FROM (
+         SELECT r.id AS "runId", m.spec, r.median_ns AS "medianNs", r.finished_at
+           FROM runs r JOIN models m ON m.sha256 = r.model_sha256
+          WHERE r.device_id = $1 AND r.environment->>'runtimeVersion' = $2 AND ${OPTIMIZATION} = $3 AND r.finished_at > $4::timestamptz
+            AND m.spec IS NOT NULL AND r.median_ns > 0
+          ORDER BY r.finished_at DESC LIMIT $5) x
+        ORDER BY finished_at`,
+      [key.deviceId, key.runtime, key.optimization, since, limit],
+    );
+    return rows.map((r) => ({ runId: r.runId, spec: r.spec, medianNs: Number(r.medianNs) }));
+  }
+
   async kernels(runIds: readonly string[]): Promise<TrainingKernel[]> {
     const rows: Array<Omit<TrainingKernel, 'medianNs'> & { medianNs: number }> = await this.ds.query(
       `SELECT run_id AS "runId", node_name AS "nodeName", op_type AS "opType", layer,

@@ -13,7 +13,9 @@ function measured(name: string): MeasuredVariant {
 
 const TRAINING = [128, 160, 192, 224].map((r) => measured(`mobilenetv3-small-1.0@${r}`));
 
-function service(top1: Map<string, number>): PredictorService {
+type RunSince = Awaited<ReturnType<PredictorRepository['runsSince']>>[number];
+
+function service(top1: Map<string, number>, since: RunSince[] = []): PredictorService {
   const summary = { id: 'p1', deviceId: 'd1', device: 'phone', version: 1, runtime: 'ort', optimization: 'all', training: {}, validation: null, createdAt: '' } as PredictorSummary;
   const model = fitPredictor(TRAINING, {
     boosted: { trees: 5, depth: 2, learningRate: 0.1, minLeafWeight: 1, lambda: 1, bins: 16, subsample: 1, seed: 1 },
@@ -28,6 +30,7 @@ function service(top1: Map<string, number>): PredictorService {
     latest: async () => [summary],
     model: async () => model,
     top1ByModelName: async () => top1,
+    runsSince: async () => since,
   } as unknown as PredictorRepository;
   return new PredictorService(repository, {} as PredictorTrainer);
 }
@@ -49,6 +52,36 @@ describe(PredictorService.name, () => {
     expect(first!.reward).toBeCloseTo(0.6 * (1e-3 / first!.latencyMs), 9);
     expect(first!.rewardRange!.low).toBeLessThan(first!.reward!);
     expect(answer.rows[2]!.reward).toBeUndefined();
+  });
+});
+
+describe('predictions at the live level', () => {
+  const names = [160, 176, 192, 208, 224, 240].map((r) => describeVariant(`mobilenetv3-small-1.0@${r}`).name);
+  /** The device's runs since training: each variant measured `ratio` × what the trained predictor predicts. */
+  async function since(ratio: number, n: number): Promise<RunSince[]> {
+    const { predictions } = await service(new Map()).predict({ variants: names.slice(0, n), layers: false, level: 'trained' });
+    return predictions.map((p, i) => ({ runId: `r${i}`, spec: describeVariant(p.variant).spec, medianNs: ratio * p.medianMs * 1e6 }));
+  }
+
+  it('scales every predicted figure by measured/predicted of the runs since training, once there are 5, and says so', async () => {
+    const runs = await since(1.1, 6);
+    const trained = (await service(new Map(), runs).predict({ variants: ['mobilenetv3-small-1.0@128'], layers: true, level: 'trained' })).predictions[0]!;
+    const live = (await service(new Map(), runs).predict({ variants: ['mobilenetv3-small-1.0@128'], layers: true, level: 'live' })).predictions[0]!;
+    // the runs' medians come from predictions rounded to the microsecond: the factor is 1.1 to 3 places
+    expect(live.predictor.live).toMatchObject({ runs: 6, applied: true, within5Pct: 0, within10Pct: 100 });
+    expect(live.predictor.live.factor).toBeCloseTo(1.1, 3);
+    expect(live.predictor.live.medianErrorPct).toBeCloseTo(-9.09, 1);
+    expect(trained.predictor.live).toEqual(live.predictor.live);
+    for (const k of ['medianMs', 'intervalLowMs', 'intervalHighMs', 'kernelSumMs'] as const) expect(live[k] / trained[k]).toBeCloseTo(1.1, 2);
+    expect(live.layers![0]!.predictedMs / trained.layers![0]!.predictedMs).toBeCloseTo(1.1, 2);
+  });
+
+  it('keeps the trained level with fewer than 5 runs since training', async () => {
+    const runs = await since(1.1, 4);
+    const [p] = (await service(new Map(), runs).predict({ variants: ['mobilenetv3-small-1.0@128'], layers: false, level: 'live' })).predictions;
+    const [t] = (await service(new Map()).predict({ variants: ['mobilenetv3-small-1.0@128'], layers: false, level: 'trained' })).predictions;
+    expect(p!.predictor.live).toMatchObject({ runs: 4, applied: false });
+    expect(p!.medianMs).toBe(t!.medianMs);
   });
 });
 

@@ -7,8 +7,11 @@ import {
   DEFAULT_KERNEL_MODEL,
   DISTURBED_TIMED_RATIO,
   KernelPredictor,
+  LIVE_LEVEL_RUNS,
+  liveLevel,
   PREDICTOR_FORMAT,
   PredictorTrainer,
+  type LiveLevel,
   type MeasuredVariant,
   type PredictorModel,
 } from '../lib/predict/index.js';
@@ -29,7 +32,7 @@ export interface PredictedVariant {
   overheadMs: number;
   /** why the variant lies outside what the predictor learned from; empty when inside */
   outOfRange: string[];
-  predictor: Pick<PredictorSummary, 'id' | 'version' | 'runtime' | 'optimization' | 'validation' | 'createdAt'>;
+  predictor: Pick<PredictorSummary, 'id' | 'version' | 'runtime' | 'optimization' | 'validation' | 'createdAt'> & { live: LiveLevel };
   layers?: Array<{ layer: string; predictedMs: number; kernels: Array<{ opType: string; predictedMs: number }> }>;
 }
 
@@ -239,6 +242,9 @@ export class PredictorService {
     const predictions: PredictedVariant[] = [];
     for (const summary of predictors) {
       const predictor = await this.load(summary.id);
+      const live = await this.liveLevelOf(summary, predictor);
+      // at the device's level now (the runs since training), unless asked for the trained level
+      const f = body.level === 'live' && live.applied ? live.factor : 1;
       const about = {
         id: summary.id,
         version: summary.version,
@@ -246,6 +252,7 @@ export class PredictorService {
         optimization: summary.optimization,
         validation: summary.validation,
         createdAt: summary.createdAt,
+        live,
       };
       for (const d of described) {
         const p = predictor.predict(d);
@@ -253,19 +260,19 @@ export class PredictorService {
           variant: d.name,
           device: summary.device,
           predicted: true,
-          medianMs: nsToMs(p.medianNs),
-          intervalLowMs: nsToMs(p.intervalLowNs),
-          intervalHighMs: nsToMs(p.intervalHighNs),
-          kernelSumMs: nsToMs(p.kernelSumNs),
-          overheadMs: nsToMs(p.overheadNs),
+          medianMs: nsToMs(f * p.medianNs),
+          intervalLowMs: nsToMs(f * p.intervalLowNs),
+          intervalHighMs: nsToMs(f * p.intervalHighNs),
+          kernelSumMs: nsToMs(f * p.kernelSumNs),
+          overheadMs: nsToMs(f * p.overheadNs),
           outOfRange: p.outOfRange,
           predictor: about,
           ...(body.layers
             ? {
                 layers: p.layers.map((l) => ({
                   layer: l.layer,
-                  predictedMs: nsToMs(l.predictedNs, 4),
-                  kernels: l.kernels.map((k) => ({ opType: k.opType, predictedMs: nsToMs(k.predictedNs, 4) })),
+                  predictedMs: nsToMs(f * l.predictedNs, 4),
+                  kernels: l.kernels.map((k) => ({ opType: k.opType, predictedMs: nsToMs(f * k.predictedNs, 4) })),
                 })),
               }
             : {}),
@@ -273,6 +280,35 @@ export class PredictorService {
       }
     }
     return { predictions };
+  }
+
+  /** How a predictor does on the device's runs since it was trained, and the level they show (its newest LIVE_LEVEL_RUNS runs). */
+  private async liveLevelOf(summary: PredictorSummary, predictor: KernelPredictor): Promise<LiveLevel> {
+    const runs = await this.predictors.runsSince(summary, summary.createdAt, LIVE_LEVEL_RUNS);
+    const live = runs.flatMap((r) => {
+      try {
+        return [{ measuredNs: r.medianNs, predictedNs: predictor.predict(describeVariant(r.spec)).medianNs }];
+      } catch {
+        // a model the builder can no longer describe (a removed knob) has no prediction to compare
+        return [];
+      }
+    });
+    return liveLevel(live);
+  }
+
+  /** The live level and error of every device's latest predictor (what the Prometheus gauges show). */
+  async liveLevels(): Promise<Array<{ device: string; runtime: string; optimization: string; live: LiveLevel }>> {
+    const out = [];
+    for (const summary of await this.predictors.latest(null)) {
+      let predictor: KernelPredictor;
+      try {
+        predictor = await this.load(summary.id);
+      } catch {
+        continue; // stored by an older latfleet: no live figures until retrained
+      }
+      out.push({ device: summary.device, runtime: summary.runtime, optimization: summary.optimization, live: await this.liveLevelOf(summary, predictor) });
+    }
+    return out;
   }
 
   /**
@@ -284,7 +320,7 @@ export class PredictorService {
     const exponents = { ...REWARD_EXPONENTS[input.constraint] };
     if (input.alpha !== undefined) exponents.alpha = input.alpha;
     if (input.beta !== undefined) exponents.beta = input.beta;
-    const { predictions } = await this.predict({ variants: input.variants.map((v) => v.name), devices: [input.device], layers: false });
+    const { predictions } = await this.predict({ variants: input.variants.map((v) => v.name), devices: [input.device], layers: false, level: 'live' });
     const stored = await this.predictors.top1ByModelName(predictions.map((p) => p.variant));
     const rows = predictions.map((p, i): PredictedRewardRow => {
       const given = input.variants[i]!.top1;

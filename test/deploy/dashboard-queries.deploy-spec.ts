@@ -30,6 +30,13 @@ const STUDY = {
   // three rounds exactly: enough for paired verdicts, no adaptive rounds to wait for
   protocol: { warmupRuns: 1, timedRuns: 15, profiledRuns: 2, maxRetries: 0, replicates: 3, targetHalfWidthPct: 0 },
 };
+/** What the predictor learns from, before the study: two sizes of the study's network, one round. */
+const CALIBRATION = {
+  name: 'deploy-test-calibrate',
+  variants: ['mobilenetv3-small-0.75@96+act=relu', 'mobilenetv3-small-0.75@112+act=relu'],
+  baseline: 'mobilenetv3-small-0.75@96+act=relu',
+  protocol: { warmupRuns: 1, timedRuns: 15, profiledRuns: 2, maxRetries: 0, replicates: 1, maxReplicates: 1, targetHalfWidthPct: 0 },
+};
 const TOP1 = { paper: 65.4, relu: 64.1, '@16': 65.0 } as Record<string, number>;
 
 /** deploy/prometheus/prometheus.yml with its query target moved to the test's port and 1 s intervals. */
@@ -91,6 +98,14 @@ describe('every dashboard panel, against a fleet that has run a small study', ()
       prometheus = await PrometheusServer.start({ binary: PROMETHEUS, configFile, dataDir: join(dir, 'tsdb'), port: promPort, logFile: join(dir, 'prometheus.log') });
     }
 
+    // A latency predictor learned from a small calibration first: the study below is then measured
+    // after it was trained, and the Fleet dashboard's predictor panels read both its held-out
+    // accuracy and its error on those later runs (drift).
+    const calibration = await fleet.api.createStudy(CALIBRATION);
+    expect((await waitForStudy(fleet.api, calibration.id, { quiet: true, intervalMs: 250, timeoutMs: 120_000 })).status).toBe('completed');
+    const device = (await fleet.api.devices()).items[0]!.name;
+    await fleet.api.trainPredictor({ device, includeFlagged: true, folds: 2, studies: [calibration.id] });
+
     const study = await fleet.api.createStudy(STUDY);
     studyId = study.id;
     const done = await waitForStudy(fleet.api, studyId, { quiet: true, intervalMs: 250, timeoutMs: 120_000 });
@@ -106,10 +121,6 @@ describe('every dashboard panel, against a fleet that has run a small study', ()
       });
       expect(res.status, await res.text()).toBe(201);
     }
-
-    // A latency predictor learned from the study's runs; the Fleet dashboard's predictor panels read its accuracy.
-    const device = (await fleet.api.devices()).items[0]!.name;
-    await fleet.api.trainPredictor({ device, includeFlagged: true, folds: 2 });
 
     if (prometheus) {
       const p = prometheus;

@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../services/cli/api.client.js';
 import { LocalFleet } from '../../services/cli/fleet.js';
 import { waitForStudy } from '../../services/cli/study-progress.js';
 import { describeVariant } from '../../services/lib/models/index.js';
+import { MIN_LIVE_LEVEL_RUNS } from '../../services/lib/predict/index.js';
 import type { PredictorSummary } from '../../services/query/contract.js';
 import { localFleetConfig } from '../support/local-fleet-config.js';
 
@@ -123,5 +125,36 @@ describe('latency predictors, end to end', () => {
     expect(measured.map((r) => r.label).sort()).toEqual([...new Set([sut.rows[0]!.label, '120'])].sort());
     expect(measured.every((r) => r.measuredMs !== null && r.runs === 1 && r.errorPct !== null)).toBe(true);
     expect(sut.rows.filter((r) => !r.measured).every((r) => r.measuredMs === null && r.runs === 0)).toBe(true);
+  });
+
+  it('follows the device’s level from the runs measured since the predictor was trained, once there are 5', async () => {
+    const latest = await fleet.api.trainPredictor({ device, includeFlagged: true, folds: 2 });
+    const names = [
+      'mobilenetv3-small-0.75@104',
+      'mobilenetv3-small-0.75@120',
+      'mobilenetv3-small-0.75@128',
+      'mobilenetv3-small-0.75@104+act=relu',
+      'mobilenetv3-small-0.75@120+act=relu',
+    ];
+    const at = async (level: 'live' | 'trained') => (await fleet.api.predict({ variants: names, devices: [device], layers: false, level })).predictions;
+    const before = await at('live');
+    expect(before[0]!.predictor).toMatchObject({ id: latest.id, live: { runs: 0, factor: 1, applied: false, medianErrorPct: null } });
+
+    const created = await fleet.api.createStudy({ name: 'e2e-after-training', variants: names, baseline: names[0], protocol: TINY_CALIBRATION.protocol });
+    expect((await waitForStudy(fleet.api, created.id, { quiet: true, intervalMs: 200, timeoutMs: 120_000 })).status).toBe('completed');
+    const db = new pg.Client({ connectionString: fleet.databaseUrl });
+    await db.connect();
+    const { rows } = await db.query(`SELECT m.name, r.median_ns::float8 AS ns FROM runs r JOIN models m ON m.sha256 = r.model_sha256 WHERE r.study_id = $1`, [created.id]);
+    await db.end();
+    const trained = await at('trained');
+    const live = await at('live');
+
+    // the runs in Postgres, against what the trained predictor says of their models
+    const measured = new Map(rows.map((r) => [r.name as string, (r.ns as number) / 1e6]));
+    const logRatios = trained.map((p) => Math.log(measured.get(p.variant)! / p.medianMs)).sort((a, b) => a - b);
+    expect(rows).toHaveLength(MIN_LIVE_LEVEL_RUNS);
+    expect(live[0]!.predictor.live).toMatchObject({ runs: MIN_LIVE_LEVEL_RUNS, applied: true });
+    expect(live[0]!.predictor.live.factor).toBeCloseTo(Math.exp(logRatios[2]!), 2);
+    live.forEach((p, i) => expect(p.medianMs / trained[i]!.medianMs).toBeCloseTo(p.predictor.live.factor, 2));
   });
 });

@@ -31,3 +31,5 @@ export type {
 export { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
 export type { HeldOutPrediction, PredictorAccuracy, TrainedPredictor } from './validation.js';
 export { PredictorTrainer } from './predictor-trainer.js';
+export { LIVE_LEVEL_RUNS, liveLevel, MIN_LIVE_LEVEL_RUNS } from './live-level.js';
+export type { LiveLevel, LiveRun } from './live-level.js';
