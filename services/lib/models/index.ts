@@ -7,6 +7,7 @@ import type { VariantSpec } from './spec-types.js';
 import { allModels } from './variant-spec.js';
 import { assemble, describeVariant, type VariantDescription } from './variant-description.js';
 
+export { elementCount } from './layer-info.js';
 export type { LayerInfo, LayerOp, LayerRole } from './layer-info.js';
 export type { FigureSource, PublishedFigures, Rounding } from './published-figures.js';
 export type { HswishImpl, Quantization } from './spec-types.js';

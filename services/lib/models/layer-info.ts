@@ -30,3 +30,6 @@ export interface LayerInfo {
   params: number;
   nodes: string[];
 }
+
+/** Elements of a tensor of this shape (1 for a scalar's empty shape). */
+export const elementCount = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);

@@ -1,4 +1,4 @@
-import type { LayerInfo, LayerOp, NormalizedVariantSpec } from '../models/index.js';
+import { elementCount, type LayerInfo, type LayerOp, type NormalizedVariantSpec } from '../models/index.js';
 import { fnv1a } from '../models/prng.js';
 
 /** What of a variant's spec changes the kernels of a layer beyond its LayerInfo. */
@@ -44,7 +44,6 @@ export const RANGE_CHECKED_FEATURES = ['log2Cin', 'log2Cout', 'log2Hin', 'log2Mi
 
 const code = (list: readonly string[], value: string | null | undefined) => (value == null ? 0 : list.indexOf(value) + 1 || list.length + 1);
 const log2 = (x: number) => Math.log2(Math.max(1, x));
-const elements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** A MixConv group's own kernel size (`conv.<i>` runs the i-th of layer.kernels); the layer's kernel otherwise. */
 function groupKernel(layer: LayerInfo, part: string): number {
@@ -64,7 +63,7 @@ function middleChannels(layer: LayerInfo): number {
  * beyond the training range extrapolates proportionally instead of flat.
  */
 export function layerWork(layer: LayerInfo): number {
-  return Math.max(1, layer.madds + elements(layer.inputShape) + elements(layer.outputShape));
+  return Math.max(1, layer.madds + elementCount(layer.inputShape) + elementCount(layer.outputShape));
 }
 
 /** The layers before and after a layer in the variant's order: whether the runtime reorders a tensor between them depends on both. */

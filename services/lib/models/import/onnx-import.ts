@@ -1,6 +1,6 @@
 import pkg from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
-import type { LayerInfo, LayerOp, LayerRole } from '../layer-info.js';
+import { elementCount, type LayerInfo, type LayerOp, type LayerRole } from '../layer-info.js';
 import { ModelSpecError } from '../model-spec.error.js';
 import type { ImportedNetwork } from './imported-network.js';
 
@@ -9,7 +9,6 @@ const { onnx } = pkg;
 type Shape = number[];
 type Long = { toString(): string };
 const num = (x: number | Long | null | undefined): number => (typeof x === 'number' ? x : x == null ? 0 : Number(x.toString()));
-const elements = (s: Shape): number => s.reduce((n, d) => n * d, 1);
 const FLOAT = 1;
 const INT64 = 7;
 const INT32 = 6;
@@ -146,11 +145,11 @@ function inferNode(node: OnnxTypes.INodeProto, inputs: Array<Known | undefined>)
       const k = Math.max(...kernel.map((kk, i) => (kk - 1) * dilations[i]! + 1));
       return {
         outputs: [out],
-        madds: elements(out) * weight[1]! * elements(kernel),
+        madds: elementCount(out) * weight[1]! * elementCount(kernel),
         kernel: k,
         stride: Math.max(...strides),
         op: depthwise ? 'dwconv' : 'conv',
-        role: depthwise ? 'depthwise' : elements(kernel) === 1 ? 'pointwise' : 'other',
+        role: depthwise ? 'depthwise' : elementCount(kernel) === 1 ? 'pointwise' : 'other',
         ...(group > 1 && !depthwise ? { groups: group } : {}),
         ...(dilations.some((d) => d > 1) ? { dilations } : {}),
       };
@@ -168,7 +167,7 @@ function inferNode(node: OnnxTypes.INodeProto, inputs: Array<Known | undefined>)
       if (A.length < 2 || B.length < 2) throw new UnsupportedNode('MatMul of vectors is not supported');
       const batch = broadcast([A.slice(0, -2), B.slice(0, -2)]);
       const out = [...batch, A[A.length - 2]!, B[B.length - 1]!];
-      return plain([out], { madds: elements(out) * A[A.length - 1]!, op: 'fc', role: inputs[1]?.constant ? 'classifier' : 'other', kernel: 1 });
+      return plain([out], { madds: elementCount(out) * A[A.length - 1]!, op: 'fc', role: inputs[1]?.constant ? 'classifier' : 'other', kernel: 1 });
     }
     case 'MaxPool':
     case 'AveragePool': {
@@ -187,7 +186,7 @@ function inferNode(node: OnnxTypes.INodeProto, inputs: Array<Known | undefined>)
     case 'Flatten': {
       const input = need(inputs[0], 'input').shape;
       const axis = normalizeAxis(num(a.get('axis')?.i ?? 1), input.length);
-      return plain([[elements(input.slice(0, axis)), elements(input.slice(axis))]]);
+      return plain([[elementCount(input.slice(0, axis)), elementCount(input.slice(axis))]]);
     }
     case 'Reshape': {
       const input = need(inputs[0], 'input').shape;
@@ -195,7 +194,7 @@ function inferNode(node: OnnxTypes.INodeProto, inputs: Array<Known | undefined>)
       if (!target) throw new UnsupportedNode('its target shape is not a constant');
       const out = target.map((d, i) => (d === 0 ? input[i]! : d));
       const free = out.indexOf(-1);
-      if (free >= 0) out[free] = elements(input) / elements(out.filter((d) => d !== -1));
+      if (free >= 0) out[free] = elementCount(input) / elementCount(out.filter((d) => d !== -1));
       return plain([out]);
     }
     case 'Transpose': {
@@ -268,11 +267,11 @@ function paramsOf(node: OnnxTypes.INodeProto, inputs: Array<Known | undefined>, 
     const k = inputs[i];
     if (!k?.constant || !k.float || counted.has(name)) return;
     // scalars (Clip bounds, a constant 3 or 6) are part of the op, not learned parameters
-    if (elements(k.shape) <= 1) return;
+    if (elementCount(k.shape) <= 1) return;
     // BatchNormalization's running mean and variance are statistics, not parameters
     if (node.opType === 'BatchNormalization' && i >= 3) return;
     counted.add(name);
-    n += elements(k.shape);
+    n += elementCount(k.shape);
   });
   return n;
 }

@@ -1,10 +1,8 @@
-import type { LayerInfo, LayerOp, LayerRole } from '../layer-info.js';
+import { elementCount, type LayerInfo, type LayerOp, type LayerRole } from '../layer-info.js';
 import { ModelSpecError } from '../model-spec.error.js';
 import { inspectTflite, type TfliteSummary } from '../tflite/index.js';
 import type { ImportedNetwork } from './imported-network.js';
 import { staticShape } from './onnx-import.js';
-
-const elements = (s: number[]): number => s.reduce((n, d) => n * d, 1);
 
 const WEIGHTED = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
 
@@ -57,15 +55,15 @@ export function importTflite(bytes: Uint8Array, givenShape: number[] | undefined
     const out = byName.get(o.outputs[0] ?? '')?.shape ?? [];
     const weight = byName.get(o.inputs[1] ?? '')?.shape ?? [];
     let madds = 0;
-    if (o.op === 'CONV_2D') madds = elements(out) * elements(weight.slice(1));
-    if (o.op === 'DEPTHWISE_CONV_2D') madds = elements(out) * (weight[1] ?? 1) * (weight[2] ?? 1);
-    if (o.op === 'FULLY_CONNECTED') madds = elements(out) * (weight[1] ?? 0);
+    if (o.op === 'CONV_2D') madds = elementCount(out) * elementCount(weight.slice(1));
+    if (o.op === 'DEPTHWISE_CONV_2D') madds = elementCount(out) * (weight[1] ?? 1) * (weight[2] ?? 1);
+    if (o.op === 'FULLY_CONNECTED') madds = elementCount(out) * (weight[1] ?? 0);
     let params = 0;
     for (const [k, i] of o.inputs.entries()) {
       const t = byName.get(i);
-      if (!t || t.bytes === 0 || elements(t.shape) <= 1 || counted.has(i) || !isParameter(o.op, k, t.type)) continue;
+      if (!t || t.bytes === 0 || elementCount(t.shape) <= 1 || counted.has(i) || !isParameter(o.op, k, t.type)) continue;
       counted.add(i);
-      params += elements(t.shape);
+      params += elementCount(t.shape);
     }
     const kind = KINDS[o.op] ?? { op: 'other', role: 'other' };
     const kernel = o.op === 'CONV_2D' || o.op === 'DEPTHWISE_CONV_2D' ? Math.max(weight[1] ?? 1, weight[2] ?? 1) : kind.op === 'fc' ? 1 : 0;

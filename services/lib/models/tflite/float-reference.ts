@@ -1,4 +1,5 @@
 import type { onnx as OnnxTypes } from 'onnx-proto';
+import { elementCount } from '../layer-info.js';
 import { attr, floatsOf, int, int64sOf, ints } from './onnx-values.js';
 
 /**
@@ -20,8 +21,6 @@ export interface FloatTensor {
 
 /** Called once per computed tensor (the graph input too), in graph order. */
 export type TensorVisitor = (name: string, tensor: FloatTensor) => void;
-
-const elements = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
 export class FloatReference {
   private readonly initializers = new Map<string, Initializer>();
@@ -46,7 +45,7 @@ export class FloatReference {
     const remaining = new Map(this.readers);
     const inputName = this.graph.input![0]!.name!;
     const first = { shape: this.inputShape, data: input };
-    if (input.length !== elements(first.shape)) throw new Error(`input: ${input.length} values for shape [${first.shape.join(',')}]`);
+    if (input.length !== elementCount(first.shape)) throw new Error(`input: ${input.length} values for shape [${first.shape.join(',')}]`);
     live.set(inputName, first);
     visit(inputName, first);
     const outputName = this.graph.output![0]!.name!;
@@ -123,7 +122,7 @@ export class FloatReference {
         return [concat(node, inputs.map(read))];
       case 'Flatten': {
         const t = x();
-        return [{ shape: [1, elements(t.shape)], data: t.data }];
+        return [{ shape: [1, elementCount(t.shape)], data: t.data }];
       }
       case 'Gemm':
         return [this.gemm(node, x())];
@@ -277,10 +276,10 @@ function map(x: FloatTensor, f: (v: number) => number): FloatTensor {
 
 /** Same shapes, a scalar, or [1, C, 1, 1] against [1, C, H, W] (SE's gate), either way round. */
 function broadcast(a: FloatTensor, b: FloatTensor, f: (a: number, b: number) => number): FloatTensor {
-  const big = elements(a.shape) >= elements(b.shape) ? a : b;
+  const big = elementCount(a.shape) >= elementCount(b.shape) ? a : b;
   const small = big === a ? b : a;
-  const n = elements(big.shape);
-  const m = elements(small.shape);
+  const n = elementCount(big.shape);
+  const m = elementCount(small.shape);
   if (m !== 1 && m !== n && !(m === big.shape[1] && small.shape.length === 4)) throw new Error(`cannot broadcast [${small.shape.join(',')}] to [${big.shape.join(',')}]`);
   const out = new Float32Array(n);
   const x = big.data;
