@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AttemptResources } from '../lib/measure/index.js';
 import type { RunReplicate } from './latency-statistics.js';
+import { readStoredResources } from './stored-attempts.util.js';
 
 export interface StudyVariant {
   id: string;
@@ -71,11 +72,12 @@ export class ComparisonRepository {
       flagged: boolean;
       flags: string[];
       samples: string;
-      resources: RunResources | null;
+      /** the agent's JSON, checked by readStoredResources */
+      resources: unknown;
     }> = await this.ds.query(
       `SELECT r.id, r.variant_id AS "variantId", r.device_id AS "deviceId", d.name AS "deviceName", d.device_class AS "deviceClass",
                 r.round, r.flagged, ${runFlaggedBySql('r')} AS flags, x.samples,
-                CASE WHEN jsonb_typeof(r.report -> 'resources') = 'object' THEN r.report -> 'resources' END AS resources
+                r.report -> 'resources' AS resources
            FROM runs r
            JOIN devices d ON d.id = r.device_id
            CROSS JOIN LATERAL (SELECT string_agg(l.latency_ns::text, ',') AS samples FROM run_latencies l WHERE l.run_id = r.id) x
@@ -88,17 +90,10 @@ export class ComparisonRepository {
       const key = `${variantId}/${deviceId}`;
       let cell = cells.get(key);
       if (!cell) cells.set(key, (cell = { variantId, deviceId, deviceName, deviceClass, runs: [] }));
-      cell.runs.push({ id, round, flagged, flags, sortedNs: parseSorted(samples), resources: validResources(resources) });
+      cell.runs.push({ id, round, flagged, flags, sortedNs: parseSorted(samples), resources: readStoredResources(resources) });
     }
     return [...cells.values()];
   }
-}
-
-/** A stored report's resources when every figure is a finite number (reports are the agent's JSON). */
-function validResources(r: RunResources | null): RunResources | null {
-  if (!r) return null;
-  const ok = [r.loadFirstMs, r.loadWarmMs, r.peakResidentBytes].every((v) => typeof v === 'number' && Number.isFinite(v));
-  return ok ? { loadFirstMs: r.loadFirstMs, loadWarmMs: r.loadWarmMs, peakResidentBytes: r.peakResidentBytes } : null;
 }
 
 /** `3,1,2` → [1, 2, 3]: one string per run parses far faster than a bigint[] of strings. */

@@ -17,7 +17,7 @@ import { DeviceRepository } from './device.repository.js';
 import type { Page } from './pagination.dto.js';
 import type { RunListQuery } from './run.dto.js';
 import { RunRepository, type RunLatency, type RunRecord, type RunSummary, type StoredNodeTiming } from './run.repository.js';
-import { readStoredAttempts, type RunAttempt } from './stored-attempts.util.js';
+import { readStoredAttempts, readStoredResources, type RunAttempt } from './stored-attempts.util.js';
 import { readStoredAttribution } from './stored-attribution.util.js';
 
 /** One stored run: where and when it ran, its round, its statistics, its quality flags and attempts, and the agent's whole report. */
@@ -154,7 +154,7 @@ export class RunService {
     const run = await this.runs.record(runId);
     if (!run) throw LatfleetError.notFound('run', runId);
     const { report, ...rest } = run;
-    return { ...rest, attempts: readStoredAttempts(report), resources: (report['resources'] as AttemptResources | undefined) ?? null, report };
+    return { ...rest, attempts: readStoredAttempts(report), resources: readStoredResources(report['resources']), report };
   }
 
   async latencies(runId: string): Promise<RunLatencies> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readStoredAttempts } from './stored-attempts.util.js';
+import { readStoredAttempts, readStoredResources } from './stored-attempts.util.js';
 
 describe(readStoredAttempts.name, () => {
   it('reads each attempt’s number, flags and times', () => {
@@ -13,5 +13,19 @@ describe(readStoredAttempts.name, () => {
       { attempt: null, flags: [], startedAt: null, finishedAt: null },
     ]);
     for (const report of [null, undefined, {}, { attempts: 'x' }, []]) expect(readStoredAttempts(report)).toEqual([]);
+  });
+});
+
+describe(readStoredResources.name, () => {
+  const stored = { loadFirstMs: 41.2, loadWarmMs: 12.5, peakResidentBytes: 90_000_000, peakResidentSource: 'vmhwm' };
+
+  it('reads the load times and peak memory, and nothing else the report carries', () => {
+    expect(readStoredResources({ ...stored, extra: 1 })).toEqual(stored);
+  });
+
+  it('gives null for what a runner did not measure or an agent sent malformed', () => {
+    for (const value of [null, undefined, 'x', [], {}, { ...stored, loadWarmMs: 'fast' }, { ...stored, peakResidentBytes: null }, { ...stored, peakResidentSource: 'guess' }]) {
+      expect(readStoredResources(value)).toBeNull();
+    }
   });
 });
