@@ -1,5 +1,7 @@
 import type {
   AblationTable,
+  AccuracyRow,
+  CreateAccuracyBody,
   ArtifactRow,
   Comparison,
   DeviceRow,
@@ -78,6 +80,11 @@ export class ApiClient {
 
   ready(): Promise<{ status: string }> {
     return this.request('/readyz');
+  }
+
+  /** Stores a top-1 for a model or a study's variant (the accuracy registry). */
+  addAccuracy(body: Omit<CreateAccuracyBody, 'dataset'> & Partial<Pick<CreateAccuracyBody, 'dataset'>>): Promise<AccuracyRow> {
+    return this.request('/api/v1/accuracies', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
 
   /** Trains the next predictor version of a device from its stored runs. */

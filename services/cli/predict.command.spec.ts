@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { liveLevel } from '../lib/predict/index.js';
-import type { PredictedVariant } from '../query/contract.js';
-import { describeLive, renderPredictions } from './predict.command.js';
+import type { PredictedRewardAnswer, PredictedVariant } from '../query/contract.js';
+import { describeLive, renderPredictions, renderReward } from './predict.command.js';
 
 const prediction = (live: PredictedVariant['predictor']['live']): PredictedVariant => ({
   variant: 'mobilenetv3-small-1.0@128',
@@ -35,5 +35,44 @@ describe(describeLive.name, () => {
         .map((line) => line.split(',').at(-1));
     expect(lastColumn(renderPredictions([prediction(slower(6))], 'csv'))).toEqual(['level_factor', '1.1']);
     expect(lastColumn(renderPredictions([prediction(slower(2))], 'csv'))).toEqual(['level_factor', '1']);
+  });
+});
+
+describe(renderReward.name, () => {
+  const answer: PredictedRewardAnswer = {
+    device: 'vm-cpu',
+    targetMs: 5,
+    constraint: 'soft',
+    alpha: -0.07,
+    beta: -0.07,
+    predictor: prediction(slower(6)).predictor,
+    rows: [
+      {
+        rank: 1,
+        variant: 'a',
+        top1: 75.2,
+        accuracySource: 'stored',
+        latencyMs: 4.1,
+        latencySource: 'predicted',
+        outOfRange: [],
+        reward: 0.7622,
+        rewardRange: { low: 0.75, high: 0.77 },
+        withinTarget: true,
+      },
+      { rank: null, variant: 'b', top1: null, accuracySource: null, latencyMs: 6.3, latencySource: 'predicted', outOfRange: [] },
+    ],
+  };
+
+  it('ranks best first with the reward over the interval, the unranked last, and says the latencies are predicted', () => {
+    const text = renderReward(answer, 'table');
+    const lines = text.split('\n');
+    expect(lines.findIndex((l) => /\ba\b.*75\.2 \(stored\).*4\.10.*0\.7622 \[0\.7500, 0\.7700\].*yes/.test(l))).toBeLessThan(lines.findIndex((l) => /\bb\b.*—.*6\.30/.test(l)));
+    expect(text).toContain('T = 5 ms, soft (α = -0.07, β = -0.07); every latency predicted, not measured');
+    expect(text).toContain('1 without a top-1 stored for their name');
+  });
+
+  it('writes JSON as the API answered, and a CSV row per variant', () => {
+    expect(JSON.parse(renderReward(answer, 'json'))).toEqual(answer);
+    expect(renderReward(answer, 'csv').trim().split(/\r?\n/)).toHaveLength(3);
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { Option, type Command } from 'commander';
-import { type PredictedVariant, type PredictorSummary, recordsToCsv } from '../query/contract.js';
+import { type PredictedRewardAnswer, type PredictedVariant, type PredictorSummary, recordsToCsv } from '../query/contract.js';
 import type { ApiClient } from './api.client.js';
 import { COMPACT, type Format } from './render.js';
 
@@ -14,6 +14,8 @@ interface PredictOptions {
   format: Format;
   json?: boolean;
   trainedLevel?: boolean;
+  rewardTarget?: string;
+  hard?: boolean;
 }
 
 const pct = (v: unknown, digits = 1) => (typeof v === 'number' ? `${v.toFixed(digits)}%` : '—');
@@ -82,6 +84,48 @@ export function renderPredictions(predictions: readonly PredictedVariant[], form
   return `${table.toString()}\n${notes.join('\n')}\n`;
 }
 
+/** The MnasNet reward ranking of predicted latencies: best first, the unranked (no accuracy) last. */
+export function renderReward(answer: PredictedRewardAnswer, format: Format): string {
+  if (format === 'json') return JSON.stringify(answer, null, 2) + '\n';
+  const rows = answer.rows.map((r) => ({
+    rank: r.rank,
+    variant: r.variant,
+    top1: r.top1,
+    accuracySource: r.accuracySource,
+    predictedMs: r.latencyMs,
+    reward: r.reward ?? null,
+    rewardLow: r.rewardRange?.low ?? null,
+    rewardHigh: r.rewardRange?.high ?? null,
+    withinTarget: r.withinTarget ?? null,
+    outOfRange: r.outOfRange,
+  }));
+  if (format === 'csv') return recordsToCsv(rows);
+  const table = new Table({
+    head: ['rank', 'variant', 'top-1 %', 'predicted ms', 'reward [over the interval]', 'within T'],
+    colAligns: ['right', 'left', 'right', 'right', 'right', 'left'],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+  });
+  for (const r of rows) {
+    table.push([
+      r.rank ?? '—',
+      r.variant,
+      r.top1 === null ? '—' : `${r.top1.toFixed(1)}${r.accuracySource === 'stored' ? ' (stored)' : ''}`,
+      r.predictedMs.toFixed(2),
+      r.reward === null ? '—' : `${r.reward.toFixed(4)}${r.rewardLow !== null && r.rewardHigh !== null ? ` [${r.rewardLow.toFixed(4)}, ${r.rewardHigh.toFixed(4)}]` : ''}`,
+      r.withinTarget === null ? '—' : r.withinTarget ? 'yes' : 'no',
+    ]);
+  }
+  const unranked = rows.filter((r) => r.rank === null).length;
+  const notes = [
+    `MnasNet reward ACC·(LAT/T)^w, T = ${answer.targetMs} ms, ${answer.constraint} (α = ${answer.alpha}, β = ${answer.beta}); every latency predicted, not measured; predictor:`,
+    `  ${describePredictor(answer.device, answer.predictor)}`,
+    `    ${describeLive(answer.predictor.live)}`,
+    ...(unranked ? [`${unranked} without a top-1 stored for their name (POST /api/v1/accuracies), listed last, unranked`] : []),
+  ];
+  return `${table.toString()}\n${notes.join('\n')}\n`;
+}
+
 /** `latfleet predict VARIANT… [-d DEVICE…] [--from FILE] [--train]`: latency predicted from the devices' per-layer tables. */
 export function registerPredictCommand(program: Command, api: (opts: { url?: string }) => ApiClient): void {
   program
@@ -95,6 +139,11 @@ export function registerPredictCommand(program: Command, api: (opts: { url?: str
     .option('--from <file>', 'read variant names from a file, one per line')
     .option('--train', 'first train a new predictor version for each --device from its stored runs')
     .option('--include-flagged', 'with --train: learn from flagged runs too')
+    .option(
+      '--reward-target <ms>',
+      'rank the variants by the MnasNet reward ACC·(LAT/T)^w of their predicted latency against this target T (top-1 from the accuracies stored for each name); needs one --device',
+    )
+    .option('--hard', "with --reward-target: MnasNet's hard constraint (α = 0, β = −1) instead of the soft one (α = β = −0.07)")
     .option('--trained-level', "predict at the device's speed during calibration, not at its level now (the runs since training)")
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
     .option('--json', 'the whole answer as JSON (same as --format json)')
@@ -118,6 +167,15 @@ export function registerPredictCommand(program: Command, api: (opts: { url?: str
       }
       if (variants.length === 0) {
         if (!opts.train) throw new Error('name at least one variant (or --from FILE)');
+        return;
+      }
+      const format = opts.json ? 'json' : opts.format;
+      if (opts.rewardTarget !== undefined) {
+        const targetMs = Number(opts.rewardTarget);
+        if (!(targetMs > 0)) throw new Error(`--reward-target ${opts.rewardTarget}: expected a latency target in milliseconds, above 0`);
+        if (opts.device?.length !== 1) throw new Error('--reward-target needs exactly one --device: whose predicted latency to rank by');
+        const answer = await client.predictedReward({ variants, device: opts.device[0]!, targetMs, constraint: opts.hard ? 'hard' : 'soft' });
+        process.stdout.write(renderReward(answer, format));
         return;
       }
       const { predictions } = await client.predict({

@@ -10,6 +10,7 @@ import { ERROR_REASONS, ErrorCode } from '../lib/errors/index.js';
 import { ABLATION_CELL_FIELDS } from './ablation-table.service.js';
 import { GROUPINGS } from './layer-delta.service.js';
 
+export type { CreateAccuracyBody } from './accuracy.dto.js';
 export type { PredictedRewardBody, PredictionBody, TrainPredictorBody } from './predictor.dto.js';
 export { FIGURE_NAMES } from './figure-specs.js';
 export { GROUPINGS } from './layer-delta.service.js';

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../services/cli/api.client.js';
@@ -79,6 +81,21 @@ describe('latency predictors, end to end', () => {
     expect(sut.rows[1]!.variant).toBe(slowest);
     expect(sut.rows[1]!.reward).toBeCloseTo(0.7, 9); // LAT = T: ACC · 1
     expect(sut.rows[2]).toMatchObject({ variant: 'mobilenetv3-small-0.75@88+act=relu', top1: null, accuracySource: null });
+
+    // the same ranking through `latfleet predict --reward-target`: top-1 from the accuracies stored for each name
+    await fleet.api.addAccuracy({ model: UNSEEN, top1: 70, source: 'e2e' });
+    await fleet.api.addAccuracy({ model: faster, top1: 70, source: 'e2e' });
+    const cli = await promisify(execFile)(
+      process.execPath,
+      ['dist/cli/main.js', 'predict', UNSEEN, faster, '-d', device, '--reward-target', String(targetMs), '--json', '--url', fleet.api.baseUrl],
+      { env: { ...process.env, LATFLEET_DATA_DIR: dataDir } },
+    );
+    const answer = JSON.parse(cli.stdout) as { rows: Array<{ variant: string; rank: number; accuracySource: string; reward: number }> };
+    expect(answer.rows.map((r) => [r.variant, r.rank, r.accuracySource])).toEqual([
+      [sut.rows[0]!.variant, 1, 'stored'],
+      [slowest, 2, 'stored'],
+    ]);
+    expect(answer.rows[1]!.reward).toBeCloseTo(0.7, 9);
   });
 
   it('lists stored predictors and counts versions up', async () => {
