@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LatfleetConfig } from '../lib/config/index.js';
 import type { ModelRepository } from './model.repository.js';
+import { ModelBuilder } from '../lib/models/model-builder.js';
 import { ModelService } from './model.service.js';
 import type { RunRepository, RunSamples } from './run.repository.js';
 
@@ -24,7 +25,7 @@ const run = (device: string, medianMs: number, flags?: string[]): RunSamples => 
 
 function setup(runs: RunSamples[]) {
   const models = { findByRef: async () => [{ sha256: 's', name: 'mobilenetv3-small-0.75', madds: 1, params: 2 }] } as unknown as ModelRepository;
-  return new ModelService({ maxModelBytes: 2 ** 20 } as LatfleetConfig, models, { samples: async () => runs } as unknown as RunRepository);
+  return new ModelService({ maxModelBytes: 2 ** 20 } as LatfleetConfig, models, { samples: async () => runs } as unknown as RunRepository, new ModelBuilder());
 }
 
 describe(ModelService.name, () => {

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { createHash } from 'node:crypto';
-import { buildVariant, importModel, isBuiltFormat, listModels, ModelSpecError } from '../lib/models/index.js';
+import { importModel, isBuiltFormat, listModels, type BuiltVariant } from '../lib/models/index.js';
+import { ModelBuildError, ModelBuilder } from '../lib/models/model-builder.js';
 import type { DeviceRef } from './device.repository.js';
 import { summarizeReplicates, type LatencySummary } from './latency-statistics.js';
 import type { ModelDevicesQuery, ModelImportQuery, ModelListQuery } from './model.dto.js';
@@ -42,6 +43,7 @@ export class ModelService {
     @Inject(CONFIG) private readonly config: LatfleetConfig,
     private readonly models: ModelRepository,
     private readonly runs: RunRepository,
+    private readonly builder: ModelBuilder,
   ) {}
 
   /** The most an upload may hold: the per-model limit studies' generated models have. */
@@ -114,11 +116,13 @@ export class ModelService {
     const stored = await this.models.findArtifactSource(ref);
     if (stored) return stored;
     if (/^[0-9a-f]{64}$/.test(ref)) throw LatfleetError.notFound('model', ref);
-    let built: ReturnType<typeof buildVariant>;
+    let built: BuiltVariant;
     try {
-      built = buildVariant(ref);
+      built = (await this.builder.build([{ spec: ref, format: 'onnx' }]))[0] as BuiltVariant;
     } catch (error) {
-      if (error instanceof ModelSpecError) throw LatfleetError.notFound('model', `${ref} (neither a stored model, an imported name nor a variant: ${error.message})`);
+      if (error instanceof ModelBuildError && error.specError) {
+        throw LatfleetError.notFound('model', `${ref} (neither a stored model, an imported name nor a variant: ${error.message})`);
+      }
       throw error;
     }
     await this.models.ensureStored({ ...built, bytes: built.onnx, format: 'onnx', origin: 'generated' });

@@ -28,6 +28,7 @@ import { LayerDeltaService } from './layer-delta.service.js';
 import { MetricsRepository } from './metrics.repository.js';
 import { MetricsService } from './metrics.service.js';
 import { NulCharacterPipe } from './nul-character.pipe.js';
+import { ModelBuilder } from '../lib/models/model-builder.js';
 import { PredictorTrainer } from '../lib/predict/index.js';
 import { PredictorController } from './predictor.controller.js';
 import { PredictorRepository } from './predictor.repository.js';
@@ -97,6 +98,7 @@ export class QueryModule implements NestModule {
         PredictorRepository,
         PredictorService,
         PredictorTrainer,
+        ModelBuilder,
         RunRepository,
         RunService,
         StatementTimeout,

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode } from '../lib/errors/index.js';
 import { describeVariant } from '../lib/models/index.js';
+import { ModelBuilder } from '../lib/models/model-builder.js';
 import { MeasureSelectionService } from './measure-selection.service.js';
 import type { ModelRepository } from './model.repository.js';
 import type { PredictorService } from './predictor.service.js';
@@ -24,7 +25,7 @@ function setup(o: { maxModelMb?: number; maxStudyModelMb?: number; statuses?: st
   const models = { findImported: vi.fn(async () => []), findArtifacts: vi.fn(async () => []) };
   // no spec here asks for `measure`: the selection never consults a predictor
   const selection = new MeasureSelectionService({} as PredictorService);
-  return { sut: new StudyService(config, studies as unknown as StudyRepository, models as unknown as ModelRepository, selection), studies };
+  return { sut: new StudyService(config, studies as unknown as StudyRepository, models as unknown as ModelRepository, selection, new ModelBuilder()), studies };
 }
 
 describe(StudyService.name, () => {

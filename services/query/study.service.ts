@@ -2,17 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { DEFAULT_PROTOCOL } from '../lib/measure/index.js';
-import {
-  buildTflite,
-  buildVariant,
-  describeVariant,
-  isBuiltFormat,
-  ModelSpecError,
-  parseStudySpec,
-  type ImportedModelRef,
-  type StudySpec,
-  type StudyVariant,
-} from '../lib/models/index.js';
+import { describeVariant, isBuiltFormat, parseStudySpec, type ImportedModelRef, type StudySpec, type StudyVariant } from '../lib/models/index.js';
+import { ModelBuildError, ModelBuilder, type BuildRequest, type BuiltModel } from '../lib/models/model-builder.js';
 import type { NewModel } from '../lib/store/model-rows.js';
 import { MeasureSelectionService } from './measure-selection.service.js';
 import { ModelRepository } from './model.repository.js';
@@ -32,6 +23,7 @@ export class StudyService {
     private readonly studies: StudyRepository,
     private readonly models: ModelRepository,
     private readonly selection: MeasureSelectionService,
+    private readonly builder: ModelBuilder,
   ) {}
 
   /** Validates the spec, builds every variant, stores it all and queues the first rounds (a job per variant in each). */
@@ -60,9 +52,10 @@ export class StudyService {
     }
     const started = Date.now();
     const artifacts = await this.artifactsOf(spec.variants);
+    const generated = await this.generatedModels(spec.variants.filter((v) => !v.imported && !artifacts.has(v.label)));
     const variants = spec.variants.map((v) => ({
       label: v.label,
-      model: v.imported ? { sha256: v.imported.sha256 } : (artifacts.get(v.label) ?? generatedModel(v)),
+      model: v.imported ? { sha256: v.imported.sha256 } : (artifacts.get(v.label) ?? generated.get(v.label)!),
     }));
     this.logger.log(`study ${spec.name}: built ${variants.length} variants in ${Date.now() - started} ms`);
     const id = await this.studies.create({
@@ -84,7 +77,12 @@ export class StudyService {
    * model, by label. A variant without one is refused, saying how to attach it.
    */
   private async artifactsOf(variants: readonly StudyVariant[]): Promise<Map<string, { sha256: string }>> {
-    const wanted = variants.filter((v) => !v.imported && !isBuiltFormat(v.format)).map((v) => ({ v, onnx: buildVariant(v.spec!).sha256 }));
+    const vendor = variants.filter((v) => !v.imported && !isBuiltFormat(v.format));
+    const onnx = await this.buildOrRefuse(
+      vendor,
+      vendor.map((v) => ({ spec: v.spec!, format: 'onnx' as const })),
+    );
+    const wanted = vendor.map((v, i) => ({ v, onnx: onnx[i]!.sha256 }));
     const attached = await this.models.findArtifacts(wanted.map((w) => w.onnx));
     const out = new Map<string, { sha256: string }>();
     for (const { v, onnx } of wanted) {
@@ -99,6 +97,32 @@ export class StudyService {
       out.set(v.label, { sha256: artifact.sha256 });
     }
     return out;
+  }
+
+  /** The generated variants' models in the formats they are measured in, built off the event loop (stored later unless they are already), by label. */
+  private async generatedModels(variants: readonly StudyVariant[]): Promise<Map<string, NewModel>> {
+    const built = await this.buildOrRefuse(
+      variants,
+      variants.map((v) => ({ spec: v.spec!, format: v.format === 'tflite' ? 'tflite' : 'onnx' })),
+    );
+    return new Map(
+      variants.map((v, i) => {
+        const b = built[i]!;
+        return [v.label, { ...b, bytes: 'tflite' in b ? b.tflite : b.onnx, format: v.format, origin: 'generated' }];
+      }),
+    );
+  }
+
+  /** Builds in the worker; a spec the builder refuses becomes a 400 naming the variant. */
+  private async buildOrRefuse(variants: readonly StudyVariant[], requests: BuildRequest[]): Promise<BuiltModel[]> {
+    try {
+      return await this.builder.build(requests);
+    } catch (error) {
+      if (error instanceof ModelBuildError && error.specError) {
+        throw LatfleetError.validation('variants', `${variants[error.index]!.label}: ${error.message}`, 'MODEL_SPEC_INVALID');
+      }
+      throw error;
+    }
   }
 
   /** Estimates every model's size from its description (no graph, no weights) and refuses what would not fit. */
@@ -146,19 +170,6 @@ export class StudyService {
     const study = await this.studies.find(id);
     if (!study) throw LatfleetError.notFound('study', id);
     return study;
-  }
-}
-
-/** A generated variant's model in the format it is measured in (built now; stored unless it is already). */
-function generatedModel(v: StudyVariant): NewModel {
-  const spec = v.spec!;
-  try {
-    const built = v.format === 'tflite' ? buildTflite(spec) : buildVariant(spec);
-    const bytes = 'tflite' in built ? built.tflite : built.onnx;
-    return { ...built, bytes, format: v.format, origin: 'generated' };
-  } catch (error) {
-    if (error instanceof ModelSpecError) throw LatfleetError.validation('variants', `${v.label}: ${error.message}`, 'MODEL_SPEC_INVALID');
-    throw error;
   }
 }
 

@@ -193,6 +193,27 @@ describe('the local fleet, end to end', () => {
     expect(after.rows).toEqual(before.rows);
   });
 
+  it('keeps answering while it builds a study’s models: a readiness check sent during the build answers first', async () => {
+    // four int8 TFLite variants: seconds of calibration and quantization, in the query service's build worker
+    const order: string[] = [];
+    const created = fleet.api
+      .createStudy({
+        name: 'e2e-heavy-build',
+        base: 'mobilenetv3-large-1.0+quant=int8-per-channel',
+        axes: { resolution: [192, 208, 224, 240], format: ['tflite'] },
+        baseline: { resolution: 224 },
+      })
+      .then((s) => (order.push('study'), s));
+    // the request has reached the service once its variants are being built; the readiness check follows it
+    await new Promise((r) => setTimeout(r, 300));
+    await fleet.api.ready().then(() => order.push('ready'));
+    const study = await created;
+    expect(order).toEqual(['ready', 'study']);
+    expect(study.variants.map((v) => v.model.format)).toEqual(['tflite', 'tflite', 'tflite', 'tflite']);
+    // no agent here runs TFLite: nothing to wait for
+    await fleet.api.cancelStudy(study.id);
+  });
+
   it('answers gRPC calls with missing fields INVALID_ARGUMENT and unknown credentials UNAUTHENTICATED', async () => {
     const stub = grpcStub(`${config.grpcHost}:${config.grpcPort}`);
     try {
