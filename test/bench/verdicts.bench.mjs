@@ -2,10 +2,11 @@
 // reproducibility of a whole ablation, on a real local fleet (embedded Postgres, control, query,
 // one CPU agent pinned to the last core), with the default protocol.
 //   npm run build && node test/bench/verdicts.bench.mjs [--aa 20] [--aa-rounds 0] [--power 20] [--repro 5] [--only aa,power,repro]
+//   node test/bench/verdicts.bench.mjs --report FILE   (the Markdown again from a run's --out, measuring nothing)
 // Half of the A/A studies run with a CPU-bound process on core 0 (the agent is on the last core).
 // Prints Markdown for test/bench/RESULTS.md and writes the raw answers to --out (JSON).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +25,7 @@ const { values: args } = parseArgs({
     only: { type: 'string', default: 'aa,power,repro' },
     out: { type: 'string', default: join(os.tmpdir(), 'latfleet-verdicts.json') },
     keep: { type: 'boolean', default: false },
+    report: { type: 'string' },
   },
 });
 const parts = new Set(args.only.split(','));
@@ -66,9 +68,19 @@ const median = (xs) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const rounds = (r) => r.study.rounds ?? {};
+/** Standard normal CDF (Abramowitz–Stegun 7.1.26, |error| < 1.5e-7). */
+function normalCdf(x) {
+  const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
+  const erf = 1 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-(x * x) / 2);
+  return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
 
 const maxReplicates = Number(args['max-replicates']) > 0 ? { protocol: { maxReplicates: Number(args['max-replicates']) } } : {};
-const results = { machine: machine(), started: new Date().toISOString(), aa: [], power: [], repro: [] };
+const results = args.report ? JSON.parse(readFileSync(args.report, 'utf8')) : { machine: machine(), started: new Date().toISOString(), aa: [], power: [], repro: [] };
+if (args.report) rmSync(dataDir, { recursive: true, force: true });
+else await measure();
+
+async function measure() {
 log(`fleet in ${dataDir}`);
 await fleet.start(log);
 try {
@@ -145,11 +157,12 @@ try {
   await fleet.stop();
   if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
 }
+}
 
 // ---- Markdown ----
 const out = [];
 const m = results.machine;
-out.push(`Measured by \`test/bench/verdicts.bench.mjs\` from ${results.started}; raw answers in ${args.out}.`);
+out.push(`Measured by \`test/bench/verdicts.bench.mjs\` from ${results.started}; raw answers in ${args.report ?? args.out}.`);
 out.push(`Machine: ${m.nproc} CPUs, \`${m.cpuModel}\`, ${m.kernel}, Node ${m.node}, onnxruntime-node ${m.onnxruntime}. A local fleet (embedded Postgres, control, query, one CPU agent pinned to the last core), default protocol.`);
 if (results.aa.length) {
   const by = (loaded) => results.aa.filter((s) => s.loaded === loaded);
@@ -187,6 +200,7 @@ if (results.repro.length) {
   out.push('|---|---|---|---|---|---|');
   let inAll = 0;
   let pairsAll = 0;
+  let expectedAll = 0;
   for (const v of variants) {
     const per = results.repro.map((run) => run.rows.find((r) => r.variant === v));
     const ds = per.map((r) => r.deltaPct);
@@ -197,6 +211,16 @@ if (results.repro.length) {
     for (const [i, r] of per.entries()) for (const [j, o] of per.entries()) if (i !== j) (pairs++, (inside += o.low !== null && r.deltaPct >= o.low && r.deltaPct <= o.high ? 1 : 0));
     inAll += inside;
     pairsAll += pairs;
+    // were every CI calibrated (its half-width 1.96 × the SD of its study's Δ% around the truth), another study's
+    // Δ% would fall inside it with P(|Z| ≤ 1.96 h_o / √(h_i² + h_o²)): about 83% for equal widths, not 95%
+    for (const [i, r] of per.entries()) {
+      for (const [j, o] of per.entries()) {
+        if (i === j || o.low === null || r.low === null) continue;
+        const hi = (r.high - r.low) / 2;
+        const ho = (o.high - o.low) / 2;
+        expectedAll += 2 * normalCdf((1.96 * ho) / Math.hypot(hi, ho)) - 1;
+      }
+    }
     const half = per.map((r) => (r.low === null ? '—' : ((r.high - r.low) / 2).toFixed(2)));
     out.push(`| ${v} | ${ds.map((d) => d.toFixed(2)).join(', ')} | ${half.join(', ')} | ${per.map((r) => r.rounds).join(', ')} | ${sd.toFixed(2)} | ${inside} / ${pairs} |`);
   }
@@ -207,7 +231,7 @@ if (results.repro.length) {
     for (const [i, r] of per.entries()) for (const [j, o] of per.entries()) if (i !== j && o.low !== null && r.deltaPct >= o.low && r.deltaPct <= o.high) inFirst++;
   }
   out.push(`\nThe table shows every study's comparison as served after all ${results.repro.length} had run. As served when each finished (knowing only the studies before it): ${inFirst} of ${pairsAll} pairs inside.`);
-  out.push(`\n${inAll} of ${pairsAll} (run, other run) pairs had the Δ% inside the other run's CI (${((100 * inAll) / pairsAll).toFixed(0)}%).`);
+  out.push(`\n${inAll} of ${pairsAll} (run, other run) pairs had the Δ% inside the other run's CI (${((100 * inAll) / pairsAll).toFixed(0)}%); ${expectedAll.toFixed(0)} expected were every CI calibrated (a 95% CI covers the true Δ 95% of the time; another study's Δ, itself noisy, less often).`);
   out.push(`Between-study component each study used: ${results.repro.map((r) => { const x = r.reproducibility[0]; return x ? `${x.betweenStudyPct}% (${x.source}, df ${x.df}${x.learnedPct !== null ? `, learned ${x.learnedPct}%` : ''})` : '—'; }).join('; ')}.`);
   out.push(`What ended each study's rounds: ${results.repro.map((r) => JSON.stringify(r.stop)).join('; ')}.`);
 }
