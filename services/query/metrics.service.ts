@@ -52,7 +52,8 @@ export class MetricsService {
   constructor(
     private readonly db: MetricsRepository,
     @Inject(CONFIG) private readonly config: LatfleetConfig,
-    private readonly predictors: Pick<PredictorService, 'liveLevels'>,
+    // a class, not a Pick of one: Nest resolves the parameter by its reflected type
+    private readonly predictors: PredictorService,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'latfleet_query_' });
     const registers = [this.registry];
