@@ -33,8 +33,8 @@ const TABLE: AblationTable = {
   noiseTest: 'paired rounds: t interval',
   includeFlagged: false,
   reproducibility: [
-    { deviceId: 'd1', device: 'vm-cpu', betweenStudyPct: 0.42, source: 'learned', df: 12, learnedPct: 0.42 },
-    { deviceId: 'd2', device: 'pixel', betweenStudyPct: 0.3, source: 'floor', df: 0, learnedPct: null },
+    { deviceId: 'd1', device: 'vm-cpu', betweenStudyPct: 0.42, source: 'learned', df: 12, learnedPct: 0.42, relativePct: 1 },
+    { deviceId: 'd2', device: 'pixel', betweenStudyPct: 0.3, source: 'floor', df: 0, learnedPct: null, relativePct: 0 },
   ],
   devices: [
     { id: 'd1', name: 'vm-cpu', deviceClass: 'cpu' },
@@ -102,7 +102,7 @@ describe(renderAblationTable.name, () => {
     expect(sut).toContain('* beyond the noise, ~ within it, ? undecided; ±MDE: the smallest difference the rounds resolve');
     expect(sut).toContain('verdict: paired rounds: t interval\n');
     expect(sut).toContain(
-      "between studies (SD of Δ added to every interval): vm-cpu 0.42% (learned from 12 repeats of its comparisons in other studies); pixel 0.30% (the protocol's floor; no comparison repeated yet)\n",
+      "between studies (SD of Δ added to every interval): vm-cpu 0.42% + 1% of the log ratio (learned from 12 repeats of its comparisons in other studies); pixel 0.30% (the protocol's floor; no comparison repeated yet)\n",
     );
     expect(sut).toContain('undecided:\n  gelu on vm-cpu: 2 paired rounds: a verdict needs at least 3\n  gelu on pixel: no clean replicate: 3 flagged (busy-system, host-slow)\n');
     expect(sut).toContain('flagged runs (throttled or busy; left out):\n  hswish on vm-cpu: 1 (busy-system)\n  gelu on pixel: 3 (busy-system, host-slow)\n');

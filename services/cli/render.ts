@@ -54,11 +54,11 @@ export function renderComparison(c: Comparison, format: Exclude<Format, 'csv'>):
   return `${c.study} (${c.status}) — single-threaded end-to-end latency, baseline ${c.baseline}\n${table.toString()}\nverdict: ${c.noiseTest}\n${betweenStudies(c.reproducibility)}${notes}`;
 }
 
-/** `between studies: vm-cpu ±0.30% (the protocol's floor; 6 repeats learned 0.21%)` — the component every Δ interval carries. */
+/** `between studies: vm-cpu 0.30% + 1% of the log ratio (the protocol's floor; 6 repeats learned 0.21%)` — the component every Δ interval carries. */
 export function betweenStudies(rs: Comparison['reproducibility']): string {
   if (rs.length === 0) return '';
   const one = (r: Comparison['reproducibility'][number]) =>
-    `${r.device} ${r.betweenStudyPct.toFixed(2)}%` +
+    `${r.device} ${r.betweenStudyPct.toFixed(2)}%${r.relativePct > 0 ? ` + ${r.relativePct}% of the log ratio` : ''}` +
     (r.source === 'learned'
       ? ` (learned from ${r.df} repeats of its comparisons in other studies)`
       : ` (the protocol's floor${r.learnedPct === null ? (r.df ? `; ${r.df} repeats so far, too few to learn from` : '; no comparison repeated yet') : `; ${r.df} repeats learned ${r.learnedPct.toFixed(2)}%`})`);

@@ -34,7 +34,7 @@ describe(precisions.name, () => {
   it('gives the half-width in points of Δ%, and the floor the device’s between-study component puts under it', () => {
     // +95%, exactly: no scatter between rounds, so all of the width is the between-study term
     const runs = [0, 1, 2].flatMap((r) => [run('base', r, 100), run('a', r, 195)]);
-    const [p] = precisions(runs, new Map([['d1', 0.003]]));
+    const [p] = precisions(runs, new Map([['d1', { sd: 0.003, relative: 0 }]]));
     const t2 = 4.302652729749464; // t(0.975, 2)
     expect(p!.halfWidthPct).toBeCloseTo(195 * Math.sinh(t2 * 0.003), 6); // ≈ 2.52 points: 1.95 × the relative half-width
     // the floor is what many rounds would leave (the normal quantile), so three rounds are not yet at it
@@ -45,10 +45,18 @@ describe(precisions.name, () => {
   it('for a speed-up, asks for the minimum detectable effect (relative to the baseline) as well as the points of Δ%', () => {
     // −10%, exactly: the ratio interval is ±h in log space; Δ% reads ±0.9·sinh(h) points, the MDE e^h − 1, which is wider
     const runs = [0, 1, 2].flatMap((r) => [run('base', r, 100), run('a', r, 90)]);
-    const [p] = precisions(runs, new Map([['d1', 0.003]]));
+    const [p] = precisions(runs, new Map([['d1', { sd: 0.003, relative: 0 }]]));
     const h = 4.302652729749464 * 0.003; // t(0.975, 2) × τ
     expect(p!.halfWidthPct).toBeCloseTo(Math.expm1(h) * 100, 6);
     expect(p!.halfWidthPct).toBeGreaterThan(90 * Math.sinh(h));
     expect(p!.floorPct).toBeCloseTo(Math.expm1(1.959964 * 0.003) * 100, 5);
+  });
+
+  it('puts a higher floor under a large difference: the between-study part that grows with the log ratio', () => {
+    const runs = [0, 1, 2].flatMap((r) => [run('base', r, 100), run('a', r, 195)]);
+    const [p] = precisions(runs, new Map([['d1', { sd: 0.003, relative: 0.01 }]]));
+    const tau = Math.hypot(0.003, 0.01 * Math.log(1.95)); // 0.0075: 0.3% and 1% of a log ratio of 0.67
+    expect(p!.floorPct).toBeCloseTo(195 * Math.sinh(1.959964 * tau), 5);
+    expect(p!.halfWidthPct).toBeCloseTo(195 * Math.sinh(4.302652729749464 * tau), 5);
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { compareReplicates, decideNextRound, resolveProtocol, type ComparisonPrecision } from '../lib/measure/index.js';
+import { betweenStudySdAt, compareReplicates, decideNextRound, resolveProtocol, type ComparisonPrecision } from '../lib/measure/index.js';
 import { ANY_DEVICE, deviceReproducibility, insertRound, JOBS_CHANNEL, type DeviceSelector, type JobProtocol, type RoundLog } from '../lib/store/index.js';
 
 interface GroupState {
@@ -45,8 +45,8 @@ export class RoundPlanner {
         WHERE r.study_id = $1 AND j.target_device_id IS NOT DISTINCT FROM $2 AND r.median_ns > 0`,
       [studyId, job.target],
     );
-    const devices = await deviceReproducibility(m, [...new Set(runs.map((r) => r.deviceId))], protocol.betweenStudyPct);
-    const betweenSd = new Map([...devices].map(([id, r]) => [id, r.betweenStudyPct / 100]));
+    const devices = await deviceReproducibility(m, [...new Set(runs.map((r) => r.deviceId))], protocol.betweenStudyPct, protocol.betweenStudyRelativePct);
+    const betweenSd = new Map([...devices].map(([id, r]) => [id, { sd: r.betweenStudyPct / 100, relative: r.relativePct / 100 }]));
     const decision = decideNextRound({ protocol, rounds: g.rounds, elapsedSeconds: g.elapsedSeconds, comparisons: precisions(runs, betweenSd) });
     const group = job.target ?? ANY_DEVICE;
     const log: RoundLog = {
@@ -78,7 +78,7 @@ type RunMedian = { variantId: string; deviceId: string; round: number | null; me
  * undecided, which asks for another round — also when a side has no clean run yet) — and the floor
  * the device's between-study component puts under the same reading.
  */
-export function precisions(runs: readonly RunMedian[], betweenSd: ReadonlyMap<string, number>): ComparisonPrecision[] {
+export function precisions(runs: readonly RunMedian[], betweenSd: ReadonlyMap<string, { sd: number; relative: number }>): ComparisonPrecision[] {
   const byDevice = new Map<string, Map<string, RunMedian[]>>();
   for (const r of runs) {
     const variants = byDevice.get(r.deviceId) ?? new Map<string, RunMedian[]>();
@@ -88,21 +88,21 @@ export function precisions(runs: readonly RunMedian[], betweenSd: ReadonlyMap<st
   const clean = (rs: RunMedian[]) => rs.filter((r) => !r.flagged).map((r) => ({ round: r.round, value: Number(r.medianNs) }));
   const out: ComparisonPrecision[] = [];
   for (const [deviceId, variants] of byDevice) {
-    const between = betweenSd.get(deviceId) ?? 0;
+    const between = betweenSd.get(deviceId) ?? { sd: 0, relative: 0 };
     const base = [...variants.values()].find((rs) => rs[0]!.baseline) ?? [];
     for (const rs of variants.values()) {
       if (rs === base) continue;
       const b = clean(base);
       const c = clean(rs);
-      const cmp = b.length && c.length ? compareReplicates({ base: b, cand: c }, { betweenStudySd: between }) : null;
+      const cmp = b.length && c.length ? compareReplicates({ base: b, cand: c }, { betweenStudySd: between.sd, betweenStudyRelative: between.relative }) : null;
       if (!cmp?.ratioCi) {
         out.push({ halfWidthPct: null, floorPct: 0 });
         continue;
       }
       out.push({
         halfWidthPct: Math.max((cmp.ratioCi.high - cmp.ratioCi.low) / 2, cmp.minimumDetectable!) * 100,
-        // what infinitely many rounds would leave: the between-study term alone, at the normal quantile
-        floorPct: Math.max(cmp.ratio * Math.sinh(Z975 * between), Math.expm1(Z975 * between)) * 100,
+        // what infinitely many rounds would leave: the between-study term alone (at this ratio), at the normal quantile
+        floorPct: ((tau) => Math.max(cmp.ratio * Math.sinh(Z975 * tau), Math.expm1(Z975 * tau)) * 100)(betweenStudySdAt(Math.log(cmp.ratio), between.sd, between.relative)),
       });
     }
   }

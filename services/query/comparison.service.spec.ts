@@ -42,7 +42,9 @@ const cell = (label: string, device: string, runs: LatencyCell['runs']): Latency
 
 function setup(cells: LatencyCell[], opts: { study?: boolean; learnedPct?: number } = {}) {
   const asked: Array<readonly string[] | undefined> = [];
-  const studies = { header: async (id: string) => (opts.study === false ? null : { id, name: 's', status: 'completed', baselineLabel: 'base', betweenStudyPct: 0.3 }) };
+  const studies = {
+    header: async (id: string) => (opts.study === false ? null : { id, name: 's', status: 'completed', baselineLabel: 'base', betweenStudyPct: 0.3, betweenStudyRelativePct: 1 }),
+  };
   const comparisons = {
     variants: async () => [variant('fast', 0), variant('base', 1, true), variant('same', 2), variant('slow', 3), variant('never-ran', 4)],
     cells: async (_: string, deviceIds?: readonly string[]) => (asked.push(deviceIds), cells.filter((c) => !deviceIds || deviceIds.includes(c.deviceId))),
@@ -50,13 +52,13 @@ function setup(cells: LatencyCell[], opts: { study?: boolean; learnedPct?: numbe
   const devices = {
     resolve: async (refs: readonly string[]) => refs.map((r) => ({ id: `d-${r}`, name: r, deviceClass: 'cpu' })),
     // the floor, or a component the device learned from other studies
-    reproducibility: async (ids: readonly string[], floor: number) =>
+    reproducibility: async (ids: readonly string[], floor: number, relativePct: number) =>
       new Map(
         ids.map((id) => [
           id,
           opts.learnedPct
-            ? { betweenStudyPct: opts.learnedPct, source: 'learned', df: 8, learnedPct: opts.learnedPct }
-            : { betweenStudyPct: floor, source: 'floor', df: 0, learnedPct: null },
+            ? { betweenStudyPct: opts.learnedPct, source: 'learned', df: 8, learnedPct: opts.learnedPct, relativePct }
+            : { betweenStudyPct: floor, source: 'floor', df: 0, learnedPct: null, relativePct },
         ]),
       ),
   };
@@ -117,7 +119,7 @@ describe(ComparisonService.name, () => {
     const floor = await setup([cell('base', 'a', base), cell('slow', 'a', slow)]).sut.compare('s1');
     const learned = await setup([cell('base', 'a', base), cell('slow', 'a', slow)], { learnedPct: 1 }).sut.compare('s1');
 
-    expect(floor.reproducibility).toEqual([{ deviceId: 'd-a', device: 'a', betweenStudyPct: 0.3, source: 'floor', df: 0, learnedPct: null }]);
+    expect(floor.reproducibility).toEqual([{ deviceId: 'd-a', device: 'a', betweenStudyPct: 0.3, source: 'floor', df: 0, learnedPct: null, relativePct: 1 }]);
     expect(learned.reproducibility[0]).toMatchObject({ betweenStudyPct: 1, source: 'learned' });
     // +1% is beyond this study's rounds and the floor, not beyond a device whose studies move by 1% (SD) between them
     expect(rowOf(floor, 'slow')).toMatchObject({ verdict: 'slower', deltaPct: 1 });

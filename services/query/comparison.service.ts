@@ -112,11 +112,9 @@ export class ComparisonService implements OnApplicationBootstrap {
     const byId = new Map(variants.map((v) => [v.id, v]));
     const baselineCells = new Map(cells.filter((c) => byId.get(c.variantId)?.isBaseline).map((c) => [c.deviceId, c]));
     const seen = new Map(cells.map((c) => [c.deviceId, { id: c.deviceId, name: c.deviceName, deviceClass: c.deviceClass }]));
-    const reproducibility = await this.devices.reproducibility([...seen.keys()], study.betweenStudyPct);
+    const reproducibility = await this.devices.reproducibility([...seen.keys()], study.betweenStudyPct, study.betweenStudyRelativePct);
     const rows = cells
-      .map((c) =>
-        this.toRow(c, byId.get(c.variantId)!, baselineCells.get(c.deviceId), accuracy.get(c.variantId), includeFlagged, reproducibility.get(c.deviceId)!.betweenStudyPct / 100),
-      )
+      .map((c) => this.toRow(c, byId.get(c.variantId)!, baselineCells.get(c.deviceId), accuracy.get(c.variantId), includeFlagged, reproducibility.get(c.deviceId)!))
       .sort((a, b) => a.device.localeCompare(b.device) || byId.get(a.variantId)!.position - byId.get(b.variantId)!.position);
     return {
       studyId,
@@ -153,7 +151,7 @@ export class ComparisonService implements OnApplicationBootstrap {
     base: LatencyCell | undefined,
     acc: { top1: number; source: string } | undefined,
     includeFlagged: boolean,
-    betweenStudySd: number,
+    between: Reproducibility,
   ): ComparisonRow {
     const sel = selectReplicates(c.runs, includeFlagged);
     const latency = this.latency(sel.used);
@@ -179,7 +177,7 @@ export class ComparisonService implements OnApplicationBootstrap {
     if (!latency) return { ...row, ...undecidedDelta(noCleanReplicate(sel.flagged)) };
     const baseSel = selectReplicates(base.runs, includeFlagged);
     if (baseSel.used.length === 0) return { ...row, ...undecidedDelta(`baseline: ${noCleanReplicate(baseSel.flagged)}`) };
-    return { ...row, ...replicatedDelta({ base: pairedValues(baseSel.used), cand: pairedValues(sel.used) }, betweenStudySd) };
+    return { ...row, ...replicatedDelta({ base: pairedValues(baseSel.used), cand: pairedValues(sel.used) }, between.betweenStudyPct / 100, between.relativePct / 100) };
   }
 }
 

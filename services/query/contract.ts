@@ -105,6 +105,7 @@ const reproducibilityFields = {
   source: z.enum(['learned', 'floor']).describe('learned from the device’s comparisons repeated in several studies, or the protocol’s floor (betweenStudyPct)'),
   df: int('degrees of freedom of the learned estimate: Σ (studies − 1) over the repeated comparisons'),
   learnedPct: orNull(num(), 'the learned estimate (%), once it rests on at least 5 degrees of freedom'),
+  relativePct: num('the part that grows with the difference, in % of the |log ratio| (protocol betweenStudyRelativePct), in quadrature with betweenStudyPct'),
 };
 const deviceReproducibility = z.array(z.object({ deviceId: str(), device: str(), ...reproducibilityFields }));
 

@@ -36,8 +36,8 @@ export class DeviceRepository {
   constructor(private readonly ds: DataSource) {}
 
   /** Per device: the between-study component its comparisons carry (the floor, or learned from its repeated comparisons). */
-  reproducibility(deviceIds: readonly string[], floorPct: number): Promise<Map<string, Reproducibility>> {
-    return deviceReproducibility(this.ds, deviceIds, floorPct);
+  reproducibility(deviceIds: readonly string[], floorPct: number, relativePct: number): Promise<Map<string, Reproducibility>> {
+    return deviceReproducibility(this.ds, deviceIds, floorPct, relativePct);
   }
 
   /** A device is online while its agent's session is open and its heartbeats are recent. */

@@ -172,8 +172,9 @@ export function deltaOf(d: PairedDifference, baseMedianNs: number): ReplicatedDe
 
 /**
  * Candidate vs baseline from per-run medians (ns); ms figures are relative to the median of the
- * baseline's run medians. `betweenStudySd`: the device's between-study component (log scale).
+ * baseline's run medians. `betweenStudySd`: the device's between-study component (log scale);
+ * `betweenStudyRelative`: its part that grows with the |log ratio| (a fraction of it).
  */
-export function replicatedDelta(input: PairedInput, betweenStudySd = 0): ReplicatedDelta {
-  return deltaOf(compareReplicates(input, { level: CONFIDENCE_LEVEL, betweenStudySd }), median(input.base.map((x) => x.value)));
+export function replicatedDelta(input: PairedInput, betweenStudySd = 0, betweenStudyRelative = 0): ReplicatedDelta {
+  return deltaOf(compareReplicates(input, { level: CONFIDENCE_LEVEL, betweenStudySd, betweenStudyRelative }), median(input.base.map((x) => x.value)));
 }

@@ -207,10 +207,11 @@ describe(LayerDeltaService.name, () => {
       timedMediansNs: async (ids: readonly string[]) => new Map(ids.map((id) => [id, 4e6 * slow(id) * (1 + Number(id.slice(-1)) / 100)])),
     } as unknown as LayerDeltaRepository;
     const studies = {
-      header: async (id: string) => ({ id, name: 'activations', status: 'completed', baselineLabel: 'paper', betweenStudyPct: 0.3 }),
+      header: async (id: string) => ({ id, name: 'activations', status: 'completed', baselineLabel: 'paper', betweenStudyPct: 0.3, betweenStudyRelativePct: 1 }),
     } as unknown as StudyRepository;
     const devices = {
-      reproducibility: async (ids: string[], floor: number) => new Map(ids.map((id) => [id, { betweenStudyPct: floor, source: 'floor', df: 0, learnedPct: null }])),
+      reproducibility: async (ids: string[], floor: number, relativePct: number) =>
+        new Map(ids.map((id) => [id, { betweenStudyPct: floor, source: 'floor', df: 0, learnedPct: null, relativePct }])),
     };
     return new LayerDeltaService(studies, layers, devices as unknown as DeviceRepository);
   }
@@ -226,7 +227,7 @@ describe(LayerDeltaService.name, () => {
     expect(sut.profiledKernel).toMatchObject({ deltaMs: 0.005, rounds: 3, verdict: 'slower' });
     expect(sut.note).toContain('Benjamini–Hochberg within each grouping');
     expect(sut.includeFlagged).toBe(false);
-    expect(sut.reproducibility).toEqual({ betweenStudyPct: 0.3, source: 'floor', df: 0, learnedPct: null });
+    expect(sut.reproducibility).toEqual({ betweenStudyPct: 0.3, source: 'floor', df: 0, learnedPct: null, relativePct: 1 });
   });
 
   it('keeps the flagged run with include=flagged', async () => {

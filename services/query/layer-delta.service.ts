@@ -1,6 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
-import { benjaminiHochberg, blockOfLayer, median, pairByRound, pairedShift, percentileCont, type PairedInput, type Reproducibility, type Verdict } from '../lib/measure/index.js';
+import {
+  benjaminiHochberg,
+  blockOfLayer,
+  median,
+  pairByRound,
+  pairedShift,
+  percentileCont,
+  type CompareOptions,
+  type PairedInput,
+  type Reproducibility,
+  type Verdict,
+} from '../lib/measure/index.js';
 import type { LayerInfo } from '../lib/models/index.js';
 import { DeviceRepository, type DeviceRef } from './device.repository.js';
 import {
@@ -119,9 +130,9 @@ export class LayerDeltaService {
     const base = selectReplicates(baselineRuns, includeFlagged);
     const ids = (runs: readonly LayerDeltaRun[]) => runs.map((r) => r.id);
     // the device's between-study component grows as other studies repeat its comparisons: part of the answer's identity
-    const between = (await this.devices.reproducibility([device.id], study.betweenStudyPct)).get(device.id)!;
-    const sd = between.betweenStudyPct / 100;
-    const key = JSON.stringify([studyId, variant.id, baseline.id, device.id, ids(cand.used), ids(base.used), includeFlagged, between.betweenStudyPct]);
+    const between = (await this.devices.reproducibility([device.id], study.betweenStudyPct, study.betweenStudyRelativePct)).get(device.id)!;
+    const sd: BetweenStudy = { betweenStudySd: between.betweenStudyPct / 100, betweenStudyRelative: between.relativePct / 100 };
+    const key = JSON.stringify([studyId, variant.id, baseline.id, device.id, ids(cand.used), ids(base.used), includeFlagged, between.betweenStudyPct, between.relativePct]);
     const cached = this.answers.get(key);
     if (cached) return cached;
     const [variantSums, baselineSums, variantTimed, baselineTimed] = await Promise.all([
@@ -177,19 +188,23 @@ export class LayerDeltaService {
   }
 }
 
+/** The between-study terms a paired test adds (replicates.ts, CompareOptions). */
+type BetweenStudy = Required<Pick<CompareOptions, 'betweenStudySd' | 'betweenStudyRelative'>>;
+const NONE: BetweenStudy = { betweenStudySd: 0, betweenStudyRelative: 0 };
+
 interface TimedSide {
   sel: ReplicateSelection<LayerDeltaRun>;
   /** run → median of its timed iterations */
   timedNs: Map<string, number>;
 }
 
-function endToEnd(base: TimedSide, cand: TimedSide, betweenStudySd: number): LayerDeltas['endToEnd'] {
+function endToEnd(base: TimedSide, cand: TimedSide, between: BetweenStudy): LayerDeltas['endToEnd'] {
   const values = (s: TimedSide): PairedInput['base'] => s.sel.used.filter((r) => s.timedNs.has(r.id)).map((r) => ({ round: r.round, value: s.timedNs.get(r.id)! }));
   const b = values(base);
   const c = values(cand);
   const medianMs = (xs: PairedInput['base']) => (xs.length ? ms(median(xs.map((x) => x.value))) : null);
   const figures = { baselineMs: medianMs(b), variantMs: medianMs(c) };
-  if (b.length && c.length) return { ...figures, ...replicatedDelta({ base: b, cand: c }, betweenStudySd) };
+  if (b.length && c.length) return { ...figures, ...replicatedDelta({ base: b, cand: c }, between.betweenStudySd, between.betweenStudyRelative) };
   const empty = b.length === 0 ? base : cand;
   if (empty.sel.used.length === 0 && empty.sel.flagged.length > 0)
     return { ...figures, ...undecidedDelta(`${empty === base ? 'baseline' : 'variant'}: ${noCleanReplicate(empty.sel.flagged)}`) };
@@ -289,8 +304,8 @@ interface PairedGroup {
 }
 
 /** One group's runs paired by round: the means over the paired rounds (over all runs when none pair) and the paired t test. */
-function pairGroup(base: RunValues, cand: RunValues, betweenStudySd: number): PairedGroup {
-  const shift = pairedShift({ base, cand }, { level: CONFIDENCE_LEVEL, betweenStudySd });
+function pairGroup(base: RunValues, cand: RunValues, between: BetweenStudy): PairedGroup {
+  const shift = pairedShift({ base, cand }, { level: CONFIDENCE_LEVEL, ...between });
   const pairs = pairByRound({ base, cand });
   return {
     baseNs: meanOf(pairs.length ? pairs.map((p) => p.base) : base.map((x) => x.value)),
@@ -319,17 +334,17 @@ function toGroupDelta(g: PairedGroup, decidingP: number | null): PairedGroupDelt
   };
 }
 
-function profiledKernel(base: ProfiledRuns, cand: ProfiledRuns, betweenStudySd: number): PairedGroupDelta {
-  const g = pairGroup(base.totalMedians(), cand.totalMedians(), betweenStudySd);
+function profiledKernel(base: ProfiledRuns, cand: ProfiledRuns, between: BetweenStudy): PairedGroupDelta {
+  const g = pairGroup(base.totalMedians(), cand.totalMedians(), between);
   return toGroupDelta(g, g.pValue);
 }
 
-/** `betweenStudySd`: the device's between-study component (log scale), as in the comparison. */
-export function groupDeltas(base: ProfiledRuns, cand: ProfiledRuns, g: Grouping, order: Map<string, { index: number; block: string }>, betweenStudySd = 0): GroupDelta[] {
+/** `between`: the device's between-study component (log scale) and its part that grows with the difference, as in the comparison. */
+export function groupDeltas(base: ProfiledRuns, cand: ProfiledRuns, g: Grouping, order: Map<string, { index: number; block: string }>, between: BetweenStudy = NONE): GroupDelta[] {
   if (base.iterations === 0 || cand.iterations === 0) return [];
   const b = base.groupMedians(g);
   const c = cand.groupMedians(g);
-  const rows = [...new Set([...b.keys(), ...c.keys()])].map((key) => ({ key, ...pairGroup(b.get(key) ?? base.zeros(), c.get(key) ?? cand.zeros(), betweenStudySd) }));
+  const rows = [...new Set([...b.keys(), ...c.keys()])].map((key) => ({ key, ...pairGroup(b.get(key) ?? base.zeros(), c.get(key) ?? cand.zeros(), between) }));
   const adjusted = benjaminiHochberg(rows.map((r) => r.pValue));
   const grossDelta = rows.reduce((s, r) => s + Math.abs(r.candNs - r.baseNs), 0);
   const rank = (key: string) => (key === UNATTRIBUTED ? Number.MAX_SAFE_INTEGER : g === 'layer' ? (order.get(key)?.index ?? Number.MAX_SAFE_INTEGER - 1) : blockRank(key, order));

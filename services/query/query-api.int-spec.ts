@@ -859,7 +859,10 @@ describe('query HTTP API', () => {
 
       expect(c.reproducibility).toHaveLength(1);
       expect(c.reproducibility[0]).toMatchObject({ device: 'vm-repro', source: 'learned', df: 5 });
-      expect(c.reproducibility[0]!.betweenStudyPct).toBeCloseTo(sd * 100, 1);
+      // DerSimonian–Laird with each study's variance se² + (1% of its log ratio)²: near the SD of the studies' log ratios
+      expect(c.reproducibility[0]!.betweenStudyPct).toBeGreaterThan(0.85 * sd * 100);
+      expect(c.reproducibility[0]!.betweenStudyPct).toBeLessThan(1.05 * sd * 100);
+      expect(c.reproducibility[0]).toMatchObject({ relativePct: 1 });
       // +5% in this study's rounds (±0.04%), but its studies scatter by ~1.9% (SD): not a verdict to bet on
       expect(b).toMatchObject({ deltaPct: 5, verdict: 'within noise', rounds: 4 });
       expect(b.deltaCiLowPct!).toBeLessThan(0);
@@ -870,7 +873,7 @@ describe('query HTTP API', () => {
 
     it('keeps the protocol’s floor on a device that repeated nothing', async () => {
       const c = (await get(`/api/v1/studies/${ids.study}/comparison?device=vm-a`)).body as Comparison;
-      expect(c.reproducibility).toEqual([{ deviceId: ids.vmA, device: 'vm-a', betweenStudyPct: 0.3, source: 'floor', df: 0, learnedPct: null }]);
+      expect(c.reproducibility).toEqual([{ deviceId: ids.vmA, device: 'vm-a', betweenStudyPct: 0.3, source: 'floor', df: 0, learnedPct: null, relativePct: 1 }]);
     });
   });
 });

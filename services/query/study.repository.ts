@@ -47,6 +47,8 @@ export interface StudyHeader {
   baselineLabel: string;
   /** the protocol's floor of the between-study component (percent) */
   betweenStudyPct: number;
+  /** the protocol's part of it that grows with the difference (percent of the |log ratio|) */
+  betweenStudyRelativePct: number;
 }
 
 export interface StudySummary {
@@ -180,7 +182,8 @@ export class StudyRepository {
     const [row] = await this.ds.query(`SELECT id, name, status, baseline_label AS "baselineLabel", spec->'protocol' AS protocol FROM studies WHERE id = $1`, [id]);
     if (!row) return null;
     const { protocol, ...header } = row;
-    return { ...header, betweenStudyPct: resolveProtocol(protocol ?? {}).betweenStudyPct };
+    const { betweenStudyPct, betweenStudyRelativePct } = resolveProtocol(protocol ?? {});
+    return { ...header, betweenStudyPct, betweenStudyRelativePct };
   }
 
   async find(id: string): Promise<StudyDetail | null> {

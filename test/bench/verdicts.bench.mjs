@@ -2,7 +2,8 @@
 // reproducibility of a whole ablation, on a real local fleet (embedded Postgres, control, query,
 // one CPU agent pinned to the last core), with the default protocol.
 //   npm run build && node test/bench/verdicts.bench.mjs [--aa 20] [--aa-rounds 0] [--power 20] [--repro 5] [--only aa,power,repro]
-//   node test/bench/verdicts.bench.mjs --report FILE   (the Markdown again from a run's --out, measuring nothing)
+//   node test/bench/verdicts.bench.mjs --report FILE [--reserve URL]   (the Markdown again from a run's --out, measuring
+//   nothing; --reserve: every repro study's comparison fetched again from a query service on the kept data, e.g. new statistics)
 // Half of the A/A studies run with a CPU-bound process on core 0 (the agent is on the last core).
 // Prints Markdown for test/bench/RESULTS.md and writes the raw answers to --out (JSON).
 import { spawn } from 'node:child_process';
@@ -26,6 +27,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(os.tmpdir(), 'latfleet-verdicts.json') },
     keep: { type: 'boolean', default: false },
     report: { type: 'string' },
+    reserve: { type: 'string' },
   },
 });
 const parts = new Set(args.only.split(','));
@@ -79,6 +81,16 @@ const maxReplicates = Number(args['max-replicates']) > 0 ? { protocol: { maxRepl
 const results = args.report ? JSON.parse(readFileSync(args.report, 'utf8')) : { machine: machine(), started: new Date().toISOString(), aa: [], power: [], repro: [] };
 if (args.report) rmSync(dataDir, { recursive: true, force: true });
 else await measure();
+if (args.reserve) {
+  for (const rep of results.repro) {
+    const c = await (await fetch(`${args.reserve}/api/v1/studies/${rep.id}/comparison`)).json();
+    rep.rows = rows(c).map((x) => ({ variant: x.variant, deltaPct: x.deltaPct, low: x.deltaCiLowPct, high: x.deltaCiHighPct, verdict: x.verdict, rounds: x.rounds }));
+    rep.reproducibility = c.reproducibility;
+    rep.atFinish = { rows: rep.rows, reproducibility: rep.reproducibility };
+  }
+  results.reserved = { from: args.reserve, at: new Date().toISOString() };
+  writeFileSync(args.out, JSON.stringify(results, null, 1));
+}
 
 async function measure() {
 log(`fleet in ${dataDir}`);

@@ -89,6 +89,14 @@ export const protocolSchema = z
      * (docs/verdicts.md, "Between studies"). 0: intervals cover this study's rounds only.
      */
     betweenStudyPct: z.number().min(0).max(100).default(0.3),
+    /**
+     * The part of the between-study SD that grows with the difference itself, in percent of the
+     * |log ratio|: two networks that differ much in what they do (a decomposed h-swish's extra
+     * elementwise passes) differ in how the host's slow state changes their speeds, so their ratio
+     * moves more between studies than that of near-twins (test/bench/RESULTS.md, "Sixth session").
+     * Added in quadrature to betweenStudyPct (or the learned component). 0: the same for every size.
+     */
+    betweenStudyRelativePct: z.number().min(0).max(100).default(1),
     /** No new round starts once the study has measured on a device for this long (from its first lease there). 0: no budget. */
     budgetSeconds: z
       .number()

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   benjaminiHochberg,
+  betweenStudySdAt,
   betweenStudyVariance,
   compareReplicates,
   MIN_BETWEEN_STUDY_DF,
@@ -198,6 +199,14 @@ describe('between studies', () => {
       return { base, cand };
     });
   }
+  /** Studies of a +95% difference whose log ratio moves 1% of itself (SD) from study to study, 0.6% per round. */
+  function largeRepeats(rng: SeededRandom, studies: number, rounds: number) {
+    return Array.from({ length: studies }, () => {
+      const shift = 0.01 * Math.log(1.95) * rng.normal();
+      const base = Array.from({ length: rounds }, (_, r) => ({ round: r, value: 1e6 * (1 + 0.02 * rng.normal()) }));
+      return { base, cand: base.map((b) => ({ round: b.round, value: b.value * 1.95 * Math.exp(shift + 0.006 * rng.normal()) })) };
+    });
+  }
   const estimate = (s: { base: PairedInput['base']; cand: PairedInput['cand'] }) => {
     const { logRatio, se } = pairedLogRatio(pairByRound(s));
     return { comparison: 'a>b', logRatio, se };
@@ -238,9 +247,44 @@ describe('between studies', () => {
     expect(wide.minimumDetectable!).toBeGreaterThan(narrow.minimumDetectable!);
   });
 
+  it('widens a large difference’s interval more: the part of the component that grows with the log ratio', () => {
+    // +95% (log ratio 0.67): its ratio moves 1% of that (0.0067) from study to study; a −6% twin's barely
+    const rng = new SeededRandom(14);
+    const large = largeRepeats(rng, 60, 30);
+    const covered = (options: { betweenStudySd: number; betweenStudyRelative?: number }) => {
+      const cmps = large.map((s) => compareReplicates(s, options));
+      let inside = 0;
+      for (let i = 1; i < cmps.length; i++) if (cmps[i]!.ratio >= cmps[i - 1]!.ratioCi!.low && cmps[i]!.ratio <= cmps[i - 1]!.ratioCi!.high) inside++;
+      return inside / (cmps.length - 1);
+    };
+    // the constant floor alone (0.3%) covers too few repeats of the large difference; with 1% of the log ratio, ≈ 83% again
+    expect(covered({ betweenStudySd: 0.003 })).toBeLessThan(0.65);
+    expect(covered({ betweenStudySd: 0.003, betweenStudyRelative: 0.01 })).toBeGreaterThan(0.75);
+    // a ratio of 1 gets nothing from it: an A/A comparison keeps its power
+    const twin = repeats(rng, 1, 10, 0)[0]!;
+    const aa = { base: twin.base, cand: twin.base.map((b) => ({ ...b, value: b.value * (1 + 0.001 * rng.normal()) })) };
+    const withRelative = compareReplicates(aa, { betweenStudySd: 0.003, betweenStudyRelative: 0.01 }).minimumDetectable!;
+    expect(withRelative).toBeCloseTo(compareReplicates(aa, { betweenStudySd: 0.003 }).minimumDetectable!, 4);
+    expect(betweenStudySdAt(Math.log(1.95), 0.003, 0.01)).toBeCloseTo(Math.hypot(0.003, 0.00668), 5);
+  });
+
+  it('learns only what the part that grows with the log ratio leaves unexplained', () => {
+    const rng = new SeededRandom(15);
+    const studies = largeRepeats(rng, 40, 10);
+    const estimates = studies.map(estimate);
+    expect(betweenStudyVariance(estimates).sd).toBeGreaterThan(0.004);
+    expect(betweenStudyVariance(estimates, 0.01).sd).toBeLessThan(0.003);
+  });
+
   it('uses the floor until the device has learned a larger component from enough repeats', () => {
-    expect(reproducibility(0.3, { sd: 0.009, df: MIN_BETWEEN_STUDY_DF - 1, comparisons: 1 })).toEqual({ betweenStudyPct: 0.3, source: 'floor', df: 4, learnedPct: null });
-    expect(reproducibility(0.3, { sd: 0.001, df: 12, comparisons: 3 })).toEqual({ betweenStudyPct: 0.3, source: 'floor', df: 12, learnedPct: 0.1 });
+    expect(reproducibility(0.3, { sd: 0.009, df: MIN_BETWEEN_STUDY_DF - 1, comparisons: 1 })).toEqual({
+      betweenStudyPct: 0.3,
+      source: 'floor',
+      df: 4,
+      learnedPct: null,
+      relativePct: 0,
+    });
+    expect(reproducibility(0.3, { sd: 0.001, df: 12, comparisons: 3 }, 1)).toEqual({ betweenStudyPct: 0.3, source: 'floor', df: 12, learnedPct: 0.1, relativePct: 1 });
     expect(reproducibility(0.3, { sd: 0.009, df: 12, comparisons: 3 })).toMatchObject({ betweenStudyPct: 0.9, source: 'learned', df: 12 });
   });
 });

@@ -142,6 +142,13 @@ export interface CompareOptions {
    * covers what a repeat of the study would find, not only this study's minutes. 0: this study only.
    */
   betweenStudySd?: number;
+  /** The part of the between-study SD proportional to the |log ratio| (a fraction: 0.01 = 1% of it); added in quadrature. */
+  betweenStudyRelative?: number;
+}
+
+/** The between-study SD of a paired log ratio of this size: the device's component and the share that grows with the ratio, in quadrature. */
+export function betweenStudySdAt(logRatio: number, sd: number, relative: number): number {
+  return Math.hypot(sd, relative * logRatio);
 }
 
 /**
@@ -162,7 +169,7 @@ export function compareReplicates(input: PairedInput, options: CompareOptions = 
     const { rounds, logRatio, se } = pairedLogRatio(pairs);
     const ratio = rounds ? Math.exp(logRatio) : Number.NaN;
     if (rounds < minRounds) return undecided('paired', rounds, ratio, `${rounds} paired round${rounds === 1 ? '' : 's'}: a verdict needs at least ${minRounds}`);
-    const between = options.betweenStudySd ?? 0;
+    const between = betweenStudySdAt(logRatio, options.betweenStudySd ?? 0, options.betweenStudyRelative ?? 0);
     return tInterval('paired', rounds, logRatio, Math.sqrt(se ** 2 + between ** 2), rounds - 1, level);
   }
   const lb = input.base.map((x) => Math.log(x.value));
@@ -205,7 +212,8 @@ export interface PairedShift {
 
 /**
  * Paired t on differences cand − base per round (values may be 0); null CI and p below `minRounds`.
- * The between-study term is relative, so it enters as a share of the baseline's mean.
+ * The between-study term is relative, so it enters as a share of the baseline's mean; its part that
+ * grows with the difference reads the difference relative to the baseline (a layer one side lacks: 1).
  */
 export function pairedShift(input: PairedInput, options: CompareOptions = {}): PairedShift {
   const level = options.level ?? 0.95;
@@ -214,7 +222,9 @@ export function pairedShift(input: PairedInput, options: CompareOptions = {}): P
   const difference = d.length ? mean(d) : Number.NaN;
   if (d.length < (options.minRounds ?? MIN_ROUNDS)) return { rounds: d.length, difference, differenceCi: null, pValue: null };
   const baseMean = mean(pairs.map((p) => p.base));
-  const se = Math.sqrt(variance(d) / d.length + ((options.betweenStudySd ?? 0) * baseMean) ** 2);
+  const relativeDifference = baseMean > 0 ? Math.abs(difference) / baseMean : 0;
+  const between = betweenStudySdAt(relativeDifference, options.betweenStudySd ?? 0, options.betweenStudyRelative ?? 0);
+  const se = Math.sqrt(variance(d) / d.length + (between * baseMean) ** 2);
   const half = studentTQuantile(1 - (1 - level) / 2, d.length - 1) * se;
   const pValue = se === 0 ? (difference === 0 ? 1 : 0) : studentTTwoSidedP(difference / se, d.length - 1);
   return { rounds: d.length, difference, differenceCi: { low: difference - half, high: difference + half, level }, pValue };
@@ -259,9 +269,11 @@ export interface BetweenStudyVariance {
  * Jones' next level above rounds), pooled over every comparison that more than one study measured:
  * the DerSimonian–Laird moment estimator, τ² = max(0, (ΣQ − Σdf) / Σc), where for each comparison
  * Q is Cochran's heterogeneity statistic of its studies' log ratios weighted by 1/se². Estimates
- * with se = 0 carry no usable weight and are left out.
+ * with se = 0 carry no usable weight and are left out. With `relative` (the part of the between-study
+ * SD that grows with the |log ratio|), each study's variance is se² + (relative · log ratio)², and τ
+ * is what remains beyond it.
  */
-export function betweenStudyVariance(estimates: readonly StudyEstimate[]): BetweenStudyVariance {
+export function betweenStudyVariance(estimates: readonly StudyEstimate[], relative = 0): BetweenStudyVariance {
   const groups = new Map<string, StudyEstimate[]>();
   for (const e of estimates) if (e.se > 0 && Number.isFinite(e.se) && Number.isFinite(e.logRatio)) groups.set(e.comparison, [...(groups.get(e.comparison) ?? []), e]);
   let q = 0;
@@ -270,7 +282,7 @@ export function betweenStudyVariance(estimates: readonly StudyEstimate[]): Betwe
   let comparisons = 0;
   for (const xs of groups.values()) {
     if (xs.length < 2) continue;
-    const w = xs.map((x) => 1 / x.se ** 2);
+    const w = xs.map((x) => 1 / (x.se ** 2 + (relative * x.logRatio) ** 2));
     const sw = w.reduce((a, b) => a + b, 0);
     const ybar = xs.reduce((a, x, i) => a + w[i]! * x.logRatio, 0) / sw;
     q += xs.reduce((a, x, i) => a + w[i]! * (x.logRatio - ybar) ** 2, 0);
@@ -294,16 +306,18 @@ export interface Reproducibility {
   df: number;
   /** the device's estimate, in percent, whatever was used */
   learnedPct: number | null;
+  /** the part that grows with the difference, in percent of the |log ratio| (the protocol's `betweenStudyRelativePct`), in quadrature with betweenStudyPct */
+  relativePct: number;
 }
 
 /**
  * The protocol's floor, raised to the device's learned component once that rests on enough
  * repeats: a short quiet spell never claims better reproducibility than the floor.
  */
-export function reproducibility(floorPct: number, learned: BetweenStudyVariance): Reproducibility {
+export function reproducibility(floorPct: number, learned: BetweenStudyVariance, relativePct = 0): Reproducibility {
   const known = learned.df >= MIN_BETWEEN_STUDY_DF;
   const learnedPct = known ? Math.round(learned.sd * 1e5) / 1e3 : null;
   return learnedPct !== null && learnedPct > floorPct
-    ? { betweenStudyPct: learnedPct, source: 'learned', df: learned.df, learnedPct }
-    : { betweenStudyPct: floorPct, source: 'floor', df: learned.df, learnedPct };
+    ? { betweenStudyPct: learnedPct, source: 'learned', df: learned.df, learnedPct, relativePct }
+    : { betweenStudyPct: floorPct, source: 'floor', df: learned.df, learnedPct, relativePct };
 }

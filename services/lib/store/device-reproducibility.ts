@@ -50,7 +50,7 @@ export function studyEstimates(rows: readonly RunRow[]): Map<string, StudyEstima
  * component learned from the comparisons the device measured in more than one study (its clean,
  * paired runs), when that is larger and rests on enough repeats.
  */
-export async function deviceReproducibility(q: Queryable, deviceIds: readonly string[], floorPct: number): Promise<Map<string, Reproducibility>> {
+export async function deviceReproducibility(q: Queryable, deviceIds: readonly string[], floorPct: number, relativePct = 0): Promise<Map<string, Reproducibility>> {
   const rows = deviceIds.length
     ? ((await q.query(
         `SELECT r.device_id AS "deviceId", r.study_id AS "studyId", r.round, r.model_sha256 AS sha, v.is_baseline AS baseline, r.median_ns AS "medianNs"
@@ -61,5 +61,5 @@ export async function deviceReproducibility(q: Queryable, deviceIds: readonly st
       )) as RunRow[])
     : [];
   const estimates = studyEstimates(rows);
-  return new Map(deviceIds.map((id) => [id, reproducibility(floorPct, betweenStudyVariance(estimates.get(id) ?? []))]));
+  return new Map(deviceIds.map((id) => [id, reproducibility(floorPct, betweenStudyVariance(estimates.get(id) ?? [], relativePct / 100), relativePct)]));
 }
