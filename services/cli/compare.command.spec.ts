@@ -4,6 +4,7 @@ import { type AblationCell, type AblationTable, type Comparison, NO_DELTA, type 
 import type { ApiClient, TableOptions } from './api.client.js';
 import { registerCompareCommand, renderStudyResult, resolveStudy } from './compare.command.js';
 import { renderAblationTable, renderComparison } from './render.js';
+import { comparisonHeader } from '../../test/support/comparison-header.factory.js';
 
 const ID = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
 const cell = (medianMs: number | null, deltaPct: number | null, verdict: Verdict | null, extra: Partial<AblationCell> = {}): AblationCell => ({
@@ -128,13 +129,7 @@ describe(renderComparison.name, () => {
     resources: null,
   };
   const c: Comparison = {
-    studyId: ID,
-    study: 'demo',
-    status: 'completed',
-    baseline: 'paper',
-    confidenceLevel: 0.95,
-    noiseTest: 'paired rounds',
-    includeFlagged: false,
+    ...comparisonHeader({ studyId: ID }),
     devices: [],
     variants: [],
     reproducibility: [],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { comparisonHeader } from '../../test/support/comparison-header.factory.js';
 import { svgMarks } from '../../test/support/svg-marks.js';
 import type { Comparison, ComparisonRow } from './comparison.service.js';
 import { deltaFigure, FIGURE_MARKS, latencyFigure, paretoFigure } from './figure-specs.js';
@@ -46,13 +47,7 @@ const delta = (deltaPct: number, mdePct: number | null, verdict: ComparisonRow['
 });
 const VARIANTS = ['relu', 'paper', '<b>h&swish</b>', 'gelu'];
 const COMPARISON = {
-  studyId: 's',
-  study: 'demo',
-  status: 'completed',
-  baseline: 'paper',
-  confidenceLevel: 0.95,
-  noiseTest: 'paired rounds',
-  includeFlagged: false,
+  ...comparisonHeader(),
   devices: DEVICES,
   variants: VARIANTS.map((v) => ({ id: v, label: v, baseline: v === 'paper', model: `m-${v}`, madds: 200e6, params: 5e6, top1: null, top1Source: null })),
   rows: [

@@ -3,6 +3,7 @@ import type { AblationTable } from './ablation-table.service.js';
 import type { RunSummary } from './run.repository.js';
 import { renderStudiesIndex, renderStudyPage, type StudyPageView } from './study-page.html.js';
 import type { StudyDetail, StudySummary } from './study.repository.js';
+import { comparisonHeader } from '../../test/support/comparison-header.factory.js';
 
 const ID = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
 const EVIL = '<script>alert(1)</script>';
@@ -58,13 +59,7 @@ const view: StudyPageView = {
     ],
   } as unknown as StudyDetail,
   table: {
-    studyId: ID,
-    study: EVIL,
-    status: 'completed',
-    baseline: 'paper',
-    confidenceLevel: 0.95,
-    noiseTest: 'paired rounds',
-    includeFlagged: false,
+    ...comparisonHeader({ studyId: ID, study: EVIL }),
     devices: [],
     rows: [],
   } as unknown as AblationTable,
