@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { describeVariant } from '../lib/models/index.js';
-import { fitPredictor, layerWork, type MeasuredVariant, type PredictorTrainer } from '../lib/predict/index.js';
+import { fitPredictor, KernelPredictor, layerWork, type MeasuredVariant, type PredictorTrainer } from '../lib/predict/index.js';
 import { measuredVariants, PredictorService, referenceHostProbe } from './predictor.service.js';
 import type { PredictorRepository, PredictorSummary, TrainingKernel, TrainingRun } from './predictor.repository.js';
 
@@ -74,6 +74,24 @@ describe('predictions at the live level', () => {
     expect(trained.predictor.live).toEqual(live.predictor.live);
     for (const k of ['medianMs', 'intervalLowMs', 'intervalHighMs', 'kernelSumMs'] as const) expect(live[k] / trained[k]).toBeCloseTo(1.1, 2);
     expect(live.layers![0]!.predictedMs / trained.layers![0]!.predictedMs).toBeCloseTo(1.1, 2);
+  });
+
+  it('computes a device’s live level again only when it has measured something new (a scrape with nothing new predicts nothing)', async () => {
+    const runs = await since(1.1, 6);
+    const sut = service(new Map(), runs);
+    const predict = vi.spyOn(KernelPredictor.prototype, 'predict');
+    try {
+      const first = await sut.liveLevels();
+      const calls = predict.mock.calls.length;
+      expect(calls).toBe(6);
+      expect(await sut.liveLevels()).toEqual(first);
+      expect(predict.mock.calls.length).toBe(calls);
+      runs.push({ ...runs[0]!, runId: 'r-new' });
+      expect((await sut.liveLevels())[0]!.live.runs).toBe(7);
+      expect(predict.mock.calls.length).toBe(calls + 7);
+    } finally {
+      predict.mockRestore();
+    }
   });
 
   it('keeps the trained level with fewer than 5 runs since training', async () => {

@@ -159,6 +159,8 @@ export interface StudyPredictedVsMeasured {
 @Injectable()
 export class PredictorService {
   private readonly loaded = new LruCache<string, KernelPredictor>(16);
+  /** per predictor: the live level of the runs read last time (their ids), so a scrape with nothing new loads no model */
+  private readonly live = new LruCache<string, { runs: string; live: LiveLevel }>(1024);
 
   constructor(
     private readonly predictors: PredictorRepository,
@@ -242,7 +244,7 @@ export class PredictorService {
     const predictions: PredictedVariant[] = [];
     for (const summary of predictors) {
       const predictor = await this.load(summary.id);
-      const live = await this.liveLevelOf(summary, predictor);
+      const live = await this.liveLevelOf(summary);
       // at the device's level now (the runs since training), unless asked for the trained level
       const f = body.level === 'live' && live.applied ? live.factor : 1;
       const about = {
@@ -283,9 +285,13 @@ export class PredictorService {
   }
 
   /** How a predictor does on the device's runs since it was trained, and the level they show (its newest LIVE_LEVEL_RUNS runs). */
-  private async liveLevelOf(summary: PredictorSummary, predictor: KernelPredictor): Promise<LiveLevel> {
+  private async liveLevelOf(summary: PredictorSummary): Promise<LiveLevel> {
     const runs = await this.predictors.runsSince(summary, summary.createdAt, LIVE_LEVEL_RUNS);
-    const live = runs.flatMap((r) => {
+    const ids = runs.map((r) => r.runId).join(',');
+    const known = this.live.get(summary.id);
+    if (known?.runs === ids) return known.live;
+    const predictor = await this.load(summary.id);
+    const measured = runs.flatMap((r) => {
       try {
         return [{ measuredNs: r.medianNs, predictedNs: predictor.predict(describeVariant(r.spec)).medianNs }];
       } catch {
@@ -293,20 +299,23 @@ export class PredictorService {
         return [];
       }
     });
-    return liveLevel(live);
+    const live = liveLevel(measured);
+    this.live.set(summary.id, { runs: ids, live });
+    return live;
   }
 
   /** The live level and error of every device's latest predictor (what the Prometheus gauges show). */
   async liveLevels(): Promise<Array<{ device: string; runtime: string; optimization: string; live: LiveLevel }>> {
     const out = [];
     for (const summary of await this.predictors.latest(null)) {
-      let predictor: KernelPredictor;
+      let live: LiveLevel;
       try {
-        predictor = await this.load(summary.id);
-      } catch {
-        continue; // stored by an older latfleet: no live figures until retrained
+        live = await this.liveLevelOf(summary);
+      } catch (err) {
+        if (err instanceof LatfleetError) continue; // stored by an older latfleet: no live figures until retrained
+        throw err;
       }
-      out.push({ device: summary.device, runtime: summary.runtime, optimization: summary.optimization, live: await this.liveLevelOf(summary, predictor) });
+      out.push({ device: summary.device, runtime: summary.runtime, optimization: summary.optimization, live });
     }
     return out;
   }
