@@ -195,7 +195,7 @@ if (results.aa.length) {
   out.push(line(results.aa, '**all**'));
 }
 if (results.power.length) {
-  out.push('\n#### Power: small real differences (20 repetitions each)\n');
+  out.push(`\n#### Power: small real differences (${Math.max(...results.power.map((p) => p.i)) + 1} repetitions each)\n`);
   out.push('| comparison | right direction | wrong direction | within noise / undecided | median Δ | median MDE | median rounds | median wall time per variant |');
   out.push('|---|---|---|---|---|---|---|---|');
   for (const name of [...new Set(results.power.map((p) => p.pair))]) {
