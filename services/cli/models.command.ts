@@ -1,9 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import Table from 'cli-table3';
 import { Option, type Command } from 'commander';
 import type { ApiClient } from './api.client.js';
-import { COMPACT } from './render.js';
+import { compactTable } from './render.js';
 import { buildTflite, buildVariant, describeVariant, listBuiltinStudies, listModels, parseVariantSpec } from '../lib/models/index.js';
 import { knobReference, knobReferenceMarkdown } from '../lib/models/knob-reference.js';
 
@@ -35,7 +34,7 @@ export function registerModelCommands(program: Command, api: (opts: { url?: stri
       const name = opts.name ?? basename(file, extname(file));
       const m = await api(opts).importModel(readFileSync(file), name, opts.inputShape);
       if (opts.json) return void process.stdout.write(JSON.stringify(m, null, 2) + '\n');
-      const table = new Table({ head: ['layer', 'op', 'output', 'MAdds M', 'params K'], style: { head: [], border: [] }, chars: COMPACT });
+      const table = compactTable(['layer', 'op', 'output', 'MAdds M', 'params K']);
       for (const l of m.layers) table.push([l.name, l.op, l.outputShape.join('×'), (l.madds / 1e6).toFixed(2), (l.params / 1e3).toFixed(1)]);
       process.stdout.write(
         `${m.name} (${m.format}, input ${m.inputName} [${m.inputShape.join(', ')}]): ${millions(m.madds)}M MAdds, ${millions(m.params)}M params, ` +
@@ -67,7 +66,7 @@ export function registerModelCommands(program: Command, api: (opts: { url?: stri
       const list = listModels();
       const studies = listBuiltinStudies();
       if (opts.json) return void process.stdout.write(JSON.stringify({ models: list, studies }, null, 2) + '\n');
-      const table = new Table({ head: ['model', 'family', 'res', 'MAdds M', 'params M', 'top-1'], style: { head: [], border: [] }, chars: COMPACT });
+      const table = compactTable(['model', 'family', 'res', 'MAdds M', 'params M', 'top-1']);
       for (const m of list) {
         const d = describeVariant(m.name);
         table.push([m.name, m.family, String(m.resolution), millions(d.madds), millions(d.params), m.published?.top1?.toFixed(1) ?? '']);
@@ -83,11 +82,7 @@ export function registerModelCommands(program: Command, api: (opts: { url?: stri
     .action((arg: string, opts: { json?: boolean }) => {
       const d = describeVariant(parseVariantSpec(specArg(arg)));
       if (opts.json) return void process.stdout.write(JSON.stringify(d, null, 2) + '\n');
-      const table = new Table({
-        head: ['layer', 'role', 'op', 'k', 's', 'output', 'MAdds M', 'params K'],
-        style: { head: [], border: [] },
-        chars: COMPACT,
-      });
+      const table = compactTable(['layer', 'role', 'op', 'k', 's', 'output', 'MAdds M', 'params K']);
       for (const l of d.layers) {
         table.push([l.name, l.role, l.op, String(l.kernel), String(l.stride), l.outputShape.slice(1).join('×'), (l.madds / 1e6).toFixed(2), (l.params / 1e3).toFixed(1)]);
       }
@@ -104,11 +99,11 @@ export function registerModelCommands(program: Command, api: (opts: { url?: stri
       const knobs = model === undefined ? knobReference() : knobReference([model]);
       if (opts.json) return void process.stdout.write(JSON.stringify(knobs, null, 2) + '\n');
       const models = Object.keys(knobs[0]!.defaults);
-      const table = new Table({ head: ['knob', 'in a name', 'values', ...(model === undefined ? [] : ['default'])], style: { head: [], border: [] }, chars: COMPACT });
+      const table = compactTable(['knob', 'in a name', 'values', ...(model === undefined ? [] : ['default'])]);
       for (const k of knobs) table.push([k.field, k.inName, k.values, ...(model === undefined ? [] : [k.defaults[models[0]!]!])]);
       process.stdout.write(`${table.toString()}\n`);
       if (model !== undefined) return void process.stdout.write(`defaults of ${models[0]}; ablated by: latfleet models knobs --markdown\n`);
-      const defaults = new Table({ head: ['default', ...models], style: { head: [], border: [] }, chars: COMPACT });
+      const defaults = compactTable(['default', ...models]);
       for (const k of knobs) defaults.push([k.field, ...models.map((m) => k.defaults[m]!)]);
       process.stdout.write(`\n${defaults.toString()}\n\nwhich paper ablates each knob: docs/knobs.md (latfleet models knobs --markdown)\n`);
     });

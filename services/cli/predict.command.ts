@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import Table from 'cli-table3';
 import { Option, type Command } from 'commander';
 import { type PredictedRewardAnswer, type PredictedVariant, type PredictorSummary, recordsToCsv } from '../query/contract.js';
 import type { ApiClient } from './api.client.js';
-import { COMPACT, type Format } from './render.js';
+import { compactTable, type Format } from './render.js';
 
 interface PredictOptions {
   url?: string;
@@ -57,12 +56,7 @@ export function renderPredictions(predictions: readonly PredictedVariant[], form
       })),
     );
   }
-  const table = new Table({
-    head: ['variant', 'device', 'predicted ms [95% interval]', 'kernels ms', 'overhead ms', 'range'],
-    colAligns: ['left', 'left', 'right', 'right', 'right', 'left'],
-    style: { head: [], border: [] },
-    chars: COMPACT,
-  });
+  const table = compactTable(['variant', 'device', 'predicted ms [95% interval]', 'kernels ms', 'overhead ms', 'range'], ['left', 'left', 'right', 'right', 'right', 'left']);
   for (const p of predictions) {
     table.push([
       p.variant,
@@ -100,12 +94,7 @@ export function renderReward(answer: PredictedRewardAnswer, format: Format): str
     outOfRange: r.outOfRange,
   }));
   if (format === 'csv') return recordsToCsv(rows);
-  const table = new Table({
-    head: ['rank', 'variant', 'top-1 %', 'predicted ms', 'reward [over the interval]', 'within T'],
-    colAligns: ['right', 'left', 'right', 'right', 'right', 'left'],
-    style: { head: [], border: [] },
-    chars: COMPACT,
-  });
+  const table = compactTable(['rank', 'variant', 'top-1 %', 'predicted ms', 'reward [over the interval]', 'within T'], ['right', 'left', 'right', 'right', 'right', 'left']);
   for (const r of rows) {
     table.push([
       r.rank ?? '—',

@@ -4,7 +4,12 @@ import { type AblationCell, type AblationTable, type Comparison, type LayerRow, 
 export type Format = 'table' | 'json' | 'csv';
 
 /** No rule between body rows: long tables stay readable. */
-export const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+/** A terminal table as every command prints one: plain header, no colours, no rule between body rows. */
+export function compactTable(head: string[], colAligns?: Array<'left' | 'right' | 'center'>): Table.Table {
+  return new Table({ head, ...(colAligns ? { colAligns } : {}), style: { head: [], border: [] }, chars: COMPACT });
+}
 
 const fixed = (n: number | null, digits: number) => (n === null ? '—' : n.toFixed(digits));
 const signed = (n: number | null, digits: number, unit = '') => (n === null ? '—' : `${n > 0 ? '+' : ''}${n.toFixed(digits)}${unit}`);
@@ -27,12 +32,10 @@ const verdictCell = (r: Pick<AblationCell, 'verdict' | 'mdePct'>) => (r.verdict 
 /** CSV is the ablation table's, the same for every command (`compare`, `study run`, `up`): ApiClient.ablationTableCsv. */
 export function renderComparison(c: Comparison, format: Exclude<Format, 'csv'>): string {
   if (format === 'json') return JSON.stringify(c, null, 2) + '\n';
-  const table = new Table({
-    head: ['variant', 'device', 'median ms [95% CI]', 'p90 ms', 'Δ ms', 'Δ %', 'verdict', 'runs', 'MAdds M', 'params M'],
-    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right'],
-    style: { head: [], border: [] },
-    chars: COMPACT,
-  });
+  const table = compactTable(
+    ['variant', 'device', 'median ms [95% CI]', 'p90 ms', 'Δ ms', 'Δ %', 'verdict', 'runs', 'MAdds M', 'params M'],
+    ['left', 'left', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right'],
+  );
   for (const r of c.rows) {
     table.push([
       r.baseline ? `${r.variant} (baseline)` : r.variant,
@@ -164,12 +167,10 @@ export function renderLayers(l: RunLayers, format: Format, by: LayerGrouping = '
   if (format === 'csv') return layersCsv(l, by);
   // named as the CSV and JSON name the figure shown: total_share (kernel + overhead) or share (kernel only)
   const head = [by, ...(by === 'layer' ? ['op'] : []), 'kernel ms', ...(withOverhead ? ['overhead ms', 'total ms', 'total share'] : ['share'])];
-  const table = new Table({
+  const table = compactTable(
     head,
-    colAligns: head.map((_, i) => (i === 0 || (by === 'layer' && i === 1) ? 'left' : 'right')),
-    style: { head: [], border: [] },
-    chars: COMPACT,
-  });
+    head.map((_, i) => (i === 0 || (by === 'layer' && i === 1) ? 'left' : 'right')),
+  );
   for (const r of rows) {
     table.push([
       r.key,
@@ -202,12 +203,7 @@ function deltaCell(c: AblationCell): string {
 /** A study as a paper's ablation table: rows variants; per device the median [95% CI], Δ with its resolution and the runs; MAdds, params, top-1. */
 export function renderAblationTable(t: AblationTable): string {
   const head = ['variant', 'MAdds M', 'params M', 'top-1 %', ...t.devices.flatMap((d) => [`${d.name} ms [95% CI]`, 'Δ ±MDE', 'runs'])];
-  const table = new Table({
-    head,
-    colAligns: ['left', 'right', 'right', 'right', ...t.devices.flatMap(() => ['right', 'right', 'right'] as const)],
-    style: { head: [], border: [] },
-    chars: COMPACT,
-  });
+  const table = compactTable(head, ['left', 'right', 'right', 'right', ...t.devices.flatMap(() => ['right', 'right', 'right'] as const)]);
   for (const r of t.rows) {
     table.push([
       r.baseline ? `${r.variant} (baseline)` : r.variant,

@@ -1,7 +1,6 @@
-import Table from 'cli-table3';
 import { DEFAULT_PROTOCOL, timedMaxRuns, type MeasurementProtocol } from '../lib/measure/protocol.js';
 import { describeVariant, type StudySpec } from '../lib/models/index.js';
-import { COMPACT } from './render.js';
+import { compactTable } from './render.js';
 
 /**
  * Single-threaded ONNX Runtime time per billion multiply-adds on the 2-core development VM:
@@ -105,7 +104,7 @@ const range = (r: { min: number; max: number }, show: (n: number) => string = St
 
 export function renderStudyPlan(plan: StudyPlan): string {
   const p = plan.protocol;
-  const table = new Table({ head: ['label', 'variant', 'MAdds M', 'params M', 'est. ms'], style: { head: [], border: [] }, chars: COMPACT });
+  const table = compactTable(['label', 'variant', 'MAdds M', 'params M', 'est. ms']);
   for (const v of plan.variants) {
     table.push([
       `${v.label}${v.baseline ? ' (baseline)' : ''}`,
