@@ -17,6 +17,15 @@ interface FleetSnapshot {
   live: Awaited<ReturnType<PredictorService['liveLevels']>>;
 }
 
+type PredictorLabels = 'device' | 'runtime' | 'optimization' | 'tolerance';
+
+/** A predictor's shares within ±5% and ±10% (ratios), one series per tolerance; none where the share is unknown. */
+function setWithin(gauge: Gauge<PredictorLabels>, p: { device: string; runtime: string; optimization: string }, within5: number | null, within10: number | null): void {
+  const labels = { device: p.device, runtime: p.runtime, optimization: p.optimization };
+  if (within5 !== null) gauge.set({ ...labels, tolerance: '0.05' }, within5);
+  if (within10 !== null) gauge.set({ ...labels, tolerance: '0.1' }, within10);
+}
+
 /** Bounded cardinality: at most this many (study, variant, device) latency series. */
 export const MAX_LATENCY_SERIES = 500;
 const AGENT_STATES: readonly AgentState[] = ['idle', 'busy', 'offline'];
@@ -179,9 +188,7 @@ export class MetricsService {
       async collect() {
         this.reset();
         for (const p of (await snapshot()).predictors) {
-          const labels = { device: p.device, runtime: p.runtime, optimization: p.optimization };
-          if (p.within5 !== null) this.set({ ...labels, tolerance: '0.05' }, p.within5);
-          if (p.within10 !== null) this.set({ ...labels, tolerance: '0.1' }, p.within10);
+          setWithin(this, p, p.within5, p.within10);
         }
       },
     });
@@ -218,9 +225,7 @@ export class MetricsService {
       async collect() {
         this.reset();
         for (const p of (await snapshot()).live) {
-          const labels = { device: p.device, runtime: p.runtime, optimization: p.optimization };
-          if (p.live.within5Pct !== null) this.set({ ...labels, tolerance: '0.05' }, p.live.within5Pct / 100);
-          if (p.live.within10Pct !== null) this.set({ ...labels, tolerance: '0.1' }, p.live.within10Pct / 100);
+          setWithin(this, p, p.live.within5Pct === null ? null : p.live.within5Pct / 100, p.live.within10Pct === null ? null : p.live.within10Pct / 100);
         }
       },
     });
