@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
 import { median } from '../lib/measure/stats.js';
 import { nsToMs } from '../lib/measure/units.js';
-import { describeVariant, type VariantDescription } from '../lib/models/index.js';
+import { describeVariant, ModelSpecError, type VariantDescription } from '../lib/models/index.js';
 import {
   DEFAULT_KERNEL_MODEL,
   DISTURBED_TIMED_RATIO,
@@ -294,9 +294,10 @@ export class PredictorService {
     const measured = runs.flatMap((r) => {
       try {
         return [{ measuredNs: r.medianNs, predictedNs: predictor.predict(describeVariant(r.spec)).medianNs }];
-      } catch {
+      } catch (err) {
         // a model the builder can no longer describe (a removed knob) has no prediction to compare
-        return [];
+        if (err instanceof ModelSpecError) return [];
+        throw err;
       }
     });
     const live = liveLevel(measured);
