@@ -99,10 +99,11 @@ export function precisions(runs: readonly RunMedian[], betweenSd: ReadonlyMap<st
         out.push({ halfWidthPct: null, floorPct: 0 });
         continue;
       }
+      // what infinitely many rounds would leave: the between-study term alone (at this ratio), at the normal quantile
+      const tau = betweenStudySdAt(Math.log(cmp.ratio), between.sd, between.relative);
       out.push({
         halfWidthPct: Math.max((cmp.ratioCi.high - cmp.ratioCi.low) / 2, cmp.minimumDetectable!) * 100,
-        // what infinitely many rounds would leave: the between-study term alone (at this ratio), at the normal quantile
-        floorPct: ((tau) => Math.max(cmp.ratio * Math.sinh(Z975 * tau), Math.expm1(Z975 * tau)) * 100)(betweenStudySdAt(Math.log(cmp.ratio), between.sd, between.relative)),
+        floorPct: Math.max(cmp.ratio * Math.sinh(Z975 * tau), Math.expm1(Z975 * tau)) * 100,
       });
     }
   }

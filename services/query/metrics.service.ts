@@ -182,7 +182,7 @@ export class MetricsService {
 
     new Gauge({
       name: 'latfleet_predictor_heldout_within_ratio',
-      help: 'Share of held-out variants the latest latency predictor of a device predicted within the tolerance (0.05, 0.1) of their measured median; retrained after a runtime upgrade, its drop shows drift',
+      help: 'Share of held-out variants the latest latency predictor of a device predicted within the tolerance (0.05, 0.1) of their measured median, as of its training (drift since then: latfleet_predictor_live_error_ratio)',
       labelNames: ['device', 'runtime', 'optimization', 'tolerance'],
       registers,
       async collect() {

@@ -3,7 +3,7 @@ import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { ErrorCode, LatfleetError } from '../lib/errors/index.js';
 import { DEFAULT_PROTOCOL } from '../lib/measure/index.js';
 import { describeVariant, isBuiltFormat, parseStudySpec, type ImportedModelRef, type StudySpec, type StudyVariant } from '../lib/models/index.js';
-import { ModelBuildError, ModelBuilder, type BuildRequest, type BuiltModel } from '../lib/models/model-builder.js';
+import { builtBytes, ModelBuildError, ModelBuilder, type BuildRequest, type BuiltModel } from '../lib/models/model-builder.js';
 import type { NewModel } from '../lib/store/model-rows.js';
 import { MeasureSelectionService } from './measure-selection.service.js';
 import { ModelRepository } from './model.repository.js';
@@ -108,7 +108,7 @@ export class StudyService {
     return new Map(
       variants.map((v, i) => {
         const b = built[i]!;
-        return [v.label, { ...b, bytes: 'tflite' in b ? b.tflite : b.onnx, format: v.format, origin: 'generated' }];
+        return [v.label, { ...b, bytes: builtBytes(b), format: v.format, origin: 'generated' }];
       }),
     );
   }

@@ -30,6 +30,7 @@ describe(ModelBuilder.name, () => {
   // from the TypeScript sources there is no compiled worker: the same builds in this thread (e2e runs the worker)
   it('gives the built models, or a ModelBuildError naming the request', async () => {
     const sut = new ModelBuilder();
+    expect(await sut.build([])).toEqual([]);
     const [built] = await sut.build([{ spec: 'mobilenetv3-small-0.75@96', format: 'onnx' }]);
     expect(built!.sha256).toBe(buildVariant('mobilenetv3-small-0.75@96').sha256);
     const err = await sut.build([{ spec: 'nonet-3', format: 'onnx' }]).catch((e: unknown) => e);

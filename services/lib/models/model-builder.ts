@@ -14,6 +14,9 @@ export interface BuildRequest {
 
 export type BuiltModel = BuiltVariant | BuiltTfliteVariant;
 
+/** A built model's file, in whichever format it was built. */
+export const builtBytes = (b: BuiltModel): Uint8Array => ('tflite' in b ? b.tflite : b.onnx);
+
 /** What the worker posts back: every model, or the first spec it could not build (by index). */
 export type BuildAnswer = { ok: true; built: BuiltModel[] } | { ok: false; index: number; specError: boolean; message: string };
 
@@ -53,6 +56,8 @@ export class ModelBuilder {
   private readonly workerFile = fileURLToPath(new URL('./build.worker.js', import.meta.url));
 
   async build(requests: readonly BuildRequest[]): Promise<BuiltModel[]> {
+    // nothing to build (a study without vendor-format variants asks for their ONNX twins): no worker started
+    if (requests.length === 0) return [];
     const answer = existsSync(this.workerFile) ? await this.inWorker(requests) : buildAll(requests);
     if (!answer.ok) throw new ModelBuildError(answer.index, answer.specError, answer.message);
     return answer.built;
