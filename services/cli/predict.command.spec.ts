@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { liveLevel } from '../lib/predict/index.js';
 import type { PredictedRewardAnswer, PredictedVariant } from '../query/contract.js';
-import { describeLive, renderPredictions, renderReward } from './predict.command.js';
+import { describeLive, describePredictor, renderPredictions, renderReward } from './predict.command.js';
 
 const prediction = (live: PredictedVariant['predictor']['live']): PredictedVariant => ({
   variant: 'mobilenetv3-small-1.0@128',
@@ -13,7 +13,7 @@ const prediction = (live: PredictedVariant['predictor']['live']): PredictedVaria
   kernelSumMs: 2,
   overheadMs: 0.2,
   outOfRange: [],
-  predictor: { id: 'p1', version: 2, runtime: 'ort', optimization: 'all', validation: null, createdAt: '', live },
+  predictor: { id: 'p1', version: 2, runtime: 'ort', optimization: 'all', format: 'onnx', kind: 'kernels', validation: null, createdAt: '', live },
 });
 const slower = (n: number) => liveLevel(Array.from({ length: n }, () => ({ predictedNs: 1e6, measuredNs: 1.1e6 })));
 
@@ -74,5 +74,17 @@ describe(renderReward.name, () => {
   it('writes JSON as the API answered, and a CSV row per variant', () => {
     expect(JSON.parse(renderReward(answer, 'json'))).toEqual(answer);
     expect(renderReward(answer, 'csv').trim().split(/\r?\n/)).toHaveLength(3);
+  });
+});
+
+describe(describePredictor.name, () => {
+  const validation = { heldOutVariants: 40, within10Pct: 80, within5Pct: 50, rmspePct: 7.5, spearmanRho: 0.99 };
+  it('names a kernel predictor by runtime and optimization level, and a layer-sum one by format and what it learned from', () => {
+    expect(describePredictor('vm-cpu', { version: 3, runtime: 'onnxruntime-node 1.30.0', optimization: 'all', format: 'onnx', kind: 'kernels', validation })).toBe(
+      'vm-cpu v3 (onnxruntime-node 1.30.0, all): on 40 held-out variants 80.0% within ±10%, 50.0% within ±5%, RMSPE 7.5%, ρ 0.990',
+    );
+    expect(describePredictor('pixel', { version: 1, runtime: '@litertjs/core 2.5.3', optimization: 'all', format: 'tflite', kind: 'layer-sum', validation: null })).toBe(
+      'pixel v1 tflite (@litertjs/core 2.5.3; layer-sum, from end-to-end times): not validated (fewer than 2 variants)',
+    );
   });
 });

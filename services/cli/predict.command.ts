@@ -15,17 +15,23 @@ interface PredictOptions {
   trainedLevel?: boolean;
   rewardTarget?: string;
   hard?: boolean;
+  modelFormat?: 'onnx' | 'tflite';
+  model?: 'kernels' | 'layer-sum';
 }
 
 const pct = (v: unknown, digits = 1) => (typeof v === 'number' ? `${v.toFixed(digits)}%` : '—');
 
-/** `vm-cpu v3 (onnxruntime-node 1.30.0, all): on 24 held-out variants 95.8% within ±10%, 70.8% within ±5%, RMSPE 4.1%, ρ 0.991` */
-export function describePredictor(device: string, p: Pick<PredictorSummary, 'version' | 'runtime' | 'optimization' | 'validation'>): string {
+/**
+ * `vm-cpu v3 (onnxruntime-node 1.30.0, all): on 24 held-out variants 95.8% within ±10%, 70.8% within ±5%, RMSPE 4.1%, ρ 0.991`;
+ * a layer-sum predictor says so: `vm-cpu v1 tflite (@litertjs/core …; layer-sum, from end-to-end times): …`
+ */
+export function describePredictor(device: string, p: Pick<PredictorSummary, 'version' | 'runtime' | 'optimization' | 'validation' | 'format' | 'kind'>): string {
   const v = p.validation as Record<string, number | null> | null;
   const accuracy = v
     ? `on ${v.heldOutVariants} held-out variants ${pct(v.within10Pct)} within ±10%, ${pct(v.within5Pct)} within ±5%, RMSPE ${pct(v.rmspePct)}, ρ ${typeof v.spearmanRho === 'number' ? v.spearmanRho.toFixed(3) : '—'}`
     : 'not validated (fewer than 2 variants)';
-  return `${device} v${p.version} (${p.runtime}, ${p.optimization}): ${accuracy}`;
+  const how = p.kind === 'layer-sum' ? `${p.format} (${p.runtime}; layer-sum, from end-to-end times)` : `(${p.runtime}, ${p.optimization})`;
+  return `${device} v${p.version} ${how}: ${accuracy}`;
 }
 
 /** `at the device's level now: ×1.057 from 20 runs since training (trained predictor: median error −5.4%, 35% within ±5%, 70% within ±10%)` */
@@ -56,7 +62,7 @@ export function renderPredictions(predictions: readonly PredictedVariant[], form
       })),
     );
   }
-  const table = compactTable(['variant', 'device', 'predicted ms [95% interval]', 'kernels ms', 'overhead ms', 'range'], ['left', 'left', 'right', 'right', 'right', 'left']);
+  const table = compactTable(['variant', 'device', 'predicted ms [95% interval]', 'Σ layers ms', 'overhead ms', 'range'], ['left', 'left', 'right', 'right', 'right', 'left']);
   for (const p of predictions) {
     table.push([
       p.variant,
@@ -121,13 +127,25 @@ export function registerPredictCommand(program: Command, api: (opts: { url?: str
     .command('predict [variants...]')
     .description(
       'predicted single-threaded latency of variants on devices, from predictors learned from the fleet’s per-layer tables ' +
-        '(run the `calibrate` study on a device, then `predict --train -d DEVICE`); each answer carries its interval and the predictor’s held-out accuracy',
+        '(run the `calibrate` study on a device, or `calibrate-tflite` on a TFLite one, then `predict --train -d DEVICE`); each answer carries its interval and the predictor’s held-out accuracy',
     )
     .option('--url <url>', 'query service URL')
     .option('-d, --device <device>', 'a device name or id; repeat for more (default: every device with a predictor)', (d: string, all: string[] = []) => [...all, d])
     .option('--from <file>', 'read variant names from a file, one per line')
     .option('--train', 'first train a new predictor version for each --device from its stored runs')
     .option('--include-flagged', 'with --train: learn from flagged runs too')
+    .addOption(
+      new Option(
+        '--model <kind>',
+        'with --train: kernels (per runtime kernel, from profiled runs) or layer-sum (per-layer rates from end-to-end times; the default for runs without per-layer timings, e.g. LiteRT)',
+      ).choices(['kernels', 'layer-sum']),
+    )
+    .addOption(
+      new Option(
+        '--model-format <format>',
+        'the model format to predict (and with --train, to learn from): a device running both has a predictor for each (default: its latest)',
+      ).choices(['onnx', 'tflite']),
+    )
     .option(
       '--reward-target <ms>',
       'rank the variants by the MnasNet reward ACC·(LAT/T)^w of their predicted latency against this target T (top-1 from the accuracies stored for each name); needs one --device',
@@ -150,7 +168,12 @@ export function registerPredictCommand(program: Command, api: (opts: { url?: str
       if (opts.train) {
         if (!opts.device?.length) throw new Error('--train needs --device: which device’s runs to learn from');
         for (const device of opts.device) {
-          const p = await client.trainPredictor({ device, includeFlagged: opts.includeFlagged ?? false });
+          const p = await client.trainPredictor({
+            device,
+            includeFlagged: opts.includeFlagged ?? false,
+            ...(opts.model ? { model: opts.model } : {}),
+            ...(opts.modelFormat ? { format: opts.modelFormat } : {}),
+          });
           process.stderr.write(`trained ${describePredictor(p.device, p)}; from ${String(p.training['variants'])} variants, ${String(p.training['runs'])} runs\n`);
         }
       }
@@ -163,7 +186,13 @@ export function registerPredictCommand(program: Command, api: (opts: { url?: str
         const targetMs = Number(opts.rewardTarget);
         if (!(targetMs > 0)) throw new Error(`--reward-target ${opts.rewardTarget}: expected a latency target in milliseconds, above 0`);
         if (opts.device?.length !== 1) throw new Error('--reward-target needs exactly one --device: whose predicted latency to rank by');
-        const answer = await client.predictedReward({ variants, device: opts.device[0]!, targetMs, constraint: opts.hard ? 'hard' : 'soft' });
+        const answer = await client.predictedReward({
+          variants,
+          device: opts.device[0]!,
+          targetMs,
+          constraint: opts.hard ? 'hard' : 'soft',
+          ...(opts.modelFormat ? { format: opts.modelFormat } : {}),
+        });
         process.stdout.write(renderReward(answer, format));
         return;
       }
@@ -172,6 +201,7 @@ export function registerPredictCommand(program: Command, api: (opts: { url?: str
         ...(opts.device ? { devices: opts.device } : {}),
         layers: (opts.json ? 'json' : opts.format) === 'json',
         level: opts.trainedLevel ? 'trained' : 'live',
+        ...(opts.modelFormat ? { format: opts.modelFormat } : {}),
       });
       process.stdout.write(renderPredictions(predictions, opts.json ? 'json' : opts.format));
     });

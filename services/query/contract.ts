@@ -481,6 +481,8 @@ export const predictorSummary = named(
     device: str(),
     runtime: str('the runs’ runtime version'),
     optimization: str('the runs’ graph optimization level'),
+    format: str('the model format it predicts (onnx, tflite)'),
+    kind: z.enum(['kernels', 'layer-sum']).describe('kernels: per runtime kernel, learned from profiled runs; layer-sum: per-layer rates learned from end-to-end medians'),
     version: int('counts up per device, runtime and optimization level'),
     training: z.looseObject({ studies: strings().optional(), variants: int().optional(), runs: int().optional(), families: strings().optional() }),
     validation: predictorAccuracy.nullable(),
@@ -510,12 +512,25 @@ export const predictedVariant = named(
     medianMs: num('predicted end-to-end median (timed runs)'),
     intervalLowMs: num('2.5% quantile of the held-out errors applied to the median'),
     intervalHighMs: num(),
-    kernelSumMs: num('sum of the predicted runtime kernels'),
+    kernelSumMs: num('sum of the predicted runtime kernels (layer-sum predictors: of the layers)'),
     overheadMs: num('executor, session and unattributed time (learned per device)'),
     outOfRange: strings('why the variant lies outside what the predictor learned from: a layer kind never measured, a size beyond the training range'),
-    predictor: predictorSummary.pick({ id: true, version: true, runtime: true, optimization: true, validation: true, createdAt: true }).extend({ live: predictorLive }),
+    predictor: predictorSummary
+      .pick({ id: true, version: true, runtime: true, optimization: true, format: true, kind: true, validation: true, createdAt: true })
+      .extend({ live: predictorLive }),
     layers: z
-      .array(z.object({ layer: str(), predictedMs: num(), kernels: z.array(z.object({ opType: str('the runtime kernel, as the runtime ran such layers'), predictedMs: num() })) }))
+      .array(
+        z.object({
+          layer: str(),
+          predictedMs: num(),
+          kernels: z.array(
+            z.object({
+              opType: str('the runtime kernel, as the runtime ran such layers (layer-sum predictors: the part of the layer, e.g. dw-k5:f32, act-hswish-fused:int8)'),
+              predictedMs: num(),
+            }),
+          ),
+        }),
+      )
       .optional(),
   }),
 );

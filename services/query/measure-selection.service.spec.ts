@@ -19,7 +19,7 @@ function predictor(ms: Record<string, number>): PredictorService {
           kernelSumMs: ms[variant]!,
           overheadMs: 0,
           outOfRange: [],
-          predictor: { id: 'p1', version: 3, runtime: 'ort', optimization: 'all', validation: null, createdAt: '', live: liveLevel([]) },
+          predictor: { id: 'p1', version: 3, runtime: 'ort', optimization: 'all', format: 'onnx', kind: 'kernels', validation: null, createdAt: '', live: liveLevel([]) },
         }) as PredictedVariant,
     ),
   });

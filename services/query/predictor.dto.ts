@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MODEL_FORMATS } from '../lib/models/index.js';
+import { PREDICTOR_KINDS } from '../lib/predict/index.js';
 import { OPTIMIZATION_LEVELS, uuidParam } from './pagination.dto.js';
 
 const deviceRef = z.string().min(1).max(200);
@@ -11,6 +13,13 @@ export const trainPredictorBody = z
     studies: z.array(uuidParam).min(1).max(100).optional().describe('learn only from these studies (default: every profiled run of builder variants on the device)'),
     includeFlagged: z.boolean().default(false).describe('also learn from runs the quality checks flagged'),
     folds: z.number().int().min(2).max(20).default(5).describe('cross-validation folds, held out by variant'),
+    format: z.enum(MODEL_FORMATS).optional().describe("the model format whose runs it learns from (default: that of the device's latest run)"),
+    model: z
+      .enum(PREDICTOR_KINDS)
+      .optional()
+      .describe(
+        'kernels: per runtime kernel, from profiled runs; layer-sum: per-layer rates from end-to-end medians (default: kernels when the runs are profiled, else layer-sum)',
+      ),
   })
   .strict();
 export type TrainPredictorBody = z.output<typeof trainPredictorBody>;
@@ -34,6 +43,7 @@ export const predictionBody = z
       .describe('variant names, e.g. mobilenetv3-large-1.0@160+act=relu (see GET /api/v1/models and `latfleet models describe`)'),
     devices: z.array(deviceRef).min(1).max(100).optional().describe('device names or ids (default: every device with a predictor)'),
     layers: z.boolean().default(true).describe('include the per-layer breakdown'),
+    format: z.enum(MODEL_FORMATS).optional().describe("each device's latest predictor of this model format (default: each device's latest predictor)"),
     level: z
       .enum(['live', 'trained'])
       .default('live')
@@ -59,6 +69,7 @@ export const predictedRewardBody = z
     constraint: z.enum(['soft', 'hard']).default('soft').describe('soft: α = β = −0.07; hard: α = 0, β = −1 (MnasNet)'),
     alpha: z.number().min(-10).max(10).optional().describe('exponent within the target (overrides the constraint preset)'),
     beta: z.number().min(-10).max(10).optional().describe('exponent beyond the target (overrides the constraint preset)'),
+    format: z.enum(MODEL_FORMATS).optional().describe("the device's latest predictor of this model format (default: its latest predictor)"),
   })
   .strict();
 export type PredictedRewardBody = z.output<typeof predictedRewardBody>;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { LayerInfo, VariantSpec } from '../lib/models/index.js';
+import type { PredictorKind } from '../lib/predict/index.js';
 
 /** One measured run with what the predictor needs of its model. */
 export interface TrainingRun {
@@ -16,6 +17,8 @@ export interface TrainingRun {
   hostProbeNs: number | null;
   /** the share of the CPU the timed runs got (null for runs stored without it) */
   cpuShare: number | null;
+  /** the model file's format (onnx, tflite) */
+  format: string;
 }
 
 /** A run's host speed probe: the mean of the reference workload's time just before and just after its timed runs (its last attempt). */
@@ -36,6 +39,12 @@ export interface PredictorKey {
   optimization: string;
 }
 
+/** What a device's latest run of a builder variant says a predictor is trained for by default: its runtime, level, model format and whether it was profiled. */
+export interface LatestRunKey extends PredictorKey {
+  format: string;
+  profiled: boolean;
+}
+
 export interface NewPredictor extends PredictorKey {
   training: Record<string, unknown>;
   validation: Record<string, unknown> | null;
@@ -46,6 +55,10 @@ export interface NewPredictor extends PredictorKey {
 export interface PredictorSummary extends PredictorKey {
   id: string;
   device: string;
+  /** the model format it predicts (onnx, tflite) */
+  format: string;
+  /** kernels (per-node profiles) or layer-sum (end-to-end medians) */
+  kind: PredictorKind;
   version: number;
   training: Record<string, unknown>;
   validation: Record<string, unknown> | null;
@@ -54,7 +67,10 @@ export interface PredictorSummary extends PredictorKey {
 
 /** A run's optimization level as stored (a protocol that names none ran at the default, `all`). */
 const OPTIMIZATION = `coalesce(nullif(r.protocol->>'graphOptimizationLevel', ''), 'all')`;
-const SUMMARY = `p.id, p.device_id AS "deviceId", d.name AS device, p.runtime, p.optimization, p.version, p.training, p.validation, p.created_at AS "createdAt"`;
+/** A predictor's model format and kind, from its training record (predictors stored before either was recorded learned ONNX kernels). */
+const FORMAT = `coalesce(p.training->>'format', 'onnx')`;
+const SUMMARY = `p.id, p.device_id AS "deviceId", d.name AS device, p.runtime, p.optimization, ${FORMAT} AS format, coalesce(p.training->>'model', 'kernels') AS kind,
+  p.version, p.training, p.validation, p.created_at AS "createdAt"`;
 
 @Injectable()
 export class PredictorRepository {
@@ -65,28 +81,35 @@ export class PredictorRepository {
     return row;
   }
 
-  /** Runtime and optimization level of the device's latest profiled run: what a predictor is trained for by default. */
-  async latestKey(deviceId: string): Promise<PredictorKey | undefined> {
+  /**
+   * Runtime, optimization level and model format of the device's latest run of a builder variant
+   * (of this format, when given): what a predictor is trained for by default.
+   */
+  async latestKey(deviceId: string, format: string | null): Promise<LatestRunKey | undefined> {
     const [row] = await this.ds.query(
-      `SELECT r.device_id AS "deviceId", r.environment->>'runtimeVersion' AS runtime, ${OPTIMIZATION} AS optimization
-         FROM runs r WHERE r.device_id = $1 AND r.layer_rows > 0 AND r.environment ? 'runtimeVersion'
+      `SELECT r.device_id AS "deviceId", r.environment->>'runtimeVersion' AS runtime, ${OPTIMIZATION} AS optimization, m.format, r.layer_rows > 0 AS profiled
+         FROM runs r JOIN models m ON m.sha256 = r.model_sha256
+        WHERE r.device_id = $1 AND r.environment ? 'runtimeVersion' AND m.spec IS NOT NULL AND ($2::text IS NULL OR m.format = $2)
         ORDER BY r.finished_at DESC LIMIT 1`,
-      [deviceId],
+      [deviceId, format],
     );
     return row;
   }
 
-  /** Profiled runs of builder variants on the device with this runtime and optimization level (clean ones only unless asked). */
-  async trainingRuns(key: PredictorKey, studyIds: readonly string[] | null, includeFlagged: boolean): Promise<TrainingRun[]> {
+  /**
+   * Runs of builder variants on the device with this runtime and optimization level (clean ones only
+   * unless asked); only profiled ones (per-node rows) when a kernel predictor is to learn from them.
+   */
+  async trainingRuns(key: PredictorKey, studyIds: readonly string[] | null, includeFlagged: boolean, profiledOnly: boolean): Promise<TrainingRun[]> {
     const rows: Array<Omit<TrainingRun, 'medianNs'> & { medianNs: string }> = await this.ds.query(
-      `SELECT r.id AS "runId", r.study_id AS "studyId", m.sha256 AS "modelSha256", m.name AS "modelName", m.family, m.spec, m.layers, r.median_ns AS "medianNs",
+      `SELECT r.id AS "runId", r.study_id AS "studyId", m.sha256 AS "modelSha256", m.name AS "modelName", m.family, m.spec, m.layers, m.format, r.median_ns AS "medianNs",
               ${HOST_PROBE} AS "hostProbeNs", (r.report->'quality'->>'cpuShare')::float8 AS "cpuShare"
          FROM runs r JOIN models m ON m.sha256 = r.model_sha256
         WHERE r.device_id = $1 AND r.environment->>'runtimeVersion' = $2 AND ${OPTIMIZATION} = $3
-          AND r.layer_rows > 0 AND m.spec IS NOT NULL AND jsonb_array_length(m.layers) > 0
+          AND (NOT $6 OR r.layer_rows > 0) AND r.median_ns > 0 AND m.spec IS NOT NULL AND jsonb_array_length(m.layers) > 0
           AND ($4::uuid[] IS NULL OR r.study_id = ANY($4::uuid[])) AND ($5 OR NOT r.flagged)
         ORDER BY r.finished_at`,
-      [key.deviceId, key.runtime, key.optimization, studyIds, includeFlagged],
+      [key.deviceId, key.runtime, key.optimization, studyIds, includeFlagged, profiledOnly],
     );
     return rows.map((r) => ({ ...r, medianNs: Number(r.medianNs) }));
   }
@@ -146,12 +169,17 @@ export class PredictorRepository {
     );
   }
 
-  /** The latest predictor of each device (of the given ones; all when null), newest runtime first. */
-  async latest(deviceIds: readonly string[] | null): Promise<PredictorSummary[]> {
+  /**
+   * The latest predictor of each device (of the given ones; all when null; of this model format when
+   * given), or of each device and format (`perFormat`: a device running ONNX and TFLite has one of each).
+   */
+  async latest(deviceIds: readonly string[] | null, format: string | null = null, perFormat = false): Promise<PredictorSummary[]> {
+    const key = perFormat ? `p.device_id, ${FORMAT}` : 'p.device_id';
     return this.ds.query(
-      `SELECT DISTINCT ON (p.device_id) ${SUMMARY} FROM predictors p JOIN devices d ON d.id = p.device_id
-        WHERE ($1::uuid[] IS NULL OR p.device_id = ANY($1::uuid[])) ORDER BY p.device_id, p.created_at DESC, p.version DESC`,
-      [deviceIds],
+      `SELECT DISTINCT ON (${key}) ${SUMMARY} FROM predictors p JOIN devices d ON d.id = p.device_id
+        WHERE ($1::uuid[] IS NULL OR p.device_id = ANY($1::uuid[])) AND ($2::text IS NULL OR ${FORMAT} = $2)
+        ORDER BY ${key}, p.created_at DESC, p.version DESC`,
+      [deviceIds, format],
     );
   }
 

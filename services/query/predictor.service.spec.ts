@@ -16,7 +16,19 @@ const TRAINING = [128, 160, 192, 224].map((r) => measured(`mobilenetv3-small-1.0
 type RunSince = Awaited<ReturnType<PredictorRepository['runsSince']>>[number];
 
 function service(top1: Map<string, number>, since: RunSince[] = []): PredictorService {
-  const summary = { id: 'p1', deviceId: 'd1', device: 'phone', version: 1, runtime: 'ort', optimization: 'all', training: {}, validation: null, createdAt: '' } as PredictorSummary;
+  const summary = {
+    id: 'p1',
+    deviceId: 'd1',
+    device: 'phone',
+    version: 1,
+    runtime: 'ort',
+    optimization: 'all',
+    format: 'onnx',
+    kind: 'kernels',
+    training: {},
+    validation: null,
+    createdAt: '',
+  } as PredictorSummary;
   const model = fitPredictor(TRAINING, {
     boosted: { trees: 5, depth: 2, learningRate: 0.1, minLeafWeight: 1, lambda: 1, bins: 16, subsample: 1, seed: 1 },
     exact: true,
@@ -116,6 +128,7 @@ describe(measuredVariants.name, () => {
     medianNs,
     hostProbeNs: null,
     cpuShare: null,
+    format: 'onnx',
   });
   const kernels = (runId: string, ns: number): TrainingKernel[] => d.layers.map((l) => ({ runId, nodeName: `${l.name}.k`, opType: 'Conv', layer: l.name, medianNs: ns }));
   const sum = 1_000 * d.layers.length;

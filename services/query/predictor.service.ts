@@ -6,14 +6,16 @@ import { describeVariant, ModelSpecError, type VariantDescription } from '../lib
 import {
   DEFAULT_KERNEL_MODEL,
   DISTURBED_TIMED_RATIO,
-  KernelPredictor,
   LIVE_LEVEL_RUNS,
   liveLevel,
   PREDICTOR_FORMAT,
+  predictorOf,
   PredictorTrainer,
+  type AnyPredictorModel,
+  type LatencyPredictor,
   type LiveLevel,
   type MeasuredVariant,
-  type PredictorModel,
+  type PredictorKind,
 } from '../lib/predict/index.js';
 import { LruCache } from './lru-cache.util.js';
 import { REWARD_EXPONENTS, sourcedReward, type LatencyConstraint, type SourcedReward } from './mnasnet-reward.util.js';
@@ -32,7 +34,7 @@ export interface PredictedVariant {
   overheadMs: number;
   /** why the variant lies outside what the predictor learned from; empty when inside */
   outOfRange: string[];
-  predictor: Pick<PredictorSummary, 'id' | 'version' | 'runtime' | 'optimization' | 'validation' | 'createdAt'> & { live: LiveLevel };
+  predictor: Pick<PredictorSummary, 'id' | 'version' | 'runtime' | 'optimization' | 'format' | 'kind' | 'validation' | 'createdAt'> & { live: LiveLevel };
   layers?: Array<{ layer: string; predictedMs: number; kernels: Array<{ opType: string; predictedMs: number }> }>;
 }
 
@@ -51,7 +53,8 @@ export function referenceHostProbe(runs: readonly Pick<TrainingRun, 'hostProbeNs
  * are first scaled to the reference host speed (× reference probe / the run's own probe: a VM's
  * host drifts by several percent over minutes, which the agent's probe around the timed runs
  * measures). Runs slowed by other work — timed median above DISTURBED_TIMED_RATIO × their own
- * kernel sum, or less than MIN_CPU_SHARE of the CPU — are left out while the model has another.
+ * kernel sum (profiled runs), or less than MIN_CPU_SHARE of the CPU — are left out while the model
+ * has another.
  * Models the builder can no longer describe (an imported model, a removed knob) are left out.
  */
 export function measuredVariants(runs: readonly TrainingRun[], kernels: readonly TrainingKernel[], referenceProbeNs = referenceHostProbe(runs)): MeasuredVariant[] {
@@ -67,10 +70,11 @@ export function measuredVariants(runs: readonly TrainingRun[], kernels: readonly
   const variants: MeasuredVariant[] = [];
   for (const all of byModel.values()) {
     const first = all[0]!;
-    const clean = all.filter(
-      (r) =>
-        (r.cpuShare ?? 1) >= MIN_CPU_SHARE && r.medianNs <= DISTURBED_TIMED_RATIO * (kernelsByRun.get(r.runId) ?? []).reduce((a, k) => a + (k.layer === '' ? 0 : k.medianNs), 0),
-    );
+    const agreesWithKernels = (r: TrainingRun) => {
+      const own = kernelsByRun.get(r.runId);
+      return !own || r.medianNs <= DISTURBED_TIMED_RATIO * own.reduce((a, k) => a + (k.layer === '' ? 0 : k.medianNs), 0);
+    };
+    const clean = all.filter((r) => (r.cpuShare ?? 1) >= MIN_CPU_SHARE && agreesWithKernels(r));
     const list = clean.length ? clean : all;
     let spec: VariantDescription['spec'];
     try {
@@ -108,6 +112,8 @@ export interface PredictedRewardInput {
   constraint: LatencyConstraint;
   alpha?: number;
   beta?: number;
+  /** the device's latest predictor of this model format (default: its latest) */
+  format?: 'onnx' | 'tflite';
 }
 
 export interface PredictedRewardRow extends Partial<SourcedReward> {
@@ -158,7 +164,7 @@ export interface StudyPredictedVsMeasured {
 
 @Injectable()
 export class PredictorService {
-  private readonly loaded = new LruCache<string, KernelPredictor>(16);
+  private readonly loaded = new LruCache<string, LatencyPredictor>(16);
   /** per predictor: the live level of the runs read last time (their ids), so a scrape with nothing new loads no model */
   private readonly live = new LruCache<string, { runs: string; live: LiveLevel }>(1024);
 
@@ -173,22 +179,33 @@ export class PredictorService {
     return device;
   }
 
-  /** Learns a new predictor version from the device's stored runs, validated on variants held out by name. */
+  /**
+   * Learns a new predictor version from the device's stored runs, validated on variants held out by
+   * name: a kernel predictor from profiled runs, else (or when asked) a layer-sum predictor from
+   * end-to-end medians (runtimes that time whole runs only: LiteRT, TFLite's benchmark tool).
+   */
   async train(body: TrainPredictorBody): Promise<PredictorSummary> {
     const device = await this.device(body.device);
-    const latest = await this.predictors.latestKey(device.id);
-    if (!latest) throw LatfleetError.validation('device', `${device.name} has no profiled runs to learn from`);
+    const latest = await this.predictors.latestKey(device.id, body.format ?? null);
+    if (!latest) throw LatfleetError.validation('device', `${device.name} has no runs of builder variants${body.format ? ` in ${body.format}` : ''} to learn from`);
+    // a runtime named by the request: its own level and profiling decide, not the latest run's
     const key = { deviceId: device.id, runtime: body.runtime ?? latest.runtime, optimization: body.optimization ?? latest.optimization };
-    const runs = await this.predictors.trainingRuns(key, body.studies ?? null, body.includeFlagged);
-    const hostProbeNs = referenceHostProbe(runs);
-    const variants = measuredVariants(runs, runs.length ? await this.predictors.kernels(runs.map((r) => r.runId)) : [], hostProbeNs);
-    if (variants.length === 0) {
+    const flagged = body.includeFlagged ? '' : 'clean ';
+    const profiled = body.model === 'layer-sum' ? [] : await this.predictors.trainingRuns(key, body.studies ?? null, body.includeFlagged, true);
+    const kind: PredictorKind = body.model ?? (profiled.length ? 'kernels' : 'layer-sum');
+    if (kind === 'kernels' && profiled.length === 0) {
       throw LatfleetError.validation(
-        'device',
-        `${device.name} has no ${body.includeFlagged ? '' : 'clean '}profiled runs of builder variants with ${key.runtime} at optimization ${key.optimization}`,
+        'model',
+        `${device.name} has no ${flagged}profiled runs of builder variants with ${key.runtime} at optimization ${key.optimization}: a kernel predictor needs per-layer timings (model: layer-sum learns from end-to-end times)`,
       );
     }
-    const trained = await this.trainer.train(variants, body.folds, DEFAULT_KERNEL_MODEL);
+    const runs = kind === 'kernels' ? profiled : await this.predictors.trainingRuns(key, body.studies ?? null, body.includeFlagged, false);
+    const hostProbeNs = referenceHostProbe(runs);
+    const variants = measuredVariants(runs, kind === 'kernels' ? await this.predictors.kernels(runs.map((r) => r.runId)) : [], hostProbeNs);
+    if (variants.length === 0) {
+      throw LatfleetError.validation('device', `${device.name} has no ${flagged}runs of builder variants with ${key.runtime} at optimization ${key.optimization}`);
+    }
+    const trained = await this.trainer.train(variants, body.folds, DEFAULT_KERNEL_MODEL, kind);
     return this.predictors.create({
       ...key,
       training: {
@@ -197,9 +214,11 @@ export class PredictorService {
         runs: runs.length,
         families: [...new Set(variants.map((v) => v.family))].sort(),
         includeFlagged: body.includeFlagged,
+        format: runs[0]!.format,
+        model: kind,
         // predictions are at this host speed (the median host probe of the training runs)
         hostProbeNs,
-        kernelModel: DEFAULT_KERNEL_MODEL,
+        ...(kind === 'kernels' ? { kernelModel: DEFAULT_KERNEL_MODEL } : {}),
       },
       validation: trained.accuracy as unknown as Record<string, unknown> | null,
       heldOut: trained.heldOut,
@@ -212,17 +231,17 @@ export class PredictorService {
     return this.predictors.list(device?.id ?? null);
   }
 
-  private async load(id: string): Promise<KernelPredictor> {
+  private async load(id: string): Promise<LatencyPredictor> {
     const hit = this.loaded.get(id);
     if (hit) return hit;
-    const model = (await this.predictors.model(id)) as unknown as PredictorModel;
+    const model = (await this.predictors.model(id)) as unknown as AnyPredictorModel;
     if (model.formatVersion !== PREDICTOR_FORMAT) {
       throw LatfleetError.validation(
         'devices',
         `predictor ${id} was stored by an older latfleet (format ${model.formatVersion}, now ${PREDICTOR_FORMAT}): train a new one (POST /api/v1/predictors)`,
       );
     }
-    const predictor = new KernelPredictor(model);
+    const predictor = predictorOf(model);
     this.loaded.set(id, predictor);
     return predictor;
   }
@@ -237,10 +256,12 @@ export class PredictorService {
       }
     });
     const deviceIds = body.devices ? await Promise.all(body.devices.map(async (d) => (await this.device(d)).id)) : null;
-    const predictors = await this.predictors.latest(deviceIds);
+    const predictors = await this.predictors.latest(deviceIds, body.format ?? null);
     const missing = (body.devices ?? []).filter((_, i) => !predictors.some((p) => p.deviceId === deviceIds![i]));
-    if (missing.length) throw LatfleetError.validation('devices', `no predictor for ${missing.join(', ')}: train one (POST /api/v1/predictors) after a calibrate study`);
-    if (predictors.length === 0) throw LatfleetError.validation('devices', 'no device has a predictor yet: train one (POST /api/v1/predictors) after a calibrate study');
+    const of = body.format ? ` ${body.format}` : '';
+    const study = body.format === 'tflite' ? 'a calibrate-tflite study' : 'a calibrate study';
+    if (missing.length) throw LatfleetError.validation('devices', `no${of} predictor for ${missing.join(', ')}: train one (POST /api/v1/predictors) after ${study}`);
+    if (predictors.length === 0) throw LatfleetError.validation('devices', `no device has a${of} predictor yet: train one (POST /api/v1/predictors) after ${study}`);
     const predictions: PredictedVariant[] = [];
     for (const summary of predictors) {
       const predictor = await this.load(summary.id);
@@ -252,6 +273,8 @@ export class PredictorService {
         version: summary.version,
         runtime: summary.runtime,
         optimization: summary.optimization,
+        format: summary.format,
+        kind: summary.kind,
         validation: summary.validation,
         createdAt: summary.createdAt,
         live,
@@ -305,10 +328,10 @@ export class PredictorService {
     return live;
   }
 
-  /** The live level and error of every device's latest predictor (what the Prometheus gauges show). */
+  /** The live level and error of every device's latest predictor of each format (what the Prometheus gauges show). */
   async liveLevels(): Promise<Array<{ device: string; runtime: string; optimization: string; live: LiveLevel }>> {
     const out = [];
-    for (const summary of await this.predictors.latest(null)) {
+    for (const summary of await this.predictors.latest(null, null, true)) {
       let live: LiveLevel;
       try {
         live = await this.liveLevelOf(summary);
@@ -330,7 +353,13 @@ export class PredictorService {
     const exponents = { ...REWARD_EXPONENTS[input.constraint] };
     if (input.alpha !== undefined) exponents.alpha = input.alpha;
     if (input.beta !== undefined) exponents.beta = input.beta;
-    const { predictions } = await this.predict({ variants: input.variants.map((v) => v.name), devices: [input.device], layers: false, level: 'live' });
+    const { predictions } = await this.predict({
+      variants: input.variants.map((v) => v.name),
+      devices: [input.device],
+      layers: false,
+      level: 'live',
+      ...(input.format ? { format: input.format } : {}),
+    });
     const stored = await this.predictors.top1ByModelName(predictions.map((p) => p.variant));
     const rows = predictions.map((p, i): PredictedRewardRow => {
       const given = input.variants[i]!.top1;

@@ -3,6 +3,7 @@
 // through the API, then measure variants it never saw (drawn with another seed, none of the
 // training names) and compare POST /api/v1/predictions with their measured medians.
 //   npm run build && node test/bench/predict.bench.mjs [--calibrate calibrate,calibrate-2,…] [--holdout-seeds 11,12] [--data-dir DIR] [--export FILE]
+// --format tflite: the same on LiteRT (the agent runs the litert runner; calibrate-tflite, … as TFLite; an end-to-end predictor).
 // With --data-dir, a fleet whose studies already finished is reused (their runs are not repeated).
 // Prints Markdown for test/bench/RESULTS.md and writes the raw answers to --out (JSON); --export
 // writes every run of the studies with its per-node kernel medians (offline experiments).
@@ -12,14 +13,16 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { calibrationVariants, CALIBRATE_PROTOCOL, DEFAULT_CALIBRATE } from '../../dist/lib/models/calibrate-study.js';
+import { calibrationSpec, calibrationVariants, DEFAULT_CALIBRATE } from '../../dist/lib/models/calibrate-study.js';
 import { builtinStudy } from '../../dist/lib/models/index.js';
 import { benchFleet, machine } from './bench-support.mjs';
 
 const { values: args } = parseArgs({
   options: {
     // built-in calibration studies the predictor is trained on (each about 120 variants: a study's models are bounded in size; two replicates each, four studies about 21 min of the agent's time)
-    calibrate: { type: 'string', default: 'calibrate,calibrate-2,calibrate-3,calibrate-4' },
+    calibrate: { type: 'string' },
+    // onnx: ONNX Runtime, profiled per kernel; tflite: LiteRT (Wasm, XNNPACK), end to end only
+    format: { type: 'string', default: 'onnx' },
     // seeds of the held-out draws (none of the training names), one study each
     'holdout-seeds': { type: 'string', default: '11,12' },
     'data-dir': { type: 'string' },
@@ -32,6 +35,11 @@ const { values: args } = parseArgs({
   },
 });
 const log = (s) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
+if (!['onnx', 'tflite'].includes(args.format)) throw new Error(`--format: onnx or tflite, not ${args.format}`);
+const tflite = args.format === 'tflite';
+args.calibrate ??= tflite ? 'calibrate-tflite,calibrate-tflite-2,calibrate-tflite-3' : 'calibrate,calibrate-2,calibrate-3,calibrate-4';
+// the local agent runs what the studies hold: LiteRT for TFLite
+if (tflite) process.env.LATFLEET_AGENT_RUNNER ??= 'litert';
 
 const keep = Boolean(args['data-dir']);
 const dataDir = args['data-dir'] ?? join(os.tmpdir(), `latfleet-bench-predict-${process.pid}`);
@@ -140,15 +148,16 @@ try {
   const unseen = [];
   const holdoutSpecs = [];
   for (const seed of args['holdout-seeds'].split(',').map(Number)) {
-    const drawn = calibrationVariants({ ...DEFAULT_CALIBRATE, budgetSeconds: 1e9, seed, exclude: new Set([...training, ...unseen.map((v) => v.name)]) });
+    const drawn = calibrationVariants({ ...DEFAULT_CALIBRATE, budgetSeconds: 1e9, seed, format: args.format, exclude: new Set([...training, ...unseen.map((v) => v.name)]) });
     unseen.push(...drawn);
-    holdoutSpecs.push({
-      name: `predict-holdout-${seed}`,
-      description: 'variants the predictor never saw, measured like the calibration',
-      variants: drawn.map((v) => v.name),
-      baseline: drawn[0].name,
-      protocol: { ...CALIBRATE_PROTOCOL },
-    });
+    holdoutSpecs.push(
+      calibrationSpec(
+        `predict-holdout-${tflite ? 'tflite-' : ''}${seed}`,
+        'variants the predictor never saw, measured like the calibration',
+        drawn.map((v) => v.name),
+        args.format,
+      ),
+    );
   }
   // submitted once the calibration finished: its fleet time is one span of the agent's clock, no held-out run inside it
   const holdouts = await measuredAll(holdoutSpecs);

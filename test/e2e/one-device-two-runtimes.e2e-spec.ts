@@ -19,6 +19,14 @@ const STUDY = {
   baseline: 'onnx',
   protocol: PROTOCOL,
 };
+// A TFLite calibration in miniature (one run each): LiteRT times whole runs only, so its predictor is a layer-sum one.
+const TINY_TFLITE_CALIBRATION = {
+  name: 'e2e-calibrate-tflite',
+  base: { format: 'tflite' },
+  variants: ['mobilenetv3-small-0.75@112', 'mobilenetv3-small-0.75@96+act=relu', 'mobilenetv3-small-0.75@112+act=relu', 'mobilenetv3-small-0.75@128'],
+  baseline: 'mobilenetv3-small-0.75@112',
+  protocol: { warmupRuns: 2, timedRuns: 10, profiledRuns: 2, maxRetries: 0, replicates: 1, maxReplicates: 1, targetHalfWidthPct: 0 },
+};
 
 describe('one CPU agent running ONNX Runtime and LiteRT (LATFLEET_AGENT_RUNNER=ort-node+litert), end to end', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'latfleet-e2e-two-runtimes-'));
@@ -37,6 +45,8 @@ describe('one CPU agent running ONNX Runtime and LiteRT (LATFLEET_AGENT_RUNNER=o
     await db.connect();
     const created = await fleet.api.createStudy(STUDY);
     study = await waitForStudy(fleet.api, created.id, { quiet: true, intervalMs: 200, timeoutMs: 240_000 });
+    const calibration = await fleet.api.createStudy(TINY_TFLITE_CALIBRATION);
+    expect((await waitForStudy(fleet.api, calibration.id, { quiet: true, intervalMs: 200, timeoutMs: 240_000 })).status).toBe('completed');
   });
 
   afterAll(async () => {
@@ -94,5 +104,39 @@ describe('one CPU agent running ONNX Runtime and LiteRT (LATFLEET_AGENT_RUNNER=o
       ['tflite', 3],
     ]);
     for (const r of rows) expect(Math.min(r.resources!.loadFirstMs, r.resources!.loadWarmMs, r.resources!.peakResidentBytes)).toBeGreaterThan(0);
+  });
+
+  it('learns a layer-sum predictor from the TFLite runs (end-to-end times only) beside a kernel one from the ONNX runs, and answers each format from its own', async () => {
+    const device = (await fleet.api.devices()).items[0]!.name;
+    const tflite = await fleet.api.trainPredictor({ device, format: 'tflite', includeFlagged: true, folds: 2 });
+    const onnx = await fleet.api.trainPredictor({ device, format: 'onnx', includeFlagged: true, folds: 2 });
+    const unseen = 'mobilenetv3-small-0.75@104';
+
+    expect(tflite).toMatchObject({ format: 'tflite', kind: 'layer-sum', version: 1, training: { variants: 5, runs: 7, model: 'layer-sum' } });
+    expect(tflite.runtime).toMatch(/^@litertjs\/core /);
+    expect(tflite.validation).toMatchObject({ heldOutVariants: 5, folds: 2 });
+    expect(onnx).toMatchObject({ format: 'onnx', kind: 'kernels', training: { variants: 1, runs: 3 } });
+
+    const [asTflite] = (await fleet.api.predict({ variants: [unseen], devices: [device], format: 'tflite' })).predictions;
+    const [asOnnx] = (await fleet.api.predict({ variants: [unseen], devices: [device], format: 'onnx' })).predictions;
+    expect(asTflite!.predictor).toMatchObject({ id: tflite.id, format: 'tflite', kind: 'layer-sum' });
+    expect(asOnnx!.predictor).toMatchObject({ id: onnx.id, format: 'onnx', kind: 'kernels' });
+    // the breakdown is the model's attribution by part (a depthwise 3×3 in float32 …), summing to the prediction less its constant
+    expect(asTflite!.layers!.flatMap((l) => l.kernels.map((k) => k.opType))).toContain('dw-k3:f32');
+    expect(asTflite!.kernelSumMs + asTflite!.overheadMs).toBeCloseTo(asTflite!.medianMs, 2);
+    // an unseen size between the measured ones: predicted within the span of what LiteRT measured (loosely: a shared core moves single runs)
+    const { rows } = await db.query(`SELECT r.median_ns::float8 / 1e6 AS ms FROM runs r JOIN models m ON m.sha256 = r.model_sha256 WHERE m.format = 'tflite'`);
+    const measured = rows.map((r: { ms: number }) => r.ms);
+    expect(asTflite!.medianMs).toBeGreaterThan(0.5 * Math.min(...measured));
+    expect(asTflite!.medianMs).toBeLessThan(2 * Math.max(...measured));
+  });
+
+  it('refuses a kernel predictor for runs without per-layer timings, naming the field, and stores nothing', async () => {
+    const device = (await fleet.api.devices()).items[0]!.name;
+    const before = await fleet.api.predictors();
+    const err = await fleet.api.trainPredictor({ device, format: 'tflite', model: 'kernels', includeFlagged: true }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, field: 'model' });
+    expect(String((err as Error).message)).toMatch(/per-layer timings/);
+    expect(await fleet.api.predictors()).toEqual(before);
   });
 });

@@ -133,6 +133,13 @@ const GENERATED: ReadonlyArray<{ name: string; description: string; pattern: Reg
     pattern: /^calibrate(?:-([2-9]|[1-9]\d))?$/,
     spec: (name, n) => calibrateStudy({ ...DEFAULT_CALIBRATE, seed: n }, name),
   },
+  {
+    name: 'calibrate-tflite',
+    description:
+      "The same draw as calibrate, measured as TFLite (LiteRT, or TFLite's benchmark tool on a phone): the training set of an end-to-end latency predictor for a TFLite device; calibrate-tflite-2, … draw more",
+    pattern: /^calibrate-tflite(?:-([2-9]|[1-9]\d))?$/,
+    spec: (name, n) => calibrateStudy({ ...DEFAULT_CALIBRATE, seed: n, format: 'tflite' }, name),
+  },
 ];
 const generated = new Map<string, StudySpecInput>();
 

@@ -28,4 +28,15 @@ describe('calibrate study', () => {
     expect(second.variants).not.toEqual(builtinStudy('calibrate').variants);
     expect(unseen.filter((v) => sut.some((s) => s.name === v.name))).toEqual([]);
   });
+
+  it('is also `calibrate-tflite`: the same draw as TFLite, its time estimated at LiteRT speed without a profiled phase', () => {
+    const tflite = builtinStudy('calibrate-tflite');
+    const parsed = parseStudySpec(tflite);
+    expect(tflite.variants).toEqual(builtinStudy('calibrate').variants);
+    expect(parsed.variants.every((v) => v.format === 'tflite')).toBe(true);
+    expect(parsed.baseline).toBe(tflite.variants![0]);
+    expect(builtinStudy('calibrate-tflite-2').variants).toEqual(builtinStudy('calibrate-2').variants);
+    const madds = 200e6;
+    expect(estimatedSeconds(madds, 'tflite')).toBeGreaterThan(estimatedSeconds(madds, 'onnx'));
+  });
 });

@@ -38,10 +38,23 @@ export const CALIBRATE_PROTOCOL = {
   maxRetries: 0,
 } as const;
 
-/** Seconds a variant costs the fleet: session and model set-up plus its runs at a conservative 0.06 ns per multiply-add (one x86 core). */
-export function estimatedSeconds(madds: number): number {
-  const runs = CALIBRATE_PROTOCOL.warmupRuns + CALIBRATE_PROTOCOL.timedRuns + CALIBRATE_PROTOCOL.profiledRuns;
-  const once = 1.0 + Math.max(CALIBRATE_PROTOCOL.warmupMinSeconds, CALIBRATE_PROTOCOL.warmupRuns * madds * 6e-11) + (runs - CALIBRATE_PROTOCOL.warmupRuns) * madds * 6e-11;
+/** The formats a calibration measures its variants in: ONNX (ONNX Runtime, profiled per kernel) or TFLite (LiteRT and TFLite's benchmark tool, end to end). */
+export type CalibrateFormat = 'onnx' | 'tflite';
+
+/**
+ * Conservative seconds per multiply-add on one x86 core: ONNX Runtime native 0.06 ns; LiteRT's
+ * single-threaded Wasm build about 3.7 times that (test/bench/RESULTS.md, "int8 TFLite against float32").
+ */
+const SECONDS_PER_MADD: Record<CalibrateFormat, number> = { onnx: 6e-11, tflite: 1.2e-10 };
+
+/**
+ * Seconds a variant costs the fleet: session and model set-up plus its runs at SECONDS_PER_MADD.
+ * TFLite runs have no profiled phase (LiteRT exposes no per-op profiler).
+ */
+export function estimatedSeconds(madds: number, format: CalibrateFormat = 'onnx'): number {
+  const rate = SECONDS_PER_MADD[format];
+  const runs = CALIBRATE_PROTOCOL.timedRuns + (format === 'onnx' ? CALIBRATE_PROTOCOL.profiledRuns : 0);
+  const once = 1.0 + Math.max(CALIBRATE_PROTOCOL.warmupMinSeconds, CALIBRATE_PROTOCOL.warmupRuns * madds * rate) + runs * madds * rate;
   return CALIBRATE_PROTOCOL.replicates * once;
 }
 
@@ -55,9 +68,11 @@ export interface CalibrateOptions {
   maxModelMb: number;
   /** names never drawn (e.g. the variants a predictor was trained on, to draw unseen ones) */
   exclude?: ReadonlySet<string>;
+  /** the format the variants are measured in (what the time budget is estimated for) */
+  format: CalibrateFormat;
 }
 
-export const DEFAULT_CALIBRATE: CalibrateOptions = { budgetSeconds: 20 * 60, seed: 1, maxVariants: 256, maxModelMb: 2000 };
+export const DEFAULT_CALIBRATE: CalibrateOptions = { budgetSeconds: 20 * 60, seed: 1, maxVariants: 256, maxModelMb: 2000, format: 'onnx' };
 
 /**
  * Variants drawn across the families and their knobs, in turn over the base models, each knob
@@ -95,7 +110,7 @@ export function calibrationVariants(options: CalibrateOptions): Array<{ name: st
       continue;
     }
     if (seen.has(described.name)) continue;
-    const cost = estimatedSeconds(described.madds);
+    const cost = estimatedSeconds(described.madds, options.format);
     const size = (described.params * 4) / 1048576;
     if (seconds + cost > options.budgetSeconds || mb + size > options.maxModelMb) break;
     seen.add(described.name);
@@ -106,14 +121,26 @@ export function calibrationVariants(options: CalibrateOptions): Array<{ name: st
   return out;
 }
 
-/** The built-in `calibrate` study: the training set of a latency predictor for a device. */
-export function calibrateStudy(options: CalibrateOptions = DEFAULT_CALIBRATE, name = 'calibrate'): StudySpecInput {
-  const variants = calibrationVariants(options).map((v) => v.name);
+/** A calibration-protocol study of these variants, all in one format (the base's `format`). */
+export function calibrationSpec(name: string, description: string, variants: readonly string[], format: CalibrateFormat): StudySpecInput {
   return {
     name,
-    description: `Training set of the latency predictors: ${variants.length} variants drawn across the six families and their knobs (width, depth, resolution, kernels, activation placement, SE, last stage, int8), about ${Math.round(options.budgetSeconds / 60)} min of fleet time on one CPU core`,
-    variants,
+    description,
+    ...(format === 'onnx' ? {} : { base: { format } }),
+    variants: [...variants],
     baseline: variants[0]!,
     protocol: { ...CALIBRATE_PROTOCOL },
   };
+}
+
+/** The built-in `calibrate` (ONNX) and `calibrate-tflite` studies: the training set of a latency predictor for a device. */
+export function calibrateStudy(options: CalibrateOptions = DEFAULT_CALIBRATE, name = 'calibrate'): StudySpecInput {
+  const variants = calibrationVariants(options).map((v) => v.name);
+  const as = options.format === 'onnx' ? '' : ' as TFLite';
+  return calibrationSpec(
+    name,
+    `Training set of the latency predictors: ${variants.length} variants drawn across the six families and their knobs (width, depth, resolution, kernels, activation placement, SE, last stage, int8)${as}, about ${Math.round(options.budgetSeconds / 60)} min of fleet time on one CPU core`,
+    variants,
+    options.format,
+  );
 }

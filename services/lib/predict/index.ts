@@ -20,6 +20,7 @@ export type {
   EndToEndRow,
   EndToEndWeights,
   KernelModelOptions,
+  LatencyPredictor,
   MeasuredKernel,
   MeasuredVariant,
   PredictedKernel,
@@ -29,6 +30,10 @@ export type {
   VariantToPredict,
 } from './predictor.js';
 export { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
+export { fitModel, kindOf, LayerSumPredictor, PREDICTOR_KINDS, predictorOf } from './latency-predictor.js';
+export type { AnyPredictorModel, LayerSumPredictorModel, PredictorKind } from './latency-predictor.js';
+export { fitLayerSum, layerParts, layerSumRow, nonNegativeRidge, predictLayerSum } from './layer-sum.js';
+export type { LayerSumModel } from './layer-sum.js';
 export type { HeldOutPrediction, PredictorAccuracy, TrainedPredictor } from './validation.js';
 export { PredictorTrainer } from './predictor-trainer.js';
 export { LIVE_LEVEL_RUNS, liveLevel, MIN_LIVE_LEVEL_RUNS } from './live-level.js';

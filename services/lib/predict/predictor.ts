@@ -410,6 +410,11 @@ export function foldsByVariant(names: readonly string[], folds: number): string[
   return out;
 }
 
+/** What answers predictions: a kernel predictor, or the end-to-end layer-sum one (latency-predictor.ts). */
+export interface LatencyPredictor {
+  predict(variant: VariantToPredict): VariantPrediction;
+}
+
 /**
  * Each variant predicted by a predictor trained without its fold (folds by variant name: a
  * variant's runs never help predict it); nothing with fewer than 2 folds.
@@ -417,7 +422,7 @@ export function foldsByVariant(names: readonly string[], folds: number): string[
 export function outOfFold<T>(
   variants: readonly MeasuredVariant[],
   folds: number,
-  fit: (training: readonly MeasuredVariant[]) => PredictorModel,
+  fit: (training: readonly MeasuredVariant[]) => LatencyPredictor,
   each: (v: MeasuredVariant, p: VariantPrediction) => T,
 ): T[] {
   const groups = foldsByVariant(
@@ -428,7 +433,7 @@ export function outOfFold<T>(
   const out: T[] = [];
   for (const group of groups) {
     const held = new Set(group);
-    const predictor = new KernelPredictor(fit(variants.filter((v) => !held.has(v.name))));
+    const predictor = fit(variants.filter((v) => !held.has(v.name)));
     for (const v of variants.filter((x) => held.has(x.name))) out.push(each(v, predictor.predict(v)));
   }
   return out;
@@ -463,7 +468,7 @@ export function fitPredictor(variants: readonly MeasuredVariant[], options: Kern
       ? outOfFold(
           variants,
           options.stackFolds,
-          (training) => fitLevels(training, options),
+          (training) => new KernelPredictor(fitLevels(training, options)),
           (v, p) => ({ kernelSum: p.kernelSumNs, layerSum: p.layerSumNs, count: p.kernelCount, medianNs: v.medianNs }),
         )
       : [];
@@ -497,7 +502,7 @@ function outOfRangeFeatures(k: KernelModel, features: readonly number[]): string
 const MEMO_SIZE = 200_000;
 
 /** A trained predictor, ready to answer. */
-export class KernelPredictor {
+export class KernelPredictor implements LatencyPredictor {
   /** per kernel or layer model: featureKey → log(ns / work), remembered (variants of one design space share most of their layers) */
   private readonly memo = new Map<KernelModel, Map<string, number>>();
   private remembered = 0;

@@ -1,5 +1,6 @@
 import { spearman } from '../measure/rank-correlation.js';
-import { DEFAULT_KERNEL_MODEL, fitPredictor, foldsByVariant, outOfFold, quantile, type KernelModelOptions, type MeasuredVariant, type PredictorModel } from './predictor.js';
+import { fitModel, predictorOf, type AnyPredictorModel, type PredictorKind } from './latency-predictor.js';
+import { DEFAULT_KERNEL_MODEL, foldsByVariant, outOfFold, quantile, type KernelModelOptions, type MeasuredVariant } from './predictor.js';
 
 export { foldsByVariant };
 
@@ -45,7 +46,7 @@ export function accuracyOf(rows: readonly Pick<HeldOutPrediction, 'measuredNs' |
 }
 
 export interface TrainedPredictor {
-  model: PredictorModel;
+  model: AnyPredictorModel;
   accuracy: PredictorAccuracy | null;
   heldOut: HeldOutPrediction[];
 }
@@ -55,14 +56,19 @@ export interface TrainedPredictor {
  * the others; the final predictor is trained on all, and its interval is the 2.5–97.5% quantiles of
  * the held-out log errors. Fewer than 2 variants: no validation (accuracy null, interval empty).
  */
-export function trainPredictor(variants: readonly MeasuredVariant[], folds = 5, options: KernelModelOptions = DEFAULT_KERNEL_MODEL): TrainedPredictor {
+export function trainPredictor(
+  variants: readonly MeasuredVariant[],
+  folds = 5,
+  options: KernelModelOptions = DEFAULT_KERNEL_MODEL,
+  kind: PredictorKind = 'kernels',
+): TrainedPredictor {
   const heldOut: HeldOutPrediction[] = outOfFold(
     variants,
     folds,
-    (training) => fitPredictor(training, options),
+    (training) => predictorOf(fitModel(kind, training, options)),
     (v, p) => ({ variant: v.name, family: v.family, measuredNs: v.medianNs, predictedNs: p.medianNs, errorPct: (100 * (p.medianNs - v.medianNs)) / v.medianNs }),
   );
-  const model = fitPredictor(variants, options);
+  const model = fitModel(kind, variants, options);
   if (heldOut.length >= 2) {
     const logs = heldOut.map((h) => Math.log(h.measuredNs / h.predictedNs));
     model.interval = { low: Math.min(0, quantile(logs, 0.025)), high: Math.max(0, quantile(logs, 0.975)) };

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { describeVariant, elementCount, type LayerInfo } from '../models/index.js';
+import { LayerSumPredictor, predictorOf, type LayerSumPredictorModel } from './latency-predictor.js';
+import { fitLayerSum, layerParts, layerSumRow, nonNegativeRidge, predictLayerSum } from './layer-sum.js';
+import type { MeasuredVariant } from './predictor.js';
+import { trainPredictor } from './validation.js';
+
+const F32 = { quantization: 'none', hswishImpl: 'fused', seGate: 'hardsigmoid' } as const;
+const layer = (over: Partial<LayerInfo>): LayerInfo => ({
+  name: 'blocks.1.dw',
+  block: 'blocks.1',
+  role: 'depthwise',
+  op: 'dwconv',
+  kernel: 5,
+  stride: 1,
+  activation: 'hswish',
+  inputShape: [1, 32, 28, 28],
+  outputShape: [1, 32, 28, 28],
+  madds: 32 * 28 * 28 * 25,
+  params: 32 * 25,
+  nodes: [],
+  ...over,
+});
+
+describe(layerParts.name, () => {
+  it('splits a layer into its operation by class and data type and the activation the runtime runs as ops of its own', () => {
+    const dw = layer({});
+    expect(layerParts(dw, F32)).toEqual([
+      ['dw-k5:f32', dw.madds, 2 * 32 * 28 * 28],
+      ['act-hswish-fused:f32', 0, 32 * 28 * 28],
+    ]);
+    expect(layerParts(dw, { ...F32, quantization: 'int8-per-channel', hswishImpl: 'decomposed' }).map((p) => p[0])).toEqual(['dw-k5:int8', 'act-hswish-decomposed:int8']);
+    expect(layerParts(layer({ kernels: [3, 5, 7], kernel: 7 }), F32)[0]![0]).toBe('dw-mix:f32');
+    expect(layerParts(layer({ dilations: [1, 2], kernel: 5 }), F32)[0]![0]).toBe('dw-k5-dilated:f32');
+    expect(layerParts(layer({ op: 'conv', kernel: 1, activation: 'relu' }), F32).map((p) => p[0])).toEqual(['conv-1x1:f32', 'act-relu:f32']);
+    expect(layerParts(layer({ op: 'conv', kernel: 1, groups: 2, activation: null }), F32).map((p) => p[0])).toEqual(['conv-1x1-grouped:f32']);
+  });
+
+  it('gives an SE layer its gate, over the elements it scales, and no activation part', () => {
+    const se = layer({ op: 'se', role: 'se', kernel: 1, activation: 'relu', outputShape: [1, 32, 28, 28], madds: 2 * 32 * 8 });
+    expect(layerParts(se, { ...F32, seGate: 'sigmoid' })).toEqual([
+      ['se:f32', se.madds, 2 * 32 * 28 * 28],
+      ['se-gate-sigmoid:f32', 0, 32 * 28 * 28],
+    ]);
+  });
+});
+
+describe(layerSumRow.name, () => {
+  it("sums each part's work over a variant's layers: multiply-adds, elements, layers, and a constant", () => {
+    const d = describeVariant('mobilenetv2-1.0@128');
+    const row = layerSumRow(d.layers, d.spec);
+    const pointwise = d.layers.filter((l) => l.op === 'conv' && l.kernel === 1);
+    expect(row.get('const')).toBe(1);
+    expect(row.get('conv-1x1:f32|layer')).toBe(pointwise.length);
+    expect(row.get('conv-1x1:f32|madds')).toBe(pointwise.reduce((a, l) => a + l.madds, 0));
+    expect(row.get('conv-1x1:f32|elems')).toBe(pointwise.reduce((a, l) => a + elementCount(l.inputShape) + elementCount(l.outputShape), 0));
+    expect([...row.keys()].some((k) => k.startsWith('dw-k3:f32'))).toBe(true);
+  });
+});
+
+describe(nonNegativeRidge.name, () => {
+  it('recovers non-negative rates from exact sums and holds a rate the data would make negative at 0', () => {
+    const rows = Array.from({ length: 40 }, (_, i) => [1, 1 + (i % 7), 2 + ((i * 3) % 11), 1 + ((i * 5) % 13)]);
+    const truth = [50, 3, 0.5, 2];
+    const exact = nonNegativeRidge(
+      rows,
+      rows.map((r) => r.reduce((a, v, j) => a + v * truth[j]!, 0)),
+      0,
+    );
+    exact.forEach((w, j) => expect(w).toBeCloseTo(truth[j]!, 3));
+    // the last column lowers the time: no non-negative rate explains it, so it stays at 0 and the others absorb what they can
+    const negative = nonNegativeRidge(
+      rows,
+      rows.map((r) => 100 + 3 * r[1]! - 0.5 * r[3]!),
+      0,
+    );
+    expect(negative[3]).toBe(0);
+    expect(negative.every((w) => w >= 0)).toBe(true);
+  });
+});
+
+/** A device whose time is exactly a sum of per-part rates: what the model can represent, so it must recover it. */
+const RATE: Record<string, [number, number, number]> = {};
+function rateOf(part: string): [number, number, number] {
+  // deterministic per part: ns per multiply-add, per element, per layer
+  let h = 0;
+  for (const c of part) h = (h * 31 + c.charCodeAt(0)) % 1000;
+  return (RATE[part] ??= [0.02 + (h % 7) * 0.01, 0.1 + (h % 5) * 0.05, 2_000 + (h % 3) * 1_000]);
+}
+function device(name: string): MeasuredVariant {
+  const d = describeVariant(name);
+  const ns = d.layers.reduce(
+    (a, l) => a + layerParts(l, d.spec).reduce((b, [part, madds, elems]) => b + rateOf(part)[0] * madds + rateOf(part)[1] * elems + rateOf(part)[2], 0),
+    0,
+  );
+  return { name: d.name, family: d.family, spec: d.spec, layers: d.layers, kernels: [], medianNs: 150_000 + ns };
+}
+const TRAINING = [
+  'mobilenetv2-1.0@128',
+  'mobilenetv2-1.0@160',
+  'mobilenetv2-0.75@192',
+  'mobilenetv2-1.0@224+width=1.25',
+  'mobilenetv2-0.5@224',
+  'mobilenetv2-1.0@176+depth=1.25',
+  'mobilenetv2-1.0@144+depth=0.75+width=0.9',
+  'mobilenetv2-1.0@208+act=relu',
+  'mobilenetv2-1.0@240+act=relu+width=1.1',
+  'mobilenetv2-0.75@128+act=relu',
+  'mobilenetv2-1.0@256+depth=0.75',
+  'mobilenetv2-0.5@160+act=relu',
+  'mobilenetv2-1.0@192+width=0.75+depth=1.25',
+  'mobilenetv2-1.0@224',
+].map(device);
+
+describe(fitLayerSum.name, () => {
+  const model = fitLayerSum(TRAINING, 0);
+
+  it("learns a device's per-part rates from end-to-end medians alone and predicts a variant it never saw", () => {
+    const unseen = device('mobilenetv2-1.0@200+width=0.9+act=relu');
+    const d = describeVariant('mobilenetv2-1.0@200+width=0.9+act=relu');
+    const p = predictLayerSum(model, d.layers, d.spec);
+    expect(Math.abs(p.medianNs - unseen.medianNs) / unseen.medianNs).toBeLessThan(0.01);
+    expect(p.outOfRange).toEqual([]);
+    expect(p.layers).toHaveLength(d.layers.length);
+    expect(p.medianNs).toBeCloseTo(p.constantNs + p.layers.reduce((a, l) => a + l.predictedNs, 0), 3);
+  });
+
+  it('names the parts it never learned a rate for and work beyond its training range', () => {
+    const int8 = describeVariant('mobilenetv2-1.0@160+quant=int8');
+    expect(predictLayerSum(model, int8.layers, int8.spec).outOfRange.some((r) => r.includes('no conv-1x1:int8 layer was measured'))).toBe(true);
+    const big = describeVariant('mobilenetv2-1.0@320+width=1.5');
+    expect(predictLayerSum(model, big.layers, big.spec).outOfRange.some((r) => /^conv-1x1:f32: work per variant .* outside/.test(r))).toBe(true);
+  });
+});
+
+describe(LayerSumPredictor.name, () => {
+  it('is what a layer-sum predictor trains to: validated by variant, each layer broken into its parts, the rest its constant', () => {
+    const trained = trainPredictor(TRAINING, 5, undefined, 'layer-sum');
+    expect(trained.model).toMatchObject({ kind: 'layer-sum' });
+    expect(trained.accuracy!.heldOutVariants).toBe(TRAINING.length);
+    expect(trained.accuracy!.within5Pct).toBe(100);
+    const predictor = predictorOf(trained.model);
+    expect(predictor).toBeInstanceOf(LayerSumPredictor);
+    const d = describeVariant('mobilenetv2-1.0@168+width=0.8');
+    const p = predictor.predict(d);
+    expect(p.kernelSumNs).toBeCloseTo(
+      p.layers.reduce((a, l) => a + l.predictedNs, 0),
+      3,
+    );
+    expect(p.layers[0]!.kernels.map((k) => k.opType)).toEqual(layerParts(d.layers[0]!, d.spec).map(([part]) => part));
+    expect(p.overheadNs).toBeCloseTo((trained.model as LayerSumPredictorModel).layerSum.rates[(trained.model as LayerSumPredictorModel).layerSum.columns.indexOf('const')]!, 3);
+    expect(p.intervalLowNs).toBeLessThanOrEqual(p.medianNs);
+    expect(p.intervalHighNs).toBeGreaterThanOrEqual(p.medianNs);
+  });
+});

@@ -1,0 +1,163 @@
+import { elementCount, type LayerInfo } from '../models/index.js';
+import type { KernelSpec } from './kernel-features.js';
+
+/**
+ * A latency predictor for runtimes that time only whole runs (LiteRT in Wasm, TFLite's benchmark
+ * tool without its op profiler, a vendor NPU's end-to-end figure): the end-to-end median as a sum
+ * of per-layer costs, each layer's cost linear in its own work by the kind of layer it is, learned
+ * from end-to-end medians alone (the classic additive latency model of the NAS lookup tables, with
+ * the table's entries replaced by per-class rates so that it reaches unseen shapes):
+ *
+ *   latency = c + Σ_layers Σ_parts (rate_madds · multiply-adds + rate_elems · elements + rate_layer)
+ *
+ * A layer's parts: its operation by class (pointwise, grouped pointwise, k×k convolution, depthwise
+ * by kernel size, MixConv, SE, add, pooling, fully connected; float or int8) and its activation when
+ * the runtime runs it as ops of its own (h-swish fused or decomposed, swish; ReLU/ReLU6 fuse into
+ * the convolution and get a part too, which the fit leaves at ~0 where they are free). Rates are
+ * non-negative (a layer never saves time), fitted by least squares on relative errors with a small
+ * ridge: the per-layer breakdown is then the model's attribution, not a measurement.
+ */
+
+/** Rates of one part: per multiply-add, per element read or written, per layer (ns). */
+type Per = 'madds' | 'elems' | 'layer';
+
+/** The operation class of a layer (what kind of kernel the runtime runs for it) and its data type. */
+function opClass(layer: LayerInfo, q: string): string {
+  switch (layer.op) {
+    case 'conv':
+      return layer.kernel > 1 ? `conv-k:${q}` : layer.groups && layer.groups > 1 ? `conv-1x1-grouped:${q}` : `conv-1x1:${q}`;
+    case 'dwconv': {
+      if (layer.kernels && layer.kernels.length > 1) return `dw-mix:${q}`;
+      const dilated = layer.dilations?.some((d) => d > 1) ? '-dilated' : '';
+      return `dw-k${Math.min(layer.kernel, 7)}${dilated}:${q}`;
+    }
+    default:
+      return `${layer.op}:${q}`;
+  }
+}
+
+/** An activation the runtime runs as ops of its own (or fused, where its rate comes out ~0). */
+function activationClass(layer: LayerInfo, spec: KernelSpec, q: string): string | null {
+  if (!layer.activation || layer.op === 'se') return null;
+  const impl = layer.activation === 'hswish' ? `-${spec.hswishImpl}` : '';
+  return `act-${layer.activation}${impl}:${q}`;
+}
+
+/** A layer's parts with their work: [class, madds, elements]. MixConv's groups each count as a depthwise of their kernel (equal channel split). */
+export function layerParts(layer: LayerInfo, spec: KernelSpec): Array<[string, number, number]> {
+  const q = spec.quantization === 'none' ? 'f32' : 'int8';
+  const elems = elementCount(layer.inputShape) + elementCount(layer.outputShape);
+  const parts: Array<[string, number, number]> = [[opClass(layer, q), layer.madds, elems]];
+  if (layer.op === 'se') parts.push([`se-gate-${spec.seGate}:${q}`, 0, elementCount(layer.inputShape)]);
+  const act = activationClass(layer, spec, q);
+  if (act) parts.push([act, 0, elementCount(layer.outputShape)]);
+  return parts;
+}
+
+/** The design matrix's column of a part's rate. */
+const column = (part: string, per: Per) => `${part}|${per}`;
+
+/** A variant's row: each column's summed work over its layers (and the constant). */
+export function layerSumRow(layers: readonly LayerInfo[], spec: KernelSpec): Map<string, number> {
+  const row = new Map<string, number>([['const', 1]]);
+  const add = (key: string, v: number) => row.set(key, (row.get(key) ?? 0) + v);
+  for (const layer of layers) {
+    for (const [part, madds, elems] of layerParts(layer, spec)) {
+      if (madds > 0) add(column(part, 'madds'), madds);
+      add(column(part, 'elems'), elems);
+      add(column(part, 'layer'), 1);
+    }
+  }
+  return row;
+}
+
+export interface LayerSumModel {
+  /** column names, `part|madds`, `part|elems`, `part|layer` and `const` */
+  columns: string[];
+  /** ns per unit of each column's work, ≥ 0 */
+  rates: number[];
+  /** per part: the range of the multiply-adds per variant it was trained on, [min, max] */
+  ranges: Record<string, [number, number]>;
+}
+
+/**
+ * Minimises Σ_i ((a_i · x − b_i) / b_i)² + λ‖D x‖² over x ≥ 0 (D: each column's RMS in the scaled
+ * problem, so that the ridge treats columns alike) by cyclic coordinate descent on the normal
+ * equations: exact per coordinate, converges for a positive definite system.
+ */
+export function nonNegativeRidge(rows: readonly number[][], targets: readonly number[], lambda: number, sweeps = 4000): number[] {
+  const m = rows[0]?.length ?? 0;
+  const scaled = rows.map((r, i) => r.map((v) => v / targets[i]!));
+  const norm = Array.from({ length: m }, (_, j) => Math.sqrt(scaled.reduce((a, r) => a + r[j]! ** 2, 0) / Math.max(1, scaled.length)) || 1);
+  const a = scaled.map((r) => r.map((v, j) => v / norm[j]!));
+  const g = Array.from({ length: m }, (_, j) => Array.from({ length: m }, (_, k) => a.reduce((s, r) => s + r[j]! * r[k]!, 0) + (j === k ? lambda * a.length : 0)));
+  const h = Array.from({ length: m }, (_, j) => a.reduce((s, r) => s + r[j]!, 0));
+  const x = new Array<number>(m).fill(0);
+  for (let sweep = 0; sweep < sweeps; sweep++) {
+    let moved = 0;
+    for (let j = 0; j < m; j++) {
+      if (g[j]![j]! <= 0) continue;
+      let grad = -h[j]!;
+      for (let k = 0; k < m; k++) grad += g[j]![k]! * x[k]!;
+      const next = Math.max(0, x[j]! - grad / g[j]![j]!);
+      moved = Math.max(moved, Math.abs(next - x[j]!));
+      x[j] = next;
+    }
+    if (moved < 1e-10) break;
+  }
+  return x.map((v, j) => v / norm[j]!);
+}
+
+/** Ridge strength (relative to the rows): enough to settle columns that move together (a class's per-layer and per-element rates), small against the fit. */
+export const LAYER_SUM_RIDGE = 1e-4;
+
+/** Fits the per-class rates to these variants' end-to-end medians. */
+export function fitLayerSum(variants: ReadonlyArray<{ layers: readonly LayerInfo[]; spec: KernelSpec; medianNs: number }>, lambda = LAYER_SUM_RIDGE): LayerSumModel {
+  const rows = variants.map((v) => layerSumRow(v.layers, v.spec));
+  const columns = [...new Set(rows.flatMap((r) => [...r.keys()]))].sort();
+  const rates = nonNegativeRidge(
+    rows.map((r) => columns.map((c) => r.get(c) ?? 0)),
+    variants.map((v) => v.medianNs),
+    lambda,
+  );
+  const ranges: Record<string, [number, number]> = {};
+  for (const v of variants) {
+    const perPart = new Map<string, number>();
+    for (const layer of v.layers) for (const [part, madds, elems] of layerParts(layer, v.spec)) perPart.set(part, (perPart.get(part) ?? 0) + madds + elems);
+    for (const [part, work] of perPart) {
+      const r = ranges[part];
+      ranges[part] = r ? [Math.min(r[0], work), Math.max(r[1], work)] : [work, work];
+    }
+  }
+  return { columns, rates, ranges };
+}
+
+export interface LayerSumAnswer {
+  medianNs: number;
+  constantNs: number;
+  layers: Array<{ layer: string; predictedNs: number; parts: Array<{ part: string; predictedNs: number }> }>;
+  outOfRange: string[];
+}
+
+/** The model's sum for a variant, layer by layer, with the parts it never learned a rate for (and work beyond what it was trained on) named. */
+export function predictLayerSum(model: LayerSumModel, layers: readonly LayerInfo[], spec: KernelSpec): LayerSumAnswer {
+  const rate = new Map(model.columns.map((c, i) => [c, model.rates[i]!]));
+  const outOfRange = new Set<string>();
+  const perPart = new Map<string, number>();
+  const out = layers.map((layer) => {
+    const parts = layerParts(layer, spec).map(([part, madds, elems]) => {
+      if (!model.ranges[part]) outOfRange.add(`${layer.name}: no ${part} layer was measured`);
+      perPart.set(part, (perPart.get(part) ?? 0) + madds + elems);
+      const ns = (rate.get(column(part, 'madds')) ?? 0) * madds + (rate.get(column(part, 'elems')) ?? 0) * elems + (rate.get(column(part, 'layer')) ?? 0);
+      return { part, predictedNs: ns };
+    });
+    return { layer: layer.name, predictedNs: parts.reduce((a, p) => a + p.predictedNs, 0), parts };
+  });
+  for (const [part, work] of perPart) {
+    const r = model.ranges[part];
+    if (r && (work < r[0] * 0.999 || work > r[1] * 1.001))
+      outOfRange.add(`${part}: work per variant ${work.toExponential(2)} outside [${r[0].toExponential(2)}, ${r[1].toExponential(2)}]`);
+  }
+  const constantNs = rate.get('const') ?? 0;
+  return { medianNs: Math.max(1, constantNs + out.reduce((a, l) => a + l.predictedNs, 0)), constantNs, layers: out, outOfRange: [...outOfRange] };
+}
