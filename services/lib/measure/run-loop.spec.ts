@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PROTOCOL, resolveProtocol, type MeasurementProtocol } from './protocol.js';
-import { fixedRuns, interleavedTimedRuns, randomOrder, timedRuns, warmUp, type LoopClock } from './run-loop.js';
+import { fixedRuns, interleavedTimedRuns, randomOrder, systemClock, timedRuns, warmUp, YIELD_EVERY_MS, type LoopClock } from './run-loop.js';
 import { SeededRandom } from './seeded-random.js';
 
 /** A clock that only moves when a fake run or a sleep moves it. */
@@ -220,5 +220,33 @@ describe(randomOrder.name, () => {
       seen.add(order.join(''));
     }
     expect(seen.size).toBe(6);
+  });
+});
+
+describe('a runtime whose runs never yield (LiteRT: synchronous Wasm behind a promise)', () => {
+  /** a run that holds the thread for `ms` and resolves at once: every await of it is a microtask */
+  const blocking = (ms: number) => async () => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+
+  it('still lets timers fire between runs, at most a second apart (the agent heartbeats while it measures)', async () => {
+    const runMs = 25;
+    const n = Math.ceil((2.5 * YIELD_EVERY_MS) / runMs);
+    let done = 0;
+    const firedAfter: number[] = [];
+    const timer = setInterval(() => firedAfter.push(done), 10);
+    try {
+      const run = blocking(runMs);
+      const counted = async () => {
+        await run();
+        done++;
+      };
+      await timedRuns(counted, protocol({ timedRuns: n, timedMinSeconds: 0, targetCiFraction: 0 }), { clock: systemClock, signal: new AbortController().signal });
+    } finally {
+      clearInterval(timer);
+    }
+    // without the yield every tick comes after the last run; with it, ticks land inside the loop
+    expect(firedAfter.filter((d) => d < n).length).toBeGreaterThanOrEqual(2);
   });
 });

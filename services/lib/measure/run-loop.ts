@@ -36,6 +36,26 @@ export interface LoopContext {
 
 export type RunOnce = () => Promise<unknown>;
 
+/** The longest a measurement loop runs without letting timers and I/O in. */
+export const YIELD_EVERY_MS = 1_000;
+
+/**
+ * Between runs, never inside a timed one: lets the event loop run timers and I/O (the agent's
+ * heartbeats, a cancellation) at most every YIELD_EVERY_MS. A runtime whose run finishes
+ * synchronously (LiteRT's Wasm build) resolves every `await runOnce()` as a microtask, so a round
+ * of such runs would otherwise hold the loop for minutes: control re-queued the round's jobs as
+ * lost (no heartbeat for 15 s) while the agent was still measuring them.
+ */
+export function betweenRuns(everyMs = YIELD_EVERY_MS): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < everyMs) return;
+    // a timer, not setImmediate: the loop goes once round all its phases (timers, I/O) before this resumes
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    last = performance.now();
+  };
+}
+
 export interface WarmupOutcome {
   runs: number;
   seconds: number;
@@ -45,8 +65,10 @@ export interface WarmupOutcome {
 export async function warmUp(runOnce: RunOnce, p: Pick<MeasurementProtocol, 'warmupRuns' | 'warmupMinSeconds'>, ctx: LoopContext): Promise<WarmupOutcome> {
   const start = ctx.clock.nowNs();
   const minNs = BigInt(Math.round(p.warmupMinSeconds * 1e9));
+  const yieldNow = betweenRuns();
   let runs = 0;
   while (runs < p.warmupRuns || ctx.clock.nowNs() - start < minNs) {
+    await yieldNow();
     ctx.signal.throwIfAborted();
     await runOnce();
     runs++;
@@ -88,7 +110,9 @@ export async function timedRuns(runOnce: RunOnce, p: TimedProtocol, ctx: LoopCon
   let totalNs = 0;
   let ciRelativeHalfWidth: number | null = null;
   let nextCheck = 0;
+  const yieldNow = betweenRuns();
   for (;;) {
+    await yieldNow();
     ctx.signal.throwIfAborted();
     if (latenciesNs.length > 0 && p.cooldownMs > 0) await ctx.clock.sleep(p.cooldownMs, ctx.signal);
     const t0 = ctx.clock.nowNs();
@@ -116,7 +140,9 @@ export async function timedRuns(runOnce: RunOnce, p: TimedProtocol, ctx: LoopCon
 /** Profiled runs: the same loop without stopping rules; latencies are wall times including the profiler's overhead. */
 export async function fixedRuns(runOnce: RunOnce, runs: number, cooldownMs: number, ctx: LoopContext): Promise<number[]> {
   const latenciesNs: number[] = [];
+  const yieldNow = betweenRuns();
   for (let i = 0; i < runs; i++) {
+    await yieldNow();
     ctx.signal.throwIfAborted();
     if (i > 0 && cooldownMs > 0) await ctx.clock.sleep(cooldownMs, ctx.signal);
     const t0 = ctx.clock.nowNs();
@@ -163,8 +189,11 @@ export async function interleavedTimedRuns(
   const satisfied = () => latencies.every((l, i) => l.length >= p.timedRuns && totals[i]! >= minNs);
   const atCap = () => latencies.some((l) => l.length >= cap);
   let first = true;
+  const yieldNow = betweenRuns();
   while (!satisfied() && !atCap()) {
     for (const i of order(runs.length)) {
+      // at a block's start only: a block's runs stay back to back
+      await yieldNow();
       if (runs.length > 1) {
         ctx.signal.throwIfAborted();
         await runs[i]!();
