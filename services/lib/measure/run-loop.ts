@@ -36,8 +36,11 @@ export interface LoopContext {
 
 export type RunOnce = () => Promise<unknown>;
 
-/** The longest a measurement loop runs without letting timers and I/O in. */
+/** The longest measurement loops run without letting timers and I/O in. */
 export const YIELD_EVERY_MS = 1_000;
+
+/** When a measurement loop last let the event loop in (for all loops of the process: a round's jobs are short loops one after another). */
+let lastYield = performance.now();
 
 /**
  * Between runs, never inside a timed one: lets the event loop run timers and I/O (the agent's
@@ -46,14 +49,11 @@ export const YIELD_EVERY_MS = 1_000;
  * of such runs would otherwise hold the loop for minutes: control re-queued the round's jobs as
  * lost (no heartbeat for 15 s) while the agent was still measuring them.
  */
-export function betweenRuns(everyMs = YIELD_EVERY_MS): () => Promise<void> {
-  let last = performance.now();
-  return async () => {
-    if (performance.now() - last < everyMs) return;
-    // a timer, not setImmediate: the loop goes once round all its phases (timers, I/O) before this resumes
-    await new Promise<void>((resolve) => setTimeout(resolve, 0));
-    last = performance.now();
-  };
+export async function yieldBetweenRuns(): Promise<void> {
+  if (performance.now() - lastYield < YIELD_EVERY_MS) return;
+  // a timer, not setImmediate: the loop goes once round all its phases (timers, I/O) before this resumes
+  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  lastYield = performance.now();
 }
 
 export interface WarmupOutcome {
@@ -65,10 +65,9 @@ export interface WarmupOutcome {
 export async function warmUp(runOnce: RunOnce, p: Pick<MeasurementProtocol, 'warmupRuns' | 'warmupMinSeconds'>, ctx: LoopContext): Promise<WarmupOutcome> {
   const start = ctx.clock.nowNs();
   const minNs = BigInt(Math.round(p.warmupMinSeconds * 1e9));
-  const yieldNow = betweenRuns();
   let runs = 0;
   while (runs < p.warmupRuns || ctx.clock.nowNs() - start < minNs) {
-    await yieldNow();
+    await yieldBetweenRuns();
     ctx.signal.throwIfAborted();
     await runOnce();
     runs++;
@@ -110,9 +109,8 @@ export async function timedRuns(runOnce: RunOnce, p: TimedProtocol, ctx: LoopCon
   let totalNs = 0;
   let ciRelativeHalfWidth: number | null = null;
   let nextCheck = 0;
-  const yieldNow = betweenRuns();
   for (;;) {
-    await yieldNow();
+    await yieldBetweenRuns();
     ctx.signal.throwIfAborted();
     if (latenciesNs.length > 0 && p.cooldownMs > 0) await ctx.clock.sleep(p.cooldownMs, ctx.signal);
     const t0 = ctx.clock.nowNs();
@@ -140,9 +138,8 @@ export async function timedRuns(runOnce: RunOnce, p: TimedProtocol, ctx: LoopCon
 /** Profiled runs: the same loop without stopping rules; latencies are wall times including the profiler's overhead. */
 export async function fixedRuns(runOnce: RunOnce, runs: number, cooldownMs: number, ctx: LoopContext): Promise<number[]> {
   const latenciesNs: number[] = [];
-  const yieldNow = betweenRuns();
   for (let i = 0; i < runs; i++) {
-    await yieldNow();
+    await yieldBetweenRuns();
     ctx.signal.throwIfAborted();
     if (i > 0 && cooldownMs > 0) await ctx.clock.sleep(cooldownMs, ctx.signal);
     const t0 = ctx.clock.nowNs();
@@ -189,11 +186,10 @@ export async function interleavedTimedRuns(
   const satisfied = () => latencies.every((l, i) => l.length >= p.timedRuns && totals[i]! >= minNs);
   const atCap = () => latencies.some((l) => l.length >= cap);
   let first = true;
-  const yieldNow = betweenRuns();
   while (!satisfied() && !atCap()) {
     for (const i of order(runs.length)) {
       // at a block's start only: a block's runs stay back to back
-      await yieldNow();
+      await yieldBetweenRuns();
       if (runs.length > 1) {
         ctx.signal.throwIfAborted();
         await runs[i]!();
