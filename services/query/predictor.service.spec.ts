@@ -35,6 +35,7 @@ function service(top1: Map<string, number>, since: RunSince[] = []): PredictorSe
     stackFolds: 0,
     context: true,
     layerShare: 0.5,
+    blend: false,
   });
   model.interval = { low: -0.1, high: 0.1 };
   const repository = {

@@ -16,6 +16,7 @@ import {
   type LiveLevel,
   type MeasuredVariant,
   type PredictorKind,
+  type PredictorModel,
 } from '../lib/predict/index.js';
 import { LruCache } from './lru-cache.util.js';
 import { REWARD_EXPONENTS, sourcedReward, type LatencyConstraint, type SourcedReward } from './mnasnet-reward.util.js';
@@ -218,7 +219,8 @@ export class PredictorService {
         model: kind,
         // predictions are at this host speed (the median host probe of the training runs)
         hostProbeNs,
-        ...(kind === 'kernels' ? { kernelModel: DEFAULT_KERNEL_MODEL } : {}),
+        // a kernel predictor's answer is blended with a layer-sum one at this weight (chosen by its cross-validation)
+        ...(kind === 'kernels' ? { kernelModel: DEFAULT_KERNEL_MODEL, blendWeight: (trained.model as PredictorModel).blend?.weight ?? 0 } : {}),
       },
       validation: trained.accuracy as unknown as Record<string, unknown> | null,
       heldOut: trained.heldOut,

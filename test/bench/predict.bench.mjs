@@ -142,7 +142,14 @@ const results = { machine: machine(), started: new Date().toISOString(), command
 log(`fleet in ${dataDir}`);
 try {
   await fleet.start(log);
-  const calibrateSpecs = args.calibrate.split(',').map((name) => builtinStudy(name));
+  // a name that is not a built-in study names one already on the fleet (e.g. a re-measurement of disturbed variants)
+  const calibrateSpecs = args.calibrate.split(',').map((name) => {
+    try {
+      return builtinStudy(name);
+    } catch {
+      return { name, variants: [] };
+    }
+  });
   const calibrations = await measuredAll(calibrateSpecs);
   const training = new Set(calibrateSpecs.flatMap((c) => c.variants));
   const unseen = [];

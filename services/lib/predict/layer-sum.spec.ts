@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { describeVariant, elementCount, type LayerInfo } from '../models/index.js';
 import { LayerSumPredictor, predictorOf, type LayerSumPredictorModel } from './latency-predictor.js';
 import { fitLayerSum, layerParts, layerSumRow, nonNegativeRidge, predictLayerSum } from './layer-sum.js';
-import type { MeasuredVariant } from './predictor.js';
-import { trainPredictor } from './validation.js';
+import { blendedNs, fitPredictor, KernelPredictor, type MeasuredVariant } from './predictor.js';
+import { bestBlendWeight, trainPredictor, type HeldOutPrediction } from './validation.js';
 
 const F32 = { quantization: 'none', hswishImpl: 'fused', seGate: 'hardsigmoid' } as const;
 const layer = (over: Partial<LayerInfo>): LayerInfo => ({
@@ -151,5 +151,65 @@ describe(LayerSumPredictor.name, () => {
     expect(p.overheadNs).toBeCloseTo((trained.model as LayerSumPredictorModel).layerSum.rates[(trained.model as LayerSumPredictorModel).layerSum.columns.indexOf('const')]!, 3);
     expect(p.intervalLowNs).toBeLessThanOrEqual(p.medianNs);
     expect(p.intervalHighNs).toBeGreaterThanOrEqual(p.medianNs);
+  });
+});
+
+describe('a kernel predictor blended with a layer-sum one', () => {
+  const held = (measuredNs: number, predictedNs: number): HeldOutPrediction => ({ variant: 'v', family: 'f', measuredNs, predictedNs, errorPct: 0 });
+
+  it('takes the weight whose held-out answers err least: none when the kernels are right, half way when the two err in opposite directions', () => {
+    const measured = [100, 200, 300, 400];
+    const exact = measured.map((m) => held(m, m));
+    const high = measured.map((m) => held(m, m * 1.1));
+    const low = measured.map((m) => held(m, m / 1.1));
+    expect(bestBlendWeight(exact, high)).toBe(0);
+    expect(bestBlendWeight(high, low)).toBe(0.5);
+    expect(bestBlendWeight(high, exact)).toBe(1);
+    expect(blendedNs(100, 400, 0.5)).toBeCloseTo(200, 9);
+    expect(blendedNs(100, 400, 0)).toBe(100);
+  });
+
+  it("answers kernels^(1 − w) · layer-sum^w, the per-layer breakdown still the kernels'", () => {
+    const variants = TRAINING.map((v) => ({
+      ...v,
+      kernels: v.layers.map((l) => ({ nodeName: `${l.name}.k`, opType: 'Conv', layer: l.name, medianNs: (0.9 * v.medianNs) / v.layers.length })),
+    }));
+    const options = {
+      boosted: { trees: 5, depth: 2, learningRate: 0.1, minLeafWeight: 1, lambda: 1, bins: 16, subsample: 1, seed: 1 },
+      exact: true,
+      stackFolds: 0,
+      context: true,
+      layerShare: 0,
+      blend: false,
+    };
+    const model = fitPredictor(variants, options);
+    const layerSum = fitLayerSum(variants, 0);
+    const d = describeVariant('mobilenetv2-1.0@168+width=0.8');
+    const alone = new KernelPredictor(model).predict(d);
+    const blended = new KernelPredictor({ ...model, blend: { weight: 0.25, layerSum } }).predict(d);
+    expect(blended.medianNs).toBeCloseTo(Math.exp(0.75 * Math.log(alone.medianNs) + 0.25 * Math.log(predictLayerSum(layerSum, d.layers, d.spec).medianNs)), 3);
+    expect(blended.kernelSumNs).toBe(alone.kernelSumNs);
+  });
+
+  it('is chosen and stored by training when the options ask for it', () => {
+    const variants = TRAINING.map((v) => ({
+      ...v,
+      kernels: v.layers.map((l) => ({ nodeName: `${l.name}.k`, opType: 'Conv', layer: l.name, medianNs: (0.9 * v.medianNs) / v.layers.length })),
+    }));
+    const options = {
+      boosted: { trees: 5, depth: 2, learningRate: 0.1, minLeafWeight: 1, lambda: 1, bins: 16, subsample: 1, seed: 1 },
+      exact: true,
+      stackFolds: 0,
+      context: true,
+      layerShare: 0,
+    };
+    const trained = trainPredictor(variants, 5, { ...options, blend: true });
+    const without = trainPredictor(variants, 5, { ...options, blend: false });
+    const model = trained.model as import('./predictor.js').PredictorModel;
+    expect(model.blend!.layerSum.columns).toContain('const');
+    // the device is exactly a layer sum here, so cross-validation leans on it
+    expect(model.blend!.weight).toBeGreaterThan(0);
+    expect(trained.accuracy!.rmspePct).toBeLessThan(without.accuracy!.rmspePct);
+    expect((without.model as import('./predictor.js').PredictorModel).blend).toBeUndefined();
   });
 });

@@ -16,7 +16,7 @@ import {
 } from './predictor.js';
 import { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
 
-const SMALL_MODEL: KernelModelOptions = { boosted: { ...DEFAULT_BOOSTED_TREES, trees: 20, depth: 3 }, exact: true, stackFolds: 0, context: true, layerShare: 0 };
+const SMALL_MODEL: KernelModelOptions = { boosted: { ...DEFAULT_BOOSTED_TREES, trees: 20, depth: 3 }, exact: true, stackFolds: 0, context: true, layerShare: 0, blend: false };
 /** ns per unit of work of each runtime op type on the constructed device */
 const COST: Record<string, number> = { FusedConv: 0.05, Conv: 0.06, Add: 0.2, GlobalAveragePool: 0.3, Mul: 0.25, HardSigmoid: 0.4, Gemm: 0.04, Sigmoid: 0.5 };
 const OVERHEAD = { perKernelNs: 3_000 };

@@ -3,6 +3,7 @@ import { percentileCont } from '../measure/percentile.js';
 import { stripTransformSuffixes } from '../measure/attribution.js';
 import { median } from '../measure/stats.js';
 import type { LayerInfo } from '../models/index.js';
+import { predictLayerSum, type LayerSumModel } from './layer-sum.js';
 import { compileBoostedTrees, DEFAULT_BOOSTED_TREES, fitBoostedTrees, predictCompiled, type BoostedTrees, type BoostedTreesOptions, type CompiledTrees } from './boosted-trees.js';
 import {
   fusionKeys,
@@ -56,9 +57,15 @@ export interface KernelModelOptions {
   context: boolean;
   /** without stacking: the share of the layer-level sum in the predicted sum (the rest the kernel-level one) */
   layerShare: number;
+  /**
+   * blend the end-to-end answer with a layer-sum model fitted to the same variants' end-to-end
+   * medians (geometric, the weight chosen by cross-validation; validation.ts): the two err on
+   * different variants
+   */
+  blend: boolean;
 }
 
-export const DEFAULT_KERNEL_MODEL: KernelModelOptions = { boosted: DEFAULT_BOOSTED_TREES, exact: true, stackFolds: 0, context: true, layerShare: 0.25 };
+export const DEFAULT_KERNEL_MODEL: KernelModelOptions = { boosted: DEFAULT_BOOSTED_TREES, exact: true, stackFolds: 0, context: true, layerShare: 0.25, blend: true };
 
 /** A kernel class (runtime op type) with fewer distinct configurations than this is predicted by its median time per unit of work. */
 const MIN_MODEL_ROWS = 8;
@@ -105,7 +112,13 @@ export interface PredictorModel {
   /** quantiles of log(measured / predicted) on held-out variants: the prediction interval */
   interval: { low: number; high: number };
   variants: string[];
+  /** the answer is kernels^(1 − weight) · layerSum^weight (absent or weight 0: the kernels' alone) */
+  blend?: { weight: number; layerSum: LayerSumModel };
 }
+
+/** The geometric blend of the kernel answer with the layer-sum one (weight 0: the kernel answer). */
+export const blendedNs = (kernelNs: number, layerSumNs: number, weight: number): number =>
+  weight <= 0 ? kernelNs : Math.exp((1 - weight) * Math.log(kernelNs) + weight * Math.log(layerSumNs));
 
 export interface PredictedKernel {
   opType: string;
@@ -605,7 +618,9 @@ export class KernelPredictor implements LatencyPredictor {
     });
     const kernelSumNs = layers.reduce((a, l) => a + l.predictedNs, 0);
     const [wk, wl, perKernel, intercept] = this.model.endToEnd;
-    const medianNs = Math.max(1, wk * kernelSumNs + wl * layerSumNs + perKernel * kernelCount + intercept);
+    const kernelsNs = Math.max(1, wk * kernelSumNs + wl * layerSumNs + perKernel * kernelCount + intercept);
+    const blend = this.model.blend;
+    const medianNs = blend && blend.weight > 0 ? blendedNs(kernelsNs, predictLayerSum(blend.layerSum, variant.layers, variant.spec).medianNs, blend.weight) : kernelsNs;
     return {
       variant: variant.name,
       medianNs,
