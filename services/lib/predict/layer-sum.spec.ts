@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeVariant, elementCount, type LayerInfo } from '../models/index.js';
 import { LayerSumPredictor, predictorOf, type LayerSumPredictorModel } from './latency-predictor.js';
 import { fitLayerSum, layerParts, layerSumRow, nonNegativeRidge, predictLayerSum } from './layer-sum.js';
-import { blendedNs, fitPredictor, KernelPredictor, type MeasuredVariant } from './predictor.js';
+import { blendedNs, fitPredictor, KernelPredictor, type MeasuredVariant, type PredictorModel } from './predictor.js';
 import { bestBlendWeight, trainPredictor, type HeldOutPrediction } from './validation.js';
 
 const F32 = { quantization: 'none', hswishImpl: 'fused', seGate: 'hardsigmoid' } as const;
@@ -156,6 +156,18 @@ describe(LayerSumPredictor.name, () => {
 
 describe('a kernel predictor blended with a layer-sum one', () => {
   const held = (measuredNs: number, predictedNs: number): HeldOutPrediction => ({ variant: 'v', family: 'f', measuredNs, predictedNs, errorPct: 0 });
+  // the constructed device with one kernel per layer (0.9 of its share of the end-to-end time): what a kernel predictor learns from
+  const variants = TRAINING.map((v) => ({
+    ...v,
+    kernels: v.layers.map((l) => ({ nodeName: `${l.name}.k`, opType: 'Conv', layer: l.name, medianNs: (0.9 * v.medianNs) / v.layers.length })),
+  }));
+  const options = {
+    boosted: { trees: 5, depth: 2, learningRate: 0.1, minLeafWeight: 1, lambda: 1, bins: 16, subsample: 1, seed: 1 },
+    exact: true,
+    stackFolds: 0,
+    context: true,
+    layerShare: 0,
+  };
 
   it('takes the weight whose held-out answers err least: none when the kernels are right, half way when the two err in opposite directions', () => {
     const measured = [100, 200, 300, 400];
@@ -170,19 +182,7 @@ describe('a kernel predictor blended with a layer-sum one', () => {
   });
 
   it("answers kernels^(1 − w) · layer-sum^w, the per-layer breakdown still the kernels'", () => {
-    const variants = TRAINING.map((v) => ({
-      ...v,
-      kernels: v.layers.map((l) => ({ nodeName: `${l.name}.k`, opType: 'Conv', layer: l.name, medianNs: (0.9 * v.medianNs) / v.layers.length })),
-    }));
-    const options = {
-      boosted: { trees: 5, depth: 2, learningRate: 0.1, minLeafWeight: 1, lambda: 1, bins: 16, subsample: 1, seed: 1 },
-      exact: true,
-      stackFolds: 0,
-      context: true,
-      layerShare: 0,
-      blend: false,
-    };
-    const model = fitPredictor(variants, options);
+    const model = fitPredictor(variants, { ...options, blend: false });
     const layerSum = fitLayerSum(variants, 0);
     const d = describeVariant('mobilenetv2-1.0@168+width=0.8');
     const alone = new KernelPredictor(model).predict(d);
@@ -192,24 +192,13 @@ describe('a kernel predictor blended with a layer-sum one', () => {
   });
 
   it('is chosen and stored by training when the options ask for it', () => {
-    const variants = TRAINING.map((v) => ({
-      ...v,
-      kernels: v.layers.map((l) => ({ nodeName: `${l.name}.k`, opType: 'Conv', layer: l.name, medianNs: (0.9 * v.medianNs) / v.layers.length })),
-    }));
-    const options = {
-      boosted: { trees: 5, depth: 2, learningRate: 0.1, minLeafWeight: 1, lambda: 1, bins: 16, subsample: 1, seed: 1 },
-      exact: true,
-      stackFolds: 0,
-      context: true,
-      layerShare: 0,
-    };
     const trained = trainPredictor(variants, 5, { ...options, blend: true });
     const without = trainPredictor(variants, 5, { ...options, blend: false });
-    const model = trained.model as import('./predictor.js').PredictorModel;
+    const model = trained.model as PredictorModel;
     expect(model.blend!.layerSum.columns).toContain('const');
     // the device is exactly a layer sum here, so cross-validation leans on it
     expect(model.blend!.weight).toBeGreaterThan(0);
     expect(trained.accuracy!.rmspePct).toBeLessThan(without.accuracy!.rmspePct);
-    expect((without.model as import('./predictor.js').PredictorModel).blend).toBeUndefined();
+    expect((without.model as PredictorModel).blend).toBeUndefined();
   });
 });
