@@ -4,9 +4,9 @@ import { liveLevel } from '../lib/predict/index.js';
 import { MeasureSelectionService } from './measure-selection.service.js';
 import type { PredictedVariant, PredictorService } from './predictor.service.js';
 
-/** Predictions as a device's predictor would give them: latency by variant name. */
-function predictor(ms: Record<string, number>): PredictorService {
-  const predict = async ({ variants }: { variants: string[] }) => ({
+/** Predictions as a device's predictor would give them: latency by variant name; `asked` collects the model format of each request. */
+function predictor(ms: Record<string, number>, asked: Array<string | undefined> = []): PredictorService {
+  const answer = (variants: string[]) => ({
     predictions: variants.map(
       (variant) =>
         ({
@@ -23,6 +23,10 @@ function predictor(ms: Record<string, number>): PredictorService {
         }) as PredictedVariant,
     ),
   });
+  const predict = async ({ variants, format }: { variants: string[]; format?: string }) => {
+    asked.push(format);
+    return answer(variants);
+  };
   return { predict } as unknown as PredictorService;
 }
 
@@ -47,6 +51,30 @@ describe(MeasureSelectionService.name, () => {
   it('keeps the latency–MAdds Pareto candidates: a variant slower and larger than another is not measured', async () => {
     const { spec: measured } = await sut.select(spec({ select: 'pareto' }));
     expect(measured.variants.map((v) => v.label)).toEqual(['96', '112']);
+  });
+
+  it("asks for the device's predictor of the variants' format, and refuses a study of two formats, naming the field", async () => {
+    const asked: Array<string | undefined> = [];
+    const withFormats = new MeasureSelectionService(predictor(LATENCY, asked));
+    await withFormats.select(
+      parseStudySpec({
+        name: 's',
+        base: { model: 'mobilenetv3-small-0.75', format: 'tflite' },
+        axes: { resolution: [96, 112] },
+        baseline: 96,
+        measure: { device: 'vm-cpu', select: 'top-k', k: 1 },
+      }),
+    );
+    await withFormats.select(spec({ select: 'top-k', k: 1 }));
+    expect(asked).toEqual(['tflite', 'onnx']);
+    const mixed = parseStudySpec({
+      name: 's',
+      base: 'mobilenetv3-small-0.75',
+      axes: { format: ['onnx', 'tflite'] },
+      baseline: 'onnx',
+      measure: { device: 'vm-cpu', select: 'top-k', k: 1 },
+    });
+    await expect(withFormats.select(mixed)).rejects.toMatchObject({ field: 'measure' });
   });
 
   it('leaves a study without `measure` as it is', async () => {

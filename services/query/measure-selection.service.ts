@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LatfleetError } from '../lib/errors/index.js';
-import { describeVariant, type StudySpec } from '../lib/models/index.js';
+import { describeVariant, isBuiltFormat, type StudySpec } from '../lib/models/index.js';
 import { paretoFront } from './pareto-front.util.js';
 import { PredictorService } from './predictor.service.js';
 
@@ -18,7 +18,7 @@ export interface StudyPredictions {
 
 /**
  * `measure: {select, k, device}` in a study spec: every variant is ranked by its predicted latency
- * on the device (its latest predictor) and only the k fastest (top-k) or the latency–MAdds Pareto
+ * on the device (its latest predictor of the variants' format) and only the k fastest (top-k) or the latency–MAdds Pareto
  * candidates are measured, the baseline always; the ranking is stored with the study.
  */
 @Injectable()
@@ -30,7 +30,13 @@ export class MeasureSelectionService {
     if (!m) return { spec, predicted: null };
     const imported = spec.variants.find((v) => v.imported || !v.spec);
     if (imported) throw LatfleetError.validation('measure', `${imported.label} is an imported model: only builder variants can be predicted`);
-    const { predictions } = await this.predictors.predict({ variants: spec.variants.map((v) => v.name), devices: [m.device], layers: false, level: 'live' });
+    // one predictor ranks them all: the device's latest of the study's model format
+    const formats = [...new Set(spec.variants.map((v) => v.format))];
+    const format = formats[0]!;
+    if (formats.length > 1 || !isBuiltFormat(format)) {
+      throw LatfleetError.validation('measure', `ranks variants of one format that a predictor learns (onnx or tflite); this study has ${formats.join(', ')}`);
+    }
+    const { predictions } = await this.predictors.predict({ variants: spec.variants.map((v) => v.name), devices: [m.device], layers: false, level: 'live', format });
     const ranked = spec.variants.map((v, i) => ({ variant: v, p: predictions[i]!, madds: describeVariant(v.name).madds })).sort((a, b) => a.p.medianMs - b.p.medianMs);
     const chosen = m.select === 'top-k' ? ranked.slice(0, m.k) : paretoFront(ranked, [(r) => r.p.medianMs, (r) => r.madds]);
     const measured = new Set([spec.baseline, ...chosen.map((r) => r.variant.label)]);
