@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import vm from 'node:vm';
 
 type LiteRtModule = typeof import('@litertjs/core');
@@ -12,6 +13,16 @@ export const LITERT_WASM_DIR = join(dirname(require.resolve('@litertjs/core')), 
 export const LITERT_VERSION: string = (JSON.parse(readFileSync(join(LITERT_WASM_DIR, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 let loading: Promise<LiteRtModule> | undefined;
+
+/**
+ * V8 flags for stable Wasm timings: TurboFan only, no Liftoff baseline and no dynamic tier-up. By
+ * default V8 runs Wasm functions first in Liftoff and re-compiles the hot ones with TurboFan in the
+ * background, so the same model's latency depended on what the process had run before: measured
+ * on this VM (test/bench/RESULTS.md, "LiteRT timings and V8's Wasm tiering"), six models run three
+ * times in one process moved by up to 2× between rounds (EfficientNet-B0 11.6 → 22.9 ms,
+ * MnasNet-A1 dilated 30.4 → 15.9 ms); with these flags every round agreed within 5%.
+ */
+export const STABLE_WASM_FLAGS = ['--no-liftoff', '--no-wasm-dynamic-tiering'] as const;
 
 /**
  * `@litertjs/core` in Node: the package is browser-first and loads its Emscripten glue with a
@@ -32,6 +43,8 @@ export function loadLiteRtInNode(): Promise<LiteRtModule> {
       require,
       __dirname: LITERT_WASM_DIR,
     };
+    // before the module is compiled: the flags apply to code compiled after they are set
+    for (const flag of STABLE_WASM_FLAGS) v8.setFlagsFromString(flag);
     const added = Object.keys(shims).filter((k) => !(k in g));
     for (const k of added) g[k] = shims[k];
     try {
