@@ -15,14 +15,21 @@ export const LITERT_VERSION: string = (JSON.parse(readFileSync(join(LITERT_WASM_
 let loading: Promise<LiteRtModule> | undefined;
 
 /**
- * V8 flags for stable Wasm timings: TurboFan only, no Liftoff baseline and no dynamic tier-up. By
- * default V8 runs Wasm functions first in Liftoff and re-compiles the hot ones with TurboFan in the
- * background, so the same model's latency depended on what the process had run before: measured
- * on this VM (test/bench/RESULTS.md, "LiteRT timings and V8's Wasm tiering"), six models run three
- * times in one process moved by up to 2× between rounds (EfficientNet-B0 11.6 → 22.9 ms,
- * MnasNet-A1 dilated 30.4 → 15.9 ms); with these flags every round agreed within 5%.
+ * V8 flags for stable Wasm timings: TurboFan only, no Liftoff baseline and no dynamic tier-up, the
+ * whole module compiled when it loads. By default V8 runs Wasm functions first in Liftoff and
+ * re-compiles the hot ones with TurboFan in the background, so the same model's latency depended
+ * on what the process had run before: measured on this VM (test/bench/RESULTS.md, "LiteRT timings
+ * and V8's Wasm tiering"), six models run three times in one process moved by up to 2× between
+ * rounds (EfficientNet-B0 11.6 → 22.9 ms, MnasNet-A1 dilated 30.4 → 15.9 ms); TurboFan only, every
+ * round agreed within 10%. Compiled lazily, TurboFan compiles each function on its first call, on
+ * the event loop (a first run took 1.7 s and held the loop, and control missed the agent's
+ * heartbeats); compiled eagerly, the module compiles off the loop when LiteRT loads (11 s once per
+ * process here, the loop free throughout).
  */
-export const STABLE_WASM_FLAGS = ['--no-liftoff', '--no-wasm-dynamic-tiering'] as const;
+export const STABLE_WASM_FLAGS = ['--no-liftoff', '--no-wasm-dynamic-tiering', '--no-wasm-lazy-compilation'] as const;
+
+/** How long loading LiteRT (compiling its Wasm module) may take on a slow, shared machine: 11 s on this VM's idle core. */
+export const LITERT_LOAD_TIMEOUT_MS = 120_000;
 
 /**
  * `@litertjs/core` in Node: the package is browser-first and loads its Emscripten glue with a

@@ -1,8 +1,8 @@
 import ort from 'onnxruntime-node';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildTflite, buildVariant, listModels } from '../../lib/models/index.js';
 import { tensorRng } from '../../lib/models/prng.js';
-import { loadLiteRtInNode } from './litert-node.js';
+import { LITERT_LOAD_TIMEOUT_MS, loadLiteRtInNode } from './litert-node.js';
 
 /**
  * LiteRT's output on the TFLite model against ONNX Runtime's on the ONNX model of the same variant
@@ -90,6 +90,9 @@ async function compareInt8(name: string): Promise<{ relativeL2: number; differen
     differenceError: Math.sqrt(sumOfSquares(pairs.map(([j, k]) => l2(minus(q[j]!, q[k]!), minus(f[j]!, f[k]!)))) / sumOfSquares(pairs.map(([j, k]) => l2(f[j]!, f[k]!)))),
   };
 }
+
+// LiteRT compiles its whole Wasm module when it loads (STABLE_WASM_FLAGS): once per file, not inside a test's timeout
+beforeAll(() => loadLiteRtInNode(), LITERT_LOAD_TIMEOUT_MS);
 
 describe('TFLite (LiteRT) against ONNX (ONNX Runtime), float32', () => {
   it.each(['mobilenetv3-small-0.75@96', 'mobilenetv2-0.35@96', 'mixnet-s@96', 'efficientnet-b0@96', 'mobilenetv3-small-0.75@96+hswish=decomposed', 'mixnet-s@96+dilated'])(

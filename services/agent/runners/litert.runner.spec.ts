@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock, type LoopClock, type MeasurementProtocolInput } from '../../lib/measure/index.js';
 import { buildTflite, buildVariant } from '../../lib/models/index.js';
 import type { Protocol, RunEnvironment } from '../../lib/proto/index.js';
 import type { RunPhase } from '../runner.js';
+import { LITERT_LOAD_TIMEOUT_MS, loadLiteRtInNode } from './litert-node.js';
 import { LITERT_PROFILING_UNAVAILABLE, LiteRtRunner, type LiteRtRunnerHooks } from './litert.runner.js';
 import { RunnerError } from './runner.error.js';
 
@@ -53,6 +54,9 @@ const job = (modelPath: string, p: MeasurementProtocolInput = FAST) => ({
 const never = new AbortController().signal;
 
 describe(LiteRtRunner.name, () => {
+  // LiteRT compiles its whole Wasm module when it loads (STABLE_WASM_FLAGS): once per test file, not inside a test's timeout
+  beforeAll(() => loadLiteRtInNode(), LITERT_LOAD_TIMEOUT_MS);
+
   it('times end-to-end runs of a .tflite model and says it has no per-op profile', async () => {
     const phases = new Set<RunPhase>();
     const sut = new LiteRtRunner(-1, hooks().h);
