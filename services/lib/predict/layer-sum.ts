@@ -21,19 +21,21 @@ import type { KernelSpec } from './kernel-features.js';
 /** Rates of one part: per multiply-add, per element read or written, per layer (ns). */
 type Per = 'madds' | 'elems' | 'layer';
 
-/** The operation class of a layer (what kind of kernel the runtime runs for it) and its data type. */
-function opClass(layer: LayerInfo, q: string): string {
-  switch (layer.op) {
-    case 'conv':
-      return layer.kernel > 1 ? `conv-k:${q}` : layer.groups && layer.groups > 1 ? `conv-1x1-grouped:${q}` : `conv-1x1:${q}`;
-    case 'dwconv': {
-      if (layer.kernels && layer.kernels.length > 1) return `dw-mix:${q}`;
-      const dilated = layer.dilations?.some((d) => d > 1) ? '-dilated' : '';
-      return `dw-k${Math.min(layer.kernel, 7)}${dilated}:${q}`;
-    }
-    default:
-      return `${layer.op}:${q}`;
-  }
+/** Channel-count buckets: a runtime's kernels are less efficient per multiply-add on thin layers (SIMD lanes, blocking). */
+const channelBucket = (c: number): string => (c <= 24 ? 'c24' : c <= 64 ? 'c64' : c <= 160 ? 'c160' : c <= 400 ? 'c400' : 'cmax');
+
+/**
+ * The operation class of a convolution of `kernel`: pointwise (grouped or not), k×k, or depthwise
+ * of that kernel size (dilated apart), with the bucket of its thinner side and stride 2 apart; the
+ * data type last. Cross-validation on calibration runs (ONNX Runtime and LiteRT) chose the channel
+ * bucket and the stride (test/bench/RESULTS.md, "The layer-sum predictor").
+ */
+function convClass(layer: LayerInfo, kernel: number, q: string): string {
+  const thin = channelBucket(Math.min(layer.inputShape[1] ?? 1, layer.outputShape[1] ?? 1));
+  const stride = layer.stride > 1 ? '-s2' : '';
+  if (layer.op === 'dwconv') return `dw-k${kernel}${layer.dilations?.some((d) => d > 1) ? '-dilated' : ''}-${thin}${stride}:${q}`;
+  if (kernel > 1) return `conv-k-${thin}${stride}:${q}`;
+  return `conv-1x1${layer.groups && layer.groups > 1 ? '-grouped' : ''}-${thin}${stride}:${q}`;
 }
 
 /** An activation the runtime runs as ops of its own (or fused, where its rate comes out ~0). */
@@ -43,11 +45,26 @@ function activationClass(layer: LayerInfo, spec: KernelSpec, q: string): string 
   return `act-${layer.activation}${impl}:${q}`;
 }
 
-/** A layer's parts with their work: [class, madds, elements]. MixConv's groups each count as a depthwise of their kernel (equal channel split). */
+/**
+ * A layer's parts with their work: [class, madds, elements]. A MixConv layer is one depthwise part
+ * per kernel size (equal channel split: each group's multiply-adds ∝ its kernel's area, its
+ * elements an equal share) and a `dw-mix` part for splitting and joining the groups; a runtime may
+ * run one kernel size on a slow path (int8 9×9 outside XNNPACK), and only the per-size parts can
+ * learn that.
+ */
 export function layerParts(layer: LayerInfo, spec: KernelSpec): Array<[string, number, number]> {
   const q = spec.quantization === 'none' ? 'f32' : 'int8';
   const elems = elementCount(layer.inputShape) + elementCount(layer.outputShape);
-  const parts: Array<[string, number, number]> = [[opClass(layer, q), layer.madds, elems]];
+  const parts: Array<[string, number, number]> = [];
+  if ((layer.op === 'dwconv' || layer.op === 'conv') && layer.kernels && layer.kernels.length > 1) {
+    const area = layer.kernels.reduce((a, k) => a + k * k, 0);
+    for (const k of layer.kernels) parts.push([convClass(layer, k, q), (layer.madds * k * k) / area, elems / layer.kernels.length]);
+    parts.push([`dw-mix:${q}`, 0, elems]);
+  } else if (layer.op === 'conv' || layer.op === 'dwconv') {
+    parts.push([convClass(layer, layer.kernel, q), layer.madds, elems]);
+  } else {
+    parts.push([`${layer.op}:${q}`, layer.madds, elems]);
+  }
   if (layer.op === 'se') parts.push([`se-gate-${spec.seGate}:${q}`, 0, elementCount(layer.inputShape)]);
   const act = activationClass(layer, spec, q);
   if (act) parts.push([act, 0, elementCount(layer.outputShape)]);
