@@ -4,8 +4,10 @@
 // of their runs. For ablations without re-measuring: kernel predictor with and without the
 // layer-sum blend, layer-sum alone.
 //   npm run build && node test/bench/predict-offline.bench.mjs --export FILE [--model kernels|layer-sum] [--no-blend]
-//     [--train '^calibrate'] [--test '^predict-holdout']
-import { readFileSync } from 'node:fs';
+//     [--train '^calibrate'] [--test '^predict-holdout'] [--out FILE]
+// --out writes the held-out rows ({variant, predictedMs, measuredMs}) as predict.bench.mjs's --out has them, for
+// test/bench/predict-live.bench.mjs (the live level replayed in measurement order).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_KERNEL_MODEL, predictorOf, trainPredictor } from '../../dist/lib/predict/index.js';
 import { measuredVariants } from '../../dist/query/predictor.service.js';
@@ -17,6 +19,7 @@ const { values: args } = parseArgs({
     'no-blend': { type: 'boolean', default: false },
     train: { type: 'string', default: '^calibrate' },
     test: { type: 'string', default: '^predict-holdout' },
+    out: { type: 'string' },
   },
 });
 if (!args.export) throw new Error('--export FILE: the --export of test/bench/predict.bench.mjs');
@@ -38,7 +41,9 @@ const t0 = Date.now();
 const trained = trainPredictor(training, 5, options, args.model);
 const seconds = (Date.now() - t0) / 1000;
 const predictor = predictorOf(trained.model);
-const errors = heldOut.map((v) => (predictor.predict(v).medianNs - v.medianNs) / v.medianNs);
+const rows = heldOut.map((v) => ({ variant: v.name, predictedMs: predictor.predict(v).medianNs / 1e6, measuredMs: v.medianNs / 1e6 }));
+if (args.out) writeFileSync(args.out, JSON.stringify({ command: process.argv.slice(1).join(' '), rows }));
+const errors = rows.map((r) => (r.predictedMs - r.measuredMs) / r.measuredMs);
 const within = (x) => (100 * errors.filter((e) => Math.abs(e) <= x).length) / errors.length;
 const rmspe = 100 * Math.sqrt(errors.reduce((a, e) => a + e * e, 0) / errors.length);
 const sorted = [...errors].sort((a, b) => a - b);

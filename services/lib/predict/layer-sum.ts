@@ -11,8 +11,9 @@ import type { KernelSpec } from './kernel-features.js';
  *   latency = c + Σ_layers Σ_parts (rate_madds · multiply-adds + rate_elems · elements + rate_layer)
  *
  * A layer's parts: its operation by class (pointwise, grouped pointwise, k×k convolution, depthwise
- * by kernel size, MixConv, SE, add, pooling, fully connected; float or int8) and its activation when
- * the runtime runs it as ops of its own (h-swish fused or decomposed, swish; ReLU/ReLU6 fuse into
+ * by kernel size; each by channel bucket and stride; a MixConv layer one depthwise part per kernel
+ * size and one for its split and join; SE, add, pooling, fully connected; float or int8) and its
+ * activation when the runtime runs it as ops of its own (h-swish fused or decomposed, swish; ReLU/ReLU6 fuse into
  * the convolution and get a part too, which the fit leaves at ~0 where they are free). Rates are
  * non-negative (a layer never saves time), fitted by least squares on relative errors with a small
  * ridge: the per-layer breakdown is then the model's attribution, not a measurement.
@@ -93,7 +94,7 @@ export interface LayerSumModel {
   columns: string[];
   /** ns per unit of each column's work, ≥ 0 */
   rates: number[];
-  /** per part: the range of the multiply-adds per variant it was trained on, [min, max] */
+  /** per part: the range of its work per variant (multiply-adds + elements) in the training variants, [min, max] */
   ranges: Record<string, [number, number]>;
 }
 
