@@ -1,11 +1,22 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type LatfleetConfig } from '../lib/config/index.js';
 import { ControlClient } from './control.client.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * A file's sha256, read as a stream: hashing a round's cached models in one synchronous read each
+ * held the agent's event loop for over 15 s at the start of a round of 121 TFLite models (tens of
+ * MB each), and control re-queued the round's jobs as lost (no heartbeat).
+ */
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
 const FETCH_ATTEMPTS = 3;
 
 /**
@@ -30,7 +41,7 @@ export class ModelCache {
   async get(hash: string): Promise<{ path: string; fetched: boolean }> {
     const path = join(this.dir, `${hash}.onnx`);
     if (existsSync(path)) {
-      if (sha256(readFileSync(path)) === hash) {
+      if ((await fileSha256(path)) === hash) {
         const now = new Date();
         utimesSync(path, now, now);
         return { path, fetched: false };
