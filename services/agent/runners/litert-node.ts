@@ -22,9 +22,9 @@ let loading: Promise<LiteRtModule> | undefined;
  * and V8's Wasm tiering"), six models run three times in one process moved by up to 2× between
  * rounds (EfficientNet-B0 11.6 → 22.9 ms, MnasNet-A1 dilated 30.4 → 15.9 ms); TurboFan only, every
  * round agreed within 10%. Compiled lazily, TurboFan compiles each function on its first call, on
- * the event loop (a first run took 1.7 s and held the loop, and control missed the agent's
- * heartbeats); compiled eagerly, the module compiles off the loop when LiteRT loads (11 s once per
- * process here, the loop free throughout).
+ * the event loop (a first run took 1.7 s, holding the loop up to 0.26 s at a time); compiled
+ * eagerly, the module compiles off the loop when LiteRT loads (10–11 s once per process here, the
+ * loop free throughout).
  */
 export const STABLE_WASM_FLAGS = ['--no-liftoff', '--no-wasm-dynamic-tiering', '--no-wasm-lazy-compilation'] as const;
 
