@@ -30,7 +30,7 @@ export type {
   VariantToPredict,
 } from './predictor.js';
 export { accuracyOf, foldsByVariant, trainPredictor } from './validation.js';
-export { fitModel, kindOf, LayerSumPredictor, PREDICTOR_KINDS, predictorOf } from './latency-predictor.js';
+export { fitModel, LayerSumPredictor, PREDICTOR_KINDS, predictorOf } from './latency-predictor.js';
 export type { AnyPredictorModel, LayerSumPredictorModel, PredictorKind } from './latency-predictor.js';
 export { fitLayerSum, layerParts, layerSumRow, nonNegativeRidge, predictLayerSum } from './layer-sum.js';
 export type { LayerSumModel } from './layer-sum.js';

@@ -33,8 +33,6 @@ export interface LayerSumPredictorModel {
 /** A stored predictor's model (kernel models stored before `kind` existed are kernel models). */
 export type AnyPredictorModel = (PredictorModel & { kind?: 'kernels' }) | LayerSumPredictorModel;
 
-export const kindOf = (model: AnyPredictorModel): PredictorKind => model.kind ?? 'kernels';
-
 /** The end-to-end layer-sum model as a predictor: the per-layer breakdown is its attribution (each part's rate × work), the rest its constant. */
 export class LayerSumPredictor implements LatencyPredictor {
   constructor(readonly model: LayerSumPredictorModel) {}

@@ -52,8 +52,8 @@ export const BLEND_WEIGHTS = [0, 0.25, 0.5, 0.75, 1];
 /**
  * The blend weight whose held-out answers have the least squared log error (ties: the smaller
  * weight). On the fifth session's ONNX Runtime calibration (481 variants) cross-validation chose
- * 0.25, and on 244 unseen variants that blend had 38.9% within ±5% against 29.5% for the kernels
- * alone (test/bench/RESULTS.md): the two models err on different variants.
+ * 0.5, and on 244 unseen variants that blend had 41.0% within ±5% against 29.5% for the kernels
+ * alone (test/bench/RESULTS.md, "Seventh session"): the two models err on different variants.
  */
 export function bestBlendWeight(kernels: readonly HeldOutPrediction[], layerSum: readonly HeldOutPrediction[]): number {
   const error = (w: number) => kernels.reduce((a, k, i) => a + Math.log(blendedNs(k.predictedNs, layerSum[i]!.predictedNs, w) / k.measuredNs) ** 2, 0);
