@@ -39,12 +39,6 @@ export interface PredictorKey {
   optimization: string;
 }
 
-/** What a device's latest run of a builder variant says a predictor is trained for by default: its runtime, level, model format and whether it was profiled. */
-export interface LatestRunKey extends PredictorKey {
-  format: string;
-  profiled: boolean;
-}
-
 export interface NewPredictor extends PredictorKey {
   training: Record<string, unknown>;
   validation: Record<string, unknown> | null;
@@ -82,12 +76,12 @@ export class PredictorRepository {
   }
 
   /**
-   * Runtime, optimization level and model format of the device's latest run of a builder variant
-   * (of this format, when given): what a predictor is trained for by default.
+   * Runtime and optimization level of the device's latest run of a builder variant (of this model
+   * format, when given): what a predictor is trained for by default.
    */
-  async latestKey(deviceId: string, format: string | null): Promise<LatestRunKey | undefined> {
+  async latestKey(deviceId: string, format: string | null): Promise<PredictorKey | undefined> {
     const [row] = await this.ds.query(
-      `SELECT r.device_id AS "deviceId", r.environment->>'runtimeVersion' AS runtime, ${OPTIMIZATION} AS optimization, m.format, r.layer_rows > 0 AS profiled
+      `SELECT r.device_id AS "deviceId", r.environment->>'runtimeVersion' AS runtime, ${OPTIMIZATION} AS optimization
          FROM runs r JOIN models m ON m.sha256 = r.model_sha256
         WHERE r.device_id = $1 AND r.environment ? 'runtimeVersion' AND m.spec IS NOT NULL AND ($2::text IS NULL OR m.format = $2)
         ORDER BY r.finished_at DESC LIMIT 1`,

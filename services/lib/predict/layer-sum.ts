@@ -150,6 +150,14 @@ export function fitLayerSum(variants: ReadonlyArray<{ layers: readonly LayerInfo
   return { columns, rates, ranges };
 }
 
+/** Each model's rates by column, built once per model: a kernel predictor's blend asks for every variant it predicts. */
+const rateMaps = new WeakMap<LayerSumModel, Map<string, number>>();
+function ratesOf(model: LayerSumModel): Map<string, number> {
+  let rates = rateMaps.get(model);
+  if (!rates) rateMaps.set(model, (rates = new Map(model.columns.map((c, i) => [c, model.rates[i]!]))));
+  return rates;
+}
+
 export interface LayerSumAnswer {
   medianNs: number;
   constantNs: number;
@@ -159,7 +167,7 @@ export interface LayerSumAnswer {
 
 /** The model's sum for a variant, layer by layer, with the parts it never learned a rate for (and work beyond what it was trained on) named. */
 export function predictLayerSum(model: LayerSumModel, layers: readonly LayerInfo[], spec: KernelSpec): LayerSumAnswer {
-  const rate = new Map(model.columns.map((c, i) => [c, model.rates[i]!]));
+  const rate = ratesOf(model);
   const outOfRange = new Set<string>();
   const perPart = new Map<string, number>();
   const out = layers.map((layer) => {
